@@ -1,0 +1,295 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// runBatch records plans as one staged batch, then (unless stageOnly) runs them.
+func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, stageOnly bool) error {
+	rec := context.WithoutCancel(ctx)
+	b := &gitstore.Batch{
+		ID: plans[0].m.Batch, Created: plans[0].m.Created, Command: os.Args, Snapshot: plans[0].m.Git.Snapshot,
+		Executor: "local", User: plans[0].m.User, Host: plans[0].m.Host,
+	}
+	recs := make([]gitstore.NewRecord, len(plans))
+	for i, p := range plans {
+		p.m.Status = gitstore.StatusStaged
+		p.m.Seq = i + 1
+		b.Runs = append(b.Runs, p.m.ID)
+		recs[i] = gitstore.NewRecord{Manifest: p.m, Params: p.params}
+	}
+	if err := st.CreateBatch(rec, "stage", b, recs); err != nil {
+		return err
+	}
+	if stageOnly {
+		fmt.Fprintf(env.IO.Err, "staged %d experiment(s) in batch %s; run them with: git exp run --staged\n", len(plans), b.ID[:7])
+		for _, p := range plans {
+			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.m.ID, p.m.Name)
+		}
+		return nil
+	}
+	// Run now: from the worktree, like a single run (the snapshot records exactly this code).
+	return c.runPlans(ctx, env, st, plans, b.ID, false)
+}
+
+// runStaged runs every staged experiment, in the order staged, each from a checkout of its own snapshot.
+func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
+	if c.Script != "" || len(c.Param) > 0 || len(c.Config) > 0 || len(env.Tail) > 0 {
+		return usagef("--staged runs what was staged: it takes no script, --param or --config")
+	}
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	exps, err := experiments(ctx, env, st)
+	if err != nil {
+		return err
+	}
+	var staged []*gitstore.Experiment
+	for _, e := range exps {
+		if e.Status == gitstore.StatusStaged && !e.Archived && (c.Batch == "" || strings.HasPrefix(e.Batch, c.Batch)) {
+			staged = append(staged, e)
+		}
+	}
+	if len(staged) == 0 {
+		fmt.Fprintln(env.IO.Err, "nothing is staged: stage experiments with git exp run SCRIPT --stage")
+		return nil
+	}
+	sort.Slice(staged, func(i, j int) bool {
+		if staged[i].Created != staged[j].Created {
+			return staged[i].Created < staged[j].Created
+		}
+		if staged[i].Seq != staged[j].Seq {
+			return staged[i].Seq < staged[j].Seq
+		}
+		return staged[i].ID < staged[j].ID
+	})
+	plans := make([]*plan, len(staged))
+	for i, e := range staged {
+		m := e.Manifest
+		plans[i] = &plan{m: &m, params: e.ParamsJSON}
+	}
+	return c.runPlans(ctx, env, st, plans, "", true)
+}
+
+// runPlans runs staged plans with -j workers, showing progress, and returns an exit error unless all passed.
+// fromSnapshot runs each from a checkout of its snapshot (staged work) rather than from the worktree.
+func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, batch string, fromSnapshot bool) error {
+	jobs := c.Jobs
+	if jobs <= 0 {
+		jobs = runtime.NumCPU()
+	}
+	live := c.S || c.Capture == "no"
+	prog := newProgress(env.IO, len(plans), live)
+	var pw *prefixWriters
+	if live {
+		pw = &prefixWriters{out: env.IO.Out, err: env.IO.Err}
+	}
+	work := make(chan *plan)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed, cancelled int
+	var firstErr error
+	for w := 0; w < jobs; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				o := execOptions{live: live, prefix: p.m.Name, stdout: pw, verb: "run", onStart: func() { prog.started(p.m) }}
+				if fromSnapshot {
+					o.snapshot = p.m.Git.Snapshot
+				}
+				code, err := execute(ctx, env, st, p, o)
+				mu.Lock()
+				switch {
+				case err != nil:
+					if firstErr == nil {
+						firstErr = err
+					}
+					failed++
+				case code == 130 && ctx.Err() != nil:
+					cancelled++
+				case code != 0:
+					failed++
+				}
+				mu.Unlock()
+				prog.finished(p.m, code, err)
+			}
+		}()
+	}
+	sent := 0
+feed:
+	for _, p := range plans {
+		select {
+		case work <- p:
+			sent++
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	prog.wait()
+	if ctx.Err() != nil {
+		left := len(plans) - sent
+		id := batch
+		if id == "" && len(plans) > 0 {
+			id = plans[0].m.Batch
+		}
+		hint := "git exp run --staged"
+		if id != "" {
+			hint += " --batch " + id[:7]
+		}
+		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started and still staged; continue with: %s\n", cancelled, left, hint)
+		return &exitError{130}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	if failed > 0 {
+		return &exitError{1}
+	}
+	return nil
+}
+
+// progress reports a batch: a live bar on a terminal, one plain line per finished run on a pipe.
+type progress struct {
+	io                              *IO
+	bar                             *mpb.Bar
+	p                               *mpb.Progress
+	mu                              sync.Mutex
+	passed, failed, cached, running int
+	total                           int
+	plain                           bool
+	start                           time.Time
+}
+
+func newProgress(io *IO, total int, live bool) *progress {
+	pr := &progress{io: io, total: total, start: time.Now(), plain: !io.ErrTTY || live}
+	if pr.plain {
+		return pr
+	}
+	green, red, yellow, reset := "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
+	if os.Getenv("NO_COLOR") != "" {
+		green, red, yellow, reset = "", "", "", ""
+	}
+	pr.p = mpb.New(mpb.WithOutput(io.Err), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+	pr.bar = pr.p.AddBar(int64(total),
+		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
+			pr.mu.Lock()
+			defer pr.mu.Unlock()
+			return fmt.Sprintf("%s%d passed%s %s%d failed%s %s%d cached%s %d running",
+				green, pr.passed, reset, red, pr.failed, reset, yellow, pr.cached, reset, pr.running)
+		})),
+		mpb.AppendDecorators(
+			decor.CountersNoUnit(" %d/%d"),
+			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
+			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 8}), ""),
+		),
+	)
+	return pr
+}
+
+func (pr *progress) started(m *gitstore.Manifest) {
+	pr.mu.Lock()
+	pr.running++
+	pr.mu.Unlock()
+}
+
+func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
+	pr.mu.Lock()
+	if pr.running > 0 {
+		pr.running--
+	}
+	status := m.Status
+	switch {
+	case err != nil:
+		status = "error: " + err.Error()
+		pr.failed++
+	case status == gitstore.StatusCompleted:
+		pr.passed++
+	case status == gitstore.StatusCancelled:
+	default:
+		pr.failed++
+	}
+	pr.mu.Unlock()
+	if pr.plain {
+		fmt.Fprintf(pr.io.Out, "%s\t%s\t%s\t%s\n", status, m.ID, m.Name, humanDuration(m.DurationS))
+		return
+	}
+	pr.bar.Increment()
+}
+
+func (pr *progress) wait() {
+	if pr.p != nil {
+		if pr.bar.Current() < int64(pr.total) {
+			pr.bar.Abort(false)
+		}
+		pr.p.Wait()
+	}
+	fmt.Fprintf(pr.io.Err, "%d passed, %d failed, %d cached in %s\n", pr.passed, pr.failed, pr.cached, time.Since(pr.start).Round(time.Millisecond))
+}
+
+// prefixWriters prefix every line of several runs' output with the run's name, writing whole lines only.
+type prefixWriters struct {
+	mu       sync.Mutex
+	out, err io.Writer
+}
+
+// For returns stdout and stderr writers for one run.
+func (p *prefixWriters) For(prefix string) (io.Writer, io.Writer) {
+	return &lineWriter{p: p, w: p.out, prefix: "[" + prefix + "] "}, &lineWriter{p: p, w: p.err, prefix: "[" + prefix + "] "}
+}
+
+type lineWriter struct {
+	p      *prefixWriters
+	w      io.Writer
+	prefix string
+	buf    bytes.Buffer
+}
+
+func (l *lineWriter) Write(b []byte) (int, error) {
+	l.buf.Write(b)
+	for {
+		i := bytes.IndexByte(l.buf.Bytes(), '\n')
+		if i < 0 {
+			if l.buf.Len() > 64<<10 { // a very long line: flush what there is
+				i = l.buf.Len() - 1
+			} else {
+				return len(b), nil
+			}
+		}
+		line := l.buf.Next(i + 1)
+		l.p.mu.Lock()
+		io.WriteString(l.w, l.prefix)
+		l.w.Write(line)
+		if line[len(line)-1] != '\n' {
+			io.WriteString(l.w, "\n")
+		}
+		l.p.mu.Unlock()
+	}
+}
+
+// confirm asks a yes/no question on the terminal.
+func confirm(io *IO, question string) bool {
+	fmt.Fprintf(io.Err, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(io.In).ReadString('\n')
+	line = strings.ToLower(strings.TrimSpace(line))
+	return line == "y" || line == "yes"
+}

@@ -1,0 +1,214 @@
+// Package cli is the git-exp command tree. Main is what cmd/git-exp calls; tests call it in-process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+	"golang.org/x/term"
+
+	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/gitcmd"
+)
+
+// Version is set at build time with -ldflags "-X github.com/git-exp/git-exp/cli.Version=...".
+var Version = "dev"
+
+// IO holds the streams a command uses; TTY detection decides tables, colour and progress.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	Err    io.Writer
+	OutTTY bool
+	ErrTTY bool
+	Color  bool
+	Width  int
+}
+
+// SystemIO returns the process's streams.
+func SystemIO() *IO {
+	io := &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	io.OutTTY = term.IsTerminal(int(os.Stdout.Fd()))
+	io.ErrTTY = term.IsTerminal(int(os.Stderr.Fd()))
+	io.Color = io.OutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	io.Width = 100
+	if io.OutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+			io.Width = w
+		}
+	}
+	return io
+}
+
+// Warnf prints a message on stderr.
+func (io *IO) Warnf(format string, args ...any) {
+	fmt.Fprintf(io.Err, format+"\n", args...)
+}
+
+// CLI is the command tree.
+type CLI struct {
+	Run     RunCmd     `cmd:"" help:"Run a script as a tracked experiment."`
+	List    ListCmd    `cmd:"" aliases:"ls" help:"List experiments, newest first."`
+	Show    ShowCmd    `cmd:"" help:"Show one experiment: manifest, parameters, results."`
+	Logs    LogsCmd    `cmd:"" help:"Print an experiment's captured output."`
+	Version VersionCmd `cmd:"" help:"Print the version of git-exp."`
+
+	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
+}
+
+// exitError carries an exit status without a message (the script's own status, for instance).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// usageError is a mistake in the command line or input: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+type kongExit struct{ code int }
+
+// Main runs git-exp with args (without the program name) and returns the exit status.
+// Exit statuses: 0 success; 1 an operation failed; 2 bad usage or input; 128 not in a git repository;
+// 130 interrupted; for `run`, the script's own status.
+func Main(args []string, io *IO) (code int) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return MainContext(ctx, args, io)
+}
+
+// MainContext is Main with a context whose cancellation stands for Ctrl-C.
+func MainContext(ctx context.Context, args []string, io *IO) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(kongExit); ok {
+				code = e.code
+				return
+			}
+			panic(r)
+		}
+	}()
+	head, tail, dashdash := args, []string(nil), false
+	if isRun(args) {
+		head, tail, dashdash = splitDashDash(args)
+	}
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("git exp"),
+		kong.Description("Run scripts as tracked, reproducible experiments stored in the repository (refs/experiments/main)."),
+		kong.Writers(io.Out, io.Err),
+		kong.Exit(func(c int) { panic(kongExit{c}) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintf(io.Err, "git exp: internal error: %v\n", err)
+		return 1
+	}
+	if len(head) == 0 {
+		head = []string{"--help"}
+	}
+	kctx, err := parser.Parse(head)
+	if err != nil {
+		msg := err.Error()
+		if strings.Contains(msg, "unknown flag") && len(head) > 0 && head[0] == "run" {
+			msg += " (arguments for the script go after --: git exp run SCRIPT [flags] -- ARGS)"
+		}
+		fmt.Fprintf(io.Err, "git exp: %s\n", msg)
+		return 2
+	}
+	if cli.Chdir != "" {
+		if err := os.Chdir(cli.Chdir); err != nil {
+			fmt.Fprintf(io.Err, "git exp: cannot change to %s: %v\n", cli.Chdir, err)
+			return 2
+		}
+	}
+	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	err = kctx.Run(env)
+	return exitCode(io, err)
+}
+
+func exitCode(io *IO, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	msg := err.Error()
+	fmt.Fprintf(io.Err, "git exp: %s\n", msg)
+	var ue *usageError
+	switch {
+	case errors.Is(err, gitstore.ErrNotRepo):
+		return 128
+	case errors.As(err, &ue):
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	}
+	var ge *gitcmd.Error
+	if errors.As(err, &ge) {
+		return 1
+	}
+	return 1
+}
+
+// splitDashDash separates the arguments after the first "--" (they belong to the script or command).
+func splitDashDash(args []string) (head, tail []string, found bool) {
+	for i, a := range args {
+		if a == "--" {
+			return args[:i], args[i+1:], true
+		}
+	}
+	return args, nil, false
+}
+
+// isRun reports whether the command is run (the only one whose "--" separates the script's own arguments).
+func isRun(args []string) bool {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-C" || a == "--chdir":
+			i++
+		case a == "--":
+			return false
+		case !strings.HasPrefix(a, "-"):
+			return a == "run"
+		}
+	}
+	return false
+}
+
+// Env is what every command's Run receives.
+type Env struct {
+	IO       *IO
+	Tail     []string // arguments after "--"
+	DashDash bool
+}
+
+// open opens the store of the repository around the working directory.
+func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return gitstore.Open(ctx, wd)
+}
+
+// VersionCmd prints the version.
+type VersionCmd struct{}
+
+// Run prints the version.
+func (c *VersionCmd) Run(env *Env) error {
+	fmt.Fprintf(env.IO.Out, "git-exp %s (storage format %d)\n", Version, gitstore.FormatVersion)
+	return nil
+}

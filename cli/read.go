@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
+// process is gone (their spooled output is stored: nothing written before a crash is lost).
+func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
+	all, err := st.Experiments()
+	if err != nil {
+		return nil, err
+	}
+	recovered := false
+	for _, e := range all {
+		if e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive() {
+			if err := recoverCrashed(ctx, env, st, e); err != nil {
+				env.IO.Warnf("git exp: could not record %s as crashed: %v", e.ID[:7], err)
+				continue
+			}
+			recovered = true
+		}
+	}
+	if recovered {
+		if all, err = st.Experiments(); err != nil {
+			return nil, err
+		}
+	}
+	out := all[:0:0]
+	for _, e := range all {
+		if !e.Deleted {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// recoverCrashed stores what a dead runner left and records the experiment as crashed.
+func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitstore.Experiment) error {
+	spool := st.SpoolFor(e.ID)
+	runner := *e.Runner
+	prep, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool)})
+	if err != nil {
+		return err
+	}
+	err = st.Finish(context.WithoutCancel(ctx), "crash", e.ID, prep, func(m *gitstore.Manifest) error {
+		if m.Status != gitstore.StatusRunning || m.Runner == nil || *m.Runner != runner {
+			return gitstore.ErrNoChange
+		}
+		m.Status = gitstore.StatusCrashed
+		m.Error = fmt.Sprintf("the git-exp process (pid %d on %s) ended without recording how the run ended", runner.PID, runner.Host)
+		m.Ended = gitstore.Now()
+		if t, err := gitstore.ParseTime(m.Started); err == nil {
+			m.DurationS = float64(time.Since(t).Milliseconds()) / 1000
+		}
+		m.Runner = nil
+		return nil
+	})
+	if err == nil {
+		os.RemoveAll(spool.Dir)
+	}
+	return err
+}
+
+// resolve finds one experiment by id, id prefix or name.
+func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*gitstore.Experiment, error) {
+	exps, err := experiments(ctx, env, st)
+	if err != nil {
+		return nil, err
+	}
+	e, err := gitstore.Resolve(exps, query)
+	if err != nil {
+		return nil, &usageError{err.Error()}
+	}
+	return e, nil
+}
+
+func sortNewest(exps []*gitstore.Experiment) {
+	sort.Slice(exps, func(i, j int) bool {
+		if exps[i].Created != exps[j].Created {
+			return exps[i].Created > exps[j].Created
+		}
+		return exps[i].ID > exps[j].ID
+	})
+}
+
+// jsonExperiment is the documented --json shape of one experiment.
+type jsonExperiment struct {
+	gitstore.Manifest
+	ShortID  string          `json:"short_id"`
+	Archived bool            `json:"archived"`
+	Params   json.RawMessage `json:"params"`
+	Results  json.RawMessage `json:"results"`
+}
+
+func toJSON(e *gitstore.Experiment, short string) jsonExperiment {
+	j := jsonExperiment{Manifest: e.Manifest, ShortID: short, Archived: e.Archived, Params: e.ParamsJSON, Results: e.ResultsJSON}
+	j.Runner = nil
+	if len(j.Params) == 0 {
+		j.Params = json.RawMessage("{}")
+	}
+	if len(j.Results) == 0 {
+		j.Results = json.RawMessage("{}")
+	}
+	if j.Tags == nil {
+		j.Tags = []string{}
+	}
+	return j
+}
+
+func decodeTree(raw []byte) map[string]any {
+	if len(raw) == 0 {
+		return map[string]any{}
+	}
+	v, err := config.UnmarshalJSON(raw)
+	if m, ok := v.(map[string]any); ok && err == nil {
+		return m
+	}
+	return map[string]any{}
+}
+
+// ShowCmd shows one experiment.
+type ShowCmd struct {
+	ID   string `arg:"" help:"Experiment id, id prefix or name."`
+	JSON bool   `name:"json" help:"Print the manifest with params and results as JSON."`
+}
+
+// Run implements git exp show.
+func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := resolve(ctx, env, st, c.ID)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return writeJSON(env.IO.Out, toJSON(e, e.ID[:7]))
+	}
+	w := env.IO.Out
+	title := e.ID
+	if e.Name != "" {
+		title += "  " + e.Name
+	}
+	fmt.Fprintf(w, "experiment %s\n", title)
+	status := colorStatus(env.IO, e.Status)
+	if e.ExitCode != nil {
+		status += fmt.Sprintf(" (exit %d)", *e.ExitCode)
+	}
+	if e.DurationS > 0 {
+		status += " in " + humanDuration(e.DurationS)
+	}
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+		}
+	}
+	line("status", status)
+	line("error", e.Error)
+	line("command", strings.Join(e.Argv, " "))
+	line("created", e.Created+" ("+relTime(e.Created)+")")
+	line("ended", e.Ended)
+	line("tags", strings.Join(e.Tags, ", "))
+	line("description", e.Description)
+	line("by", strings.TrimSpace(e.User+" on "+e.Host))
+	if e.Archived {
+		line("archived", "yes")
+	}
+	line("batch", e.Batch)
+	line("parent", e.Parent)
+	g := e.Git
+	gitLine := g.Branch
+	if g.Head != "" {
+		gitLine += " @ " + g.Head[:min(10, len(g.Head))]
+	}
+	if g.Dirty {
+		gitLine += " (with uncommitted changes)"
+	}
+	line("git", strings.TrimSpace(gitLine))
+	if g.Snapshot != "" {
+		line("snapshot", g.Snapshot)
+	}
+	if len(g.Skipped) > 0 {
+		line("left out", strings.Join(g.Skipped, ", "))
+	}
+	if job := e.Extra["slurm_job_id"]; job != "" {
+		line("slurm job", job)
+	}
+	fmt.Fprintln(w, "params:")
+	printTree(w, decodeTree(e.ParamsJSON), "  ")
+	if res := decodeTree(e.ResultsJSON); len(res) > 0 {
+		fmt.Fprintln(w, "results:")
+		printTree(w, res, "  ")
+	}
+	return nil
+}
+
+// LogsCmd prints an experiment's output.
+type LogsCmd struct {
+	ID     string `arg:"" help:"Experiment id, id prefix or name."`
+	Stderr bool   `help:"Print stderr instead of stdout."`
+	Follow bool   `short:"f" help:"Keep printing output while the experiment runs."`
+}
+
+// Run implements git exp logs.
+func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := resolve(ctx, env, st, c.ID)
+	if err != nil {
+		return err
+	}
+	name, spoolPath := "stdout.zst", st.SpoolFor(e.ID).Stdout
+	if c.Stderr {
+		name, spoolPath = "stderr.zst", st.SpoolFor(e.ID).Stderr
+	}
+	var printed int64
+	if e.Status == gitstore.StatusRunning {
+		// While it runs, the output is in the spool (on this machine).
+		for {
+			n, err := copyFrom(env.IO.Out, spoolPath, printed)
+			printed += n
+			if err != nil && !os.IsNotExist(err) {
+				return err
+			}
+			if !c.Follow {
+				if os.IsNotExist(err) && printed == 0 {
+					env.IO.Warnf("git exp: %s is running on %s; its output is not visible from here until it ends", e.ID[:7], e.Host)
+				}
+				return nil
+			}
+			cur, lerr := st.Load(e.ID)
+			if lerr == nil && cur.Status != gitstore.StatusRunning {
+				break // ended: the rest is in the store
+			}
+			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+		if e, err = st.Load(e.ID); err != nil {
+			return err
+		}
+	}
+	r, closeFn, err := openStoredLog(ctx, st, e, name)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return nil
+	}
+	defer closeFn()
+	if printed > 0 {
+		if _, err := io.CopyN(io.Discard, r, printed); err != nil {
+			return nil
+		}
+	}
+	_, err = io.Copy(env.IO.Out, r)
+	return err
+}
+
+// copyFrom prints a file from an offset and returns how much it printed.
+func copyFrom(w io.Writer, path string, off int64) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.Copy(w, f)
+}
+
+// openStoredLog streams a stored zstd log through `git cat-file blob` and a decoder (never whole in memory).
+func openStoredLog(ctx context.Context, st *gitstore.Store, e *gitstore.Experiment, name string) (io.Reader, func(), error) {
+	blob, ok, err := st.OpenFile(ctx, e.ID, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		if e.Status == gitstore.StatusStaged || e.Status == gitstore.StatusQueued {
+			return nil, nil, usagef("%s has not run yet (status %s)", e.ID[:7], e.Status)
+		}
+		return nil, nil, fmt.Errorf("%s has no stored %s", e.ID[:7], name)
+	}
+	dec, err := zstd.NewReader(blob, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		blob.Close()
+		return nil, nil, err
+	}
+	return dec, func() { dec.Close(); blob.Close() }, nil
+}

@@ -1,0 +1,390 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/exp"
+	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
+	"github.com/git-exp/git-exp/sweep"
+)
+
+// RunCmd runs a script (or a command after --) as a tracked experiment, or a grid of them.
+type RunCmd struct {
+	Script      string   `arg:"" optional:"" help:"Script to run (.py, .go, .sh or executable). Or give a command after --."`
+	Param       []string `sep:"none" short:"p" placeholder:"KEY=VALUE" help:"Set a parameter (dotted keys; YAML values; sweeps like lr=list(0.1,0.01)). Repeatable."`
+	Config      []string `sep:"none" short:"c" placeholder:"FILE" help:"YAML config file (imports, dotted keys). Repeatable, merged in order."`
+	Name        string   `short:"n" help:"Experiment name (default: the script's name)."`
+	Tag         []string `sep:"none" short:"t" help:"Tag the experiment. Repeatable."`
+	Description string   `short:"d" help:"Free-text description."`
+	Quiet       bool     `short:"q" help:"Do not show the script's output (it is still recorded)."`
+	DryRun      bool     `help:"Resolve and validate parameters, print them, run and record nothing."`
+	JSON        bool     `name:"json" help:"With --dry-run: print the plan as JSON."`
+	Stage       bool     `help:"Record the experiments as staged, to run later with --staged."`
+	Staged      bool     `help:"Run every staged experiment, each from the snapshot it was staged with."`
+	Batch       string   `help:"With --staged: only this batch (id or prefix)."`
+	Jobs        int      `short:"j" default:"1" help:"Run N experiments at a time (0: one per CPU)."`
+	S           bool     `short:"s" help:"Show every run's output live (same as --capture=no)."`
+	Capture     string   `default:"yes" enum:"yes,no" help:"'no' streams each run's output, prefixed by its run."`
+	Yes         bool     `short:"y" help:"Do not ask before running a grid of more than 1000 runs."`
+}
+
+// plan is one experiment ready to be recorded and run.
+type plan struct {
+	m      *gitstore.Manifest
+	params []byte
+	dir    string // working directory of the script
+}
+
+// Run implements git exp run.
+func (c *RunCmd) Run(ctx context.Context, env *Env) error {
+	if c.Staged {
+		return c.runStaged(ctx, env)
+	}
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if st.Bare {
+		return gitstore.ErrBare
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	// 1. Everything the user gave is checked before anything is recorded.
+	argv, script, err := c.command(env, wd, st.Root)
+	if err != nil {
+		return err
+	}
+	params, sources, err := config.Resolve(st.Root, filepath.Join(st.Root, "config.yaml"), c.Config, os.Environ(), c.Param)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	points, err := sweep.Expand(params)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if len(points) > 1000 && !c.Yes && !c.DryRun {
+		if !env.IO.ErrTTY || !confirm(env.IO, fmt.Sprintf("This grid has %d runs. Run them all?", len(points))) {
+			return usagef("this grid has %d runs: pass --yes to run it", len(points))
+		}
+	}
+	name := c.Name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(script), filepath.Ext(script))
+	}
+	var plans []*plan
+	batch := ""
+	if len(points) > 1 || c.Stage {
+		batch = gitstore.NewID()
+	}
+	relCwd, _ := filepath.Rel(st.Root, wd)
+	for _, pt := range points {
+		data, err := config.MarshalJSONIndent(pt.Params)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		m := &gitstore.Manifest{
+			ID: gitstore.NewID(), Name: name, Description: c.Description, Tags: append([]string{}, c.Tag...),
+			Script: script, Argv: argv, Cwd: filepath.ToSlash(relCwd), Executor: "local", Batch: batch,
+			Sources: toSources(sources),
+		}
+		if len(points) > 1 {
+			m.Name = name + "[" + sweep.Name(pt.Vars) + "]"
+			m.Tags = appendUnique(m.Tags, "sweep")
+		}
+		plans = append(plans, &plan{m: m, params: append(data, '\n'), dir: wd})
+	}
+	if c.DryRun {
+		return printPlan(env.IO, plans, c.JSON)
+	}
+	maxUntracked, err := st.ConfigSize("exp.maxUntrackedSize", gitstore.DefaultMaxUntrackedSize)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	// 2. The code, exactly as it is now.
+	snap, err := st.Snapshot(ctx, maxUntracked)
+	if err != nil {
+		return err
+	}
+	if len(snap.Skipped) > 0 {
+		env.IO.Warnf("warning: left out of the snapshot, larger than exp.maxUntrackedSize (%d bytes): %s", maxUntracked, strings.Join(snap.Skipped, ", "))
+	}
+	host, _ := os.Hostname()
+	userName, email := st.Ident()
+	now := gitstore.Now()
+	for _, p := range plans {
+		p.m.Git = snap.Info
+		p.m.Host, p.m.User, p.m.Email, p.m.Created = host, userName, email, now
+	}
+	if c.Stage || len(plans) > 1 {
+		return c.runBatch(ctx, env, st, plans, c.Stage)
+	}
+	code, err := execute(ctx, env, st, plans[0], execOptions{live: !c.Quiet})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code}
+	}
+	return nil
+}
+
+// command works out the argv to run and the script to record.
+func (c *RunCmd) command(env *Env, wd, root string) (argv []string, script string, err error) {
+	if c.Script == "" {
+		if len(env.Tail) == 0 {
+			return nil, "", usagef("nothing to run: give a script (git exp run train.py) or a command after -- (git exp run -- python train.py)")
+		}
+		return env.Tail, env.Tail[0], nil
+	}
+	argv, err = run.Command(wd, root, c.Script, env.Tail)
+	if err != nil {
+		var ue *run.UsageError
+		if errors.As(err, &ue) {
+			return nil, "", &usageError{ue.Msg}
+		}
+		return nil, "", err
+	}
+	return argv, c.Script, nil
+}
+
+func toSources(src []config.Source) []gitstore.ParamSource {
+	out := make([]gitstore.ParamSource, len(src))
+	for i, s := range src {
+		out[i] = gitstore.ParamSource{Kind: s.Kind, Path: s.Path, Keys: s.Keys}
+	}
+	return out
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+type execOptions struct {
+	live     bool           // show output live
+	prefix   string         // prefix for each live line (batches with -s)
+	verb     string         // "start" for a new experiment, "resume" for a staged one
+	onStart  func()         // called once the experiment is recorded as running
+	snapshot string         // run from a checkout of this snapshot instead of the worktree
+	stdout   *prefixWriters // shared line-prefixing writers
+}
+
+// execute records p as running, runs it, stores its outputs and records how it ended. It returns the script's exit
+// status. Errors are failures to record; a failing script is not an error.
+func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execOptions) (int, error) {
+	rec := context.WithoutCancel(ctx) // recording must finish even after Ctrl-C
+	m := p.m
+	spool := st.SpoolFor(m.ID)
+	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(spool.Dir)
+	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
+		return 0, err
+	}
+	m.Status = gitstore.StatusRunning
+	m.Runner = gitstore.ThisRunner()
+	m.Started = gitstore.Now()
+	if o.verb == "" {
+		if err := st.Create(rec, "start", m, p.params); err != nil {
+			return 0, err
+		}
+	} else {
+		runner, started := m.Runner, m.Started
+		err := st.Edit(rec, o.verb, m.ID, func(cur *gitstore.Manifest) error {
+			if cur.Status != gitstore.StatusStaged {
+				return fmt.Errorf("experiment %s is %s, not staged", m.ID[:7], cur.Status)
+			}
+			cur.Status, cur.Runner, cur.Started = gitstore.StatusRunning, runner, started
+			*m = *cur
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	if o.onStart != nil {
+		o.onStart()
+	}
+	dir := p.dir
+	if o.snapshot != "" {
+		checkout, err := st.Checkout(rec, o.snapshot, filepath.Join(spool.Dir, "src"))
+		if err != nil {
+			return 0, finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
+		}
+		dir = filepath.Join(checkout, filepath.FromSlash(m.Cwd))
+	}
+	spec := run.Spec{
+		Argv: m.Argv, Dir: dir, Env: scriptEnv(st, m, spool),
+		StdoutPath: spool.Stdout, StderrPath: spool.Stderr,
+	}
+	if o.live {
+		if o.stdout != nil {
+			spec.Live, spec.LiveErr = o.stdout.For(o.prefix)
+		} else {
+			spec.Live, spec.LiveErr = env.IO.Out, env.IO.Err
+		}
+	}
+	res := run.Exec(ctx, spec)
+	if res.StartErr != nil {
+		env.IO.Warnf("git exp: %s", res.StartErr)
+	}
+	if err := finishWith(rec, st, m, spool, res, env); err != nil {
+		return 0, err
+	}
+	if res.Cancelled {
+		return 130, nil
+	}
+	return res.ExitCode, nil
+}
+
+// finishWith stores the outputs of a run and its final status.
+func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool, res run.Result, env *Env) error {
+	results := resultsOf(spool)
+	maxArt, err := st.ConfigSize("exp.maxArtifactSize", 0)
+	if err != nil {
+		env.IO.Warnf("git exp: %v", err)
+	}
+	prep, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: results, MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	if err != nil {
+		return err
+	}
+	ended := time.Now()
+	return st.Finish(ctx, "finish", m.ID, prep, func(cur *gitstore.Manifest) error {
+		code := res.ExitCode
+		cur.ExitCode = &code
+		cur.Ended = gitstore.FormatTime(ended)
+		if !res.Started.IsZero() {
+			cur.DurationS = float64(ended.Sub(res.Started).Milliseconds()) / 1000
+		}
+		switch {
+		case res.Cancelled:
+			cur.Status, cur.Error = gitstore.StatusCancelled, "cancelled (interrupted)"
+		case res.StartErr != nil:
+			cur.Status, cur.Error = gitstore.StatusFailed, res.StartErr.Error()
+		case res.Signal != "":
+			cur.Status, cur.Error = gitstore.StatusFailed, "killed by signal "+res.Signal
+		case code != 0:
+			cur.Status, cur.Error = gitstore.StatusFailed, fmt.Sprintf("exit status %d", code)
+		default:
+			cur.Status, cur.Error = gitstore.StatusCompleted, ""
+		}
+		cur.Runner = nil
+		*m = *cur
+		return nil
+	})
+}
+
+// resultsOf returns results.json for a finished run: the explicit results the script wrote, else the last value of
+// each metric; nil when there are neither.
+func resultsOf(spool gitstore.Spool) []byte {
+	if data, err := os.ReadFile(spool.Results); err == nil && len(bytes.TrimSpace(data)) > 0 {
+		if v, err := config.UnmarshalJSON(data); err == nil {
+			if obj, ok := v.(map[string]any); ok {
+				if out, err := config.MarshalJSONIndent(obj); err == nil {
+					return append(out, '\n')
+				}
+			}
+		}
+	}
+	f, err := os.Open(spool.Metrics)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	last, err := exp.LastValues(f)
+	if err != nil && len(last) == 0 || len(last) == 0 {
+		return nil
+	}
+	out, err := config.MarshalJSONIndent(last)
+	if err != nil {
+		return nil
+	}
+	return append(out, '\n')
+}
+
+// scriptEnv is the environment of the script: the user's, plus the run protocol (DESIGN.md §4).
+func scriptEnv(st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GIT_EXP_") && !strings.HasPrefix(k, "GIT_EXP_PARAM_") && k != "GIT_EXP_TRACE" {
+			continue
+		}
+		if k == "GIT_INDEX_FILE" || k == "GIT_DIR" || k == "GIT_WORK_TREE" {
+			continue
+		}
+		env = append(env, kv)
+	}
+	attempt := m.Attempt
+	if attempt == 0 {
+		attempt = 1
+	}
+	return append(env,
+		"GIT_EXP_ID="+m.ID,
+		"GIT_EXP_NAME="+m.Name,
+		"GIT_EXP_OUT="+spool.Out,
+		"GIT_EXP_PARAMS="+spool.Params,
+		"GIT_EXP_METRICS="+spool.Metrics,
+		"GIT_EXP_RESULTS="+spool.Results,
+		"GIT_EXP_REPO="+st.Root,
+		fmt.Sprintf("GIT_EXP_ATTEMPT=%d", attempt),
+		"GIT_EXP_PARENT="+m.Parent,
+	)
+}
+
+// printPlan prints what --dry-run would run.
+func printPlan(io *IO, plans []*plan, asJSON bool) error {
+	if asJSON {
+		type entry struct {
+			Name    string                 `json:"name"`
+			Argv    []string               `json:"argv"`
+			Params  json.RawMessage        `json:"params"`
+			Sources []gitstore.ParamSource `json:"param_sources"`
+		}
+		var out []entry
+		for _, p := range plans {
+			out = append(out, entry{p.m.Name, p.m.Argv, json.RawMessage(p.params), p.m.Sources})
+		}
+		return writeJSON(io.Out, out)
+	}
+	for i, p := range plans {
+		if len(plans) > 1 {
+			fmt.Fprintf(io.Out, "# run %d of %d: %s\n", i+1, len(plans), p.m.Name)
+		}
+		fmt.Fprintf(io.Out, "command: %s\n", strings.Join(p.m.Argv, " "))
+		v, _ := config.UnmarshalJSON(p.params)
+		fmt.Fprint(io.Out, "params:\n")
+		printTree(io.Out, v, "  ")
+		if len(p.m.Sources) > 0 {
+			var src []string
+			for _, s := range p.m.Sources {
+				if s.Path != "" {
+					src = append(src, s.Kind+" "+s.Path)
+				} else {
+					src = append(src, s.Kind+" ("+strings.Join(s.Keys, ", ")+")")
+				}
+			}
+			fmt.Fprintf(io.Out, "from:    %s\n", strings.Join(src, "; "))
+		}
+	}
+	fmt.Fprintf(io.Err, "dry run: nothing was run or recorded (%d experiment(s) planned)\n", len(plans))
+	return nil
+}

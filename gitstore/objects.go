@@ -1,0 +1,209 @@
+package gitstore
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Git file modes used in trees.
+const (
+	ModeFile    = "100644"
+	ModeExec    = "100755"
+	ModeSymlink = "120000"
+	ModeTree    = "40000"
+	ModeGitlink = "160000"
+)
+
+// objectWriter writes loose objects in git's own format (zlib of "<type> <size>\0<data>", temp file + rename, like
+// git's write_loose_object), so concurrent writers are safe and large blobs are streamed, never held in memory.
+type objectWriter struct {
+	dir    string // the objects directory
+	sha256 bool
+}
+
+func (w *objectWriter) newHash() hash.Hash {
+	if w.sha256 {
+		return sha256.New()
+	}
+	return sha1.New()
+}
+
+// write stores an in-memory object and returns its id.
+func (w *objectWriter) write(typ string, data []byte) (string, error) {
+	return w.writeStream(typ, bytes.NewReader(data), int64(len(data)))
+}
+
+// writeStream stores an object of known size read from r.
+func (w *objectWriter) writeStream(typ string, r io.Reader, size int64) (string, error) {
+	tmp, err := os.CreateTemp(w.dir, "tmp_obj_")
+	if err != nil {
+		return "", fmt.Errorf("cannot write to the object database: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	h := w.newHash()
+	zw, _ := zlib.NewWriterLevel(tmp, zlib.BestSpeed) // git's core.looseCompression default
+	hdr := typ + " " + strconv.FormatInt(size, 10) + "\x00"
+	h.Write([]byte(hdr))
+	zw.Write([]byte(hdr))
+	n, err := io.Copy(io.MultiWriter(h, zw), r)
+	if err == nil && n != size {
+		err = fmt.Errorf("object changed while being stored (%d bytes, expected %d)", n, size)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	oid := hex.EncodeToString(h.Sum(nil))
+	final := filepath.Join(w.dir, oid[:2], oid[2:])
+	if _, err := os.Stat(final); err == nil {
+		return oid, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", err
+	}
+	os.Chmod(tmp.Name(), 0o444)
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		if _, serr := os.Stat(final); serr == nil {
+			return oid, nil
+		}
+		return "", err
+	}
+	return oid, nil
+}
+
+// writeFile stores the content of a file as a blob, streaming it.
+func (w *objectWriter) writeFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	return w.writeStream("blob", f, st.Size())
+}
+
+// TreeEntry is one entry of a git tree.
+type TreeEntry struct {
+	Mode string
+	Name string
+	OID  string
+}
+
+func (e TreeEntry) isTree() bool { return e.Mode == ModeTree }
+
+// sortKey orders entries as git does: a tree sorts as if its name ended in '/'.
+func (e TreeEntry) sortKey() string {
+	if e.isTree() {
+		return e.Name + "/"
+	}
+	return e.Name
+}
+
+// encodeTree encodes entries in git's tree format, sorting them.
+func encodeTree(entries []TreeEntry) ([]byte, error) {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].sortKey() < entries[j].sortKey() })
+	var b bytes.Buffer
+	for _, e := range entries {
+		raw, err := hex.DecodeString(e.OID)
+		if err != nil {
+			return nil, fmt.Errorf("bad object id %q", e.OID)
+		}
+		b.WriteString(e.Mode)
+		b.WriteByte(' ')
+		b.WriteString(e.Name)
+		b.WriteByte(0)
+		b.Write(raw)
+	}
+	return b.Bytes(), nil
+}
+
+// decodeTree parses git's tree format.
+func decodeTree(data []byte, hexLen int) ([]TreeEntry, error) {
+	raw := hexLen / 2
+	var out []TreeEntry
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp < 0 {
+			return nil, errors.New("corrupt tree")
+		}
+		nul := bytes.IndexByte(data[sp:], 0)
+		if nul < 0 || sp+nul+1+raw > len(data) {
+			return nil, errors.New("corrupt tree")
+		}
+		nul += sp
+		out = append(out, TreeEntry{
+			Mode: string(data[:sp]),
+			Name: string(data[sp+1 : nul]),
+			OID:  hex.EncodeToString(data[nul+1 : nul+1+raw]),
+		})
+		data = data[nul+1+raw:]
+	}
+	return out, nil
+}
+
+// commitInfo is what is needed to encode a commit.
+type commitInfo struct {
+	Tree    string
+	Parents []string
+	Ident   string // "Name <email> unix-seconds +zzzz"
+	Message string
+}
+
+func encodeCommit(c commitInfo) []byte {
+	var b strings.Builder
+	b.WriteString("tree " + c.Tree + "\n")
+	for _, p := range c.Parents {
+		b.WriteString("parent " + p + "\n")
+	}
+	b.WriteString("author " + c.Ident + "\n")
+	b.WriteString("committer " + c.Ident + "\n\n")
+	b.WriteString(c.Message)
+	if !strings.HasSuffix(c.Message, "\n") {
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+// commitTree extracts the tree id from a raw commit object.
+func commitTree(data []byte) (string, error) {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	tree, ok := bytes.CutPrefix(line, []byte("tree "))
+	if !ok {
+		return "", errors.New("corrupt commit")
+	}
+	return string(tree), nil
+}
+
+// commitParents extracts the parent ids from a raw commit object.
+func commitParents(data []byte) []string {
+	var ps []string
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) == 0 {
+			break
+		}
+		if p, ok := bytes.CutPrefix(line, []byte("parent ")); ok {
+			ps = append(ps, string(p))
+		}
+	}
+	return ps
+}

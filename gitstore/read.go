@@ -1,0 +1,455 @@
+package gitstore
+
+import (
+	"bytes"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
+)
+
+// Experiment is what the readers know of one experiment: its manifest with every note applied, and its parameters
+// and results as raw JSON (decoded on demand, so a listing of 100,000 experiments decodes only what it shows).
+type Experiment struct {
+	Manifest
+	ParamsJSON  []byte
+	ResultsJSON []byte
+	Notes       []Note
+	Archived    bool
+	Deleted     bool
+	TreeOID     string // the experiment's directory in the store
+}
+
+// Note is one append-only edit (notes/<op-id>.json).
+type Note struct {
+	ID    string   `json:"id"`
+	Op    string   `json:"op"` // tag, untag, rename, describe, archive, unarchive, delete
+	Tags  []string `json:"tags,omitempty"`
+	Value string   `json:"value,omitempty"`
+	Time  string   `json:"time"`
+	User  string   `json:"user,omitempty"`
+	Host  string   `json:"host,omitempty"`
+}
+
+// apply applies notes in order of time (then id), so every clone computes the same state.
+func (e *Experiment) applyNotes() {
+	sort.Slice(e.Notes, func(i, j int) bool {
+		if e.Notes[i].Time != e.Notes[j].Time {
+			return e.Notes[i].Time < e.Notes[j].Time
+		}
+		return e.Notes[i].ID < e.Notes[j].ID
+	})
+	for _, n := range e.Notes {
+		switch n.Op {
+		case "tag":
+			for _, t := range n.Tags {
+				if !contains(e.Tags, t) {
+					e.Tags = append(e.Tags, t)
+				}
+			}
+		case "untag":
+			var keep []string
+			for _, t := range e.Tags {
+				if !contains(n.Tags, t) {
+					keep = append(keep, t)
+				}
+			}
+			e.Tags = keep
+		case "rename":
+			e.Name = n.Value
+		case "describe":
+			e.Description = n.Value
+		case "archive":
+			e.Archived = true
+		case "unarchive":
+			e.Archived = false
+		case "delete":
+			e.Deleted = true
+		}
+	}
+	if e.Tags == nil {
+		e.Tags = []string{}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
+// date by reading only what changed between the cached tip and the new one.
+type cacheFile struct {
+	Version  int
+	Tip      string
+	RootTree string
+	Fanout   map[string]string // fan-out directory name -> tree id
+	Exps     map[string]*Experiment
+}
+
+const cacheVersion = 2
+
+func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache.gob") }
+
+func (s *Store) loadCache() *cacheFile {
+	f, err := os.Open(s.cachePath())
+	if err == nil {
+		defer f.Close()
+		var c cacheFile
+		if gob.NewDecoder(f).Decode(&c) == nil && c.Version == cacheVersion && c.Exps != nil {
+			return &c
+		}
+	}
+	return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}, Exps: map[string]*Experiment{}}
+}
+
+func (s *Store) saveCache(c *cacheFile) {
+	if err := os.MkdirAll(s.ExpDir(), 0o755); err != nil {
+		return
+	}
+	f, err := os.CreateTemp(s.ExpDir(), "cache-")
+	if err != nil {
+		return
+	}
+	err = gob.NewEncoder(f).Encode(c)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return
+	}
+	if os.Rename(f.Name(), s.cachePath()) != nil {
+		os.Remove(f.Name())
+	}
+}
+
+// Experiments returns every experiment in the store (deleted ones included, flagged), in no particular order. A warm
+// call reads one cache file and opens no git object.
+func (s *Store) Experiments() ([]*Experiment, error) {
+	tip, err := s.Tip()
+	if err != nil {
+		return nil, err
+	}
+	c := s.loadCache()
+	if tip != c.Tip {
+		if err := s.refreshCache(c, tip); err != nil {
+			return nil, err
+		}
+		s.saveCache(c)
+	}
+	out := make([]*Experiment, 0, len(c.Exps))
+	for _, e := range c.Exps {
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func (s *Store) refreshCache(c *cacheFile, tip string) error {
+	if tip == "" {
+		*c = cacheFile{Version: cacheVersion, Fanout: map[string]string{}, Exps: map[string]*Experiment{}}
+		return nil
+	}
+	obj, err := s.cat.Get(tip)
+	if err != nil {
+		return fmt.Errorf("%s points to a missing commit: %w", s.Ref, err)
+	}
+	rootTree, err := commitTree(obj.Data)
+	if err != nil {
+		return err
+	}
+	root, err := s.readTree(rootTree)
+	if err != nil {
+		return err
+	}
+	for _, e := range root {
+		if e.Name == "VERSION" {
+			if v, err := s.cat.Get(e.OID); err == nil && strings.TrimSpace(string(v.Data)) != fmt.Sprint(FormatVersion) {
+				return fmt.Errorf("%s is in storage format %s; this git-exp reads format %d: upgrade git-exp",
+					s.Ref, strings.TrimSpace(string(v.Data)), FormatVersion)
+			}
+		}
+	}
+	// Fan-out directories that changed.
+	newFan := map[string]string{}
+	var changed []TreeEntry
+	for _, e := range root {
+		if e.isTree() && isFanout(e.Name) {
+			newFan[e.Name] = e.OID
+			if c.Fanout[e.Name] != e.OID {
+				changed = append(changed, e)
+			}
+		}
+	}
+	for name := range c.Fanout {
+		if _, ok := newFan[name]; !ok {
+			for id := range c.Exps {
+				if id[:2] == name {
+					delete(c.Exps, id)
+				}
+			}
+		}
+	}
+	oids := make([]string, len(changed))
+	for i, e := range changed {
+		oids[i] = e.OID
+	}
+	fanTrees, err := s.cat.GetMany(oids)
+	if err != nil {
+		return err
+	}
+	// Experiment directories that changed.
+	want := map[string]string{} // id -> tree
+	for i, ft := range fanTrees {
+		ents, err := decodeTree(ft.Data, s.HexLen())
+		if err != nil {
+			return err
+		}
+		present := map[string]bool{}
+		for _, e := range ents {
+			if !e.isTree() || !ValidID(e.Name) || e.Name[:2] != changed[i].Name {
+				continue
+			}
+			present[e.Name] = true
+			if old, ok := c.Exps[e.Name]; !ok || old.TreeOID != e.OID {
+				want[e.Name] = e.OID
+			}
+		}
+		for id := range c.Exps {
+			if id[:2] == changed[i].Name && !present[id] {
+				delete(c.Exps, id)
+			}
+		}
+	}
+	exps, err := s.loadExperiments(want)
+	if err != nil {
+		return err
+	}
+	for id, e := range exps {
+		c.Exps[id] = e
+	}
+	c.Tip, c.RootTree, c.Fanout = tip, rootTree, newFan
+	return nil
+}
+
+func isFanout(name string) bool {
+	return len(name) == 2 && strings.Trim(name, "0123456789abcdef") == ""
+}
+
+// loadExperiments reads experiment directories (id -> tree id), pipelining the object reads level by level.
+func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment, error) {
+	ids := make([]string, 0, len(want))
+	oids := make([]string, 0, len(want))
+	for id, oid := range want {
+		ids = append(ids, id)
+		oids = append(oids, oid)
+	}
+	trees, err := s.cat.GetMany(oids)
+	if err != nil {
+		return nil, err
+	}
+	type slot struct {
+		exp  *Experiment
+		kind string // experiment, params, results, notes-tree, note
+	}
+	var reqs []string
+	var slots []slot
+	out := map[string]*Experiment{}
+	for i, t := range trees {
+		if t.Type != "tree" {
+			continue
+		}
+		ents, err := decodeTree(t.Data, s.HexLen())
+		if err != nil {
+			return nil, err
+		}
+		e := &Experiment{TreeOID: oids[i]}
+		e.ID = ids[i]
+		out[ids[i]] = e
+		for _, ent := range ents {
+			kind := ""
+			switch ent.Name {
+			case "experiment.json":
+				kind = "experiment"
+			case "params.json":
+				kind = "params"
+			case "results.json":
+				kind = "results"
+			case "notes":
+				kind = "notes-tree"
+			}
+			if kind != "" {
+				reqs = append(reqs, ent.OID)
+				slots = append(slots, slot{e, kind})
+			}
+		}
+	}
+	for len(reqs) > 0 {
+		objs, err := s.cat.GetMany(reqs)
+		if err != nil {
+			return nil, err
+		}
+		var next []string
+		var nextSlots []slot
+		for i, o := range objs {
+			sl := slots[i]
+			switch sl.kind {
+			case "experiment":
+				id := sl.exp.ID
+				if err := json.Unmarshal(o.Data, &sl.exp.Manifest); err != nil {
+					sl.exp.Error = "experiment.json is unreadable: " + err.Error()
+				}
+				sl.exp.ID = id
+			case "params":
+				sl.exp.ParamsJSON = compactJSON(o.Data)
+			case "results":
+				sl.exp.ResultsJSON = compactJSON(o.Data)
+			case "notes-tree":
+				ents, err := decodeTree(o.Data, s.HexLen())
+				if err != nil {
+					return nil, err
+				}
+				for _, n := range ents {
+					if strings.HasSuffix(n.Name, ".json") {
+						next = append(next, n.OID)
+						nextSlots = append(nextSlots, slot{sl.exp, "note"})
+					}
+				}
+			case "note":
+				var n Note
+				if json.Unmarshal(o.Data, &n) == nil {
+					sl.exp.Notes = append(sl.exp.Notes, n)
+				}
+			}
+		}
+		reqs, slots = next, nextSlots
+	}
+	for _, e := range out {
+		e.applyNotes()
+	}
+	return out, nil
+}
+
+func compactJSON(b []byte) []byte {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return b
+	}
+	return buf.Bytes()
+}
+
+// Load reads one experiment fresh from the tip (not from the cache).
+func (s *Store) Load(id string) (*Experiment, error) {
+	_, tree, err := s.TipTree()
+	if err != nil {
+		return nil, err
+	}
+	if tree == "" {
+		return nil, fmt.Errorf("experiment %s is not in the store", id)
+	}
+	obj, err := s.cat.Get(tree + ":" + ExpPath(id))
+	if err != nil {
+		if errors.Is(err, gitcmd.ErrMissing) {
+			return nil, fmt.Errorf("experiment %s is not in the store", id)
+		}
+		return nil, err
+	}
+	exps, err := s.loadExperiments(map[string]string{id: obj.OID})
+	if err != nil {
+		return nil, err
+	}
+	e, ok := exps[id]
+	if !ok {
+		return nil, fmt.Errorf("experiment %s is not in the store", id)
+	}
+	return e, nil
+}
+
+// ReadFile reads one file of an experiment's directory at the tip; ok is false when it does not exist.
+func (s *Store) ReadFile(id, name string) ([]byte, bool, error) {
+	_, tree, err := s.TipTree()
+	if err != nil || tree == "" {
+		return nil, false, err
+	}
+	obj, err := s.cat.Get(tree + ":" + ExpPath(id) + "/" + name)
+	if errors.Is(err, gitcmd.ErrMissing) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return obj.Data, true, nil
+}
+
+// ShortIDs returns the shortest unique prefix (at least 7 digits) of every id.
+func ShortIDs(ids []string) map[string]string {
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	out := make(map[string]string, len(ids))
+	for i, id := range sorted {
+		n := 7
+		for _, nb := range []int{i - 1, i + 1} {
+			if nb >= 0 && nb < len(sorted) && sorted[nb] != id {
+				if l := commonPrefix(id, sorted[nb]) + 1; l > n {
+					n = l
+				}
+			}
+		}
+		out[id] = id[:min(n, len(id))]
+	}
+	return out
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// Resolve finds the one experiment a user means: a full id, an id prefix of at least 4 hex digits, or an exact name.
+// Deleted experiments are not found. Several matches are an error that lists them.
+func Resolve(exps []*Experiment, query string) (*Experiment, error) {
+	if query == "" {
+		return nil, errors.New("empty experiment id: give an id, an id prefix or a name (see git exp list)")
+	}
+	var matches []*Experiment
+	isHex := len(query) >= 4 && strings.Trim(query, "0123456789abcdef") == ""
+	for _, e := range exps {
+		if e.Deleted {
+			continue
+		}
+		if e.ID == query {
+			return e, nil
+		}
+		if (isHex && strings.HasPrefix(e.ID, query)) || e.Name == query {
+			matches = append(matches, e)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		if len(query) < 4 && strings.Trim(query, "0123456789abcdef") == "" {
+			return nil, fmt.Errorf("no experiment matches %q: an id prefix needs at least 4 hex digits (see git exp list)", query)
+		}
+		return nil, fmt.Errorf("no experiment matches %q (see git exp list)", query)
+	}
+	sort.Slice(matches, func(i, j int) bool { return matches[i].Created < matches[j].Created })
+	var names []string
+	for _, m := range matches {
+		names = append(names, fmt.Sprintf("%s (%s, %s)", m.ID, m.Name, m.Status))
+	}
+	return nil, fmt.Errorf("%q is ambiguous: it matches %s; use a longer id prefix", query, strings.Join(names, ", "))
+}

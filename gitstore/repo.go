@@ -1,0 +1,246 @@
+package gitstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
+)
+
+// ErrNotRepo is returned outside a git repository; the CLI exits 128 on it, like git.
+var ErrNotRepo = errors.New("not a git repository (or any of the parent directories): run git-exp inside a git repository, or 'git init' one")
+
+// ErrBare is returned for operations that need a worktree in a bare repository.
+var ErrBare = errors.New("this is a bare repository: git exp run needs a worktree (clone it, or use 'git worktree add')")
+
+// Repo is a git repository as git-exp sees it.
+type Repo struct {
+	Git       *gitcmd.Git
+	GitDir    string // per-worktree git dir (absolute)
+	CommonDir string // shared git dir (absolute)
+	Root      string // worktree root, "" in a bare repository
+	Bare      bool
+	IndexFile string // the user's index (absolute)
+	ObjectDir string
+	SHA256    bool
+
+	cfgOnce sync.Once
+	cfg     map[string][]string
+	cfgErr  error
+}
+
+// OpenRepo finds the repository containing dir.
+func OpenRepo(ctx context.Context, dir string) (*Repo, error) {
+	g := &gitcmd.Git{Dir: dir}
+	out, err := g.Run(ctx, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
+		"--show-object-format", "--git-path", "objects", "--git-path", "index", "--show-toplevel")
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if err != nil {
+		if gitcmd.StderrContains(err, "not a git repository") {
+			return nil, ErrNotRepo
+		}
+		if len(lines) < 6 || lines[0] != "true" {
+			if gitcmd.StderrContains(err, "must be run in a work tree") && len(lines) >= 6 {
+				// inside .git of a non-bare repository
+				return nil, errors.New("run git exp from the worktree, not from inside the .git directory")
+			}
+			return nil, err
+		}
+	}
+	if len(lines) < 6 {
+		return nil, fmt.Errorf("unexpected output from git rev-parse: %q", out)
+	}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(dir, p)
+	}
+	r := &Repo{
+		Git:       g,
+		Bare:      lines[0] == "true",
+		GitDir:    lines[1],
+		CommonDir: abs(lines[2]),
+		SHA256:    lines[3] == "sha256",
+		ObjectDir: abs(lines[4]),
+		IndexFile: abs(lines[5]),
+	}
+	if !r.Bare && len(lines) >= 7 {
+		r.Root = lines[6]
+		g.Dir = r.Root
+	} else {
+		g.Dir = r.GitDir
+	}
+	return r, nil
+}
+
+// HexLen is the length of an object id in hex.
+func (r *Repo) HexLen() int {
+	if r.SHA256 {
+		return 64
+	}
+	return 40
+}
+
+// ZeroOID is the all-zero object id that git uses for "does not exist".
+func (r *Repo) ZeroOID() string { return strings.Repeat("0", r.HexLen()) }
+
+// ExpDir is git-exp's private directory under the common git dir (cache, spools, locks). Disposable.
+func (r *Repo) ExpDir() string { return filepath.Join(r.CommonDir, "exp") }
+
+// Config returns the values of a git config key (last one wins for single values), read once per process.
+func (r *Repo) Config(key string) []string {
+	r.cfgOnce.Do(func() {
+		r.cfg = map[string][]string{}
+		out, err := r.Git.Run(context.Background(), "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.)`)
+		if err != nil && !gitcmd.IsExit(err, 1) {
+			r.cfgErr = err
+			return
+		}
+		for _, rec := range bytes.Split(out, []byte{0}) {
+			if len(rec) == 0 {
+				continue
+			}
+			k, v, _ := bytes.Cut(rec, []byte("\n"))
+			r.cfg[strings.ToLower(string(k))] = append(r.cfg[strings.ToLower(string(k))], string(v))
+		}
+	})
+	return r.cfg[strings.ToLower(key)]
+}
+
+// ConfigString returns the last value of key, or def.
+func (r *Repo) ConfigString(key, def string) string {
+	if v := r.Config(key); len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return def
+}
+
+// ConfigSize parses a size config (git's k/m/g suffixes).
+func (r *Repo) ConfigSize(key string, def int64) (int64, error) {
+	s := r.ConfigString(key, "")
+	if s == "" {
+		return def, nil
+	}
+	n, err := ParseSize(s)
+	if err != nil {
+		return 0, fmt.Errorf("git config %s = %q: %v (e.g. 10m, 1g)", key, s, err)
+	}
+	return n, nil
+}
+
+// ParseSize parses "10", "10k", "10m", "1g" as git does.
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"):
+		mult, s = 1<<10, s[:len(s)-1]
+	case strings.HasSuffix(s, "m"):
+		mult, s = 1<<20, s[:len(s)-1]
+	case strings.HasSuffix(s, "g"):
+		mult, s = 1<<30, s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("not a size")
+	}
+	return n * mult, nil
+}
+
+// Ident returns the committer identity git would use, with a fallback so that a missing user.name never loses a run.
+func (r *Repo) Ident() (name, email string) {
+	name = os.Getenv("GIT_COMMITTER_NAME")
+	if name == "" {
+		name = r.ConfigString("user.name", "")
+	}
+	email = os.Getenv("GIT_COMMITTER_EMAIL")
+	if email == "" {
+		email = r.ConfigString("user.email", "")
+	}
+	if name == "" {
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		} else {
+			name = "git-exp"
+		}
+	}
+	if email == "" {
+		h, _ := os.Hostname()
+		email = name + "@" + h
+	}
+	return name, email
+}
+
+func (r *Repo) identLine(t time.Time) string {
+	name, email := r.Ident()
+	clean := func(s string) string { return strings.NewReplacer("<", "", ">", "", "\n", " ").Replace(s) }
+	return fmt.Sprintf("%s <%s> %d %s", clean(name), clean(email), t.Unix(), t.Format("-0700"))
+}
+
+// ReadRef resolves a full ref name without starting git: a loose ref file, else packed-refs. "" when absent.
+func (r *Repo) ReadRef(name string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(r.CommonDir, filepath.FromSlash(name)))
+	if err == nil {
+		s := strings.TrimSpace(string(data))
+		if target, ok := strings.CutPrefix(s, "ref: "); ok {
+			return r.ReadRef(target)
+		}
+		if len(s) == r.HexLen() {
+			return s, nil
+		}
+		return "", fmt.Errorf("ref %s is corrupt", name)
+	}
+	if !errors.Is(err, os.ErrNotExist) && !isDirErr(err) {
+		return "", err
+	}
+	f, err := os.Open(filepath.Join(r.CommonDir, "packed-refs"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	suffix := " " + name
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasSuffix(line, suffix) && len(line) == r.HexLen()+len(suffix) {
+			return line[:r.HexLen()], nil
+		}
+	}
+	return "", sc.Err()
+}
+
+func isDirErr(err error) bool {
+	var pe *os.PathError
+	return errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "is a directory")
+}
+
+// UpdateRef moves ref from old to new atomically through git's own lock protocol. old == ZeroOID means "must not
+// exist". It returns errCASFailed when the ref moved meanwhile (or another writer holds its lock).
+func (r *Repo) UpdateRef(ctx context.Context, ref, newOID, oldOID, msg string) error {
+	_, err := r.Git.Run(ctx, "update-ref", "-m", msg, ref, newOID, oldOID)
+	if err != nil {
+		if gitcmd.StderrContains(err, "cannot lock ref") || gitcmd.StderrContains(err, "Unable to create") ||
+			gitcmd.StderrContains(err, "but expected") || gitcmd.StderrContains(err, "reference already exists") {
+			return errCASFailed
+		}
+		return err
+	}
+	return nil
+}
+
+var errCASFailed = errors.New("ref moved")

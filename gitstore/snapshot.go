@@ -1,0 +1,140 @@
+package gitstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultMaxUntrackedSize is the default of git config exp.maxUntrackedSize.
+const DefaultMaxUntrackedSize = 10 << 20
+
+// Snapshot is the worktree as it was when an experiment was recorded.
+type Snapshot struct {
+	Commit  string   // the snapshot commit (parent: HEAD, when there is one)
+	Tree    string   // its tree
+	Info    GitInfo  // what experiment.json records
+	Skipped []string // untracked files left out for size
+}
+
+// Snapshot records the worktree — tracked changes and untracked files that are not ignored, exactly what
+// `git add -A` would stage — as a commit, through a temporary copy of the index. The user's index, HEAD and files
+// are never touched. Untracked files above maxUntracked bytes are left out and reported in Skipped.
+func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, error) {
+	if s.Bare {
+		return nil, ErrBare
+	}
+	tmpDir := filepath.Join(s.ExpDir(), "tmp")
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(tmpDir, "index-")
+	if err != nil {
+		return nil, err
+	}
+	tmpIndex := f.Name()
+	defer os.Remove(tmpIndex)
+	defer os.Remove(tmpIndex + ".lock")
+	if src, err := os.Open(s.IndexFile); err == nil {
+		_, err = io.Copy(f, src)
+		src.Close()
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		f.Close()
+		return nil, err
+	}
+	f.Close()
+	if st, _ := os.Stat(tmpIndex); st != nil && st.Size() == 0 {
+		os.Remove(tmpIndex) // git treats a missing index as empty, not an empty file
+	}
+	env := []string{"GIT_INDEX_FILE=" + tmpIndex}
+
+	// 1. Untracked, not ignored files (what add -A would add), so large ones are left out before git hashes them.
+	out, err := s.Git.RunWith(ctx, nil, env, "ls-files", "-z", "--others", "--exclude-standard", "--", ":/")
+	if err != nil {
+		return nil, err
+	}
+	var add bytes.Buffer
+	var skipped []string
+	for _, p := range bytes.Split(out, []byte{0}) {
+		if len(p) == 0 {
+			continue
+		}
+		name := string(p)
+		if st, err := os.Lstat(filepath.Join(s.Root, name)); err == nil && st.Mode().IsRegular() && st.Size() > maxUntracked {
+			skipped = append(skipped, name)
+			continue
+		}
+		add.WriteString(strings.TrimSuffix(name, "/"))
+		add.WriteByte(0)
+	}
+	// 2. Tracked changes, including deletions and submodule commits.
+	if _, err := s.Git.RunWith(ctx, nil, env, "add", "--update", "--", ":/"); err != nil {
+		return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
+	}
+	// 3. The untracked files, through git so that .gitattributes filters (LFS, eol) apply as on `git add`.
+	if add.Len() > 0 {
+		if _, err := s.Git.RunWith(ctx, &add, env, "update-index", "--add", "-z", "--stdin"); err != nil {
+			return nil, fmt.Errorf("snapshot of untracked files failed: %w", err)
+		}
+	}
+	treeOut, err := s.Git.RunWith(ctx, nil, env, "write-tree")
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
+	}
+	snap := &Snapshot{Tree: strings.TrimSpace(string(treeOut)), Skipped: skipped}
+	snap.Info = s.headInfo()
+	var parents []string
+	headTree := ""
+	if snap.Info.Head != "" {
+		parents = append(parents, snap.Info.Head)
+		if obj, err := s.cat.Get(snap.Info.Head); err == nil {
+			headTree, _ = commitTree(obj.Data)
+		}
+	}
+	snap.Info.Dirty = snap.Tree != headTree
+	msg := "git-exp snapshot"
+	if snap.Info.Branch != "" {
+		msg += " of " + snap.Info.Branch
+	}
+	snap.Commit, err = s.WriteCommit(snap.Tree, parents, msg+"\n")
+	if err != nil {
+		return nil, err
+	}
+	snap.Info.Snapshot = snap.Commit
+	snap.Info.Skipped = skipped
+	if snap.Info.Skipped == nil {
+		snap.Info.Skipped = []string{}
+	}
+	return snap, nil
+}
+
+// headInfo reads HEAD, its branch and the remote URL without changing anything.
+func (s *Store) headInfo() GitInfo {
+	var info GitInfo
+	if data, err := os.ReadFile(filepath.Join(s.GitDir, "HEAD")); err == nil {
+		if ref, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "ref: "); ok {
+			info.Branch = strings.TrimPrefix(ref, "refs/heads/")
+		}
+	}
+	if obj, err := s.cat.Get("HEAD"); err == nil && obj.Type == "commit" {
+		info.Head = obj.OID
+	}
+	remote := ""
+	if info.Branch != "" {
+		remote = s.ConfigString("branch."+info.Branch+".remote", "")
+	}
+	if remote == "" {
+		remote = "origin"
+	}
+	info.Remote = s.ConfigString("remote."+remote+".url", "")
+	return info
+}

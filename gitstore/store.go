@@ -1,0 +1,286 @@
+package gitstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
+)
+
+// Store is the experiment store on refs/experiments/main of one repository.
+type Store struct {
+	*Repo
+	cat  *gitcmd.CatFile
+	objs *objectWriter
+	// Ref is the branch written (Ref by default).
+	Ref string
+}
+
+// Open opens the store of the repository containing dir. The store itself may not exist yet.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	r, err := OpenRepo(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return OpenIn(ctx, r)
+}
+
+// OpenIn opens the store of an already opened repository.
+func OpenIn(ctx context.Context, r *Repo) (*Store, error) {
+	cat, err := r.Git.NewCatFile(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &Store{Repo: r, cat: cat, objs: &objectWriter{dir: r.ObjectDir, sha256: r.SHA256}, Ref: Ref}, nil
+}
+
+// Close releases the store's git process.
+func (s *Store) Close() error { return s.cat.Close() }
+
+// Cat gives access to the store's object reader.
+func (s *Store) Cat() *gitcmd.CatFile { return s.cat }
+
+func (s *Store) readTree(oid string) ([]TreeEntry, error) {
+	obj, err := s.cat.Get(oid)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Type != "tree" {
+		return nil, fmt.Errorf("object %s is a %s, not a tree", oid, obj.Type)
+	}
+	return decodeTree(obj.Data, s.HexLen())
+}
+
+// Tip returns the commit at the store's ref, "" when there is no store yet.
+func (s *Store) Tip() (string, error) { return s.ReadRef(s.Ref) }
+
+// TipTree returns the tree of the tip commit ("" when there is no store).
+func (s *Store) TipTree() (tip, tree string, err error) {
+	tip, err = s.Tip()
+	if err != nil || tip == "" {
+		return tip, "", err
+	}
+	obj, err := s.cat.Get(tip)
+	if err != nil {
+		return "", "", fmt.Errorf("%s points to a missing commit %s: %w", s.Ref, tip, err)
+	}
+	tree, err = commitTree(obj.Data)
+	return tip, tree, err
+}
+
+// WriteCommit stores a commit object.
+func (s *Store) WriteCommit(tree string, parents []string, msg string) (string, error) {
+	return s.objs.write("commit", encodeCommit(commitInfo{Tree: tree, Parents: parents, Ident: s.identLine(time.Now()), Message: msg}))
+}
+
+// WriteBlob stores a blob.
+func (s *Store) WriteBlob(data []byte) (string, error) { return s.objs.write("blob", data) }
+
+// WriteFileBlob stores the content of a file as a blob, streamed.
+func (s *Store) WriteFileBlob(path string) (string, error) { return s.objs.writeFile(path) }
+
+// WriteTree stores a tree.
+func (s *Store) WriteTree(entries []TreeEntry) (string, error) {
+	data, err := encodeTree(entries)
+	if err != nil {
+		return "", err
+	}
+	return s.objs.write("tree", data)
+}
+
+// ReadTree reads a tree object.
+func (s *Store) ReadTree(oid string) ([]TreeEntry, error) { return s.readTree(oid) }
+
+// ErrNoChange can be returned by an Update function to commit nothing.
+var ErrNoChange = errors.New("no change")
+
+// Update is the only way the store is written: read the tip, let fn edit its tree, write one commit, and move the
+// ref with compare-and-swap. When another writer moved the ref first, fn runs again on the new tip (after a short
+// random wait), so concurrent writers never lose each other's records. fn must therefore be repeatable.
+func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for attempt := 0; ; attempt++ {
+		tip, tree, err := s.TipTree()
+		if err != nil {
+			return err
+		}
+		parents := []string{}
+		old := s.ZeroOID()
+		if tip != "" {
+			parents = append(parents, tip)
+			old = tip
+		} else {
+			// A new store begins with a parentless commit holding only VERSION, so that every later commit's
+			// first parent is on the branch and extra parents never take the first-parent slot.
+			root, err := s.rootCommit()
+			if err != nil {
+				return err
+			}
+			parents = append(parents, root)
+			obj, err := s.cat.Get(root)
+			if err != nil {
+				return err
+			}
+			if tree, err = commitTree(obj.Data); err != nil {
+				return err
+			}
+		}
+		tx := &Tx{s: s, root: &node{oid: tree}, Tip: tip}
+		if err := fn(tx); err != nil {
+			if errors.Is(err, ErrNoChange) {
+				return nil
+			}
+			return err
+		}
+		if !tx.Dirty() && tip != "" {
+			return nil
+		}
+		newTree, err := tx.write(tx.root)
+		if err != nil {
+			return err
+		}
+		commit, err := s.WriteCommit(newTree, append(parents, tx.ExtraParents...), msg)
+		if err != nil {
+			return err
+		}
+		err = s.UpdateRef(ctx, s.Ref, commit, old, "git-exp: "+msg)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errCASFailed) {
+			return err
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("could not update %s: other writers kept moving it (tried %d times)", s.Ref, attempt+1)
+		}
+		// Back off with jitter; grows with contention, capped.
+		wait := time.Duration(1+rand.IntN(5+min(attempt, 20)*5)) * time.Millisecond
+		time.Sleep(wait)
+	}
+}
+
+func (s *Store) rootCommit() (string, error) {
+	blob, err := s.objs.write("blob", []byte(fmt.Sprintf("%d\n", FormatVersion)))
+	if err != nil {
+		return "", err
+	}
+	tree, err := s.WriteTree([]TreeEntry{{Mode: ModeFile, Name: "VERSION", OID: blob}})
+	if err != nil {
+		return "", err
+	}
+	// A fixed identity and date make the root identical in every clone that creates a store independently, so
+	// two stores started apart still share a merge base.
+	return s.objs.write("commit", encodeCommit(commitInfo{
+		Tree: tree, Ident: "git-exp <git-exp@localhost> 0 +0000",
+		Message: "git-exp store, format 1\n",
+	}))
+}
+
+// CheckVersion refuses stores written in a newer format.
+func (s *Store) CheckVersion(tx *Tx) error {
+	data, ok, err := tx.Read("VERSION")
+	if err != nil || !ok {
+		return err
+	}
+	v := strings.TrimSpace(string(data))
+	if v != fmt.Sprint(FormatVersion) {
+		return fmt.Errorf("%s is in storage format %s; this git-exp reads format %d: upgrade git-exp", s.Ref, v, FormatVersion)
+	}
+	return nil
+}
+
+// ReadManifest reads experiment.json of id in tx.
+func ReadManifest(tx *Tx, id string) (*Manifest, error) {
+	data, ok, err := tx.Read(ExpPath(id) + "/experiment.json")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("experiment %s is not in the store", id)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("experiment %s: experiment.json: %v", id, err)
+	}
+	return &m, nil
+}
+
+// WriteManifest writes experiment.json of m.ID in tx, stamping Updated.
+func WriteManifest(tx *Tx, m *Manifest) error {
+	m.Updated = Now()
+	if m.Format == 0 {
+		m.Format = FormatVersion
+	}
+	if m.Tags == nil {
+		m.Tags = []string{}
+	}
+	if m.Argv == nil {
+		m.Argv = []string{}
+	}
+	if m.Git.Skipped == nil {
+		m.Git.Skipped = []string{}
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return tx.WriteBlob(ExpPath(m.ID)+"/experiment.json", append(data, '\n'))
+}
+
+// OpenFile streams one file of an experiment's directory at the tip through `git cat-file blob`, so large files are
+// never held in memory. ok is false when the file does not exist.
+func (s *Store) OpenFile(ctx context.Context, id, name string) (rc io.ReadCloser, ok bool, err error) {
+	_, tree, err := s.TipTree()
+	if err != nil || tree == "" {
+		return nil, false, err
+	}
+	dir, file := splitPath(ExpPath(id) + "/" + name)
+	obj, err := s.cat.Get(tree + ":" + dir)
+	if errors.Is(err, gitcmd.ErrMissing) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	ents, err := decodeTree(obj.Data, s.HexLen())
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range ents {
+		if e.Name == file && !e.isTree() {
+			rc, err := s.StreamBlob(ctx, e.OID)
+			return rc, err == nil, err
+		}
+	}
+	return nil, false, nil
+}
+
+// StreamBlob streams a blob by id.
+func (s *Store) StreamBlob(ctx context.Context, oid string) (io.ReadCloser, error) {
+	cmd := s.Git.Command(ctx, "cat-file", "blob", oid)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := gitcmd.Start(cmd); err != nil {
+		return nil, err
+	}
+	return &cmdReader{ReadCloser: out, cmd: cmd}, nil
+}
+
+type cmdReader struct {
+	io.ReadCloser
+	cmd *exec.Cmd
+}
+
+func (r *cmdReader) Close() error {
+	r.ReadCloser.Close()
+	return r.cmd.Wait()
+}

@@ -1,0 +1,213 @@
+package gitstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Tx edits the tree of the store's tip by path. Trees are loaded lazily, so an edit to one experiment reads and
+// writes only the root, one fan-out directory and that experiment's directory, whatever the number of experiments.
+type Tx struct {
+	s    *Store
+	root *node
+	// Tip is the commit the transaction started from ("" for a new store).
+	Tip string
+	// ExtraParents are added to the commit (snapshot commits, merged tips).
+	ExtraParents []string
+}
+
+type node struct {
+	oid     string // tree id when unchanged
+	loaded  bool   // entries read
+	entries map[string]TreeEntry
+	kids    map[string]*node // subtrees being edited
+	dirty   bool
+}
+
+func (t *Tx) load(n *node) error {
+	if n.loaded {
+		return nil
+	}
+	n.entries = map[string]TreeEntry{}
+	n.kids = map[string]*node{}
+	n.loaded = true
+	if n.oid == "" {
+		return nil
+	}
+	ents, err := t.s.readTree(n.oid)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		n.entries[e.Name] = e
+	}
+	return nil
+}
+
+// dir walks to the directory at path, creating it when create is set. nil when absent.
+func (t *Tx) dir(path string, create bool) (*node, error) {
+	n := t.root
+	if path == "" {
+		return n, t.load(n)
+	}
+	for _, name := range strings.Split(path, "/") {
+		if err := t.load(n); err != nil {
+			return nil, err
+		}
+		kid, ok := n.kids[name]
+		if !ok {
+			e, exists := n.entries[name]
+			switch {
+			case exists && e.isTree():
+				kid = &node{oid: e.OID}
+			case exists && !create:
+				return nil, nil
+			case exists:
+				return nil, fmt.Errorf("%s is a file, not a directory", path)
+			case !create:
+				return nil, nil
+			default:
+				kid = &node{}
+				n.entries[name] = TreeEntry{Mode: ModeTree, Name: name}
+			}
+			n.kids[name] = kid
+		}
+		n = kid
+	}
+	return n, t.load(n)
+}
+
+func splitPath(path string) (dir, name string) {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		return path[:i], path[i+1:]
+	}
+	return "", path
+}
+
+// Entry returns the entry at path.
+func (t *Tx) Entry(path string) (TreeEntry, bool, error) {
+	d, name := splitPath(path)
+	n, err := t.dir(d, false)
+	if err != nil || n == nil {
+		return TreeEntry{}, false, err
+	}
+	e, ok := n.entries[name]
+	if ok && e.isTree() {
+		if kid, edited := n.kids[name]; edited && kid.dirty {
+			return TreeEntry{}, false, errors.New("entry of an edited tree has no id yet")
+		}
+	}
+	return e, ok, nil
+}
+
+// Read returns the content of the blob at path; ok is false when it does not exist.
+func (t *Tx) Read(path string) ([]byte, bool, error) {
+	e, ok, err := t.Entry(path)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	obj, err := t.s.cat.Get(e.OID)
+	if err != nil {
+		return nil, false, err
+	}
+	return obj.Data, true, nil
+}
+
+// List returns the entries of the directory at path.
+func (t *Tx) List(path string) ([]TreeEntry, error) {
+	n, err := t.dir(path, false)
+	if err != nil || n == nil {
+		return nil, err
+	}
+	out := make([]TreeEntry, 0, len(n.entries))
+	for _, e := range n.entries {
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Put sets the entry at path (a blob, symlink or a whole subtree by id).
+func (t *Tx) Put(path string, e TreeEntry) error {
+	d, name := splitPath(path)
+	n, err := t.dir(d, true)
+	if err != nil {
+		return err
+	}
+	e.Name = name
+	n.entries[name] = e
+	delete(n.kids, name)
+	t.markDirty(d)
+	return nil
+}
+
+// WriteBlob stores data and puts it at path.
+func (t *Tx) WriteBlob(path string, data []byte) error {
+	oid, err := t.s.objs.write("blob", data)
+	if err != nil {
+		return err
+	}
+	return t.Put(path, TreeEntry{Mode: ModeFile, OID: oid})
+}
+
+// Remove deletes the entry at path (file or directory). Removing nothing is not an error.
+func (t *Tx) Remove(path string) error {
+	d, name := splitPath(path)
+	n, err := t.dir(d, false)
+	if err != nil || n == nil {
+		return err
+	}
+	if _, ok := n.entries[name]; !ok {
+		return nil
+	}
+	delete(n.entries, name)
+	delete(n.kids, name)
+	t.markDirty(d)
+	return nil
+}
+
+func (t *Tx) markDirty(path string) {
+	n := t.root
+	n.dirty = true
+	if path == "" {
+		return
+	}
+	for _, name := range strings.Split(path, "/") {
+		n = n.kids[name]
+		n.dirty = true
+	}
+}
+
+// Dirty reports whether anything changed.
+func (t *Tx) Dirty() bool { return t.root.dirty }
+
+// write stores every changed tree bottom-up and returns the root tree id.
+func (t *Tx) write(n *node) (string, error) {
+	if !n.dirty {
+		return n.oid, nil
+	}
+	ents := make([]TreeEntry, 0, len(n.entries))
+	for name, e := range n.entries {
+		if kid, ok := n.kids[name]; ok && e.isTree() {
+			oid, err := t.write(kid)
+			if err != nil {
+				return "", err
+			}
+			if oid == "" || (kid.loaded && len(kid.entries) == 0) {
+				continue // git has no empty trees in practice: drop them
+			}
+			e.OID = oid
+		}
+		ents = append(ents, e)
+	}
+	data, err := encodeTree(ents)
+	if err != nil {
+		return "", err
+	}
+	oid, err := t.s.objs.write("tree", data)
+	if err != nil {
+		return "", err
+	}
+	n.oid, n.dirty = oid, false
+	return oid, nil
+}
