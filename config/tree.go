@@ -1,0 +1,165 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Merge merges src onto dst and returns dst (a new map when dst is nil). A plain key replaces dst's value
+// completely, even when both are maps; a dotted key ("a.b.c") updates only that nested value, creating
+// intermediate maps and keeping siblings (see Set). Plain keys are applied first, then dotted keys, shorter paths
+// before longer ones ("a.b" before "a.b.c"), then in lexical order, so the result does not depend on map order.
+//
+// Merge never mutates src: every value it takes is deep-copied. It does update dst, including the nested maps on
+// a dotted path; when it returns an error dst may be partly updated.
+func Merge(dst, src map[string]any) (map[string]any, error) {
+	if dst == nil {
+		dst = map[string]any{}
+	}
+	keys := make([]string, 0, len(src))
+	for k := range src {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		di, dj := strings.Count(keys[i], "."), strings.Count(keys[j], ".")
+		if di != dj {
+			return di < dj
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		v := deepCopy(src[k])
+		if !strings.Contains(k, ".") {
+			dst[k] = v
+			continue
+		}
+		if err := Set(dst, k, v); err != nil {
+			return dst, err
+		}
+	}
+	return dst, nil
+}
+
+// Set sets the value at the dotted key path in m, creating intermediate maps. A null (nil) on the path is replaced
+// by a new map; any other value that is not a map[string]any is an error, e.g.
+// `cannot set "a.b": "a" is an int (3), not a map`. Set stores v itself, without copying it.
+func Set(m map[string]any, dottedKey string, v any) error {
+	parts, err := splitKey(dottedKey)
+	if err != nil {
+		return fmt.Errorf("cannot set %q: %v", dottedKey, err)
+	}
+	if m == nil {
+		return fmt.Errorf("cannot set %q: the map is nil", dottedKey)
+	}
+	cur := m
+	for i, p := range parts[:len(parts)-1] {
+		switch next := cur[p].(type) {
+		case map[string]any:
+			if next == nil {
+				next = map[string]any{}
+				cur[p] = next
+			}
+			cur = next
+		case nil:
+			created := map[string]any{}
+			cur[p] = created
+			cur = created
+		default:
+			return fmt.Errorf("cannot set %q: %q is %s, not a map", dottedKey, strings.Join(parts[:i+1], "."), describeValue(next))
+		}
+	}
+	cur[parts[len(parts)-1]] = v
+	return nil
+}
+
+// Get returns the value at the dotted key path in m and whether it exists.
+func Get(m map[string]any, dottedKey string) (any, bool) {
+	parts, err := splitKey(dottedKey)
+	if err != nil {
+		return nil, false
+	}
+	var cur any = m
+	for _, p := range parts {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = mm[p]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// splitKey splits a dotted key into its segments, none of which may be empty.
+func splitKey(key string) ([]string, error) {
+	if key == "" {
+		return nil, fmt.Errorf("the key is empty")
+	}
+	parts := strings.Split(key, ".")
+	for _, p := range parts {
+		if p == "" {
+			return nil, fmt.Errorf("the key has an empty segment; use dots only between names, e.g. model.lr")
+		}
+	}
+	return parts, nil
+}
+
+// deepCopy copies maps and lists recursively; other values are immutable and shared.
+func deepCopy(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		if v == nil {
+			return v
+		}
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		if v == nil {
+			return v
+		}
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
+}
+
+// describeValue names a value and its type for error messages: `an int (3)`, `a string ("x")`.
+func describeValue(v any) string {
+	const max = 40
+	short := func(s string) string {
+		if len(s) > max {
+			return s[:max] + "..."
+		}
+		return s
+	}
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return fmt.Sprintf("a bool (%t)", v)
+	case string:
+		return fmt.Sprintf("a string (%s)", short(strconv.Quote(v)))
+	case float32, float64:
+		return fmt.Sprintf("a float (%v)", v)
+	case []any:
+		return fmt.Sprintf("a list of %d values", len(v))
+	case map[string]any:
+		return "a map"
+	}
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return fmt.Sprintf("an int (%v)", v)
+	}
+	return fmt.Sprintf("a %T", v)
+}
