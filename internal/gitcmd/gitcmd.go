@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -75,6 +76,12 @@ func (g *Git) Command(ctx context.Context, args ...string) *exec.Cmd {
 		env = append(env, "GIT_TERMINAL_PROMPT=0")
 	}
 	cmd.Env = env
+	// Its own process group: a Ctrl-C on the terminal goes to the whole foreground group, and git-exp must still
+	// be able to record the cancelled experiment with its git processes alive. Interactive calls (credential
+	// prompts) stay in the foreground group so they can read the terminal.
+	if !g.Interactive {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	}
 	return cmd
 }
 

@@ -1,0 +1,331 @@
+package exp
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A Point is one step of a metrics series: the values logged for that step.
+type Point struct {
+	Step   int64
+	Time   string         // RFC 3339; of the last line that contributed to the point
+	Values map[string]any // int, float64, bool, string ("NaN", "+Inf", "-Inf" for non-finite floats), or nested JSON
+}
+
+// MaxLineSize is the longest metrics line the readers accept; longer lines are
+// skipped as malformed.
+const MaxLineSize = 4 << 20
+
+// MalformedError reports metrics lines that could not be parsed.
+type MalformedError struct {
+	Lines int   // how many lines were skipped
+	Line  int   // 1-based number of the first skipped line
+	Err   error // why the first skipped line was rejected
+}
+
+func (e *MalformedError) Error() string {
+	if e.Lines == 1 {
+		return fmt.Sprintf("metrics: line %d skipped: %v", e.Line, e.Err)
+	}
+	return fmt.Sprintf("metrics: %d malformed lines skipped, the first at line %d: %v", e.Lines, e.Line, e.Err)
+}
+
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// A MetricsScanner reads a metrics file line by line, without merging lines
+// of the same step, in constant memory. Blank lines are ignored; malformed
+// lines (not a JSON object, no integer "step", a non-string "time", longer
+// than MaxLineSize) are skipped and counted, so a line cut short by a crash
+// never hides the rest of the file.
+type MetricsScanner struct {
+	r       *bufio.Reader
+	buf     []byte
+	p       Point
+	line    int
+	skipped int
+	first   *MalformedError
+	err     error
+	eof     bool
+}
+
+// NewMetricsScanner returns a scanner reading from r.
+func NewMetricsScanner(r io.Reader) *MetricsScanner {
+	return &MetricsScanner{r: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Scan advances to the next well-formed line, reporting false at the end of
+// the input or on a read error (see Err).
+func (s *MetricsScanner) Scan() bool {
+	for !s.eof {
+		line, tooLong, err := s.readLine()
+		if err != nil {
+			s.eof = true
+			if err != io.EOF {
+				s.err = err
+				return false
+			}
+		}
+		if err == nil || tooLong || len(line) > 0 {
+			s.line++ // a final line without a newline counts too
+		}
+		if tooLong {
+			s.skip(fmt.Errorf("longer than %d bytes", MaxLineSize))
+			continue
+		}
+		if line = bytes.TrimSpace(line); len(line) == 0 {
+			continue // blank lines are neither points nor malformed
+		}
+		p, perr := parsePoint(line)
+		if perr != nil {
+			s.skip(perr)
+			continue
+		}
+		s.p = p
+		return true
+	}
+	return false
+}
+
+func (s *MetricsScanner) skip(err error) {
+	s.skipped++
+	if s.first == nil {
+		s.first = &MalformedError{Line: s.line, Err: err}
+	}
+}
+
+// readLine returns the next line, without its newline; tooLong reports a line
+// over MaxLineSize, whose bytes are discarded.
+func (s *MetricsScanner) readLine() (line []byte, tooLong bool, err error) {
+	s.buf = s.buf[:0]
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !tooLong {
+			if len(s.buf)+len(chunk) > MaxLineSize+1 {
+				tooLong, s.buf = true, s.buf[:0]
+			} else {
+				s.buf = append(s.buf, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return bytes.TrimSuffix(s.buf, []byte{'\n'}), tooLong, err
+	}
+}
+
+// Point returns the line read by the last successful Scan. Its Values map is
+// fresh for every line.
+func (s *MetricsScanner) Point() Point { return s.p }
+
+// Err returns the first read error, if any (malformed lines are not errors;
+// see Skipped).
+func (s *MetricsScanner) Err() error { return s.err }
+
+// Skipped returns the number of malformed lines skipped so far and, when there
+// are any, a *MalformedError describing them.
+func (s *MetricsScanner) Skipped() (int, error) {
+	if s.first == nil {
+		return 0, nil
+	}
+	e := *s.first
+	e.Lines = s.skipped
+	return s.skipped, &e
+}
+
+// parsePoint parses one metrics line.
+func parsePoint(line []byte) (Point, error) {
+	if p, ok := parseFlat(line); ok {
+		return p, nil
+	}
+	return parsePointJSON(line)
+}
+
+// parsePointJSON parses one metrics line with encoding/json.
+func parsePointJSON(line []byte) (Point, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return Point{}, err
+	}
+	if raw == nil {
+		return Point{}, errors.New("not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return Point{}, errors.New("data after the JSON object")
+	}
+	num, ok := raw["step"].(json.Number)
+	if !ok {
+		return Point{}, errors.New(`no numeric "step"`)
+	}
+	step, err := parseStep(num)
+	if err != nil {
+		return Point{}, err
+	}
+	p := Point{Step: step}
+	if t, ok := raw["time"]; ok {
+		if p.Time, ok = t.(string); !ok {
+			return Point{}, errors.New(`"time" is not a string`)
+		}
+	}
+	delete(raw, "step")
+	delete(raw, "time")
+	for k, v := range raw {
+		raw[k] = convertNumbers(v)
+	}
+	p.Values = raw
+	return p, nil
+}
+
+func parseStep(n json.Number) (int64, error) {
+	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+		return i, nil
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return 0, fmt.Errorf(`"step" %s is not an integer`, n)
+	}
+	return int64(f), nil
+}
+
+// convertNumbers turns json.Numbers into int (no '.' or exponent, and in
+// range) or float64, like config.UnmarshalJSON.
+func convertNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		s := string(x)
+		if !strings.ContainsAny(s, ".eE") {
+			if i, err := strconv.ParseInt(s, 10, 0); err == nil {
+				return int(i)
+			}
+		}
+		f, _ := strconv.ParseFloat(s, 64) // out of range gives ±Inf
+		return f
+	case map[string]any:
+		for k, e := range x {
+			x[k] = convertNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = convertNumbers(e)
+		}
+	}
+	return v
+}
+
+// ReadMetrics reads a whole metrics file and merges its lines by step (for
+// the same step, later lines' keys win), returning the points in step order.
+//
+// Malformed lines are skipped (see MetricsScanner). The error is non-nil for a
+// read error, or a *MalformedError when lines were skipped and none parsed;
+// a file with a few bad lines still yields its good points and a nil error.
+// Use a MetricsScanner to learn about every skipped line.
+func ReadMetrics(r io.Reader) ([]Point, error) {
+	s := NewMetricsScanner(r)
+	var pts []Point
+	index := make(map[int64]int)
+	for s.Scan() {
+		p := s.Point()
+		i, ok := index[p.Step]
+		if !ok {
+			index[p.Step] = len(pts)
+			pts = append(pts, p)
+			continue
+		}
+		maps.Copy(pts[i].Values, p.Values)
+		if p.Time != "" {
+			pts[i].Time = p.Time
+		}
+	}
+	slices.SortFunc(pts, func(a, b Point) int {
+		switch {
+		case a.Step < b.Step:
+			return -1
+		case a.Step > b.Step:
+			return 1
+		}
+		return 0
+	})
+	return pts, scanError(s, len(pts) > 0)
+}
+
+func scanError(s *MetricsScanner, parsed bool) error {
+	if err := s.Err(); err != nil {
+		return err
+	}
+	if n, err := s.Skipped(); n > 0 && !parsed {
+		return err
+	}
+	return nil
+}
+
+// LastValues returns the last value of each metric: the value logged at the
+// largest step at which the metric appears (on a tie, the later line). It is
+// what results.json holds when a run set no explicit results. It streams the
+// file, so its memory grows with the number of metric names, not points.
+// Errors are as for ReadMetrics.
+func LastValues(r io.Reader) (map[string]any, error) {
+	type last struct {
+		step int64
+		v    any
+	}
+	s := NewMetricsScanner(r)
+	lasts := make(map[string]last)
+	parsed := false
+	for s.Scan() {
+		parsed = true
+		p := s.Point()
+		for k, v := range p.Values {
+			if l, ok := lasts[k]; !ok || p.Step >= l.step {
+				lasts[k] = last{p.Step, v}
+			}
+		}
+	}
+	out := make(map[string]any, len(lasts))
+	for k, l := range lasts {
+		out[k] = l.v
+	}
+	return out, scanError(s, parsed)
+}
+
+// Float converts a metric value to a float64: integers, floats, and the
+// strings "NaN", "+Inf", "Inf" and "-Inf" that stand for non-finite floats in
+// the metrics file. It reports false for anything else.
+func Float(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case string:
+		switch x {
+		case "NaN":
+			return math.NaN(), true
+		case "+Inf", "Inf":
+			return math.Inf(1), true
+		case "-Inf":
+			return math.Inf(-1), true
+		}
+	}
+	return 0, false
+}
