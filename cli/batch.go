@@ -96,7 +96,8 @@ func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, pla
 		jobs = runtime.NumCPU()
 	}
 	live := c.S || c.Capture == "no"
-	prog := newProgress(env.IO, len(plans), live)
+	prog := newProgress(env.IO, len(plans)+c.cached, live)
+	prog.cache(c.cached)
 	var pw *prefixWriters
 	if live {
 		pw = &prefixWriters{out: env.IO.Out, err: env.IO.Err}
@@ -111,7 +112,11 @@ func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, pla
 		go func() {
 			defer wg.Done()
 			for p := range work {
-				o := execOptions{live: live, prefix: p.m.Name, stdout: pw, verb: "run", onStart: func() { prog.started(p.m) }}
+				verb := p.verb
+				if verb == "" {
+					verb = "run"
+				}
+				o := execOptions{live: live, prefix: p.m.Name, stdout: pw, verb: verb, retries: c.Retry, onStart: func() { prog.started(p.m) }}
 				if fromSnapshot {
 					o.snapshot = p.m.Git.Snapshot
 				}
@@ -204,6 +209,15 @@ func newProgress(io *IO, total int, live bool) *progress {
 		),
 	)
 	return pr
+}
+
+func (pr *progress) cache(n int) {
+	pr.mu.Lock()
+	pr.cached += n
+	pr.mu.Unlock()
+	if pr.bar != nil {
+		pr.bar.IncrBy(n)
+	}
 }
 
 func (pr *progress) started(m *gitstore.Manifest) {

@@ -54,11 +54,18 @@ func (io *IO) Warnf(format string, args ...any) {
 
 // CLI is the command tree.
 type CLI struct {
-	Run     RunCmd     `cmd:"" help:"Run a script as a tracked experiment."`
-	List    ListCmd    `cmd:"" aliases:"ls" help:"List experiments, newest first."`
-	Show    ShowCmd    `cmd:"" help:"Show one experiment: manifest, parameters, results."`
-	Logs    LogsCmd    `cmd:"" help:"Print an experiment's captured output."`
-	Version VersionCmd `cmd:"" help:"Print the version of git-exp."`
+	Run       RunCmd       `cmd:"" help:"Run a script as a tracked experiment."`
+	List      ListCmd      `cmd:"" aliases:"ls" help:"List experiments, newest first."`
+	Show      ShowCmd      `cmd:"" help:"Show one experiment: manifest, parameters, results."`
+	Logs      LogsCmd      `cmd:"" help:"Print an experiment's captured output."`
+	Metrics   MetricsCmd   `cmd:"" help:"Print an experiment's metric series."`
+	Artifacts ArtifactsCmd `cmd:"" help:"List or extract an experiment's artifacts."`
+	Batches   BatchesCmd   `cmd:"" help:"List batches (sweeps and staged work) with counts by status."`
+	Checkout  CheckoutCmd  `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
+	Branch    BranchCmd    `cmd:"" help:"Create a branch at an experiment's snapshot."`
+	Rerun     RerunCmd     `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`
+	Continue  ContinueCmd  `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
+	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
 
 	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,9 @@ type RunCmd struct {
 	S           bool     `short:"s" help:"Show every run's output live (same as --capture=no)."`
 	Capture     string   `default:"yes" enum:"yes,no" help:"'no' streams each run's output, prefixed by its run."`
 	Yes         bool     `short:"y" help:"Do not ask before running a grid of more than 1000 runs."`
+	Retry       int      `help:"Retry a failing run up to N more times (each try is an attempt of the same experiment)."`
+
+	cached int // members already complete (continue --batch), counted as cached
 }
 
 // plan is one experiment ready to be recorded and run.
@@ -43,6 +47,7 @@ type plan struct {
 	m      *gitstore.Manifest
 	params []byte
 	dir    string // working directory of the script
+	verb   string // how it starts: "" new, "run" staged, "continue" another attempt
 }
 
 // Run implements git exp run.
@@ -131,7 +136,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if c.Stage || len(plans) > 1 {
 		return c.runBatch(ctx, env, st, plans, c.Stage)
 	}
-	code, err := execute(ctx, env, st, plans[0], execOptions{live: !c.Quiet})
+	code, err := execute(ctx, env, st, plans[0], execOptions{live: !c.Quiet, retries: c.Retry})
 	if err != nil {
 		return err
 	}
@@ -182,6 +187,7 @@ type execOptions struct {
 	prefix   string         // prefix for each live line (batches with -s)
 	verb     string         // "start" for a new experiment, "resume" for a staged one
 	onStart  func()         // called once the experiment is recorded as running
+	retries  int            // run failing experiments again, up to this many more times
 	snapshot string         // run from a checkout of this snapshot instead of the worktree
 	stdout   *prefixWriters // shared line-prefixing writers
 }
@@ -199,25 +205,12 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
 		return 0, err
 	}
-	m.Status = gitstore.StatusRunning
-	m.Runner = gitstore.ThisRunner()
-	m.Started = gitstore.Now()
-	if o.verb == "" {
-		if err := st.Create(rec, "start", m, p.params); err != nil {
-			return 0, err
-		}
-	} else {
-		runner, started := m.Runner, m.Started
-		err := st.Edit(rec, o.verb, m.ID, func(cur *gitstore.Manifest) error {
-			if cur.Status != gitstore.StatusStaged {
-				return fmt.Errorf("experiment %s is %s, not staged", m.ID[:7], cur.Status)
-			}
-			cur.Status, cur.Runner, cur.Started = gitstore.StatusRunning, runner, started
-			*m = *cur
-			return nil
-		})
-		if err != nil {
-			return 0, err
+	if err := begin(rec, st, m, p.params, o.verb); err != nil {
+		return 0, err
+	}
+	if m.Attempt > 1 {
+		if err := restoreOutputs(rec, st, m.ID, spool); err != nil {
+			return 0, finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
 		}
 	}
 	if o.onStart != nil {
@@ -252,7 +245,97 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if res.Cancelled {
 		return 130, nil
 	}
+	if res.ExitCode != 0 && o.retries > 0 {
+		env.IO.Warnf("git exp: %s failed (%s); retrying (%d more %s)", m.ID[:7], m.Error, o.retries, plural(o.retries, "try", "tries"))
+		o.retries--
+		o.verb = "continue"
+		os.RemoveAll(spool.Dir)
+		return execute(ctx, env, st, p, o)
+	}
 	return res.ExitCode, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// begin records that m starts running: a new experiment ("" verb), a staged one ("run"), or another attempt of
+// a failed, cancelled or crashed one ("continue": same id, the previous attempt's logs kept under attempts/N/).
+func begin(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, params []byte, verb string) error {
+	runner, started := gitstore.ThisRunner(), gitstore.Now()
+	if verb == "" {
+		m.Status, m.Runner, m.Started, m.Attempt = gitstore.StatusRunning, runner, started, 1
+		return st.Create(ctx, "start", m, params)
+	}
+	var prevAttempt int
+	err := st.Update(ctx, fmt.Sprintf("%s %s", verb, m.ID[:7]), func(tx *gitstore.Tx) error {
+		cur, err := gitstore.ReadManifest(tx, m.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case verb == "run" && cur.Status != gitstore.StatusStaged:
+			return fmt.Errorf("experiment %s is %s, not staged", m.ID[:7], cur.Status)
+		case verb == "continue" && cur.Status == gitstore.StatusCompleted:
+			return usagef("experiment %s is complete: nothing to continue (git exp rerun %s runs it again)", m.ID[:7], m.ID[:7])
+		case verb == "continue" && cur.Status != gitstore.StatusFailed && cur.Status != gitstore.StatusCancelled && cur.Status != gitstore.StatusCrashed:
+			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", m.ID[:7], cur.Status)
+		}
+		prevAttempt = max(cur.Attempt, 1)
+		if verb == "continue" {
+			// Keep every attempt's output: move this attempt's logs aside.
+			dir := gitstore.ExpPath(m.ID)
+			for _, f := range []string{"stdout.zst", "stderr.zst"} {
+				if e, ok, err := tx.Entry(dir + "/" + f); err != nil {
+					return err
+				} else if ok {
+					if err := tx.Put(fmt.Sprintf("%s/attempts/%d/%s", dir, prevAttempt, f), e); err != nil {
+						return err
+					}
+					if err := tx.Remove(dir + "/" + f); err != nil {
+						return err
+					}
+				}
+			}
+			cur.Attempt = prevAttempt + 1
+			cur.ExitCode, cur.Error, cur.Ended, cur.DurationS = nil, "", "", 0
+		}
+		cur.Status, cur.Runner, cur.Started = gitstore.StatusRunning, runner, started
+		*m = *cur
+		return gitstore.WriteManifest(tx, m)
+	})
+	return err
+}
+
+// restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
+// continued experiment picks up where it stopped.
+func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gitstore.Spool) error {
+	arts, err := listArtifacts(ctx, st, id)
+	if err != nil {
+		return err
+	}
+	for _, a := range arts {
+		if err := extract(ctx, st, a, spool.Out); err != nil {
+			return fmt.Errorf("restoring artifacts: %w", err)
+		}
+	}
+	rc, ok, err := st.OpenFile(ctx, id, "metrics.jsonl")
+	if err != nil || !ok {
+		return err
+	}
+	defer rc.Close()
+	f, err := os.Create(spool.Metrics)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // finishWith stores the outputs of a run and its final status.

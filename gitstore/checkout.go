@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -72,5 +73,85 @@ func short(oid string) string {
 	if len(oid) > 10 {
 		return oid[:10]
 	}
+	return oid
+}
+
+// RestoreSnapshot writes the files of a snapshot into the worktree without moving HEAD or touching the index.
+// Files that differ between the worktree and the snapshot are overwritten (or removed when the snapshot lacks
+// them); when any of those carries uncommitted changes it refuses, naming them, unless force is set.
+func (s *Store) RestoreSnapshot(ctx context.Context, snapshot string, force bool) (int, error) {
+	maxUntracked, err := s.ConfigSize("exp.maxUntrackedSize", DefaultMaxUntrackedSize)
+	if err != nil {
+		return 0, err
+	}
+	now, err := s.Snapshot(ctx, maxUntracked) // the worktree as it is, without touching it
+	if err != nil {
+		return 0, err
+	}
+	diff := func(a, b string) (map[string]string, error) {
+		if a == "" {
+			a = s.emptyTree()
+		}
+		out, err := s.Git.Run(ctx, "diff-tree", "-r", "-z", "--no-renames", "--name-status", a, b)
+		if err != nil {
+			return nil, err
+		}
+		f := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+		m := map[string]string{}
+		for i := 0; i+1 < len(f); i += 2 {
+			m[f[i+1]] = f[i]
+		}
+		return m, nil
+	}
+	headTree := ""
+	if now.Info.Head != "" {
+		headTree = now.Info.Head + "^{tree}"
+	}
+	dirty, err := diff(headTree, now.Tree)
+	if err != nil {
+		return 0, err
+	}
+	writes, err := diff(now.Tree, snapshot+"^{tree}")
+	if err != nil {
+		return 0, err
+	}
+	var conflicts []string
+	for p := range writes {
+		if _, ok := dirty[p]; ok {
+			conflicts = append(conflicts, p)
+		}
+	}
+	sort.Strings(conflicts)
+	if len(conflicts) > 0 && !force {
+		if len(conflicts) > 10 {
+			conflicts = append(conflicts[:10], fmt.Sprintf("and %d more", len(conflicts)-10))
+		}
+		return 0, fmt.Errorf("restoring would overwrite uncommitted changes in %s: commit or stash them, or pass --force", strings.Join(conflicts, ", "))
+	}
+	var write []string
+	for p, status := range writes {
+		if status == "D" {
+			os.Remove(filepath.Join(s.Root, filepath.FromSlash(p)))
+		} else {
+			write = append(write, p)
+		}
+	}
+	if len(write) > 0 {
+		tmp := filepath.Join(s.ExpDir(), "tmp", fmt.Sprintf("index-restore-%d", os.Getpid()))
+		defer os.Remove(tmp)
+		env := []string{"GIT_INDEX_FILE=" + tmp}
+		if _, err := s.Git.RunWith(ctx, nil, env, "read-tree", snapshot+"^{tree}"); err != nil {
+			return 0, err
+		}
+		in := strings.Join(write, "\x00") + "\x00"
+		if _, err := s.Git.RunWith(ctx, strings.NewReader(in), env, "checkout-index", "--force", "-z", "--stdin"); err != nil {
+			return 0, err
+		}
+	}
+	return len(writes), nil
+}
+
+func (s *Store) emptyTree() string {
+	oid, _ := s.WriteTree(nil)
 	return oid
 }

@@ -1,0 +1,327 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/git-exp/git-exp/exp"
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// MetricsCmd prints an experiment's metric series.
+type MetricsCmd struct {
+	ID    string   `arg:"" help:"Experiment id, id prefix or name."`
+	Names []string `arg:"" optional:"" help:"Only these metrics."`
+	JSON  bool     `name:"json" help:"Print a JSON array of {step, time, <metric>: value}."`
+	CSV   bool     `name:"csv" help:"Print CSV with a header row."`
+}
+
+// Run implements git exp metrics.
+func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := resolve(ctx, env, st, c.ID)
+	if err != nil {
+		return err
+	}
+	var r io.Reader
+	if e.Status == gitstore.StatusRunning {
+		f, err := os.Open(st.SpoolFor(e.ID).Metrics)
+		if err == nil {
+			defer f.Close()
+			r = f
+		}
+	} else {
+		rc, ok, err := st.OpenFile(ctx, e.ID, "metrics.jsonl")
+		if err != nil {
+			return err
+		}
+		if ok {
+			defer rc.Close()
+			r = rc
+		}
+	}
+	var points []exp.Point
+	if r != nil {
+		if points, err = exp.ReadMetrics(r); err != nil {
+			return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
+		}
+	}
+	names := c.Names
+	if len(names) == 0 {
+		seen := map[string]bool{}
+		for _, p := range points {
+			for k := range p.Values {
+				if !seen[k] {
+					seen[k] = true
+					names = append(names, k)
+				}
+			}
+		}
+		sort.Strings(names)
+	}
+	if c.JSON {
+		out := make([]map[string]any, 0, len(points))
+		for _, p := range points {
+			row := map[string]any{"step": p.Step, "time": p.Time}
+			for _, n := range names {
+				if v, ok := p.Values[n]; ok {
+					row[n] = v
+				}
+			}
+			out = append(out, row)
+		}
+		return writeJSON(env.IO.Out, out)
+	}
+	header := append([]string{"step"}, names...)
+	rows := make([][]string, 0, len(points))
+	for _, p := range points {
+		row := []string{strconv.FormatInt(p.Step, 10)}
+		for _, n := range names {
+			if v, ok := p.Values[n]; ok {
+				row = append(row, formatValue(v))
+			} else {
+				row = append(row, "")
+			}
+		}
+		rows = append(rows, row)
+	}
+	if c.CSV {
+		w := csv.NewWriter(env.IO.Out)
+		w.Write(header)
+		w.WriteAll(rows)
+		return w.Error()
+	}
+	if len(points) == 0 {
+		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", e.ID[:7])
+		return nil
+	}
+	return table(env.IO, header, rows)
+}
+
+// ArtifactsCmd lists or extracts an experiment's artifacts.
+type ArtifactsCmd struct {
+	ID     string   `arg:"" help:"Experiment id, id prefix or name."`
+	Paths  []string `arg:"" optional:"" help:"Only these files or directories."`
+	Output string   `short:"o" placeholder:"DIR" help:"Extract into DIR (created) instead of listing."`
+	JSON   bool     `name:"json" help:"List as JSON: [{path, size, mode}]."`
+}
+
+type artifact struct {
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+	Mode string `json:"mode"`
+	oid  string
+}
+
+// Run implements git exp artifacts.
+func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := resolve(ctx, env, st, c.ID)
+	if err != nil {
+		return err
+	}
+	arts, err := listArtifacts(ctx, st, e.ID)
+	if err != nil {
+		return err
+	}
+	if len(c.Paths) > 0 {
+		var keep []artifact
+		matched := map[string]bool{}
+		for _, a := range arts {
+			for _, p := range c.Paths {
+				p = strings.Trim(path.Clean(filepath.ToSlash(p)), "/")
+				if a.Path == p || strings.HasPrefix(a.Path, p+"/") || p == "." {
+					keep = append(keep, a)
+					matched[p] = true
+					break
+				}
+			}
+		}
+		for _, p := range c.Paths {
+			if !matched[strings.Trim(path.Clean(filepath.ToSlash(p)), "/")] {
+				return usagef("%s has no artifact %s (see git exp artifacts %s)", e.ID[:7], p, e.ID[:7])
+			}
+		}
+		arts = keep
+	}
+	if c.Output != "" {
+		for _, a := range arts {
+			if err := extract(ctx, st, a, c.Output); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(env.IO.Err, "extracted %d file(s) into %s\n", len(arts), c.Output)
+		return nil
+	}
+	if c.JSON {
+		if arts == nil {
+			arts = []artifact{}
+		}
+		return writeJSON(env.IO.Out, arts)
+	}
+	if len(arts) == 0 {
+		fmt.Fprintf(env.IO.Err, "%s has no artifacts\n", e.ID[:7])
+		return nil
+	}
+	rows := make([][]string, len(arts))
+	for i, a := range arts {
+		rows[i] = []string{a.Path, strconv.FormatInt(a.Size, 10)}
+	}
+	return table(env.IO, []string{"PATH", "SIZE"}, rows)
+}
+
+func listArtifacts(ctx context.Context, st *gitstore.Store, id string) ([]artifact, error) {
+	_, tree, err := st.TipTree()
+	if err != nil || tree == "" {
+		return nil, err
+	}
+	out, err := st.Git.Run(ctx, "ls-tree", "-r", "-l", "-z", tree+":"+gitstore.ExpPath(id)+"/artifacts")
+	if err != nil {
+		return nil, nil // no artifacts directory
+	}
+	var arts []artifact
+	for _, rec := range strings.Split(string(out), "\x00") {
+		meta, name, ok := strings.Cut(rec, "\t")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(meta)
+		if len(f) != 4 {
+			continue
+		}
+		size, _ := strconv.ParseInt(f[3], 10, 64)
+		arts = append(arts, artifact{Path: name, Size: size, Mode: f[0], oid: f[2]})
+	}
+	return arts, nil
+}
+
+// extract writes one artifact under dir, refusing paths that would leave it.
+func extract(ctx context.Context, st *gitstore.Store, a artifact, dir string) error {
+	clean := path.Clean(a.Path)
+	if strings.HasPrefix(clean, "../") || clean == ".." || path.IsAbs(clean) {
+		return fmt.Errorf("refusing to extract %q outside %s", a.Path, dir)
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(clean))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	rc, err := st.StreamBlob(ctx, a.oid)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if a.Mode == gitstore.ModeSymlink {
+		target, err := io.ReadAll(io.LimitReader(rc, 4096))
+		if err != nil {
+			return err
+		}
+		os.Remove(dst)
+		return os.Symlink(string(target), dst)
+	}
+	perm := os.FileMode(0o644)
+	if a.Mode == gitstore.ModeExec {
+		perm = 0o755
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// BatchesCmd lists batches.
+type BatchesCmd struct {
+	JSON bool `name:"json" help:"Print a JSON array of batch manifests with counts by status."`
+}
+
+// Run implements git exp batches.
+func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bs, err := st.Batches()
+	if err != nil {
+		return err
+	}
+	exps, err := experiments(ctx, env, st)
+	if err != nil {
+		return err
+	}
+	counts := map[string]map[string]int{}
+	for _, e := range exps {
+		if e.Batch == "" {
+			continue
+		}
+		if counts[e.Batch] == nil {
+			counts[e.Batch] = map[string]int{}
+		}
+		counts[e.Batch][e.Status]++
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].Created > bs[j].Created })
+	if c.JSON {
+		type out struct {
+			*gitstore.Batch
+			Counts map[string]int `json:"counts"`
+		}
+		res := make([]out, len(bs))
+		for i, b := range bs {
+			res[i] = out{b, counts[b.ID]}
+			if res[i].Counts == nil {
+				res[i].Counts = map[string]int{}
+			}
+		}
+		return writeJSON(env.IO.Out, res)
+	}
+	if len(bs) == 0 {
+		fmt.Fprintln(env.IO.Err, "no batches yet: a sweep or --stage makes one")
+		return nil
+	}
+	rows := make([][]string, len(bs))
+	for i, b := range bs {
+		var parts []string
+		for _, s := range []string{"completed", "failed", "running", "staged", "cancelled", "crashed", "queued"} {
+			if n := counts[b.ID][s]; n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, s))
+			}
+		}
+		when := b.Created
+		if env.IO.OutTTY {
+			when = relTime(b.Created)
+		}
+		id := b.ID
+		if env.IO.OutTTY {
+			id = b.ID[:7]
+		}
+		rows[i] = []string{id, when, strconv.Itoa(len(b.Runs)), strings.Join(parts, ", "), commandLine(b.Command)}
+	}
+	return table(env.IO, []string{"BATCH", "CREATED", "RUNS", "STATUS", "COMMAND"}, rows)
+}
+
+func commandLine(argv []string) string {
+	if len(argv) > 0 {
+		argv = append([]string{"git exp"}, argv[1:]...)
+	}
+	return strings.Join(argv, " ")
+}

@@ -1,0 +1,313 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// CheckoutCmd restores an experiment's snapshot.
+type CheckoutCmd struct {
+	ID    string `arg:"" help:"Experiment id, id prefix or name."`
+	To    string `placeholder:"DIR" help:"Write a separate copy into DIR instead of the worktree."`
+	Force bool   `short:"f" help:"Overwrite uncommitted changes (or a non-empty DIR)."`
+}
+
+// Run implements git exp checkout.
+func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := resolve(ctx, env, st, c.ID)
+	if err != nil {
+		return err
+	}
+	snap := e.Git.Snapshot
+	if snap == "" {
+		return fmt.Errorf("experiment %s has no snapshot", e.ID[:7])
+	}
+	if err := st.MissingObjects(ctx, snap); err != nil {
+		return err
+	}
+	if c.To != "" {
+		if ents, err := os.ReadDir(c.To); err == nil && len(ents) > 0 && !c.Force {
+			return usagef("%s is not empty: choose another directory or pass --force", c.To)
+		}
+		dir, err := st.Checkout(ctx, snap, c.To)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.IO.Err, "wrote the snapshot of %s (%s) into %s\n", e.ID[:7], snap[:10], dir)
+		return nil
+	}
+	if st.Bare {
+		return gitstore.ErrBare
+	}
+	changes, err := st.RestoreSnapshot(ctx, snap, c.Force)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.IO.Err, "restored the files of %s (snapshot %s): %d changed; HEAD and the index are unchanged (see git status)\n", e.ID[:7], snap[:10], changes)
+	return nil
+}
+
+// BranchCmd creates a branch at an experiment's snapshot.
+type BranchCmd struct {
+	ID   string `arg:"" help:"Experiment id, id prefix or name."`
+	Name string `arg:"" help:"Name of the new branch."`
+}
+
+// Run implements git exp branch.
+func (c *BranchCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := resolve(ctx, env, st, c.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := st.Git.Run(ctx, "branch", "--", c.Name, e.Git.Snapshot); err != nil {
+		return &usageError{err.Error()}
+	}
+	fmt.Fprintf(env.IO.Err, "branch %s at the snapshot of %s (%s)\n", c.Name, e.ID[:7], e.Git.Snapshot[:10])
+	return nil
+}
+
+// RerunCmd runs an experiment again from its snapshot as a new experiment.
+type RerunCmd struct {
+	ID    string   `arg:"" optional:"" help:"Experiment id, id prefix or name."`
+	Batch string   `help:"Rerun every experiment of this batch (id or prefix) as a new batch."`
+	Param []string `sep:"none" short:"p" placeholder:"KEY=VALUE" help:"Override a parameter. Repeatable."`
+	Quiet bool     `short:"q" help:"Do not show the output live."`
+	Jobs  int      `short:"j" default:"1" help:"With --batch: run N at a time."`
+	Retry int      `help:"Retry a failing run up to N more times."`
+}
+
+// Run implements git exp rerun.
+func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	originals, err := pick(ctx, env, st, c.ID, c.Batch)
+	if err != nil {
+		return err
+	}
+	var plans []*plan
+	batch := ""
+	if c.Batch != "" {
+		batch = gitstore.NewID()
+	}
+	host, _ := os.Hostname()
+	user, email := st.Ident()
+	for i, o := range originals {
+		params := decodeTree(o.ParamsJSON)
+		for _, kv := range c.Param {
+			k, v, err := config.ParseParam(kv)
+			if err != nil {
+				return &usageError{err.Error()}
+			}
+			if err := config.Set(params, k, v); err != nil {
+				return &usageError{err.Error()}
+			}
+		}
+		data, err := config.MarshalJSONIndent(params)
+		if err != nil {
+			return err
+		}
+		m := o.Manifest
+		m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, i+1
+		m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
+		m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
+		m.Runner, m.Extra = nil, nil
+		m.Tags = append([]string{}, o.Tags...)
+		if len(c.Param) > 0 {
+			m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: c.Param})
+		}
+		plans = append(plans, &plan{m: &m, params: data})
+	}
+	if batch != "" {
+		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry}
+		b := &gitstore.Batch{ID: batch, Created: gitstore.Now(), Command: os.Args, Snapshot: plans[0].m.Git.Snapshot, Executor: "local", User: user, Host: host}
+		recs := make([]gitstore.NewRecord, len(plans))
+		for i, p := range plans {
+			p.m.Status = gitstore.StatusStaged
+			b.Runs = append(b.Runs, p.m.ID)
+			recs[i] = gitstore.NewRecord{Manifest: p.m, Params: p.params}
+		}
+		if err := st.CreateBatch(context.WithoutCancel(ctx), "stage", b, recs); err != nil {
+			return err
+		}
+		return run.runPlans(ctx, env, st, plans, batch, true)
+	}
+	p := plans[0]
+	code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, snapshot: p.m.Git.Snapshot, retries: c.Retry})
+	if err != nil {
+		return err
+	}
+	printBeside(env, originals[0], p.m.ID, st)
+	if code != 0 {
+		return &exitError{code}
+	}
+	return nil
+}
+
+// printBeside prints the original's results beside the new run's.
+func printBeside(env *Env, orig *gitstore.Experiment, newID string, st *gitstore.Store) {
+	cur, err := st.Load(newID)
+	if err != nil {
+		return
+	}
+	a, b := map[string]any{}, map[string]any{}
+	flatten("", decodeTree(orig.ResultsJSON), a)
+	flatten("", decodeTree(cur.ResultsJSON), b)
+	keys := map[string]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	if len(keys) == 0 {
+		return
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	rows := make([][]string, 0, len(names))
+	for _, k := range names {
+		same := ""
+		if formatValue(a[k]) == formatValue(b[k]) {
+			same = "same"
+		}
+		rows = append(rows, []string{k, cell(a, k), cell(b, k), same})
+	}
+	io := *env.IO
+	io.Out = env.IO.Err
+	io.OutTTY = env.IO.ErrTTY
+	table(&io, []string{"RESULT", orig.ID[:7] + " (original)", newID[:7] + " (rerun)", ""}, rows)
+}
+
+func cell(m map[string]any, k string) string {
+	v, ok := m[k]
+	if !ok {
+		return "-"
+	}
+	return formatValue(v)
+}
+
+// pick returns the experiment named by id, or every member of a batch.
+func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) ([]*gitstore.Experiment, error) {
+	if (id == "") == (batch == "") {
+		return nil, usagef("give an experiment id or --batch ID (one of them)")
+	}
+	if id != "" {
+		e, err := resolve(ctx, env, st, id)
+		if err != nil {
+			return nil, err
+		}
+		if e.Git.Snapshot == "" {
+			return nil, fmt.Errorf("experiment %s has no snapshot to run from", e.ID[:7])
+		}
+		return []*gitstore.Experiment{e}, nil
+	}
+	exps, err := experiments(ctx, env, st)
+	if err != nil {
+		return nil, err
+	}
+	var out []*gitstore.Experiment
+	ids := map[string]bool{}
+	for _, e := range exps {
+		if e.Batch != "" && strings.HasPrefix(e.Batch, batch) {
+			out = append(out, e)
+			ids[e.Batch] = true
+		}
+	}
+	if len(ids) > 1 {
+		return nil, usagef("batch prefix %q is ambiguous: use more digits", batch)
+	}
+	if len(out) == 0 {
+		return nil, usagef("no batch matches %q (see git exp batches)", batch)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Seq < out[j].Seq || out[i].Seq == out[j].Seq && out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// ContinueCmd resumes a failed, cancelled or crashed experiment (or a batch's unfinished members).
+type ContinueCmd struct {
+	ID    string `arg:"" optional:"" help:"Experiment id, id prefix or name."`
+	Batch string `help:"Continue every member of this batch that did not complete."`
+	Quiet bool   `short:"q" help:"Do not show the output live."`
+	Jobs  int    `short:"j" default:"1" help:"With --batch: run N at a time."`
+	Retry int    `help:"Retry a failing run up to N more times."`
+}
+
+// Run implements git exp continue.
+func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	exps, err := pick(ctx, env, st, c.ID, c.Batch)
+	if err != nil {
+		return err
+	}
+	if c.ID != "" {
+		e := exps[0]
+		switch e.Status {
+		case gitstore.StatusCompleted:
+			fmt.Fprintf(env.IO.Err, "experiment %s is complete: nothing to continue (git exp rerun %s runs it again)\n", e.ID[:7], e.ID[:7])
+			return nil
+		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed:
+		default:
+			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", e.ID[:7], e.Status)
+		}
+		m := e.Manifest
+		p := &plan{m: &m, params: e.ParamsJSON}
+		code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, verb: "continue", snapshot: m.Git.Snapshot, retries: c.Retry})
+		if err != nil {
+			return err
+		}
+		if code != 0 {
+			return &exitError{code}
+		}
+		return nil
+	}
+	var plans []*plan
+	cached := 0
+	for _, e := range exps {
+		m := e.Manifest
+		switch e.Status {
+		case gitstore.StatusCompleted:
+			cached++
+			continue
+		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed, gitstore.StatusStaged:
+			verb := "continue"
+			if e.Status == gitstore.StatusStaged {
+				verb = "run"
+			}
+			plans = append(plans, &plan{m: &m, params: e.ParamsJSON, verb: verb})
+		}
+	}
+	if len(plans) == 0 {
+		fmt.Fprintf(env.IO.Err, "every experiment of batch %s is complete or still running: nothing to continue\n", exps[0].Batch[:7])
+		return nil
+	}
+	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached}
+	return run.runPlans(ctx, env, st, plans, exps[0].Batch, true)
+}
