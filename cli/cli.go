@@ -61,6 +61,15 @@ type CLI struct {
 	Metrics   MetricsCmd   `cmd:"" help:"Print an experiment's metric series."`
 	Artifacts ArtifactsCmd `cmd:"" help:"List or extract an experiment's artifacts."`
 	Batches   BatchesCmd   `cmd:"" help:"List batches (sweeps and staged work) with counts by status."`
+	Compare   CompareCmd   `cmd:"" help:"Compare experiments: the parameters that differ and the results."`
+	Diff      DiffCmd      `cmd:"" help:"What differs between two experiments: parameters, results, code."`
+	Export    ExportCmd    `cmd:"" help:"Export experiments with flattened params and results (csv, json, jsonl)."`
+	Tag       TagCmd       `cmd:"" help:"Add (+TAG) and remove (-TAG) tags: git exp tag ID... +best -old."`
+	Rename    RenameCmd    `cmd:"" help:"Rename an experiment."`
+	Describe  DescribeCmd  `cmd:"" help:"Set an experiment's description."`
+	Archive   ArchiveCmd   `cmd:"" help:"Hide experiments from listings (list --archived shows them)."`
+	Unarchive UnarchiveCmd `cmd:"" help:"Show archived experiments again."`
+	Rm        RmCmd        `cmd:"" help:"Remove experiments from every listing (recorded as a note; merges with other clones)."`
 	Checkout  CheckoutCmd  `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
 	Branch    BranchCmd    `cmd:"" help:"Create a branch at an experiment's snapshot."`
 	Rerun     RerunCmd     `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`

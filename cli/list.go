@@ -2,21 +2,23 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
 	"strings"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/query"
 )
 
 // ListCmd lists experiments.
 type ListCmd struct {
-	Status   []string `sep:"none" help:"Only experiments with any of these statuses." placeholder:"STATUS"`
-	Tag      []string `sep:"none" help:"Only experiments with all of these tags." placeholder:"TAG"`
-	Batch    string   `help:"Only the experiments of this batch (id or prefix)."`
-	Limit    int      `short:"n" help:"Show at most N experiments."`
-	All      bool     `short:"a" help:"Show all of them (a terminal shows the newest 20 by default)."`
-	Archived bool     `help:"Include archived experiments."`
-	JSON     bool     `name:"json" help:"Print a JSON array (fields: see README)."`
+	Filters
+	Sort    []string `sep:"," help:"Sort by these keys (params, results or metadata); --sort=-KEY sorts descending." placeholder:"KEY"`
+	Limit   int      `short:"n" help:"Show at most N experiments."`
+	All     bool     `short:"a" help:"Show all of them (a terminal shows the newest 20 by default)."`
+	Columns []string `sep:"," help:"Columns to show: id,name,status,created,duration,tags,params,results or any key (lr, results.acc, meta.host)." placeholder:"COL"`
+	JSON    bool     `name:"json" help:"Print a JSON array (fields: see README)."`
+	Format  string   `enum:",csv,tsv,md" default:"" help:"Print as csv, tsv or md (Markdown) instead of a table."`
 }
 
 // Run implements git exp list.
@@ -26,6 +28,9 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
+	if err := c.compile(ctx, st); err != nil {
+		return err
+	}
 	all, err := experiments(ctx, env, st)
 	if err != nil {
 		return err
@@ -37,13 +42,13 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	short := gitstore.ShortIDs(ids)
 	exps := all[:0:0]
 	for _, e := range all {
-		if c.keep(e) {
+		if c.match(e) {
 			exps = append(exps, e)
 		}
 	}
-	sortNewest(exps)
+	sortBy(exps, c.Sort)
 	limit := c.Limit
-	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All {
+	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
 		limit = 20
 	}
 	more := 0
@@ -68,17 +73,25 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		}
 		return nil
 	}
+	cols := c.Columns
+	if len(cols) == 0 {
+		cols = []string{"id", "name", "status", "created", "duration", "tags", "params", "results"}
+	}
+	human := env.IO.OutTTY && c.Format == ""
+	header := make([]string, len(cols))
+	for i, col := range cols {
+		header[i] = strings.ToUpper(col)
+	}
 	rows := make([][]string, 0, len(exps))
 	for _, e := range exps {
-		if env.IO.OutTTY {
-			rows = append(rows, []string{short[e.ID], e.Name, colorStatus(env.IO, e.Status), relTime(e.Created),
-				durationCell(e), strings.Join(e.Tags, ","), flatKV(e.ParamsJSON), flatKV(e.ResultsJSON)})
-		} else {
-			rows = append(rows, []string{e.ID, e.Name, e.Status, e.Created, fmt.Sprintf("%.3f", e.DurationS),
-				strings.Join(e.Tags, ","), flatKV(e.ParamsJSON), flatKV(e.ResultsJSON)})
+		row := make([]string, len(cols))
+		var rec *query.Record
+		for i, col := range cols {
+			row[i] = column(env.IO, e, col, short, human, &rec)
 		}
+		rows = append(rows, row)
 	}
-	if err := table(env.IO, []string{"ID", "NAME", "STATUS", "CREATED", "DURATION", "TAGS", "PARAMS", "RESULTS"}, rows); err != nil {
+	if err := render(env.IO, c.Format, header, rows); err != nil {
 		return err
 	}
 	if more > 0 && env.IO.OutTTY {
@@ -87,22 +100,74 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
-func (c *ListCmd) keep(e *gitstore.Experiment) bool {
-	if e.Archived && !c.Archived {
-		return false
-	}
-	if len(c.Status) > 0 && !contains(c.Status, e.Status) {
-		return false
-	}
-	for _, t := range c.Tag {
-		if !contains(e.Tags, t) {
-			return false
+// column renders one cell of a listing.
+func column(io *IO, e *gitstore.Experiment, col string, short map[string]string, human bool, rec **query.Record) string {
+	switch col {
+	case "id":
+		if human {
+			return short[e.ID]
 		}
+		return e.ID
+	case "name":
+		return e.Name
+	case "status":
+		if human {
+			return colorStatus(io, e.Status)
+		}
+		return e.Status
+	case "created":
+		if human {
+			return relTime(e.Created)
+		}
+		return e.Created
+	case "duration":
+		if human {
+			return durationCell(e)
+		}
+		return fmt.Sprintf("%.3f", e.DurationS)
+	case "tags":
+		return strings.Join(e.Tags, ",")
+	case "params":
+		return flatKV(e.ParamsJSON)
+	case "results":
+		return flatKV(e.ResultsJSON)
 	}
-	if c.Batch != "" && !strings.HasPrefix(e.Batch, c.Batch) {
-		return false
+	if *rec == nil {
+		r := record(e)
+		*rec = &r
 	}
-	return true
+	if v, ok := query.Lookup(**rec, col); ok {
+		return formatValue(v)
+	}
+	return ""
+}
+
+// render prints rows as a table/TSV (by terminal), or csv, tsv or md.
+func render(io *IO, format string, header []string, rows [][]string) error {
+	switch format {
+	case "csv":
+		w := csv.NewWriter(io.Out)
+		w.Write(header)
+		w.WriteAll(rows)
+		return w.Error()
+	case "tsv":
+		plain := *io
+		plain.OutTTY = false
+		fmt.Fprintln(io.Out, strings.Join(header, "\t"))
+		return table(&plain, header, rows)
+	case "md":
+		esc := strings.NewReplacer("|", "\\|", "\n", " ")
+		fmt.Fprintf(io.Out, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat(" --- |", len(header)))
+		for _, r := range rows {
+			cells := make([]string, len(r))
+			for i, c := range r {
+				cells[i] = esc.Replace(c)
+			}
+			fmt.Fprintf(io.Out, "| %s |\n", strings.Join(cells, " | "))
+		}
+		return nil
+	}
+	return table(io, header, rows)
 }
 
 func contains(list []string, s string) bool {

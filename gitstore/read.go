@@ -24,6 +24,8 @@ type Experiment struct {
 	Archived    bool
 	Deleted     bool
 	TreeOID     string // the experiment's directory in the store
+	// HasExit survives the cache's gob encoding, which drops a pointer to a zero value (exit code 0).
+	HasExit bool
 }
 
 // Note is one append-only edit (notes/<op-id>.json).
@@ -97,7 +99,7 @@ type cacheFile struct {
 	Exps     map[string]*Experiment
 }
 
-const cacheVersion = 2
+const cacheVersion = 3
 
 func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache.gob") }
 
@@ -107,6 +109,11 @@ func (s *Store) loadCache() *cacheFile {
 		defer f.Close()
 		var c cacheFile
 		if gob.NewDecoder(f).Decode(&c) == nil && c.Version == cacheVersion && c.Exps != nil {
+			for _, e := range c.Exps {
+				if e.HasExit && e.ExitCode == nil {
+					e.ExitCode = new(int)
+				}
+			}
 			return &c
 		}
 	}
@@ -336,6 +343,7 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 	}
 	for _, e := range out {
 		e.applyNotes()
+		e.HasExit = e.ExitCode != nil
 	}
 	return out, nil
 }

@@ -1,0 +1,314 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/git-exp/git-exp/exp"
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
+type CompareCmd struct {
+	IDs []string `arg:"" optional:"" help:"Experiment ids, id prefixes or names (or use filters)."`
+	Filters
+	Sort   []string `sep:"," help:"Sort by these keys; --sort=-KEY sorts descending." placeholder:"KEY"`
+	All    bool     `help:"Show every parameter, not only those that differ."`
+	JSON   bool     `name:"json" help:"Print a JSON array of {id, name, status, params, results} (params flattened to dotted keys)."`
+	Format string   `enum:",csv,tsv,md" default:"" help:"Print as csv, tsv or md."`
+}
+
+// Run implements git exp compare.
+func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var exps []*gitstore.Experiment
+	if len(c.IDs) > 0 {
+		if exps, err = resolveAll(ctx, env, st, c.IDs); err != nil {
+			return err
+		}
+		if err := c.compile(ctx, st); err != nil {
+			return err
+		}
+		kept := exps[:0]
+		for _, e := range exps {
+			if !c.active() || c.match(e) {
+				kept = append(kept, e)
+			}
+		}
+		exps = kept
+	} else if exps, err = c.selectExps(ctx, env, st); err != nil {
+		return err
+	}
+	if len(c.IDs) > 0 && len(c.Sort) == 0 {
+		// keep the order given
+	} else {
+		sortBy(exps, c.Sort)
+	}
+	params := make([]map[string]any, len(exps))
+	results := make([]map[string]any, len(exps))
+	pkeys, rkeys := map[string]bool{}, map[string]bool{}
+	for i, e := range exps {
+		params[i], results[i] = map[string]any{}, map[string]any{}
+		flatten("", decodeTree(e.ParamsJSON), params[i])
+		flatten("", decodeTree(e.ResultsJSON), results[i])
+		for k := range params[i] {
+			pkeys[k] = true
+		}
+		for k := range results[i] {
+			rkeys[k] = true
+		}
+	}
+	var pcols []string
+	for k := range pkeys {
+		if c.All || differs(params, k) {
+			pcols = append(pcols, k)
+		}
+	}
+	sort.Strings(pcols)
+	rcols := make([]string, 0, len(rkeys))
+	for k := range rkeys {
+		rcols = append(rcols, k)
+	}
+	sort.Strings(rcols)
+	if c.JSON {
+		type row struct {
+			ID      string         `json:"id"`
+			Name    string         `json:"name"`
+			Status  string         `json:"status"`
+			Params  map[string]any `json:"params"`
+			Results map[string]any `json:"results"`
+		}
+		out := make([]row, len(exps))
+		for i, e := range exps {
+			p := map[string]any{}
+			for _, k := range pcols {
+				if v, ok := params[i][k]; ok {
+					p[k] = v
+				}
+			}
+			out[i] = row{e.ID, e.Name, e.Status, p, results[i]}
+		}
+		return writeJSON(env.IO.Out, out)
+	}
+	if len(exps) == 0 {
+		fmt.Fprintln(env.IO.Err, "no experiments to compare")
+		return nil
+	}
+	header := []string{"ID", "NAME", "STATUS"}
+	for _, k := range pcols {
+		header = append(header, k)
+	}
+	for _, k := range rcols {
+		header = append(header, "results."+k)
+	}
+	human := env.IO.OutTTY && c.Format == ""
+	rows := make([][]string, len(exps))
+	for i, e := range exps {
+		id := e.ID
+		if human {
+			id = e.ID[:7]
+		}
+		row := []string{id, e.Name, e.Status}
+		for _, k := range pcols {
+			row = append(row, cell(params[i], k))
+		}
+		for _, k := range rcols {
+			row = append(row, cell(results[i], k))
+		}
+		rows[i] = row
+	}
+	return render(env.IO, c.Format, header, rows)
+}
+
+func differs(maps []map[string]any, k string) bool {
+	if len(maps) < 2 {
+		return true
+	}
+	first := ""
+	for i, m := range maps {
+		v := cell(m, k)
+		if i == 0 {
+			first = v
+		} else if v != first {
+			return true
+		}
+	}
+	return false
+}
+
+// DiffCmd shows what differs between two experiments: parameters, results, and the code.
+type DiffCmd struct {
+	A     string `arg:"" help:"First experiment."`
+	B     string `arg:"" help:"Second experiment."`
+	Patch bool   `short:"p" help:"Show the full code diff (default: a --stat summary)."`
+}
+
+// Run implements git exp diff.
+func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	exps, err := resolveAll(ctx, env, st, []string{c.A, c.B})
+	if err != nil {
+		return err
+	}
+	if len(exps) < 2 {
+		return usagef("%s and %s are the same experiment", c.A, c.B)
+	}
+	a, b := exps[0], exps[1]
+	w := env.IO.Out
+	fmt.Fprintf(w, "--- %s %s\n+++ %s %s\n", a.ID[:7], a.Name, b.ID[:7], b.Name)
+	pa, pb := map[string]any{}, map[string]any{}
+	flatten("", decodeTree(a.ParamsJSON), pa)
+	flatten("", decodeTree(b.ParamsJSON), pb)
+	rows := [][]string{}
+	for _, k := range unionKeys(pa, pb) {
+		if cell(pa, k) != cell(pb, k) {
+			rows = append(rows, []string{k, cell(pa, k), cell(pb, k)})
+		}
+	}
+	fmt.Fprintln(w, "params:")
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "  (identical)")
+	} else {
+		table(env.IO, []string{"PARAM", a.ID[:7], b.ID[:7]}, rows)
+	}
+	ra, rb := map[string]any{}, map[string]any{}
+	flatten("", decodeTree(a.ResultsJSON), ra)
+	flatten("", decodeTree(b.ResultsJSON), rb)
+	if keys := unionKeys(ra, rb); len(keys) > 0 {
+		rows = rows[:0]
+		for _, k := range keys {
+			delta := ""
+			x, xok := exp.Float(ra[k])
+			y, yok := exp.Float(rb[k])
+			if xok && yok {
+				delta = fmt.Sprintf("%+.6g", y-x)
+			}
+			rows = append(rows, []string{k, cell(ra, k), cell(rb, k), delta})
+		}
+		fmt.Fprintln(w, "results:")
+		table(env.IO, []string{"RESULT", a.ID[:7], b.ID[:7], "DELTA"}, rows)
+	}
+	if a.Git.Snapshot == "" || b.Git.Snapshot == "" {
+		return nil
+	}
+	fmt.Fprintln(w, "code:")
+	if a.Git.Snapshot == b.Git.Snapshot {
+		fmt.Fprintln(w, "  (same snapshot)")
+		return nil
+	}
+	// Through git, so the user's diff configuration and pager apply.
+	args := []string{"diff", "--stat", a.Git.Snapshot, b.Git.Snapshot}
+	if c.Patch {
+		args = []string{"diff", a.Git.Snapshot, b.Git.Snapshot}
+	}
+	cmd := st.Git.Command(ctx, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.IO.Out, env.IO.Err
+	cmd.SysProcAttr = nil // the pager belongs to the terminal
+	return cmd.Run()
+}
+
+func unionKeys(a, b map[string]any) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, m := range []map[string]any{a, b} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ExportCmd writes experiments with their parameters and results flattened to dotted columns.
+type ExportCmd struct {
+	Filters
+	Sort   []string `sep:"," help:"Sort by these keys; --sort=-KEY sorts descending." placeholder:"KEY"`
+	Format string   `default:"csv" enum:"csv,json,jsonl" help:"csv, json or jsonl."`
+}
+
+// Run implements git exp export.
+func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	exps, err := c.selectExps(ctx, env, st)
+	if err != nil {
+		return err
+	}
+	sortBy(exps, c.Sort)
+	meta := []string{"id", "name", "status", "created", "started", "ended", "duration_s", "exit_code", "tags", "script", "batch", "parent", "user", "host", "git.head", "git.branch", "git.snapshot"}
+	flat := make([]map[string]any, len(exps))
+	keys := map[string]bool{}
+	for i, e := range exps {
+		row := map[string]any{
+			"id": e.ID, "name": e.Name, "status": e.Status, "created": e.Created, "started": e.Started, "ended": e.Ended,
+			"duration_s": e.DurationS, "tags": strings.Join(e.Tags, ","), "script": e.Script, "batch": e.Batch,
+			"parent": e.Parent, "user": e.User, "host": e.Host, "git.head": e.Git.Head, "git.branch": e.Git.Branch,
+			"git.snapshot": e.Git.Snapshot, "exit_code": nil,
+		}
+		if e.ExitCode != nil {
+			row["exit_code"] = *e.ExitCode
+		}
+		p, r := map[string]any{}, map[string]any{}
+		flatten("", decodeTree(e.ParamsJSON), p)
+		flatten("", decodeTree(e.ResultsJSON), r)
+		for k, v := range p {
+			row["params."+k] = v
+			keys["params."+k] = true
+		}
+		for k, v := range r {
+			row["results."+k] = v
+			keys["results."+k] = true
+		}
+		flat[i] = row
+	}
+	extra := make([]string, 0, len(keys))
+	for k := range keys {
+		extra = append(extra, k)
+	}
+	sort.Strings(extra)
+	cols := append(meta, extra...)
+	switch c.Format {
+	case "json":
+		return writeJSON(env.IO.Out, flat)
+	case "jsonl":
+		enc := json.NewEncoder(env.IO.Out)
+		for _, row := range flat {
+			if err := enc.Encode(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	w := csv.NewWriter(env.IO.Out)
+	w.Write(cols)
+	for _, row := range flat {
+		rec := make([]string, len(cols))
+		for i, k := range cols {
+			if v, ok := row[k]; ok && v != nil {
+				rec[i] = formatValue(v)
+			}
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	return w.Error()
+}
