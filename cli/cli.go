@@ -74,6 +74,10 @@ type CLI struct {
 	Branch    BranchCmd    `cmd:"" help:"Create a branch at an experiment's snapshot."`
 	Rerun     RerunCmd     `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`
 	Continue  ContinueCmd  `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
+	Push      PushCmd      `cmd:"" help:"Share experiments with a remote (fetch, merge and push again when it moved; never forced)."`
+	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
+	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
+	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
 	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
 
 	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`

@@ -1,0 +1,279 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/gitcmd"
+)
+
+// remoteName picks the remote: the argument, else git config exp.remote, else the current branch's upstream
+// remote, else origin.
+func remoteName(st *gitstore.Store, arg string) string {
+	if arg != "" {
+		return arg
+	}
+	if r := st.ConfigString("exp.remote", ""); r != "" {
+		return r
+	}
+	if data, err := os.ReadFile(filepath.Join(st.GitDir, "HEAD")); err == nil {
+		if b, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "ref: refs/heads/"); ok {
+			if r := st.ConfigString("branch."+b+".remote", ""); r != "" && r != "." {
+				return r
+			}
+		}
+	}
+	return "origin"
+}
+
+// remoteRef is where a remote's experiments are fetched to. A remote given as a path or URL gets a name that is
+// valid in a ref.
+func remoteRef(remote string) string {
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, remote)
+	return "refs/experiments/remotes/" + strings.Trim(name, "_") + "/main"
+}
+
+// errNoRemoteStore is returned by fetch when the remote has no experiments yet.
+var errNoRemoteStore = errors.New("no experiments on the remote")
+
+// fetch copies the remote's experiments to refs/experiments/remotes/<remote>/main and returns that commit.
+func fetch(ctx context.Context, st *gitstore.Store, remote string) (string, error) {
+	g := *st.Git
+	g.Interactive = true // credential helpers and prompts work as with git fetch
+	_, err := g.Run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, "+"+gitstore.Ref+":"+remoteRef(remote))
+	if err != nil {
+		switch {
+		case gitcmd.StderrContains(err, "couldn't find remote ref"):
+			return "", errNoRemoteStore
+		case gitcmd.StderrContains(err, "does not appear to be a git repository") || gitcmd.StderrContains(err, "not a valid remote") ||
+			gitcmd.StderrContains(err, "does not exist"):
+			return "", usagef("%s is not a remote of this repository or not a git repository (see git remote -v)", remote)
+		}
+		return "", fmt.Errorf("fetching experiments from %s failed: %v", remote, err)
+	}
+	tip, err := st.ReadRef(remoteRef(remote))
+	if err != nil || tip == "" {
+		return "", fmt.Errorf("fetching experiments from %s left no %s", remote, remoteRef(remote))
+	}
+	return tip, nil
+}
+
+// FetchCmd fetches a remote's experiments without merging them.
+type FetchCmd struct {
+	Remote string `arg:"" optional:"" help:"Remote (default: exp.remote, the upstream remote, else origin)."`
+}
+
+// Run implements git exp fetch.
+func (c *FetchCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	remote := remoteName(st, c.Remote)
+	tip, err := fetch(ctx, st, remote)
+	if errors.Is(err, errNoRemoteStore) {
+		fmt.Fprintf(env.IO.Err, "%s has no experiments yet (git exp push %s shares yours)\n", remote, remote)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.IO.Err, "fetched %s's experiments into %s (%s); git exp pull merges them\n", remote, remoteRef(remote), tip[:10])
+	return nil
+}
+
+// PullCmd fetches and merges a remote's experiments.
+type PullCmd struct {
+	Remote string `arg:"" optional:"" help:"Remote (default: exp.remote, the upstream remote, else origin)."`
+}
+
+// Run implements git exp pull.
+func (c *PullCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	remote := remoteName(st, c.Remote)
+	before := countExps(st)
+	what, err := pull(ctx, st, remote)
+	if errors.Is(err, errNoRemoteStore) {
+		fmt.Fprintf(env.IO.Err, "%s has no experiments yet (git exp push %s shares yours)\n", remote, remote)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	after := countExps(st)
+	fmt.Fprintf(env.IO.Err, "pulled from %s: %s, %d new experiment(s)\n", remote, what, after-before)
+	return nil
+}
+
+func pull(ctx context.Context, st *gitstore.Store, remote string) (string, error) {
+	tip, err := fetch(ctx, st, remote)
+	if err != nil {
+		return "", err
+	}
+	return st.Merge(context.WithoutCancel(ctx), tip, "from "+remote)
+}
+
+func countExps(st *gitstore.Store) int {
+	exps, err := st.Experiments()
+	if err != nil {
+		return 0
+	}
+	return len(exps)
+}
+
+// PushCmd shares experiments: fetch, merge, push, a bounded number of times; never a force push.
+type PushCmd struct {
+	Remote string `arg:"" optional:"" help:"Remote (default: exp.remote, the upstream remote, else origin)."`
+}
+
+// Run implements git exp push.
+func (c *PushCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	remote := remoteName(st, c.Remote)
+	tip, err := st.Tip()
+	if err != nil {
+		return err
+	}
+	if tip == "" {
+		return usagef("there are no experiments to push yet (record one with git exp run)")
+	}
+	g := *st.Git
+	if _, err := g.Run(ctx, "ls-remote", "--exit-code", remote, "HEAD"); err != nil && !gitcmd.IsExit(err, 2) {
+		return usagef("cannot reach remote %s: %s (see git remote -v)", remote, lastLine(errStderr(err)))
+	}
+	advise(ctx, env, st, remote, tip)
+	g.Interactive = true
+	const tries = 10
+	for attempt := 1; ; attempt++ {
+		tip, _ = st.Tip()
+		_, err := g.Run(ctx, "push", "--quiet", "--no-verify", remote, gitstore.Ref+":"+gitstore.Ref)
+		if err == nil {
+			st.Git.Run(ctx, "update-ref", "-m", "git-exp: pushed", remoteRef(remote), tip)
+			fmt.Fprintf(env.IO.Err, "pushed experiments to %s (%s)\n", remote, tip[:10])
+			return nil
+		}
+		rejected := gitcmd.StderrContains(err, "non-fast-forward") || gitcmd.StderrContains(err, "fetch first") ||
+			gitcmd.StderrContains(err, "cannot lock ref") || gitcmd.StderrContains(err, "failed to update ref") ||
+			gitcmd.StderrContains(err, "[rejected]") && !gitcmd.StderrContains(err, "hook declined")
+		if !rejected || attempt == tries {
+			var ge *gitcmd.Error
+			msg := err.Error()
+			if errors.As(err, &ge) {
+				msg = lastLine(ge.Stderr)
+			}
+			if rejected {
+				return fmt.Errorf("push to %s kept being rejected while others pushed (%d tries): run git exp push again", remote, tries)
+			}
+			return fmt.Errorf("push to %s failed: %s", remote, msg)
+		}
+		// The remote moved: merge its experiments and try again.
+		if _, err := pull(ctx, st, remote); err != nil && !errors.Is(err, errNoRemoteStore) {
+			return err
+		}
+		time.Sleep(time.Duration(rand.IntN(50*attempt)) * time.Millisecond)
+	}
+}
+
+// lastLine picks git's most telling line: the first fatal or error line, else the last one.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "fatal: ") || strings.HasPrefix(l, "error: ") || strings.HasPrefix(l, "remote: error: ") {
+			return strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(l, "remote: "), "error: "), "fatal: ")
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+func errStderr(err error) string {
+	var ge *gitcmd.Error
+	if errors.As(err, &ge) {
+		return ge.Stderr
+	}
+	return err.Error()
+}
+
+// advise says once per remote that snapshot commits (and their history) travel with the experiments.
+func advise(ctx context.Context, env *Env, st *gitstore.Store, remote, tip string) {
+	if v := st.ConfigString("exp.pushAdvice", "true"); v == "false" || v == "0" || v == "no" {
+		return
+	}
+	marker := filepath.Join(st.ExpDir(), "advised-"+strings.ReplaceAll(remote, "/", "_"))
+	if _, err := os.Stat(marker); err == nil {
+		return
+	}
+	all, err1 := st.Git.Run(ctx, "rev-list", "--count", tip, "--not", "--remotes="+remote)
+	store, err2 := st.Git.Run(ctx, "rev-list", "--count", "--first-parent", tip, "--not", "--remotes="+remote)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	a, _ := strconv.Atoi(strings.TrimSpace(string(all)))
+	b, _ := strconv.Atoi(strings.TrimSpace(string(store)))
+	if n := a - b; n > 0 {
+		fmt.Fprintf(env.IO.Err, "note: pushing experiments also pushes their snapshots: %d commit(s) of code that are on no branch of %s will be sent (silence with: git config exp.pushAdvice false)\n", n, remote)
+	}
+	os.MkdirAll(st.ExpDir(), 0o755)
+	os.WriteFile(marker, nil, 0o644)
+}
+
+// RemoteCmd groups remote helpers.
+type RemoteCmd struct {
+	Setup RemoteSetupCmd `cmd:"" help:"Add refspecs so plain git fetch and git push carry experiments too."`
+}
+
+// RemoteSetupCmd adds fetch and push refspecs for the experiments.
+type RemoteSetupCmd struct {
+	Remote string `arg:"" optional:"" help:"Remote (default: exp.remote, the upstream remote, else origin)."`
+}
+
+// Run implements git exp remote setup.
+func (c *RemoteSetupCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	remote := remoteName(st, c.Remote)
+	if st.ConfigString("remote."+remote+".url", "") == "" {
+		return usagef("%s is not a remote of this repository (see git remote -v)", remote)
+	}
+	fetchSpec := "+" + gitstore.Ref + ":" + remoteRef(remote)
+	if !contains(st.Config("remote."+remote+".fetch"), fetchSpec) {
+		if _, err := st.Git.Run(ctx, "config", "--add", "remote."+remote+".fetch", fetchSpec); err != nil {
+			return err
+		}
+	}
+	push := st.Config("remote." + remote + ".push")
+	for _, spec := range []string{"HEAD", gitstore.Ref + ":" + gitstore.Ref} {
+		if !contains(push, spec) {
+			if _, err := st.Git.Run(ctx, "config", "--add", "remote."+remote+".push", spec); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(env.IO.Err, "git fetch %s now fetches experiments into %s, and git push %s pushes the current branch and refs/experiments/main (merge diverged experiments with git exp pull)\n", remote, remoteRef(remote), remote)
+	return nil
+}
