@@ -219,6 +219,7 @@ type cmpNode struct {
 	name *nameRef
 	op   tokKind
 	lit  literal
+	lits []literal // just lit, for "contains" on lists
 }
 
 func (c *cmpNode) eval(r Record) bool {
@@ -235,9 +236,9 @@ func (c *cmpNode) eval(r Record) bool {
 		// On a list (tags), == means "contains" and != "does not contain".
 		switch c.op {
 		case tEq:
-			return anyElemMatches(v, []literal{c.lit})
+			return anyElemMatches(v, c.lits)
 		case tNe:
-			return !anyElemMatches(v, []literal{c.lit})
+			return !anyElemMatches(v, c.lits)
 		}
 		return false
 	}

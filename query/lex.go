@@ -61,7 +61,7 @@ func (t token) describe() string {
 	case tNumber:
 		return "number " + t.text
 	case tString:
-		return "string " + t.text
+		return "string " + strconv.Quote(t.str)
 	}
 	return strconv.Quote(t.text)
 }

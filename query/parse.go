@@ -248,7 +248,7 @@ func (p *parser) parseCmp() (node, error) {
 				return nil, p.errAt(lit.col, "booleans can only be compared with == or !=", "")
 			}
 		}
-		return &cmpNode{name: name, op: op.kind, lit: lit}, nil
+		return &cmpNode{name: name, op: op.kind, lit: lit, lits: []literal{lit}}, nil
 	case tNot, tIn:
 		neg := op.kind == tNot
 		if neg {
@@ -277,7 +277,7 @@ func (p *parser) parseCmp() (node, error) {
 		}
 		pat := p.tok
 		if _, err := path.Match(pat.str, ""); err != nil {
-			return nil, p.errAt(pat.col, "invalid glob pattern "+pat.text,
+			return nil, p.errAt(pat.col, "invalid glob pattern "+strconv.Quote(pat.str),
 				`patterns use * ? [a-z] and \ to escape`)
 		}
 		if err := p.next(); err != nil {
