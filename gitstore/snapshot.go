@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // DefaultMaxUntrackedSize is the default of git config exp.maxUntrackedSize.
@@ -40,7 +41,11 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	tmpIndex := f.Name()
 	defer os.Remove(tmpIndex)
 	defer os.Remove(tmpIndex + ".lock")
+	var indexTime time.Time
 	if src, err := os.Open(s.IndexFile); err == nil {
+		if st, err := src.Stat(); err == nil {
+			indexTime = st.ModTime()
+		}
 		_, err = io.Copy(f, src)
 		src.Close()
 		if err != nil {
@@ -52,6 +57,14 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 		return nil, err
 	}
 	f.Close()
+	// The copy keeps the index's mtime: git detects "racily clean" entries (a file changed in the same second as
+	// the index was written, same size) by comparing file times with the index file's own. A copy with a newer
+	// mtime would make git trust stale stat data and snapshot the old content.
+	if !indexTime.IsZero() {
+		if err := os.Chtimes(tmpIndex, indexTime, indexTime); err != nil {
+			return nil, err
+		}
+	}
 	if st, _ := os.Stat(tmpIndex); st != nil && st.Size() == 0 {
 		os.Remove(tmpIndex) // git treats a missing index as empty, not an empty file
 	}
