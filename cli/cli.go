@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
@@ -17,6 +18,8 @@ import (
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/internal/gitcmd"
 )
+
+var processStart = time.Now()
 
 // Version is set at build time with -ldflags "-X github.com/git-exp/git-exp/cli.Version=...".
 var Version = "dev"
@@ -151,6 +154,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 			return 2
 		}
 	}
+	gitcmd.Tracef("phase parse (%s since start)", time.Since(processStart).Round(time.Microsecond))
 	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)

@@ -114,8 +114,14 @@ func toJSON(e *gitstore.Experiment, short string) jsonExperiment {
 	if len(j.Results) == 0 {
 		j.Results = json.RawMessage("{}")
 	}
-	if j.Tags == nil {
+	if j.Tags == nil { // the cache's gob encoding turns empty lists into nil
 		j.Tags = []string{}
+	}
+	if j.Argv == nil {
+		j.Argv = []string{}
+	}
+	if j.Git.Skipped == nil {
+		j.Git.Skipped = []string{}
 	}
 	return j
 }

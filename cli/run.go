@@ -15,6 +15,7 @@ import (
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/run"
 	"github.com/git-exp/git-exp/sweep"
 )
@@ -119,10 +120,12 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 		return &usageError{err.Error()}
 	}
 	// 2. The code, exactly as it is now.
+	t0 := time.Now()
 	snap, err := st.Snapshot(ctx, maxUntracked)
 	if err != nil {
 		return err
 	}
+	gitcmd.Tracef("phase snapshot (%s)", time.Since(t0).Round(time.Microsecond))
 	if len(snap.Skipped) > 0 {
 		env.IO.Warnf("warning: left out of the snapshot, larger than exp.maxUntrackedSize (%d bytes): %s", maxUntracked, strings.Join(snap.Skipped, ", "))
 	}
@@ -205,9 +208,11 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
 		return 0, err
 	}
+	t0 := time.Now()
 	if err := begin(rec, st, m, p.params, o.verb); err != nil {
 		return 0, err
 	}
+	gitcmd.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
 	if m.Attempt > 1 {
 		if err := restoreOutputs(rec, st, m.ID, spool); err != nil {
 			return 0, finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
@@ -235,13 +240,17 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 			spec.Live, spec.LiveErr = env.IO.Out, env.IO.Err
 		}
 	}
+	t0 = time.Now()
 	res := run.Exec(ctx, spec)
 	if res.StartErr != nil {
 		env.IO.Warnf("git exp: %s", res.StartErr)
 	}
+	gitcmd.Tracef("phase script (%s)", time.Since(t0).Round(time.Microsecond))
+	t0 = time.Now()
 	if err := finishWith(rec, st, m, spool, res, env); err != nil {
 		return 0, err
 	}
+	gitcmd.Tracef("phase record finish (%s)", time.Since(t0).Round(time.Microsecond))
 	if res.Cancelled {
 		return 130, nil
 	}

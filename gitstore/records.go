@@ -247,6 +247,7 @@ func (s *Store) Finish(ctx context.Context, verb, id string, p *Prepared, mutate
 		if err := mutate(m); err != nil {
 			return err
 		}
+		tx.label = fmt.Sprintf("%s %s %s", verb, id[:7], m.Name)
 		if p != nil {
 			if err := p.Put(tx, id); err != nil {
 				return err

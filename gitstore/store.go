@@ -146,6 +146,9 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		if err != nil {
 			return err
 		}
+		if tx.label != "" {
+			msg = tx.label
+		}
 		commit, err := s.WriteCommit(newTree, append(parents, tx.ExtraParents...), msg)
 		if err != nil {
 			return err

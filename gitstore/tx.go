@@ -15,6 +15,7 @@ type Tx struct {
 	Tip string
 	// ExtraParents are added to the commit (snapshot commits, merged tips).
 	ExtraParents []string
+	label        string // replaces the commit message when set (it may depend on what the tip holds)
 }
 
 type node struct {
