@@ -91,6 +91,16 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 // runPlans runs staged plans with -j workers, showing progress, and returns an exit error unless all passed.
 // fromSnapshot runs each from a checkout of its snapshot (staged work) rather than from the worktree.
 func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, batch string, fromSnapshot bool) error {
+	if executor, err := c.executor(st); err != nil {
+		return err
+	} else if executor == "slurm" {
+		for _, p := range plans {
+			if p.verb == "" {
+				p.verb = "run" // already recorded as staged
+			}
+		}
+		return c.submitSlurm(ctx, env, st, plans, batch)
+	}
 	jobs := c.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()

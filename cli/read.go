@@ -23,8 +23,11 @@ func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore
 	if err != nil {
 		return nil, err
 	}
-	recovered := false
+	recovered := reconcileSlurm(ctx, env, st, all)
 	for _, e := range all {
+		if e.Executor == "slurm" && e.Extra["slurm_job_id"] != "" {
+			continue // Slurm says how it ended (reconcileSlurm)
+		}
 		if e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive() {
 			if err := recoverCrashed(ctx, env, st, e); err != nil {
 				env.IO.Warnf("git exp: could not record %s as crashed: %v", e.ID[:7], err)

@@ -90,6 +90,7 @@ type RerunCmd struct {
 	Quiet bool     `short:"q" help:"Do not show the output live."`
 	Jobs  int      `short:"j" default:"1" help:"With --batch: run N at a time."`
 	Retry int      `help:"Retry a failing run up to N more times."`
+	ExecFlags
 }
 
 // Run implements git exp rerun.
@@ -135,6 +136,17 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: c.Param})
 		}
 		plans = append(plans, &plan{m: &m, params: data})
+	}
+	executor, err := c.executor(st)
+	if err != nil {
+		return err
+	}
+	if executor == "slurm" {
+		for _, p := range plans {
+			p.m.Executor = "slurm"
+		}
+		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
+		return run.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if batch != "" {
 		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry}
@@ -254,6 +266,7 @@ type ContinueCmd struct {
 	Quiet bool   `short:"q" help:"Do not show the output live."`
 	Jobs  int    `short:"j" default:"1" help:"With --batch: run N at a time."`
 	Retry int    `help:"Retry a failing run up to N more times."`
+	ExecFlags
 }
 
 // Run implements git exp continue.
@@ -278,7 +291,13 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", e.ID[:7], e.Status)
 		}
 		m := e.Manifest
-		p := &plan{m: &m, params: e.ParamsJSON}
+		p := &plan{m: &m, params: e.ParamsJSON, verb: "continue"}
+		if executor, err := c.executor(st); err != nil {
+			return err
+		} else if executor == "slurm" {
+			run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
+			return run.submitSlurm(ctx, env, st, []*plan{p}, "")
+		}
 		code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, verb: "continue", snapshot: m.Git.Snapshot, retries: c.Retry})
 		if err != nil {
 			return err
@@ -308,6 +327,6 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.IO.Err, "every experiment of batch %s is complete or still running: nothing to continue\n", exps[0].Batch[:7])
 		return nil
 	}
-	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached}
+	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached, ExecFlags: c.ExecFlags}
 	return run.runPlans(ctx, env, st, plans, exps[0].Batch, true)
 }

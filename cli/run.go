@@ -39,6 +39,7 @@ type RunCmd struct {
 	Capture     string   `default:"yes" enum:"yes,no" help:"'no' streams each run's output, prefixed by its run."`
 	Yes         bool     `short:"y" help:"Do not ask before running a grid of more than 1000 runs."`
 	Retry       int      `help:"Retry a failing run up to N more times (each try is an attempt of the same experiment)."`
+	ExecFlags
 
 	cached int // members already complete (continue --batch), counted as cached
 }
@@ -115,6 +116,9 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if c.DryRun {
 		return printPlan(env.IO, plans, c.JSON)
 	}
+	if _, err := c.executor(st); err != nil {
+		return err
+	}
 	maxUntracked, err := st.ConfigSize("exp.maxUntrackedSize", gitstore.DefaultMaxUntrackedSize)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -135,6 +139,13 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	for _, p := range plans {
 		p.m.Git = snap.Info
 		p.m.Host, p.m.User, p.m.Email, p.m.Created = host, userName, email, now
+	}
+	executor, err := c.executor(st)
+	if err != nil {
+		return err
+	}
+	if executor == "slurm" && !c.Stage {
+		return c.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if c.Stage || len(plans) > 1 {
 		return c.runBatch(ctx, env, st, plans, c.Stage)
@@ -271,37 +282,48 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// begin records that m starts running: a new experiment ("" verb), a staged one ("run"), or another attempt of
-// a failed, cancelled or crashed one ("continue": same id, the previous attempt's logs kept under attempts/N/).
+// begin records that m starts running: a new experiment ("" verb), a staged or queued one ("run"), or another
+// attempt of a failed, cancelled or crashed one ("continue").
 func begin(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, params []byte, verb string) error {
-	runner, started := gitstore.ThisRunner(), gitstore.Now()
 	if verb == "" {
-		m.Status, m.Runner, m.Started, m.Attempt = gitstore.StatusRunning, runner, started, 1
+		m.Status, m.Runner, m.Started, m.Attempt = gitstore.StatusRunning, gitstore.ThisRunner(), gitstore.Now(), 1
 		return st.Create(ctx, "start", m, params)
 	}
-	var prevAttempt int
-	err := st.Update(ctx, fmt.Sprintf("%s %s", verb, m.ID[:7]), func(tx *gitstore.Tx) error {
+	return transition(ctx, st, m, verb, gitstore.StatusRunning)
+}
+
+// transition moves a recorded experiment to target (running, or queued for a scheduler): "run" takes a staged or
+// queued one; "continue" starts another attempt of a failed, cancelled or crashed one — same id, the previous
+// attempt's logs kept under attempts/N/.
+func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, verb, target string) error {
+	var runner *gitstore.Runner
+	started := ""
+	if target == gitstore.StatusRunning {
+		runner, started = gitstore.ThisRunner(), gitstore.Now()
+	}
+	return st.Update(ctx, fmt.Sprintf("%s %s %s", verb, m.ID[:7], m.Name), func(tx *gitstore.Tx) error {
 		cur, err := gitstore.ReadManifest(tx, m.ID)
 		if err != nil {
 			return err
 		}
+		again := verb == "continue" && !(target == gitstore.StatusRunning && cur.Status == gitstore.StatusQueued)
 		switch {
-		case verb == "run" && cur.Status != gitstore.StatusStaged:
-			return fmt.Errorf("experiment %s is %s, not staged", m.ID[:7], cur.Status)
-		case verb == "continue" && cur.Status == gitstore.StatusCompleted:
+		case verb == "run" && cur.Status != gitstore.StatusStaged && cur.Status != gitstore.StatusQueued:
+			return fmt.Errorf("experiment %s is %s, not staged or queued", m.ID[:7], cur.Status)
+		case again && cur.Status == gitstore.StatusCompleted:
 			return usagef("experiment %s is complete: nothing to continue (git exp rerun %s runs it again)", m.ID[:7], m.ID[:7])
-		case verb == "continue" && cur.Status != gitstore.StatusFailed && cur.Status != gitstore.StatusCancelled && cur.Status != gitstore.StatusCrashed:
+		case again && cur.Status != gitstore.StatusFailed && cur.Status != gitstore.StatusCancelled && cur.Status != gitstore.StatusCrashed:
 			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", m.ID[:7], cur.Status)
 		}
-		prevAttempt = max(cur.Attempt, 1)
-		if verb == "continue" {
+		if again {
 			// Keep every attempt's output: move this attempt's logs aside.
+			prev := max(cur.Attempt, 1)
 			dir := gitstore.ExpPath(m.ID)
 			for _, f := range []string{"stdout.zst", "stderr.zst"} {
 				if e, ok, err := tx.Entry(dir + "/" + f); err != nil {
 					return err
 				} else if ok {
-					if err := tx.Put(fmt.Sprintf("%s/attempts/%d/%s", dir, prevAttempt, f), e); err != nil {
+					if err := tx.Put(fmt.Sprintf("%s/attempts/%d/%s", dir, prev, f), e); err != nil {
 						return err
 					}
 					if err := tx.Remove(dir + "/" + f); err != nil {
@@ -309,14 +331,22 @@ func begin(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, params
 					}
 				}
 			}
-			cur.Attempt = prevAttempt + 1
+			cur.Attempt = prev + 1
 			cur.ExitCode, cur.Error, cur.Ended, cur.DurationS = nil, "", "", 0
 		}
-		cur.Status, cur.Runner, cur.Started = gitstore.StatusRunning, runner, started
+		cur.Status, cur.Runner = target, runner
+		if started != "" {
+			cur.Started = started
+		}
+		if job := os.Getenv("SLURM_JOB_ID"); job != "" && target == gitstore.StatusRunning && cur.Executor == "slurm" {
+			if cur.Extra == nil {
+				cur.Extra = map[string]string{}
+			}
+			cur.Extra["slurm_job_id"] = job
+		}
 		*m = *cur
 		return gitstore.WriteManifest(tx, m)
 	})
-	return err
 }
 
 // restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a

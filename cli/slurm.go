@@ -1,0 +1,473 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
+)
+
+// ExecFlags choose where experiments run; shared by run, rerun and continue.
+type ExecFlags struct {
+	Executor  string   `placeholder:"NAME" help:"Where to run: local or slurm (default: git config exp.executor, else local)."`
+	Partition string   `help:"Slurm partition (default: git config exp.slurm.partition)."`
+	Time      string   `help:"Slurm time limit, e.g. 10, 1:30:00 (default: exp.slurm.time)."`
+	CPUs      int      `name:"cpus" help:"Slurm CPUs per task (default: exp.slurm.cpus)."`
+	Mem       string   `help:"Slurm memory, e.g. 4G (default: exp.slurm.mem)."`
+	Gres      string   `help:"Slurm generic resources, e.g. gpu:1 (default: exp.slurm.gres)."`
+	SbatchArg []string `sep:"none" placeholder:"ARG" help:"Another sbatch argument, as given (repeatable)."`
+	Detach    bool     `help:"With slurm: submit and return at once; git exp list shows the jobs' states."`
+}
+
+func (f *ExecFlags) executor(st *gitstore.Store) (string, error) {
+	e := f.Executor
+	if e == "" {
+		e = st.ConfigString("exp.executor", "local")
+	}
+	switch e {
+	case "local", "slurm":
+		return e, nil
+	}
+	return "", usagef("unknown executor %q: use local or slurm", e)
+}
+
+func (f *ExecFlags) slurm(st *gitstore.Store) (*run.Slurm, error) {
+	r := run.Resources{
+		Partition: or(f.Partition, st.ConfigString("exp.slurm.partition", "")),
+		Time:      or(f.Time, st.ConfigString("exp.slurm.time", "")),
+		Mem:       or(f.Mem, st.ConfigString("exp.slurm.mem", "")),
+		Gres:      or(f.Gres, st.ConfigString("exp.slurm.gres", "")),
+		CPUs:      f.CPUs,
+		Extra:     f.SbatchArg,
+	}
+	if r.CPUs == 0 {
+		if s := st.ConfigString("exp.slurm.cpus", ""); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				return nil, usagef("git config exp.slurm.cpus = %q is not a number", s)
+			}
+			r.CPUs = n
+		}
+	}
+	return &run.Slurm{Resources: r}, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// submitSlurm records plans as queued, submits one Slurm job per plan, and (unless detached) follows them with the
+// same progress report as local runs, reconciling Slurm's final states into the store.
+func (c *RunCmd) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, batch string) error {
+	rec := context.WithoutCancel(ctx)
+	sl, err := c.slurm(st)
+	if err != nil {
+		return err
+	}
+	// A bad partition, a missing sbatch or a controller that is down: one line, nothing recorded.
+	if err := sl.Check(ctx, st.Root); err != nil {
+		return usagef("%v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	logDir := filepath.Join(st.ExpDir(), "slurm")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return err
+	}
+	// 1. Record every plan as queued.
+	var fresh []gitstore.NewRecord
+	for _, p := range plans {
+		p.m.Executor = "slurm"
+		if p.verb == "" {
+			p.m.Status = gitstore.StatusQueued
+			fresh = append(fresh, gitstore.NewRecord{Manifest: p.m, Params: p.params})
+		}
+	}
+	if len(fresh) == 1 && batch == "" {
+		if err := st.Create(rec, "queue", fresh[0].Manifest, fresh[0].Params); err != nil {
+			return err
+		}
+	} else if len(fresh) > 0 {
+		b := &gitstore.Batch{ID: batch, Created: gitstore.Now(), Command: os.Args, Snapshot: fresh[0].Manifest.Git.Snapshot,
+			Executor: "slurm", User: fresh[0].Manifest.User, Host: fresh[0].Manifest.Host}
+		for _, r := range fresh {
+			b.Runs = append(b.Runs, r.Manifest.ID)
+		}
+		if err := st.CreateBatch(rec, "queue", b, fresh); err != nil {
+			return err
+		}
+	}
+	for _, p := range plans {
+		if p.verb != "" {
+			if err := transition(rec, st, p.m, p.verb, gitstore.StatusQueued); err != nil {
+				return err
+			}
+			p.m.Executor = "slurm"
+		}
+	}
+	// 2. Submit.
+	jobs := map[string]*plan{} // job id -> plan
+	var ids []string
+	for i, p := range plans {
+		argv := []string{self, "-C", st.Root, "exec-job", p.m.ID}
+		id, err := sl.Submit(ctx, "git-exp:"+p.m.Name, st.Root, filepath.Join(logDir, p.m.ID+".out"), argv)
+		if err != nil {
+			for _, q := range plans[i:] {
+				markFailed(rec, st, q.m.ID, "not submitted: "+err.Error())
+			}
+			recordJobIDs(rec, st, jobs)
+			return fmt.Errorf("submitting to Slurm failed after %d of %d job(s): %v", i, len(plans), err)
+		}
+		jobs[id] = p
+		ids = append(ids, id)
+	}
+	if err := recordJobIDs(rec, st, jobs); err != nil {
+		return err
+	}
+	if c.Detach {
+		fmt.Fprintf(env.IO.Err, "submitted %d Slurm job(s); follow them with git exp list, cancel with git exp cancel\n", len(ids))
+		for _, id := range ids {
+			fmt.Fprintf(env.IO.Out, "%s\t%s\t%s\n", jobs[id].m.ID, id, jobs[id].m.Name)
+		}
+		return nil
+	}
+	return c.follow(ctx, env, st, sl, jobs, ids, batch)
+}
+
+// follow polls the jobs until they end, showing progress; Ctrl-C cancels the jobs still queued or running.
+func (c *RunCmd) follow(ctx context.Context, env *Env, st *gitstore.Store, sl *run.Slurm, jobs map[string]*plan, ids []string, batch string) error {
+	rec := context.WithoutCancel(ctx)
+	prog := newProgress(env.IO, len(ids)+c.cached, false)
+	prog.cache(c.cached)
+	pending := append([]string(nil), ids...)
+	seenRunning := map[string]bool{}
+	failed := 0
+	cancelled := false
+	var cancelDeadline time.Time
+	for len(pending) > 0 {
+		if ctx.Err() != nil && !cancelled {
+			cancelled = true
+			cancelDeadline = time.Now().Add(30 * time.Second)
+			if err := sl.Cancel(rec, pending); err != nil {
+				env.IO.Warnf("git exp: scancel failed: %v", err)
+			}
+		}
+		states, err := sl.Poll(rec, pending)
+		if err != nil {
+			env.IO.Warnf("git exp: cannot follow the jobs: %v (they keep running; see git exp list)", err)
+			prog.wait()
+			return &exitError{1}
+		}
+		var next []string
+		for _, id := range pending {
+			js := states[id]
+			p := jobs[id]
+			status, _ := js.Status()
+			if status == "running" && !seenRunning[id] {
+				seenRunning[id] = true
+				prog.started(p.m)
+			}
+			if !js.Done && !(cancelled && time.Now().After(cancelDeadline)) {
+				next = append(next, id)
+				continue
+			}
+			m, err := reconcile(rec, env, st, p.m.ID, js)
+			if err != nil {
+				env.IO.Warnf("git exp: %s: %v", p.m.ID[:7], err)
+			}
+			if m != nil {
+				*p.m = *m
+			}
+			if p.m.Status != gitstore.StatusCompleted {
+				failed++
+			}
+			code := 0
+			if p.m.ExitCode != nil {
+				code = *p.m.ExitCode
+			}
+			prog.finished(p.m, code, nil)
+		}
+		pending = next
+		if len(pending) > 0 {
+			select {
+			case <-time.After(300 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
+	}
+	prog.wait()
+	if cancelled {
+		fmt.Fprintln(env.IO.Err, "interrupted: the Slurm jobs were cancelled")
+		return &exitError{130}
+	}
+	if failed > 0 {
+		return &exitError{1}
+	}
+	return nil
+}
+
+// recordJobIDs writes the Slurm job id into each experiment's manifest, in one commit.
+func recordJobIDs(ctx context.Context, st *gitstore.Store, jobs map[string]*plan) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	return st.Update(ctx, fmt.Sprintf("submit %d Slurm job(s)", len(jobs)), func(tx *gitstore.Tx) error {
+		for id, p := range jobs {
+			m, err := gitstore.ReadManifest(tx, p.m.ID)
+			if err != nil {
+				return err
+			}
+			if m.Extra == nil {
+				m.Extra = map[string]string{}
+			}
+			m.Extra["slurm_job_id"] = id
+			m.Executor = "slurm"
+			if err := gitstore.WriteManifest(tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func markFailed(ctx context.Context, st *gitstore.Store, id, reason string) {
+	st.Edit(ctx, "fail", id, func(m *gitstore.Manifest) error {
+		if gitstore.Finished(m.Status) {
+			return gitstore.ErrNoChange
+		}
+		m.Status, m.Error, m.Ended = gitstore.StatusFailed, reason, gitstore.Now()
+		return nil
+	})
+}
+
+// reconcile records what Slurm says of an ended job when the job itself could not: a job cancelled while pending,
+// killed at its time limit (TIMEOUT) or out of memory, or lost with its node. Whatever output the job spooled is
+// stored. It returns the experiment's manifest afterwards.
+func reconcile(ctx context.Context, env *Env, st *gitstore.Store, id string, js run.JobState) (*gitstore.Manifest, error) {
+	status, reason := js.Status()
+	spool := st.SpoolFor(id)
+	var prep *gitstore.Prepared
+	if _, err := os.Stat(spool.Dir); err == nil {
+		p, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool)})
+		if err != nil {
+			return nil, err
+		}
+		prep = p
+	}
+	var out *gitstore.Manifest
+	err := st.Finish(ctx, "slurm", id, nil, func(m *gitstore.Manifest) error {
+		out = m
+		overrides := reason == "TIMEOUT" || reason == "OUT_OF_MEMORY" || reason == "NODE_FAIL" || reason == "DEADLINE" || reason == "PREEMPTED"
+		if gitstore.Finished(m.Status) && !(overrides && m.Status != gitstore.StatusCompleted && m.Status != status) {
+			return gitstore.ErrNoChange
+		}
+		if status == "" || status == "queued" || status == "running" {
+			if !js.Known && m.Status == gitstore.StatusQueued {
+				status, reason = gitstore.StatusCancelled, "the Slurm job is gone and never started"
+			} else if !js.Known {
+				status, reason = gitstore.StatusCrashed, "the Slurm job is gone"
+			} else {
+				return gitstore.ErrNoChange
+			}
+		}
+		if status == gitstore.StatusCompleted && !gitstore.Finished(m.Status) {
+			status, reason = gitstore.StatusCrashed, "the Slurm job completed but git-exp inside it did not record the end"
+		}
+		m.Status = status
+		if reason != "" {
+			m.Error = reason
+		}
+		if js.ExitCode != 0 || m.ExitCode == nil {
+			code := js.ExitCode
+			m.ExitCode = &code
+		}
+		if m.Ended == "" {
+			m.Ended = gitstore.Now()
+		}
+		if t, err := gitstore.ParseTime(m.Started); err == nil && m.DurationS == 0 {
+			m.DurationS = float64(time.Since(t).Milliseconds()) / 1000
+		}
+		m.Runner = nil
+		out = m
+		return nil
+	})
+	if err == nil && prep != nil && out != nil && out.Status != gitstore.StatusCompleted {
+		// Store the outputs the job spooled before it was killed.
+		err = st.Finish(ctx, "slurm", id, prep, func(m *gitstore.Manifest) error { return nil })
+		os.RemoveAll(spool.Dir)
+	}
+	if out == nil {
+		e, lerr := st.Load(id)
+		if lerr != nil {
+			return nil, lerr
+		}
+		m := e.Manifest
+		out = &m
+	}
+	return out, err
+}
+
+// reconcileSlurm brings the store up to date with Slurm for experiments still queued or running there (called by
+// every reading command, like crash detection). Without Slurm's commands it does nothing.
+func reconcileSlurm(ctx context.Context, env *Env, st *gitstore.Store, exps []*gitstore.Experiment) bool {
+	jobs := map[string]string{}
+	var ids []string
+	for _, e := range exps {
+		if e.Executor == "slurm" && (e.Status == gitstore.StatusQueued || e.Status == gitstore.StatusRunning) && e.Extra["slurm_job_id"] != "" {
+			jobs[e.Extra["slurm_job_id"]] = e.ID
+			ids = append(ids, e.Extra["slurm_job_id"])
+		}
+	}
+	if len(ids) == 0 {
+		return false
+	}
+	states, err := (&run.Slurm{}).Poll(ctx, ids)
+	if err != nil {
+		return false
+	}
+	changed := false
+	sort.Strings(ids)
+	for _, id := range ids {
+		if js := states[id]; js.Done {
+			if _, err := reconcile(context.WithoutCancel(ctx), env, st, jobs[id], js); err == nil {
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// ExecJobCmd is what a Slurm job runs: one queued experiment, from a checkout of its snapshot.
+type ExecJobCmd struct {
+	ID string `arg:"" help:"Experiment id."`
+}
+
+// Run implements git exp exec-job.
+func (c *ExecJobCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e, err := st.Load(c.ID)
+	if err != nil {
+		return err
+	}
+	m := e.Manifest
+	p := &plan{m: &m, params: e.ParamsJSON}
+	code, err := execute(ctx, env, st, p, execOptions{live: true, verb: "run", snapshot: m.Git.Snapshot})
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return &exitError{code}
+	}
+	return nil
+}
+
+// CancelCmd cancels queued, staged or running experiments.
+type CancelCmd struct {
+	IDs   []string `arg:"" optional:"" help:"Experiment ids, id prefixes or names."`
+	Batch string   `help:"Cancel every unfinished experiment of this batch."`
+}
+
+// Run implements git exp cancel.
+func (c *CancelCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var exps []*gitstore.Experiment
+	if c.Batch != "" {
+		if len(c.IDs) > 0 {
+			return usagef("give experiment ids or --batch, not both")
+		}
+		if exps, err = pick(ctx, env, st, "", c.Batch); err != nil {
+			return err
+		}
+	} else if len(c.IDs) == 0 {
+		return usagef("give the experiments to cancel (ids, or --batch ID)")
+	} else if exps, err = resolveAll(ctx, env, st, c.IDs); err != nil {
+		return err
+	}
+	rec := context.WithoutCancel(ctx)
+	n := 0
+	var slurmJobs []string
+	for _, e := range exps {
+		switch {
+		case gitstore.Finished(e.Status):
+			if len(exps) == 1 {
+				return usagef("experiment %s is already %s", e.ID[:7], e.Status)
+			}
+		case e.Executor == "slurm" && e.Extra["slurm_job_id"] != "":
+			slurmJobs = append(slurmJobs, e.Extra["slurm_job_id"])
+			n++
+		case e.Status == gitstore.StatusRunning && e.Runner != nil:
+			host, _ := os.Hostname()
+			if e.Runner.Host != host {
+				return fmt.Errorf("experiment %s runs on %s: cancel it there", e.ID[:7], e.Runner.Host)
+			}
+			if err := syscall.Kill(e.Runner.PID, syscall.SIGINT); err != nil && !errors.Is(err, syscall.ESRCH) {
+				return fmt.Errorf("cannot signal the runner of %s (pid %d): %v", e.ID[:7], e.Runner.PID, err)
+			}
+			n++
+		default: // staged or queued without a job
+			if err := st.Edit(rec, "cancel", e.ID, func(m *gitstore.Manifest) error {
+				if gitstore.Finished(m.Status) || m.Status == gitstore.StatusRunning {
+					return gitstore.ErrNoChange
+				}
+				m.Status, m.Error, m.Ended = gitstore.StatusCancelled, "cancelled before it ran", gitstore.Now()
+				return nil
+			}); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	if len(slurmJobs) > 0 {
+		sl := &run.Slurm{}
+		if err := sl.Cancel(rec, slurmJobs); err != nil {
+			return err
+		}
+		// Wait (briefly) until Slurm reports them ended, and record it.
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			all, err := st.Experiments()
+			if err != nil {
+				return err
+			}
+			reconcileSlurm(rec, env, st, all)
+			left := 0
+			for _, e := range exps {
+				cur, err := st.Load(e.ID)
+				if err == nil && !gitstore.Finished(cur.Status) && cur.Executor == "slurm" {
+					left++
+				}
+			}
+			if left == 0 {
+				break
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(env.IO.Err, "nothing to cancel: every experiment given has ended")
+		return nil
+	}
+	fmt.Fprintf(env.IO.Err, "cancelled %d experiment(s)\n", n)
+	return nil
+}
