@@ -160,6 +160,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
+	gitcmd.Tracef("phase total (%s since start)", time.Since(processStart).Round(time.Microsecond))
 	return exitCode(io, err)
 }
 

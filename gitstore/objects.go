@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Git file modes used in trees.
@@ -31,7 +32,15 @@ const (
 type objectWriter struct {
 	dir    string // the objects directory
 	sha256 bool
+	dirs   sync.Map // fan-out directories known to exist
 }
+
+// zlibWriters are reused: a deflate compressor is hundreds of kilobytes of state, and allocating one per object
+// was most of the cost of writing a small object.
+var zlibWriters = sync.Pool{New: func() any {
+	zw, _ := zlib.NewWriterLevel(io.Discard, zlib.BestSpeed) // git's core.looseCompression default
+	return zw
+}}
 
 func (w *objectWriter) newHash() hash.Hash {
 	if w.sha256 {
@@ -53,7 +62,9 @@ func (w *objectWriter) writeStream(typ string, r io.Reader, size int64) (string,
 	}
 	defer os.Remove(tmp.Name())
 	h := w.newHash()
-	zw, _ := zlib.NewWriterLevel(tmp, zlib.BestSpeed) // git's core.looseCompression default
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(tmp)
 	hdr := typ + " " + strconv.FormatInt(size, 10) + "\x00"
 	h.Write([]byte(hdr))
 	zw.Write([]byte(hdr))
@@ -75,8 +86,11 @@ func (w *objectWriter) writeStream(typ string, r io.Reader, size int64) (string,
 	if _, err := os.Stat(final); err == nil {
 		return oid, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
-		return "", err
+	if _, ok := w.dirs.Load(oid[:2]); !ok {
+		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+			return "", err
+		}
+		w.dirs.Store(oid[:2], true)
 	}
 	os.Chmod(tmp.Name(), 0o444)
 	if err := os.Rename(tmp.Name(), final); err != nil {

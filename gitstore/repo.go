@@ -35,6 +35,7 @@ type Repo struct {
 	SHA256    bool
 
 	cfgOnce sync.Once
+	cfgDone chan struct{} // closed when the config read started by OpenRepo has finished
 	cfg     map[string][]string
 	cfgErr  error
 }
@@ -42,6 +43,12 @@ type Repo struct {
 // OpenRepo finds the repository containing dir.
 func OpenRepo(ctx context.Context, dir string) (*Repo, error) {
 	g := &gitcmd.Git{Dir: dir}
+	r := &Repo{cfgDone: make(chan struct{})}
+	// Read the config while rev-parse runs: every command needs both, and each git start costs milliseconds.
+	go func() {
+		defer close(r.cfgDone)
+		r.cfg, r.cfgErr = readConfig(ctx, &gitcmd.Git{Dir: dir})
+	}()
 	out, err := g.Run(ctx, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
 		"--show-object-format", "--git-path", "objects", "--git-path", "index", "--show-toplevel")
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
@@ -66,15 +73,13 @@ func OpenRepo(ctx context.Context, dir string) (*Repo, error) {
 		}
 		return filepath.Join(dir, p)
 	}
-	r := &Repo{
-		Git:       g,
-		Bare:      lines[0] == "true",
-		GitDir:    lines[1],
-		CommonDir: abs(lines[2]),
-		SHA256:    lines[3] == "sha256",
-		ObjectDir: abs(lines[4]),
-		IndexFile: abs(lines[5]),
-	}
+	r.Git = g
+	r.Bare = lines[0] == "true"
+	r.GitDir = lines[1]
+	r.CommonDir = abs(lines[2])
+	r.SHA256 = lines[3] == "sha256"
+	r.ObjectDir = abs(lines[4])
+	r.IndexFile = abs(lines[5])
 	if !r.Bare && len(lines) >= 7 {
 		r.Root = lines[6]
 		g.Dir = r.Root
@@ -101,21 +106,30 @@ func (r *Repo) ExpDir() string { return filepath.Join(r.CommonDir, "exp") }
 // Config returns the values of a git config key (last one wins for single values), read once per process.
 func (r *Repo) Config(key string) []string {
 	r.cfgOnce.Do(func() {
-		r.cfg = map[string][]string{}
-		out, err := r.Git.Run(context.Background(), "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.)`)
-		if err != nil && !gitcmd.IsExit(err, 1) {
-			r.cfgErr = err
+		if r.cfgDone != nil {
+			<-r.cfgDone
 			return
 		}
-		for _, rec := range bytes.Split(out, []byte{0}) {
-			if len(rec) == 0 {
-				continue
-			}
-			k, v, _ := bytes.Cut(rec, []byte("\n"))
-			r.cfg[strings.ToLower(string(k))] = append(r.cfg[strings.ToLower(string(k))], string(v))
-		}
+		r.cfg, r.cfgErr = readConfig(context.Background(), r.Git)
 	})
 	return r.cfg[strings.ToLower(key)]
+}
+
+func readConfig(ctx context.Context, g *gitcmd.Git) (map[string][]string, error) {
+	cfg := map[string][]string{}
+	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.)`)
+	if err != nil && !gitcmd.IsExit(err, 1) {
+		return cfg, err
+	}
+	for _, rec := range bytes.Split(out, []byte{0}) {
+		if len(rec) == 0 {
+			continue
+		}
+		k, v, _ := bytes.Cut(rec, []byte("\n"))
+		key := strings.ToLower(string(k))
+		cfg[key] = append(cfg[key], string(v))
+	}
+	return cfg, nil
 }
 
 // ConfigString returns the last value of key, or def.
@@ -231,7 +245,63 @@ func isDirErr(err error) bool {
 
 // UpdateRef moves ref from old to new atomically through git's own lock protocol. old == ZeroOID means "must not
 // exist". It returns errCASFailed when the ref moved meanwhile (or another writer holds its lock).
+//
+// It does what git's files backend does, in process (DESIGN.md §2 allows either): create REF.lock with O_EXCL,
+// check the current value (loose, else packed-refs) under the lock, write and fsync the new value, rename the lock
+// over the ref. Every git writer takes the same lock, so git-exp and git never lose each other's updates. Refs kept
+// in a reftable go through `git update-ref`.
 func (r *Repo) UpdateRef(ctx context.Context, ref, newOID, oldOID, msg string) error {
+	if _, err := os.Stat(filepath.Join(r.CommonDir, "reftable")); err == nil {
+		return r.updateRefCLI(ctx, ref, newOID, oldOID, msg)
+	}
+	path := filepath.Join(r.CommonDir, filepath.FromSlash(ref))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	lock := path + ".lock"
+	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return errCASFailed // another writer holds the lock: retry on the new tip
+	}
+	if err != nil {
+		return fmt.Errorf("cannot lock %s: %w", ref, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			f.Close()
+			os.Remove(lock)
+		}
+	}()
+	cur, err := r.ReadRef(ref)
+	if err != nil {
+		return err
+	}
+	want := oldOID
+	if want == r.ZeroOID() {
+		want = ""
+	}
+	if cur != want {
+		return errCASFailed
+	}
+	if _, err := f.WriteString(newOID + "\n"); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(lock, path); err != nil {
+		return err
+	}
+	renamed = true
+	gitcmd.Tracef("update-ref %s %s (in process)", ref, newOID[:10])
+	return nil
+}
+
+func (r *Repo) updateRefCLI(ctx context.Context, ref, newOID, oldOID, msg string) error {
 	_, err := r.Git.Run(ctx, "update-ref", "-m", msg, ref, newOID, oldOID)
 	if err != nil {
 		if gitcmd.StderrContains(err, "cannot lock ref") || gitcmd.StderrContains(err, "Unable to create") ||

@@ -70,14 +70,29 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	}
 	env := []string{"GIT_INDEX_FILE=" + tmpIndex}
 
-	// 1. Untracked, not ignored files (what add -A would add), so large ones are left out before git hashes them.
-	out, err := s.Git.RunWith(ctx, nil, env, "ls-files", "-z", "--others", "--exclude-standard", "--", ":/")
-	if err != nil {
-		return nil, err
+	// 1. Untracked, not ignored files (what add -A would add), so large ones are left out before git hashes them;
+	// 2. meanwhile, tracked changes, including deletions and submodule commits. Both at once: they see the same
+	// tracked paths whichever version of the temporary index ls-files reads.
+	type result struct {
+		out []byte
+		err error
+	}
+	others := make(chan result, 1)
+	go func() {
+		out, err := s.Git.RunWith(ctx, nil, env, "ls-files", "-z", "--others", "--exclude-standard", "--", ":/")
+		others <- result{out, err}
+	}()
+	_, addErr := s.Git.RunWith(ctx, nil, env, "add", "--update", "--", ":/")
+	res := <-others
+	if res.err != nil {
+		return nil, res.err
+	}
+	if addErr != nil {
+		return nil, fmt.Errorf("snapshot of the worktree failed: %w", addErr)
 	}
 	var add bytes.Buffer
 	var skipped []string
-	for _, p := range bytes.Split(out, []byte{0}) {
+	for _, p := range bytes.Split(res.out, []byte{0}) {
 		if len(p) == 0 {
 			continue
 		}
@@ -88,10 +103,6 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 		}
 		add.WriteString(strings.TrimSuffix(name, "/"))
 		add.WriteByte(0)
-	}
-	// 2. Tracked changes, including deletions and submodule commits.
-	if _, err := s.Git.RunWith(ctx, nil, env, "add", "--update", "--", ":/"); err != nil {
-		return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
 	}
 	// 3. The untracked files, through git so that .gitattributes filters (LFS, eol) apply as on `git add`.
 	if add.Len() > 0 {

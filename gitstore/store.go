@@ -107,6 +107,7 @@ var ErrNoChange = errors.New("no change")
 func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) error {
 	deadline := time.Now().Add(5 * time.Minute)
 	for attempt := 0; ; attempt++ {
+		t0 := time.Now()
 		tip, tree, err := s.TipTree()
 		if err != nil {
 			return err
@@ -132,6 +133,7 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 				return err
 			}
 		}
+		t1 := time.Now()
 		tx := &Tx{s: s, root: &node{oid: tree}, Tip: tip}
 		if err := fn(tx); err != nil {
 			if errors.Is(err, ErrNoChange) {
@@ -142,10 +144,12 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		if !tx.Dirty() && tip != "" {
 			return nil
 		}
+		t2 := time.Now()
 		newTree, err := tx.write(tx.root)
 		if err != nil {
 			return err
 		}
+		t3 := time.Now()
 		if tx.label != "" {
 			msg = tx.label
 		}
@@ -153,7 +157,10 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		if err != nil {
 			return err
 		}
+		t4 := time.Now()
 		err = s.UpdateRef(ctx, s.Ref, commit, old, "git-exp: "+msg)
+		gitcmd.Tracef("store update %q: tip %s, edit %s, trees %s, commit %s, ref %s", msg, t1.Sub(t0).Round(time.Microsecond),
+			t2.Sub(t1).Round(time.Microsecond), t3.Sub(t2).Round(time.Microsecond), t4.Sub(t3).Round(time.Microsecond), time.Since(t4).Round(time.Microsecond))
 		if err == nil {
 			return nil
 		}
