@@ -1,0 +1,48 @@
+package results
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/git-exp/git-exp/config"
+)
+
+// decodeFast agrees with config.UnmarshalJSON whenever it accepts its input.
+func FuzzDecodeFast(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"lr":0.01,"bs":32,"model":{"name":"resnet","layers":[1,2.5,-3e2]},"on":true,"off":false,"x":null}`,
+		` { "a" : [ ] , "b" : { } } `, `{"big":123456789012345678901234567890,"neg":-0,"e":1E+3,"f":-0.0}`,
+		`{"s":"h\u00e9llo"}`, `{"s":"héllo \"x\""}`, `{"a":1,"a":2}`, `{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":-}`,
+		`{"a":1e400}`, `[1]`, `{"a":1}x`, `{"a":tru}`, "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `{"a":[1,]}`, `{"a":1,}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := decodeFast(b)
+		if !ok {
+			return
+		}
+		v, err := config.UnmarshalJSON(b)
+		if err != nil {
+			t.Fatalf("decodeFast accepted %q, config.UnmarshalJSON: %v", b, err)
+		}
+		if !reflect.DeepEqual(any(got), v) {
+			t.Fatalf("%q: decodeFast %#v, config %#v", b, got, v)
+		}
+	})
+}
+
+func TestDecodeFastAccepts(t *testing.T) {
+	for _, s := range []string{`{}`, `{"lr":0.01,"bs":32,"model":{"name":"résnet","layers":[1,2.5,-3e2]},"x":null}`, `{"big":123456789012345678901234567890}`} {
+		if _, ok := decodeFast([]byte(s)); !ok {
+			t.Errorf("decodeFast refused %s", s)
+		}
+	}
+	m, _ := decodeFast([]byte(`{"a":3,"b":3.0,"c":1e2}`))
+	if _, ok := m["a"].(int); !ok {
+		t.Errorf("a is %T", m["a"])
+	}
+	if _, ok := m["b"].(float64); !ok {
+		t.Errorf("b is %T", m["b"])
+	}
+}
