@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# `git exp list` on large stores (issue 3): 10,000 experiments warm < 50 ms, cold (no cache) < 1.5 s;
+# 100,000 warm < 300 ms. Stores are fabricated with bench/genstore (one git fast-import stream), checked with
+# git fsck and by counting `list --json`, then timed alternating, cold (rm -rf .git/exp/cache*) and warm, for
+# `list --json > /dev/null` and `list > /dev/null` (TSV, as on a pipe).
+#   SIZES="10000 100000" (default)  ROUNDS_10000=9  ROUNDS_100000=5  (rounds per size; each round = 4 timings)
+#   PROFILE=auto (default: CPU profile + pprof -top of the in-process list when a target is missed) | 1 | 0
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+SIZES=${SIZES:-10000 100000}
+PROFILE=${PROFILE:-auto}
+
+build_git_exp
+(cd "$SRC" && go build -o "$BIN/genstore" ./bench/genstore)
+[[ $PROFILE == 0 ]] || (cd "$SRC" && go test -c -o "$BIN/bench.test" ./bench)
+
+profile() { # profile REPO LABEL COLD ITERATIONS TSV
+	local prof="$WORK/$2.prof"
+	echo
+	echo "--- CPU profile: in-process git-exp list $([[ ${5:-0} == 1 ]] && echo "(TSV)" || echo --json), $2 (BenchmarkList, go tool pprof -top)"
+	(cd "$SRC/bench" && GITEXP_BENCH_STORE="$1" GITEXP_BENCH_COLD="$3" GITEXP_BENCH_TSV="${5:-0}" "$BIN/bench.test" -test.run '^$' \
+		-test.bench 'BenchmarkList$' -test.benchtime "${4:-10}x" -test.cpuprofile "$prof") | grep Benchmark || true
+	go tool pprof -top -nodecount=25 "$BIN/bench.test" "$prof" 2>/dev/null | sed -n '/flat%/,$p'
+	echo "--- cumulative:"
+	go tool pprof -top -cum -nodecount=40 "$BIN/bench.test" "$prof" 2>/dev/null | sed -n '/flat%/,$p' |
+		grep -E 'git-exp|encoding/|gitcmd|sort\.|config\.|tablewriter' | head -24
+}
+
+list_json() { "$GIT_EXP" list --json >/dev/null; }
+list_tsv() { "$GIT_EXP" list >/dev/null; }
+drop_cache() { rm -rf .git/exp/cache*; }
+
+for N in $SIZES; do
+	REPO="$WORK/store-$N"
+	new_repo "$REPO"
+	cd "$REPO"
+	echo "print('train')" >train.py
+	git add -A && git commit -q -m init
+	snap=$(git commit-tree 'HEAD^{tree}' -p HEAD -m "git-exp snapshot of main")
+	T=()
+	timed T "$BIN/genstore" -C "$REPO" -n "$N" -snapshot "$snap"
+	gen_ms=${T[0]}
+	T=()
+	fsck_ok=yes
+	timed T git fsck --no-progress --full >"$WORK/fsck.txt" 2>&1 || fsck_ok=NO
+	[[ -s $WORK/fsck.txt ]] && { fsck_ok=NO; head "$WORK/fsck.txt"; }
+	fsck_ms=${T[0]}
+	count=$("$GIT_EXP" list --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+	echo "N=$N: generated in ${gen_ms} ms, git fsck --full in ${fsck_ms} ms ($fsck_ok), list --json entries: $count," \
+		"objects: $(git count-objects -v | awk '/^in-pack/ {print $2}') packed"
+	row "N=$N store: git fsck --full clean, list --json count = N" "fsck $fsck_ok, count $count" \
+		"$([[ $fsck_ok == yes && $count == "$N" ]] && echo yes || echo NO)"
+
+	rounds_var="ROUNDS_$N"
+	R=${!rounds_var:-$([[ $N -ge 100000 ]] && echo 5 || echo 9)}
+	CJ=() WJ=() CT=() WT=()
+	list_json # warm-up of the page cache
+	for i in $(seq 1 "$R"); do
+		drop_cache
+		timed CJ list_json
+		timed WJ list_json
+		timed WT list_tsv
+		drop_cache
+		timed CT list_tsv
+	done
+	cj=$(median "${CJ[@]}") wj=$(median "${WJ[@]}") ct=$(median "${CT[@]}") wt=$(median "${WT[@]}")
+	printf 'N=%s, %s rounds: cold --json %s ms (%s), warm --json %s ms (%s), cold TSV %s ms (%s), warm TSV %s ms (%s)\n' \
+		"$N" "$R" "$cj" "$(minmax "${CJ[@]}")" "$wj" "$(minmax "${WJ[@]}")" "$ct" "$(minmax "${CT[@]}")" "$wt" "$(minmax "${WT[@]}")"
+	echo "cache file: $(du -h .git/exp/cache* | awk '{print $1}' | head -1)"
+	missed=0
+	if [[ $N == 10000 ]]; then
+		check "list 10k warm --json < 50 ms" "$wj ms" lt "$wj" 50
+		check "list 10k warm TSV < 50 ms" "$wt ms" lt "$wt" 50
+		check "list 10k cold --json < 1500 ms" "$cj ms" lt "$cj" 1500
+		check "list 10k cold TSV < 1500 ms" "$ct ms" lt "$ct" 1500
+		lt "$wj" 50 && lt "$wt" 50 || missed=1
+		lt "$cj" 1500 && lt "$ct" 1500 || missed=$((missed | 2))
+	elif [[ $N == 100000 ]]; then
+		check "list 100k warm --json < 300 ms" "$wj ms" lt "$wj" 300
+		check "list 100k warm TSV < 300 ms" "$wt ms" lt "$wt" 300
+		row "list 100k cold --json (no target)" "$cj ms" "info"
+		row "list 100k cold TSV (no target)" "$ct ms" "info"
+		lt "$wj" 300 && lt "$wt" 300 || missed=1
+	else
+		row "list ${N} warm --json / TSV" "$wj / $wt ms" "info"
+		row "list ${N} cold --json / TSV" "$cj / $ct ms" "info"
+	fi
+	if [[ $PROFILE == 1 || ($PROFILE == auto && $missed != 0) ]]; then
+		profile "$REPO" "warm-$N" 0 $([[ $N -ge 100000 ]] && echo 5 || echo 10)
+		profile "$REPO" "warm-tsv-$N" 0 $([[ $N -ge 100000 ]] && echo 5 || echo 10) 1
+		if [[ $PROFILE == 1 || $((missed & 2)) != 0 ]]; then profile "$REPO" "cold-$N" 1 3; fi
+	fi
+	cd "$WORK"
+	chmod -R u+w "$REPO" && rm -rf "$REPO"
+done
+print_summary "bench/list.sh: medians, cold = rm -rf .git/exp/cache* before the call"
