@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -79,9 +80,15 @@ func (c *RunCmd) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, 
 	if err := sl.Check(ctx, st.Root); err != nil {
 		return usagef("%v", err)
 	}
-	self, err := os.Executable()
+	// The job runs the git-exp that git finds on PATH (sbatch passes the environment on), else this binary.
+	self, err := exec.LookPath("git-exp")
+	if err == nil {
+		self, err = filepath.Abs(self)
+	}
 	if err != nil {
-		return err
+		if self, err = os.Executable(); err != nil {
+			return err
+		}
 	}
 	logDir := filepath.Join(st.ExpDir(), "slurm")
 	if err := os.MkdirAll(logDir, 0o755); err != nil {

@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			return seal(env, path, goEnv)
 		},
+		Condition: condition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"json":    cmdJSON,
 			"waitfor": cmdWaitFor,
@@ -370,4 +371,17 @@ func cmdZstd(ts *testscript.TestScript, neg bool, args []string) {
 		out = enc.EncodeAll(in, nil)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o644))
+}
+
+// condition adds [slurm]: a Slurm controller answers on this machine (scripts/slurm.sh start).
+func condition(cond string) (bool, error) {
+	switch cond {
+	case "slurm":
+		if _, err := exec.LookPath("sbatch"); err != nil {
+			return false, nil
+		}
+		out, err := exec.Command("scontrol", "ping").CombinedOutput()
+		return err == nil && strings.Contains(string(out), "UP"), nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
