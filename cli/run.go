@@ -215,7 +215,14 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(spool.Dir)
+	// The spool goes only once its contents are stored: if recording fails (the process is being killed), the
+	// next command that reads the store recovers it (crashed, or Slurm's reason) with the output.
+	recorded := false
+	defer func() {
+		if recorded {
+			os.RemoveAll(spool.Dir)
+		}
+	}()
 	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
 		return 0, err
 	}
@@ -226,7 +233,9 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	gitcmd.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
 	if m.Attempt > 1 {
 		if err := restoreOutputs(rec, st, m.ID, spool); err != nil {
-			return 0, finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
+			ferr := finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
+			recorded = ferr == nil
+			return 0, ferr
 		}
 	}
 	if o.onStart != nil {
@@ -236,7 +245,9 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if o.snapshot != "" {
 		checkout, err := st.Checkout(rec, o.snapshot, filepath.Join(spool.Dir, "src"))
 		if err != nil {
-			return 0, finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
+			ferr := finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
+			recorded = ferr == nil
+			return 0, ferr
 		}
 		dir = filepath.Join(checkout, filepath.FromSlash(m.Cwd))
 	}
@@ -261,6 +272,7 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if err := finishWith(rec, st, m, spool, res, env); err != nil {
 		return 0, err
 	}
+	recorded = true
 	gitcmd.Tracef("phase record finish (%s)", time.Since(t0).Round(time.Microsecond))
 	if res.Cancelled {
 		return 130, nil
@@ -390,6 +402,13 @@ func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, s
 	}
 	ended := time.Now()
 	return st.Finish(ctx, "finish", m.ID, prep, func(cur *gitstore.Manifest) error {
+		if gitstore.Finished(cur.Status) {
+			// Someone recorded the end first (the scheduler's verdict, e.g. a Slurm TIMEOUT reconciled while
+			// this job was being stopped): keep it, and add the outputs.
+			cur.Runner = nil
+			*m = *cur
+			return nil
+		}
 		code := res.ExitCode
 		cur.ExitCode = &code
 		cur.Ended = gitstore.FormatTime(ended)

@@ -48,7 +48,7 @@ func (s *Store) Close() error { return s.cat.Close() }
 func (s *Store) Cat() *gitcmd.CatFile { return s.cat }
 
 func (s *Store) readTree(oid string) ([]TreeEntry, error) {
-	obj, err := s.cat.Get(oid)
+	obj, err := s.get(oid)
 	if err != nil {
 		return nil, err
 	}
@@ -56,6 +56,15 @@ func (s *Store) readTree(oid string) ([]TreeEntry, error) {
 		return nil, fmt.Errorf("object %s is a %s, not a tree", oid, obj.Type)
 	}
 	return decodeTree(obj.Data, s.HexLen())
+}
+
+// get reads an object, once more with a fresh cat-file process if the first one died during the request.
+func (s *Store) get(rev string) (gitcmd.Object, error) {
+	obj, err := s.cat.Get(rev)
+	if err != nil && !errors.Is(err, gitcmd.ErrMissing) {
+		obj, err = s.cat.Get(rev)
+	}
+	return obj, err
 }
 
 // Tip returns the commit at the store's ref, "" when there is no store yet.
@@ -67,7 +76,7 @@ func (s *Store) TipTree() (tip, tree string, err error) {
 	if err != nil || tip == "" {
 		return tip, "", err
 	}
-	obj, err := s.cat.Get(tip)
+	obj, err := s.get(tip)
 	if err != nil {
 		return "", "", fmt.Errorf("%s points to a missing commit %s: %w", s.Ref, tip, err)
 	}

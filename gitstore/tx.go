@@ -108,7 +108,7 @@ func (t *Tx) Read(path string) ([]byte, bool, error) {
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	obj, err := t.s.cat.Get(e.OID)
+	obj, err := t.s.get(e.OID)
 	if err != nil {
 		return nil, false, err
 	}

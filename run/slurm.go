@@ -205,8 +205,11 @@ func (s *Slurm) show(ctx context.Context, id string) (JobState, error) {
 				js.Reason = v
 			}
 		case "ExitCode":
-			code, _, _ := strings.Cut(v, ":")
+			code, sig, _ := strings.Cut(v, ":")
 			js.ExitCode, _ = strconv.Atoi(code)
+			if n, _ := strconv.Atoi(sig); n > 0 && js.ExitCode == 0 {
+				js.ExitCode = 128 + n // killed by a signal, as a shell reports it
+			}
 		}
 	}
 	status, _ := js.Status()

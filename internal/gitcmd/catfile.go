@@ -25,6 +25,8 @@ type Object struct {
 // CatFile is a long-lived `git cat-file --batch` process. It is safe for concurrent use; requests are serialised.
 type CatFile struct {
 	mu   sync.Mutex
+	git  *Git
+	ctx  context.Context
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	out  *bufio.Reader
@@ -33,19 +35,28 @@ type CatFile struct {
 
 // NewCatFile starts `git cat-file --batch`.
 func (g *Git) NewCatFile(ctx context.Context) (*CatFile, error) {
-	cmd := g.Command(ctx, "cat-file", "--batch")
+	c := &CatFile{git: g, ctx: ctx}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *CatFile) start() error {
+	cmd := c.git.Command(c.ctx, "cat-file", "--batch")
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := Start(cmd); err != nil {
-		return nil, wrap(err, cmd.Args[1:], "")
+		return wrap(err, cmd.Args[1:], "")
 	}
-	return &CatFile{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10)}, nil
+	c.cmd, c.in, c.out, c.dead = cmd, in, bufio.NewReaderSize(out, 64<<10), nil
+	return nil
 }
 
 // Close stops the process.
@@ -78,7 +89,12 @@ func (c *CatFile) GetMany(revs []string) ([]Object, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead != nil {
-		return nil, c.dead
+		// The process died (a signal sent to every process of a job, for instance): start a new one, once per call.
+		c.in.Close()
+		c.cmd.Wait()
+		if err := c.start(); err != nil {
+			return nil, fmt.Errorf("%v; restarting it failed: %w", c.dead, err)
+		}
 	}
 	for _, r := range revs {
 		if strings.ContainsAny(r, "\n") {
