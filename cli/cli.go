@@ -73,6 +73,7 @@ type CLI struct {
 	Archive   ArchiveCmd   `cmd:"" help:"Hide experiments from listings (list --archived shows them)."`
 	Unarchive UnarchiveCmd `cmd:"" help:"Show archived experiments again."`
 	Rm        RmCmd        `cmd:"" help:"Remove experiments from every listing (recorded as a note; merges with other clones)."`
+	Compact   CompactCmd   `cmd:"" help:"Drop the data of removed experiments from this repository (rewrites refs/experiments/main locally)."`
 	Checkout  CheckoutCmd  `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
 	Branch    BranchCmd    `cmd:"" help:"Create a branch at an experiment's snapshot."`
 	Rerun     RerunCmd     `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`

@@ -233,11 +233,21 @@ func (p *fastParser) scanNumber() (end int, isInt, ok bool) {
 // exactly the wanted members that are present, as DecodeJSON would give them. Input it cannot handle (escaped keys,
 // invalid JSON, ...) is decoded whole by DecodeJSON (a superset, which gives the same answers for the wanted keys).
 func decodeKeys(b []byte, want map[string]bool) map[string]any {
+	return decodeKeysInto(b, want, nil)
+}
+
+// decodeKeysInto is decodeKeys into m (cleared first; nil for a new map), so a loop can reuse one map.
+func decodeKeysInto(b []byte, want map[string]bool, m map[string]any) map[string]any {
+	if m == nil {
+		m = make(map[string]any, len(want))
+	} else {
+		clear(m)
+	}
 	if len(b) == 0 {
-		return map[string]any{}
+		return m
 	}
 	p := fastParser{b: b}
-	m, ok := p.objectKeys(want)
+	ok := p.objectKeys(want, m)
 	if ok {
 		p.space()
 		ok = p.i == len(p.b)
@@ -248,51 +258,50 @@ func decodeKeys(b []byte, want map[string]bool) map[string]any {
 	return m
 }
 
-func (p *fastParser) objectKeys(want map[string]bool) (map[string]any, bool) {
+func (p *fastParser) objectKeys(want map[string]bool, m map[string]any) bool {
 	p.space()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
-		return nil, false
+		return false
 	}
 	p.i++
-	m := make(map[string]any, len(want))
 	p.space()
 	if p.i < len(p.b) && p.b[p.i] == '}' {
 		p.i++
-		return m, true
+		return true
 	}
 	for {
 		p.space()
 		k, ok := p.key()
 		if !ok {
-			return nil, false
+			return false
 		}
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return nil, false
+			return false
 		}
 		p.i++
 		p.space()
 		if want[string(k)] { // no allocation for the lookup
 			v, ok := p.value(1)
 			if !ok {
-				return nil, false
+				return false
 			}
 			m[string(k)] = v
 		} else if !p.skip(0) {
-			return nil, false
+			return false
 		}
 		p.space()
 		if p.i >= len(p.b) {
-			return nil, false
+			return false
 		}
 		switch p.b[p.i] {
 		case ',':
 			p.i++
 		case '}':
 			p.i++
-			return m, true
+			return true
 		default:
-			return nil, false
+			return false
 		}
 	}
 }

@@ -3,6 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"runtime"
 	"slices"
@@ -62,7 +63,7 @@ func (e *FilterError) Unwrap() error { return e.Err }
 type Matcher struct {
 	f            Filter
 	exprs        []*query.Expr
-	since, until string // stored-timestamp form (sortable as strings)
+	since, until string   // stored-timestamp form (sortable as strings)
 	keys         []string // the names the expressions refer to
 	need         needs
 }
@@ -97,12 +98,15 @@ func (f Filter) Compile() (*Matcher, error) {
 
 // Match reports whether e passes every condition. Removed experiments never match.
 func (m *Matcher) Match(e *gitstore.Experiment) bool {
-	ok, _ := m.match(e, m.need, false)
+	ok, _ := m.match(e, m.need, false, nil)
 	return ok
 }
 
+// scratch holds the maps one goroutine reuses for the records of experiments that do not match.
+type scratch struct{ params, results map[string]any }
+
 // match tests e; the record built for the expressions (if any, with what need asks) is returned for reuse.
-func (m *Matcher) match(e *gitstore.Experiment, need needs, keep bool) (bool, *query.Record) {
+func (m *Matcher) match(e *gitstore.Experiment, need needs, keep bool, sc *scratch) (bool, *query.Record) {
 	f := &m.f
 	if e.Deleted || e.Archived && !f.Archived {
 		return false, nil
@@ -134,13 +138,23 @@ func (m *Matcher) match(e *gitstore.Experiment, need needs, keep bool) (bool, *q
 	if len(m.exprs) == 0 {
 		return true, nil
 	}
-	rec := need.record(e)
+	var rec query.Record
+	if sc != nil && need.top != nil {
+		sc.params = decodeKeysInto(e.ParamsJSON, need.top, sc.params)
+		sc.results = decodeKeysInto(e.ResultsJSON, need.top, sc.results)
+		rec = query.Record{Params: sc.params, Results: sc.results, Meta: metaOf(e, need.meta)}
+	} else {
+		rec = need.record(e)
+	}
 	for _, x := range m.exprs {
 		if !x.Eval(rec) {
 			return false, nil
 		}
 	}
 	if keep {
+		if sc != nil && need.top != nil {
+			rec.Params, rec.Results = maps.Clone(rec.Params), maps.Clone(rec.Results)
+		}
 		return true, &rec
 	}
 	return true, nil
@@ -161,8 +175,9 @@ func (m *Matcher) selectRecords(exps []*gitstore.Experiment, need needs, keep bo
 	if len(m.exprs) == 0 || len(exps) < parallelMin || workers < 2 {
 		var out []*gitstore.Experiment
 		var recs []*query.Record
+		var sc scratch
 		for _, e := range exps {
-			if ok, r := m.match(e, need, keep); ok {
+			if ok, r := m.match(e, need, keep, &sc); ok {
 				out = append(out, e)
 				recs = append(recs, r)
 			}
@@ -176,8 +191,9 @@ func (m *Matcher) selectRecords(exps []*gitstore.Experiment, need needs, keep bo
 	for lo := 0; lo < len(exps); lo += chunk {
 		hi := min(lo+chunk, len(exps))
 		wg.Go(func() {
+			var sc scratch
 			for i := lo; i < hi; i++ {
-				ok[i], recs[i] = m.match(exps[i], need, keep)
+				ok[i], recs[i] = m.match(exps[i], need, keep, &sc)
 			}
 		})
 	}
