@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -57,11 +58,21 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		exps = exps[:limit]
 	}
 	if c.JSON {
-		out := make([]jsonExperiment, len(exps))
+		// The documents are precomputed in the cache: this writes them, it encodes nothing.
+		w := bufio.NewWriterSize(env.IO.Out, 256<<10)
+		w.WriteString("[")
 		for i, e := range exps {
-			out[i] = toJSON(e, short[e.ID])
+			if i > 0 {
+				w.WriteString(",")
+			}
+			w.WriteString("\n")
+			w.Write(docJSON(e, short[e.ID]))
 		}
-		return writeJSON(env.IO.Out, out)
+		if len(exps) > 0 {
+			w.WriteString("\n")
+		}
+		w.WriteString("]\n")
+		return w.Flush()
 	}
 	if len(exps) == 0 {
 		if env.IO.OutTTY {
@@ -128,9 +139,9 @@ func column(io *IO, e *gitstore.Experiment, col string, short map[string]string,
 	case "tags":
 		return strings.Join(e.Tags, ",")
 	case "params":
-		return flatKV(e.ParamsJSON)
+		return e.ParamsKV
 	case "results":
-		return flatKV(e.ResultsJSON)
+		return e.ResultsKV
 	}
 	if *rec == nil {
 		r := record(e)
@@ -186,7 +197,7 @@ func durationCell(e *gitstore.Experiment) string {
 	return humanDuration(e.DurationS)
 }
 
-func flatKV(raw []byte) string {
+func flatKV(raw []byte) string { // for rows not from the cache
 	flat := map[string]any{}
 	flatten("", decodeTree(raw), flat)
 	return compactKV(flat)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -99,34 +100,14 @@ func sortNewest(exps []*gitstore.Experiment) {
 	})
 }
 
-// jsonExperiment is the documented --json shape of one experiment.
-type jsonExperiment struct {
-	gitstore.Manifest
-	ShortID  string          `json:"short_id"`
-	Archived bool            `json:"archived"`
-	Params   json.RawMessage `json:"params"`
-	Results  json.RawMessage `json:"results"`
-}
-
-func toJSON(e *gitstore.Experiment, short string) jsonExperiment {
-	j := jsonExperiment{Manifest: e.Manifest, ShortID: short, Archived: e.Archived, Params: e.ParamsJSON, Results: e.ResultsJSON}
-	j.Runner = nil
-	if len(j.Params) == 0 {
-		j.Params = json.RawMessage("{}")
-	}
-	if len(j.Results) == 0 {
-		j.Results = json.RawMessage("{}")
-	}
-	if j.Tags == nil { // the cache's gob encoding turns empty lists into nil
-		j.Tags = []string{}
-	}
-	if j.Argv == nil {
-		j.Argv = []string{}
-	}
-	if j.Git.Skipped == nil {
-		j.Git.Skipped = []string{}
-	}
-	return j
+// docJSON is the documented --json object of one experiment (README "--json fields"): the store's precomputed
+// document with short_id in front.
+func docJSON(e *gitstore.Experiment, short string) []byte {
+	out := make([]byte, 0, len(e.Doc)+32)
+	out = append(out, `{"short_id":"`...)
+	out = append(out, short...)
+	out = append(out, `",`...)
+	return append(out, e.Doc[1:]...)
 }
 
 func decodeTree(raw []byte) map[string]any {
@@ -158,7 +139,13 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	if c.JSON {
-		return writeJSON(env.IO.Out, toJSON(e, e.ID[:7]))
+		var b bytes.Buffer
+		if err := json.Indent(&b, docJSON(e, e.ID[:7]), "", "  "); err != nil {
+			return err
+		}
+		b.WriteByte('\n')
+		_, err := env.IO.Out.Write(b.Bytes())
+		return err
 	}
 	w := env.IO.Out
 	title := e.ID

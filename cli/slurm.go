@@ -278,7 +278,9 @@ func reconcile(ctx context.Context, env *Env, st *gitstore.Store, id string, js 
 	err := st.Finish(ctx, "slurm", id, nil, func(m *gitstore.Manifest) error {
 		out = m
 		overrides := reason == "TIMEOUT" || reason == "OUT_OF_MEMORY" || reason == "NODE_FAIL" || reason == "DEADLINE" || reason == "PREEMPTED"
-		if gitstore.Finished(m.Status) && !(overrides && m.Status != gitstore.StatusCompleted && m.Status != status) {
+		// Slurm's verdict (TIMEOUT, ...) wins over what the job itself saw of being killed (cancelled, or failed by
+		// a signal, depending on which process the signal reached first).
+		if gitstore.Finished(m.Status) && !(overrides && m.Status != gitstore.StatusCompleted && (m.Status != status || m.Error != reason)) {
 			return gitstore.ErrNoChange
 		}
 		if status == "" || status == "queued" || status == "running" {

@@ -2,7 +2,6 @@ package gitstore
 
 import (
 	"bytes"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
@@ -24,8 +24,50 @@ type Experiment struct {
 	Archived    bool
 	Deleted     bool
 	TreeOID     string // the experiment's directory in the store
-	// HasExit survives the cache's gob encoding, which drops a pointer to a zero value (exit code 0).
-	HasExit bool
+	// Doc is the documented --json object (README "--json fields") without short_id, built once when the
+	// experiment is read from git and kept in the cache, so listings print it without encoding anything.
+	Doc []byte
+	// ParamsKV and ResultsKV are the flattened "k=v k=v" forms that tables show.
+	ParamsKV, ResultsKV string
+}
+
+// docView is the shape of Doc.
+type docView struct {
+	Manifest
+	Archived bool            `json:"archived"`
+	Params   json.RawMessage `json:"params"`
+	Results  json.RawMessage `json:"results"`
+}
+
+// finishLoad computes what readers show of an experiment read from git.
+func (e *Experiment) finishLoad() {
+	e.applyNotes()
+	v := docView{Manifest: e.Manifest, Archived: e.Archived, Params: e.ParamsJSON, Results: e.ResultsJSON}
+	v.Runner = nil
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
+	if v.Argv == nil {
+		v.Argv = []string{}
+	}
+	if v.Git.Skipped == nil {
+		v.Git.Skipped = []string{}
+	}
+	if len(v.Params) == 0 || !json.Valid(v.Params) {
+		v.Params = json.RawMessage("{}")
+	}
+	if len(v.Results) == 0 || !json.Valid(v.Results) {
+		v.Results = json.RawMessage("{}")
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) == nil {
+		e.Doc = bytes.TrimRight(b.Bytes(), "\n")
+	}
+	e.ParamsKV = config.CompactKVJSON(e.ParamsJSON)
+	e.ResultsKV = config.CompactKVJSON(e.ResultsJSON)
+	e.Notes = nil // applied; the cache does not keep them
 }
 
 // Note is one append-only edit (notes/<op-id>.json).
@@ -99,22 +141,14 @@ type cacheFile struct {
 	Exps     map[string]*Experiment
 }
 
-const cacheVersion = 3
+const cacheVersion = 5
 
-func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache.gob") }
+func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v5") }
 
 func (s *Store) loadCache() *cacheFile {
-	f, err := os.Open(s.cachePath())
-	if err == nil {
-		defer f.Close()
-		var c cacheFile
-		if gob.NewDecoder(f).Decode(&c) == nil && c.Version == cacheVersion && c.Exps != nil {
-			for _, e := range c.Exps {
-				if e.HasExit && e.ExitCode == nil {
-					e.ExitCode = new(int)
-				}
-			}
-			return &c
+	if data, err := os.ReadFile(s.cachePath()); err == nil {
+		if c, err := decodeCache(data); err == nil {
+			return c
 		}
 	}
 	return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}, Exps: map[string]*Experiment{}}
@@ -128,7 +162,7 @@ func (s *Store) saveCache(c *cacheFile) {
 	if err != nil {
 		return
 	}
-	err = gob.NewEncoder(f).Encode(c)
+	_, err = f.Write(encodeCache(c))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -342,8 +376,7 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 		reqs, slots = next, nextSlots
 	}
 	for _, e := range out {
-		e.applyNotes()
-		e.HasExit = e.ExitCode != nil
+		e.finishLoad()
 	}
 	return out, nil
 }

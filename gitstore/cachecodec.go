@@ -1,0 +1,308 @@
+package gitstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"unsafe"
+)
+
+// The cache file is a hand-written binary encoding, not gob or JSON: a warm `list` of 100,000 experiments reads it
+// whole, and decoding must cost little more than reading. Every string is a substring of the file's one buffer (no
+// copy, no allocation), every []byte a slice of it. The file is disposable: any error means "rebuild".
+//
+// Layout: magic, tip, root tree, fan-out table, count, then each experiment's fields in the order of
+// (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
+// test fills every field by reflection and fails when one is forgotten.
+
+var cacheMagic = []byte("GXC\x05")
+
+type cacheEnc struct{ b []byte }
+
+func (e *cacheEnc) uvarint(n uint64) { e.b = binary.AppendUvarint(e.b, n) }
+func (e *cacheEnc) varint(n int64)   { e.b = binary.AppendVarint(e.b, n) }
+func (e *cacheEnc) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *cacheEnc) bytes(b []byte)   { e.uvarint(uint64(len(b))); e.b = append(e.b, b...) }
+func (e *cacheEnc) f64(f float64)    { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(f)) }
+func (e *cacheEnc) bool(v bool) {
+	if v {
+		e.b = append(e.b, 1)
+	} else {
+		e.b = append(e.b, 0)
+	}
+}
+func (e *cacheEnc) strs(l []string) {
+	e.uvarint(uint64(len(l)))
+	for _, s := range l {
+		e.str(s)
+	}
+}
+
+type cacheDec struct {
+	b   []byte
+	s   string // the same memory as b
+	i   int
+	err error
+}
+
+var errCache = errors.New("corrupt cache")
+
+func (d *cacheDec) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	n, w := binary.Uvarint(d.b[d.i:])
+	if w <= 0 {
+		d.err = errCache
+		return 0
+	}
+	d.i += w
+	return n
+}
+
+func (d *cacheDec) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	n, w := binary.Varint(d.b[d.i:])
+	if w <= 0 {
+		d.err = errCache
+		return 0
+	}
+	d.i += w
+	return n
+}
+
+func (d *cacheDec) span() (int, int) {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)-d.i) {
+		d.err = errCache
+		return d.i, d.i
+	}
+	start := d.i
+	d.i += int(n)
+	return start, d.i
+}
+
+func (d *cacheDec) str() string {
+	a, b := d.span()
+	return d.s[a:b]
+}
+
+func (d *cacheDec) bytes() []byte {
+	a, b := d.span()
+	if a == b {
+		return nil
+	}
+	return d.b[a:b:b]
+}
+
+func (d *cacheDec) f64() float64 {
+	if d.err != nil || len(d.b)-d.i < 8 {
+		d.err = errCache
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b[d.i:]))
+	d.i += 8
+	return v
+}
+
+func (d *cacheDec) bool() bool {
+	if d.err != nil || d.i >= len(d.b) {
+		d.err = errCache
+		return false
+	}
+	v := d.b[d.i] != 0
+	d.i++
+	return v
+}
+
+func (d *cacheDec) strs() []string {
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.b)-d.i) {
+		d.err = errCache
+		return nil
+	}
+	if n == 0 {
+		return []string{}
+	}
+	l := make([]string, n)
+	for i := range l {
+		l[i] = d.str()
+	}
+	return l
+}
+
+func encodeCache(c *cacheFile) []byte {
+	e := &cacheEnc{b: make([]byte, 0, 64+len(c.Exps)*1200)}
+	e.b = append(e.b, cacheMagic...)
+	e.str(c.Tip)
+	e.str(c.RootTree)
+	e.uvarint(uint64(len(c.Fanout)))
+	for name, oid := range c.Fanout {
+		e.str(name)
+		e.str(oid)
+	}
+	e.uvarint(uint64(len(c.Exps)))
+	for _, x := range c.Exps {
+		e.experiment(x)
+	}
+	return e.b
+}
+
+func decodeCache(data []byte) (*cacheFile, error) {
+	if len(data) < len(cacheMagic) || string(data[:len(cacheMagic)]) != string(cacheMagic) {
+		return nil, errCache
+	}
+	d := &cacheDec{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), i: len(cacheMagic)}
+	c := &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+	c.Tip = d.str()
+	c.RootTree = d.str()
+	nf := d.uvarint()
+	for i := uint64(0); i < nf && d.err == nil; i++ {
+		name := d.str()
+		c.Fanout[name] = d.str()
+	}
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(data)) {
+		return nil, errCache
+	}
+	c.Exps = make(map[string]*Experiment, n)
+	all := make([]Experiment, n) // one allocation for every experiment
+	for i := range all {
+		x := &all[i]
+		d.experiment(x)
+		if d.err != nil {
+			return nil, d.err
+		}
+		c.Exps[x.ID] = x
+	}
+	if d.i != len(data) {
+		return nil, errCache
+	}
+	return c, nil
+}
+
+func (e *cacheEnc) experiment(x *Experiment) {
+	m := &x.Manifest
+	e.varint(int64(m.Format))
+	e.str(m.ID)
+	e.str(m.Name)
+	e.str(m.Description)
+	e.strs(m.Tags)
+	e.str(m.Status)
+	e.str(m.Script)
+	e.strs(m.Argv)
+	e.str(m.Cwd)
+	e.str(m.Executor)
+	e.str(m.Host)
+	e.str(m.User)
+	e.str(m.Email)
+	e.str(m.Created)
+	e.str(m.Started)
+	e.str(m.Ended)
+	e.str(m.Updated)
+	e.f64(m.DurationS)
+	e.bool(m.ExitCode != nil)
+	if m.ExitCode != nil {
+		e.varint(int64(*m.ExitCode))
+	}
+	e.str(m.Error)
+	e.str(m.Batch)
+	e.str(m.Parent)
+	e.varint(int64(m.Attempt))
+	e.varint(int64(m.Seq))
+	e.str(m.Git.Head)
+	e.str(m.Git.Branch)
+	e.bool(m.Git.Dirty)
+	e.str(m.Git.Remote)
+	e.str(m.Git.Snapshot)
+	e.strs(m.Git.Skipped)
+	e.bool(m.Runner != nil)
+	if r := m.Runner; r != nil {
+		e.str(r.Host)
+		e.varint(int64(r.PID))
+		e.uvarint(r.Start)
+		e.str(r.Boot)
+	}
+	e.uvarint(uint64(len(m.Sources)))
+	for _, s := range m.Sources {
+		e.str(s.Kind)
+		e.str(s.Path)
+		e.strs(s.Keys)
+	}
+	e.uvarint(uint64(len(m.Extra)))
+	for k, v := range m.Extra {
+		e.str(k)
+		e.str(v)
+	}
+	e.bytes(x.ParamsJSON)
+	e.bytes(x.ResultsJSON)
+	e.bool(x.Archived)
+	e.bool(x.Deleted)
+	e.str(x.TreeOID)
+	e.bytes(x.Doc)
+	e.str(x.ParamsKV)
+	e.str(x.ResultsKV)
+}
+
+func (d *cacheDec) experiment(x *Experiment) {
+	m := &x.Manifest
+	m.Format = int(d.varint())
+	m.ID = d.str()
+	m.Name = d.str()
+	m.Description = d.str()
+	m.Tags = d.strs()
+	m.Status = d.str()
+	m.Script = d.str()
+	m.Argv = d.strs()
+	m.Cwd = d.str()
+	m.Executor = d.str()
+	m.Host = d.str()
+	m.User = d.str()
+	m.Email = d.str()
+	m.Created = d.str()
+	m.Started = d.str()
+	m.Ended = d.str()
+	m.Updated = d.str()
+	m.DurationS = d.f64()
+	if d.bool() {
+		code := int(d.varint())
+		m.ExitCode = &code
+	}
+	m.Error = d.str()
+	m.Batch = d.str()
+	m.Parent = d.str()
+	m.Attempt = int(d.varint())
+	m.Seq = int(d.varint())
+	m.Git.Head = d.str()
+	m.Git.Branch = d.str()
+	m.Git.Dirty = d.bool()
+	m.Git.Remote = d.str()
+	m.Git.Snapshot = d.str()
+	m.Git.Skipped = d.strs()
+	if d.bool() {
+		m.Runner = &Runner{Host: d.str(), PID: int(d.varint()), Start: d.uvarint(), Boot: d.str()}
+	}
+	if n := d.uvarint(); n > 0 && d.err == nil && n < uint64(len(d.b)) {
+		m.Sources = make([]ParamSource, n)
+		for i := range m.Sources {
+			m.Sources[i] = ParamSource{Kind: d.str(), Path: d.str(), Keys: d.strs()}
+		}
+	}
+	if n := d.uvarint(); n > 0 && d.err == nil && n < uint64(len(d.b)) {
+		m.Extra = make(map[string]string, n)
+		for i := uint64(0); i < n; i++ {
+			k := d.str()
+			m.Extra[k] = d.str()
+		}
+	}
+	x.ParamsJSON = d.bytes()
+	x.ResultsJSON = d.bytes()
+	x.Archived = d.bool()
+	x.Deleted = d.bool()
+	x.TreeOID = d.str()
+	x.Doc = d.bytes()
+	x.ParamsKV = d.str()
+	x.ResultsKV = d.str()
+}
