@@ -94,4 +94,10 @@ func (f *Filters) selectExps(ctx context.Context, env *Env, st *gitstore.Store) 
 }
 
 // sortBy sorts by keys ("-key" descending), newest first as the last tie-breaker.
-func sortBy(exps []*gitstore.Experiment, keys []string) { results.SortExperiments(exps, keys) }
+func sortBy(exps []*gitstore.Experiment, keys []string) {
+	if len(keys) == 0 {
+		sortNewest(exps) // the common case: plain string comparisons, no records to build
+		return
+	}
+	results.SortExperiments(exps, keys)
+}

@@ -36,11 +36,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	ids := make([]string, len(all))
-	for i, e := range all {
-		ids[i] = e.ID
-	}
-	short := gitstore.ShortIDs(ids)
+	short := shortIDs(all)
 	exps := all[:0:0]
 	for _, e := range all {
 		if c.match(e) {

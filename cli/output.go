@@ -127,6 +127,8 @@ func humanDuration(s float64) string {
 	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
 
+var tsvCell = strings.NewReplacer("\t", " ", "\n", " ")
+
 // table prints rows: a table on a terminal, tab-separated values (no header, no colour) on a pipe.
 func table(io *IO, header []string, rows [][]string) error {
 	if !io.OutTTY {
@@ -136,7 +138,10 @@ func table(io *IO, header []string, rows [][]string) error {
 				if i > 0 {
 					w.WriteByte('\t')
 				}
-				w.WriteString(strings.NewReplacer("\t", " ", "\n", " ").Replace(c))
+				if strings.ContainsAny(c, "\t\n") {
+					c = tsvCell.Replace(c)
+				}
+				w.WriteString(c)
 			}
 			w.WriteByte('\n')
 		}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -92,12 +92,33 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 }
 
 func sortNewest(exps []*gitstore.Experiment) {
-	sort.Slice(exps, func(i, j int) bool {
-		if exps[i].Created != exps[j].Created {
-			return exps[i].Created > exps[j].Created
+	slices.SortFunc(exps, func(a, b *gitstore.Experiment) int {
+		if c := strings.Compare(b.Created, a.Created); c != 0 {
+			return c
 		}
-		return exps[i].ID > exps[j].ID
+		return strings.Compare(b.ID, a.ID)
 	})
+}
+
+// shortIDs maps ids to their short form: the one the cache computed over the whole store, else computed here.
+func shortIDs(exps []*gitstore.Experiment) map[string]string {
+	out := make(map[string]string, len(exps))
+	var missing []string
+	for _, e := range exps {
+		if e.ShortID != "" {
+			out[e.ID] = e.ShortID
+		} else {
+			missing = append(missing, e.ID)
+		}
+	}
+	if len(missing) > 0 {
+		ids := make([]string, len(exps))
+		for i, e := range exps {
+			ids[i] = e.ID
+		}
+		return gitstore.ShortIDs(ids)
+	}
+	return out
 }
 
 // docJSON is the documented --json object of one experiment (README "--json fields"): the store's precomputed

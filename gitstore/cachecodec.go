@@ -15,7 +15,7 @@ import (
 // (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
 // test fills every field by reflection and fails when one is forgotten.
 
-var cacheMagic = []byte("GXC\x05")
+var cacheMagic = []byte("GXC\x06")
 
 type cacheEnc struct{ b []byte }
 
@@ -143,8 +143,8 @@ func encodeCache(c *cacheFile) []byte {
 		e.str(name)
 		e.str(oid)
 	}
-	e.uvarint(uint64(len(c.Exps)))
-	for _, x := range c.Exps {
+	e.uvarint(uint64(len(c.List)))
+	for _, x := range c.List {
 		e.experiment(x)
 	}
 	return e.b
@@ -167,7 +167,7 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	if d.err != nil || n > uint64(len(data)) {
 		return nil, errCache
 	}
-	c.Exps = make(map[string]*Experiment, n)
+	c.List = make([]*Experiment, n)
 	all := make([]Experiment, n) // one allocation for every experiment
 	for i := range all {
 		x := &all[i]
@@ -175,7 +175,7 @@ func decodeCache(data []byte) (*cacheFile, error) {
 		if d.err != nil {
 			return nil, d.err
 		}
-		c.Exps[x.ID] = x
+		c.List[i] = x
 	}
 	if d.i != len(data) {
 		return nil, errCache
@@ -244,6 +244,7 @@ func (e *cacheEnc) experiment(x *Experiment) {
 	e.bytes(x.Doc)
 	e.str(x.ParamsKV)
 	e.str(x.ResultsKV)
+	e.str(x.ShortID)
 }
 
 func (d *cacheDec) experiment(x *Experiment) {
@@ -305,4 +306,5 @@ func (d *cacheDec) experiment(x *Experiment) {
 	x.Doc = d.bytes()
 	x.ParamsKV = d.str()
 	x.ResultsKV = d.str()
+	x.ShortID = d.str()
 }

@@ -57,13 +57,13 @@ func TestCacheCodecRoundTrip(t *testing.T) {
 	e.Notes = nil // applied when read from git; not cached
 	e.ID = "0123456789abcdef"
 	c := &cacheFile{Version: cacheVersion, Tip: "tip", RootTree: "root", Fanout: map[string]string{"01": "x"},
-		Exps: map[string]*Experiment{e.ID: &e}}
+		List: []*Experiment{&e}}
 	got, err := decodeCache(encodeCache(c))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(got.Exps[e.ID], &e) {
-		t.Errorf("round trip lost fields (a field added to Experiment or Manifest must be added to cachecodec.go):\n got  %+v\n want %+v", *got.Exps[e.ID], e)
+	if len(got.List) != 1 || !reflect.DeepEqual(got.List[0], &e) {
+		t.Errorf("round trip lost fields (a field added to Experiment or Manifest must be added to cachecodec.go):\n got  %+v\n want %+v", got.List, e)
 	}
 	if got.Tip != "tip" || got.RootTree != "root" || got.Fanout["01"] != "x" {
 		t.Errorf("header lost: %+v", got)
@@ -75,8 +75,8 @@ func FuzzDecodeCache(f *testing.F) {
 	n := 0
 	fill(reflect.ValueOf(&e).Elem(), &n)
 	e.Notes = nil
-	f.Add(encodeCache(&cacheFile{Fanout: map[string]string{}, Exps: map[string]*Experiment{"a": &e}}))
-	f.Add([]byte("GXC\x05"))
+	f.Add(encodeCache(&cacheFile{Fanout: map[string]string{}, List: []*Experiment{&e}}))
+	f.Add(append([]byte(nil), cacheMagic...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		decodeCache(data) // a corrupt cache is an error, never a panic
 	})

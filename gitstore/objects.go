@@ -49,8 +49,16 @@ func (w *objectWriter) newHash() hash.Hash {
 	return sha1.New()
 }
 
-// write stores an in-memory object and returns its id.
+// write stores an in-memory object and returns its id. The id is computed first, so an object git already has
+// (an empty log, an unchanged tree) costs no file at all.
 func (w *objectWriter) write(typ string, data []byte) (string, error) {
+	h := w.newHash()
+	h.Write([]byte(typ + " " + strconv.Itoa(len(data)) + "\x00"))
+	h.Write(data)
+	oid := hex.EncodeToString(h.Sum(nil))
+	if _, err := os.Stat(filepath.Join(w.dir, oid[:2], oid[2:])); err == nil {
+		return oid, nil
+	}
 	return w.writeStream(typ, bytes.NewReader(data), int64(len(data)))
 }
 

@@ -29,6 +29,8 @@ type Experiment struct {
 	Doc []byte
 	// ParamsKV and ResultsKV are the flattened "k=v k=v" forms that tables show.
 	ParamsKV, ResultsKV string
+	// ShortID is the shortest unique prefix (at least 7 digits) among every experiment in the store.
+	ShortID string
 }
 
 // docView is the shape of Doc.
@@ -137,13 +139,45 @@ type cacheFile struct {
 	Version  int
 	Tip      string
 	RootTree string
-	Fanout   map[string]string // fan-out directory name -> tree id
-	Exps     map[string]*Experiment
+	Fanout   map[string]string      // fan-out directory name -> tree id
+	Exps     map[string]*Experiment // by id; built from List only when the cache must be brought up to date
+	List     []*Experiment          // newest first, as listings want them
 }
 
-const cacheVersion = 5
+// index builds Exps from List.
+func (c *cacheFile) index() {
+	if c.Exps != nil {
+		return
+	}
+	c.Exps = make(map[string]*Experiment, len(c.List))
+	for _, e := range c.List {
+		c.Exps[e.ID] = e
+	}
+}
 
-func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v5") }
+// order rebuilds List from Exps: newest first, with short ids over the whole set.
+func (c *cacheFile) order() {
+	c.List = c.List[:0]
+	ids := make([]string, 0, len(c.Exps))
+	for _, e := range c.Exps {
+		c.List = append(c.List, e)
+		ids = append(ids, e.ID)
+	}
+	short := ShortIDs(ids)
+	for _, e := range c.List {
+		e.ShortID = short[e.ID]
+	}
+	sort.Slice(c.List, func(i, j int) bool {
+		if c.List[i].Created != c.List[j].Created {
+			return c.List[i].Created > c.List[j].Created
+		}
+		return c.List[i].ID > c.List[j].ID
+	})
+}
+
+const cacheVersion = 6
+
+func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v6") }
 
 func (s *Store) loadCache() *cacheFile {
 	if data, err := os.ReadFile(s.cachePath()); err == nil {
@@ -151,7 +185,7 @@ func (s *Store) loadCache() *cacheFile {
 			return c
 		}
 	}
-	return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}, Exps: map[string]*Experiment{}}
+	return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
 }
 
 func (s *Store) saveCache(c *cacheFile) {
@@ -184,16 +218,14 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 	}
 	c := s.loadCache()
 	if tip != c.Tip {
+		c.index()
 		if err := s.refreshCache(c, tip); err != nil {
 			return nil, err
 		}
+		c.order()
 		s.saveCache(c)
 	}
-	out := make([]*Experiment, 0, len(c.Exps))
-	for _, e := range c.Exps {
-		out = append(out, e)
-	}
-	return out, nil
+	return append([]*Experiment(nil), c.List...), nil
 }
 
 func (s *Store) refreshCache(c *cacheFile, tip string) error {
@@ -201,6 +233,7 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 		*c = cacheFile{Version: cacheVersion, Fanout: map[string]string{}, Exps: map[string]*Experiment{}}
 		return nil
 	}
+	c.index()
 	obj, err := s.cat.Get(tip)
 	if err != nil {
 		return fmt.Errorf("%s points to a missing commit: %w", s.Ref, err)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -143,8 +144,18 @@ func (s *Store) compressFile(path string) (string, error) {
 	if f, err := os.Open(path); err == nil {
 		defer f.Close()
 		src = f
+		// Small outputs (most runs) are compressed in memory, with no temporary file.
+		if st, err := f.Stat(); err == nil && st.Size() <= smallOutput {
+			data, err := io.ReadAll(f)
+			if err != nil {
+				return "", err
+			}
+			return s.WriteBlob(smallEncoder().EncodeAll(data, nil))
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
+	} else {
+		return s.WriteBlob(smallEncoder().EncodeAll(nil, nil))
 	}
 	tmp, err := os.CreateTemp(filepath.Join(s.ExpDir(), "tmp"), "zst-")
 	if errors.Is(err, os.ErrNotExist) {
@@ -169,6 +180,23 @@ func (s *Store) compressFile(path string) (string, error) {
 		return "", err
 	}
 	return s.WriteFileBlob(tmp.Name())
+}
+
+const smallOutput = 4 << 20
+
+var smallEnc struct {
+	once sync.Once
+	enc  *zstd.Encoder
+}
+
+// smallEncoder is one encoder shared by EncodeAll calls (safe for concurrent use), with the same settings as the
+// streaming path, so both produce the same frames' format.
+func smallEncoder() *zstd.Encoder {
+	smallEnc.once.Do(func() {
+		smallEnc.enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+	})
+	return smallEnc.enc
 }
 
 // storeDir stores a directory tree as git trees: regular files as blobs (executable bit kept), symbolic links as
