@@ -29,6 +29,7 @@ profile() { # profile REPO LABEL COLD ITERATIONS TSV
 list_json() { "$GIT_EXP" list --json >/dev/null; }
 list_tsv() { "$GIT_EXP" list >/dev/null; }
 drop_cache() { rm -rf .git/exp/cache*; }
+list_where() { "$GIT_EXP" list --where 'lr > 0.001 and results.accuracy >= 0.5' --sort=-results.accuracy,lr >/dev/null; }
 
 for N in $SIZES; do
 	REPO="$WORK/store-$N"
@@ -63,6 +64,15 @@ for N in $SIZES; do
 		drop_cache
 		timed CT list_tsv
 	done
+	WQ=()
+	list_json >/dev/null # warm
+	for i in $(seq 1 "$R"); do timed WQ list_where; done
+	wq=$(median "${WQ[@]}")
+	if [[ $N -ge 100000 ]]; then
+		check "list --where ... --sort ... 100k warm < 300 ms (issue 6)" "$wq ms" lt "$wq" 300
+	else
+		row "list --where ... --sort ... ${N} warm (no target)" "$wq ms" info
+	fi
 	cj=$(median "${CJ[@]}") wj=$(median "${WJ[@]}") ct=$(median "${CT[@]}") wt=$(median "${WT[@]}")
 	printf 'N=%s, %s rounds: cold --json %s ms (%s), warm --json %s ms (%s), cold TSV %s ms (%s), warm TSV %s ms (%s)\n' \
 		"$N" "$R" "$cj" "$(minmax "${CJ[@]}")" "$wj" "$(minmax "${WJ[@]}")" "$ct" "$(minmax "${CT[@]}")" "$wt" "$(minmax "${WT[@]}")"

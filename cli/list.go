@@ -61,8 +61,10 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 			if i > 0 {
 				w.WriteString(",")
 			}
-			w.WriteString("\n")
-			w.Write(docJSON(e, short[e.ID]))
+			w.WriteString("\n{\"short_id\":\"")
+			w.WriteString(short(e))
+			w.WriteString("\",")
+			w.Write(e.Doc[1:])
 		}
 		if len(exps) > 0 {
 			w.WriteString("\n")
@@ -108,11 +110,11 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 }
 
 // column renders one cell of a listing.
-func column(io *IO, e *gitstore.Experiment, col string, short map[string]string, human bool, rec **query.Record) string {
+func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Experiment) string, human bool, rec **query.Record) string {
 	switch col {
 	case "id":
 		if human {
-			return short[e.ID]
+			return short(e)
 		}
 		return e.ID
 	case "name":

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,10 @@ import (
 // experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
 // process is gone (their spooled output is stored: nothing written before a crash is lost).
 func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
+	// A reading command is short-lived and builds one large, long-lived list: collecting garbage while it does
+	// only rescans it. The memory limit still bounds the heap.
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(2 << 30)
 	all, err := st.Experiments()
 	if err != nil {
 		return nil, err
@@ -100,25 +105,19 @@ func sortNewest(exps []*gitstore.Experiment) {
 	})
 }
 
-// shortIDs maps ids to their short form: the one the cache computed over the whole store, else computed here.
-func shortIDs(exps []*gitstore.Experiment) map[string]string {
-	out := make(map[string]string, len(exps))
-	var missing []string
+// shortIDs returns the short form of ids: the one the cache computed over the whole store, else computed here.
+func shortIDs(exps []*gitstore.Experiment) func(*gitstore.Experiment) string {
 	for _, e := range exps {
-		if e.ShortID != "" {
-			out[e.ID] = e.ShortID
-		} else {
-			missing = append(missing, e.ID)
+		if e.ShortID == "" {
+			ids := make([]string, len(exps))
+			for i, e := range exps {
+				ids[i] = e.ID
+			}
+			m := gitstore.ShortIDs(ids)
+			return func(e *gitstore.Experiment) string { return m[e.ID] }
 		}
 	}
-	if len(missing) > 0 {
-		ids := make([]string, len(exps))
-		for i, e := range exps {
-			ids[i] = e.ID
-		}
-		return gitstore.ShortIDs(ids)
-	}
-	return out
+	return func(e *gitstore.Experiment) string { return e.ShortID }
 }
 
 // docJSON is the documented --json object of one experiment (README "--json fields"): the store's precomputed

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -209,6 +210,7 @@ type execOptions struct {
 // execute records p as running, runs it, stores its outputs and records how it ended. It returns the script's exit
 // status. Errors are failures to record; a failing script is not an error.
 func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execOptions) (int, error) {
+	debug.SetGCPercent(100)           // a runner stays small whatever a reading command set before (experiments())
 	rec := context.WithoutCancel(ctx) // recording must finish even after Ctrl-C
 	m := p.m
 	spool := st.SpoolFor(m.ID)

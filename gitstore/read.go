@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -180,7 +181,7 @@ const cacheVersion = 6
 func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v6") }
 
 func (s *Store) loadCache() *cacheFile {
-	if data, err := os.ReadFile(s.cachePath()); err == nil {
+	if data, err := mapFile(s.cachePath()); err == nil {
 		if c, err := decodeCache(data); err == nil {
 			return c
 		}
@@ -526,4 +527,26 @@ func Resolve(exps []*Experiment, query string) (*Experiment, error) {
 		names = append(names, fmt.Sprintf("%s (%s, %s)", m.ID, m.Name, m.Status))
 	}
 	return nil, fmt.Errorf("%q is ambiguous: it matches %s; use a longer id prefix", query, strings.Join(names, ", "))
+}
+
+// mapFile maps a file read-only for the life of the process (the cache is only ever replaced by rename, never
+// rewritten in place, so the mapping stays valid), falling back to reading it.
+func mapFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() == 0 || st.Size() > 1<<40 {
+		return nil, errCache
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return os.ReadFile(path)
+	}
+	return data, nil
 }
