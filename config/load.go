@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -223,24 +224,73 @@ var (
 	}
 )
 
-// yamlError turns a yaml.v3 error into "name:line: message", with a corrected line number.
-func yamlError(name string, err error) error {
+// yamlPos reads the line (corrected) and message of a yaml.v3 syntax error; line is 0 when yaml gives none.
+func yamlPos(err error) (line int, msg string, ok bool) {
 	m := lineRE.FindStringSubmatch(err.Error())
 	if m == nil {
-		return fmt.Errorf("%s: %v", name, err)
+		return 0, "", false
 	}
-	msg := m[2]
-	line, _ := strconv.Atoi(m[1]) // 0 when absent
+	msg = m[2]
+	line, _ = strconv.Atoi(m[1]) // 0 when absent
 	switch {
 	case slices.Contains(yamlParserProblems, msg):
 		line++
 	case slices.ContainsFunc(yamlScannerProblems, func(p string) bool { return strings.HasPrefix(msg, p) }):
 		line = max(line, 1)
 	}
+	return line, msg, true
+}
+
+// yamlError turns a yaml.v3 error into "name:line:column: message". yaml.v3 reports no column for syntax
+// errors, so it is found by parsing growing prefixes of the offending line: the first prefix that fails the same
+// way ends at the character where the parser gave up.
+func yamlError(name string, data []byte, err error) error {
+	line, msg, ok := yamlPos(err)
+	if !ok {
+		return fmt.Errorf("%s: %v", name, err)
+	}
 	if line == 0 {
 		return fmt.Errorf("%s: %s", name, msg)
 	}
+	if col := syntaxColumn(data, line, msg); col > 0 {
+		return fmt.Errorf("%s:%d:%d: %s", name, line, col, msg)
+	}
 	return fmt.Errorf("%s:%d: %s", name, line, msg)
+}
+
+func syntaxColumn(data []byte, line int, msg string) int {
+	lines := strings.SplitAfter(string(data), "\n")
+	if line < 1 || line > len(lines) || len(data) > 1<<20 {
+		return 0
+	}
+	prefix := strings.Join(lines[:line-1], "")
+	cur := strings.TrimRight(lines[line-1], "\r\n")
+	col := 0
+	for i := 0; i <= len(cur); {
+		var n yaml.Node
+		err := safeUnmarshal([]byte(prefix+cur[:i]), &n)
+		if err != nil {
+			if l, m, ok := yamlPos(err); ok && l == line && m == msg {
+				return max(col, 1)
+			}
+		}
+		if i == len(cur) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(cur[i:])
+		i += size
+		col++
+	}
+	return 0
+}
+
+func safeUnmarshal(data []byte, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return yaml.Unmarshal(data, n)
 }
 
 // parseDocument parses data as one YAML document and returns its root node, or nil for an empty document.
@@ -257,13 +307,13 @@ func parseDocument(name string, data []byte) (root *yaml.Node, err error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		return nil, posErrorf(name, &next, "a config file holds one YAML document; remove the extra \"---\"")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, data, err)
 	}
 	n := &doc
 	if n.Kind == yaml.DocumentNode {

@@ -156,11 +156,11 @@ func TestLoadBytesErrors(t *testing.T) {
 		doc  string
 		want string // the whole error message
 	}{
-		{"unclosed flow", "a: 1\nb: [1, 2\nc: 3\n", "t.yaml:2: did not find expected ',' or ']'"},
-		{"bad indentation", "a:\n  b: 1\n c: 2\n", "t.yaml:3: did not find expected key"},
-		{"tab", "a:\n\tb: 1\n", "t.yaml:2: found character that cannot start any token"},
-		{"first line", "a: b: c\n", "t.yaml:1: mapping values are not allowed in this context"},
-		{"deeper", "x: 1\ny: 2\nz:\n  - a\n b\n", "t.yaml:5: did not find expected key"},
+		{"unclosed flow", "a: 1\nb: [1, 2\nc: 3\n", "t.yaml:2:5: did not find expected ',' or ']'"},
+		{"bad indentation", "a:\n  b: 1\n c: 2\n", "t.yaml:3:2: did not find expected key"},
+		{"tab", "a:\n\tb: 1\n", "t.yaml:2:1: found character that cannot start any token"},
+		{"first line", "a: b: c\n", "t.yaml:1:5: mapping values are not allowed in this context"},
+		{"deeper", "x: 1\ny: 2\nz:\n  - a\n b\n", "t.yaml:5:2: did not find expected key"},
 		{"unknown anchor", "x: *nope\n", "t.yaml: unknown anchor 'nope' referenced"},
 		{"top level list", "- 1\n- 2\n", "t.yaml:1:1: the top level must be a mapping of keys to values, not a list"},
 		{"top level scalar", "hello\n", `t.yaml:1:1: the top level must be a mapping of keys to values, not the string "hello"`},

@@ -87,7 +87,7 @@ func TestResolveErrors(t *testing.T) {
 		{"invalid env name", nil, []string{"GIT_EXP_PARAM_a____b=1"}, nil,
 			"GIT_EXP_PARAM_a____b: not a valid parameter name; write GIT_EXP_PARAM_model__lr for model.lr"},
 		{"missing --config", []string{filepath.Join(root, "nope.yaml")}, nil, nil, filepath.Join(root, "nope.yaml") + ": file not found"},
-		{"malformed --config", []string{filepath.Join(root, "bad.yaml")}, nil, nil, filepath.Join(root, "bad.yaml") + ":2: "},
+		{"malformed --config", []string{filepath.Join(root, "bad.yaml")}, nil, nil, filepath.Join(root, "bad.yaml") + ":2:1: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
