@@ -132,11 +132,8 @@ func pull(ctx context.Context, st *gitstore.Store, remote string) (string, error
 }
 
 func countExps(st *gitstore.Store) int {
-	exps, err := st.Experiments()
-	if err != nil {
-		return 0
-	}
-	return len(exps)
+	n, _ := st.CountExperiments()
+	return n
 }
 
 // PushCmd shares experiments: fetch, merge, push, a bounded number of times; never a force push.

@@ -164,6 +164,7 @@ func (c *RunCmd) follow(ctx context.Context, env *Env, st *gitstore.Store, sl *r
 	failed := 0
 	cancelled := false
 	var cancelDeadline time.Time
+	started := time.Now()
 	for len(pending) > 0 {
 		if ctx.Err() != nil && !cancelled {
 			cancelled = true
@@ -210,7 +211,7 @@ func (c *RunCmd) follow(ctx context.Context, env *Env, st *gitstore.Store, sl *r
 		pending = next
 		if len(pending) > 0 {
 			select {
-			case <-time.After(300 * time.Millisecond):
+			case <-time.After(pollInterval(time.Since(started))):
 			case <-ctx.Done():
 			}
 		}
@@ -224,6 +225,20 @@ func (c *RunCmd) follow(ctx context.Context, env *Env, st *gitstore.Store, sl *r
 		return &exitError{1}
 	}
 	return nil
+}
+
+// pollInterval follows short jobs closely and backs off for long ones, so a cluster's controller is not asked
+// several times a second for hours.
+func pollInterval(elapsed time.Duration) time.Duration {
+	switch {
+	case elapsed < 5*time.Second:
+		return 100 * time.Millisecond
+	case elapsed < time.Minute:
+		return 500 * time.Millisecond
+	case elapsed < 10*time.Minute:
+		return 2 * time.Second
+	}
+	return 5 * time.Second
 }
 
 // recordJobIDs writes the Slurm job id into each experiment's manifest, in one commit.

@@ -243,3 +243,39 @@ func sortedNames(a, b map[string]TreeEntry) []string {
 	sort.Strings(names)
 	return names
 }
+
+// CountExperiments counts the experiment directories at the tip from the fan-out trees alone (one pipelined read
+// of at most 256 small trees), without loading any experiment.
+func (s *Store) CountExperiments() (int, error) {
+	_, tree, err := s.TipTree()
+	if err != nil || tree == "" {
+		return 0, err
+	}
+	root, err := s.readTree(tree)
+	if err != nil {
+		return 0, err
+	}
+	var oids []string
+	for _, e := range root {
+		if e.isTree() && isFanout(e.Name) {
+			oids = append(oids, e.OID)
+		}
+	}
+	objs, err := s.cat.GetMany(oids)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, o := range objs {
+		ents, err := decodeTree(o.Data, s.HexLen())
+		if err != nil {
+			return 0, err
+		}
+		for _, e := range ents {
+			if e.isTree() && ValidID(e.Name) {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
