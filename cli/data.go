@@ -26,15 +26,11 @@ type MetricsCmd struct {
 
 // Run implements git exp metrics.
 func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, c.ID)
-	if err != nil {
-		return err
-	}
 	var r io.Reader
 	if e.Status == gitstore.StatusRunning {
 		f, err := os.Open(st.SpoolFor(e.ID).Metrics)
@@ -127,15 +123,11 @@ type artifact struct {
 
 // Run implements git exp artifacts.
 func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, c.ID)
-	if err != nil {
-		return err
-	}
 	arts, err := listArtifacts(ctx, st, e.ID)
 	if err != nil {
 		return err

@@ -144,15 +144,11 @@ func (c *DescribeCmd) Run(ctx context.Context, env *Env) error {
 }
 
 func edit1(ctx context.Context, env *Env, id string, n gitstore.Note) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, id)
-	if err != nil {
-		return err
-	}
 	return writeNotes(ctx, st, []*gitstore.Experiment{e}, n)
 }
 

@@ -194,9 +194,3 @@ func durationCell(e *gitstore.Experiment) string {
 	}
 	return humanDuration(e.DurationS)
 }
-
-func flatKV(raw []byte) string { // for rows not from the cache
-	flat := map[string]any{}
-	flatten("", decodeTree(raw), flat)
-	return compactKV(flat)
-}

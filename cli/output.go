@@ -14,7 +14,6 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/git-exp/git-exp/config"
-	"github.com/git-exp/git-exp/sweep"
 )
 
 func writeJSON(w io.Writer, v any) error {
@@ -47,48 +46,16 @@ func printTree(w io.Writer, v any, indent string) {
 }
 
 // formatValue prints one value as a user wrote it.
-func formatValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return x
-	case map[string]any, []any:
-		b, _ := config.MarshalJSON(x)
-		return string(b)
-	}
-	return sweep.Format(v)
-}
+func formatValue(v any) string { return config.FormatValue(v) }
 
-// flatten turns a tree into dotted keys.
+// flatten adds the dotted keys of a tree to out.
 func flatten(prefix string, v any, out map[string]any) {
-	if m, ok := v.(map[string]any); ok && len(m) > 0 {
-		for k, x := range m {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flatten(key, x, out)
+	for k, x := range config.Flatten(v) {
+		if prefix != "" {
+			k = prefix + "." + k
 		}
-		return
+		out[k] = x
 	}
-	if prefix != "" {
-		out[prefix] = v
-	}
-}
-
-// compactKV prints a flat map as "k=v k=v" in key order.
-func compactKV(m map[string]any) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + formatValue(m[k])
-	}
-	return strings.Join(parts, " ")
 }
 
 // relTime prints a time relative to now, for terminals.

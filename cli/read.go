@@ -83,6 +83,20 @@ func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitsto
 	return err
 }
 
+// openOne opens the store and resolves the one experiment a command is about. The caller closes the store.
+func (e *Env) openOne(ctx context.Context, query string) (*gitstore.Store, *gitstore.Experiment, error) {
+	st, err := e.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, err := resolve(ctx, e, st, query)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, x, nil
+}
+
 // resolve finds one experiment by id, id prefix or name.
 func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*gitstore.Experiment, error) {
 	exps, err := experiments(ctx, env, st)
@@ -149,15 +163,11 @@ type ShowCmd struct {
 
 // Run implements git exp show.
 func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, c.ID)
-	if err != nil {
-		return err
-	}
 	if c.JSON {
 		var b bytes.Buffer
 		if err := json.Indent(&b, docJSON(e, e.ID[:7]), "", "  "); err != nil {
@@ -234,15 +244,11 @@ type LogsCmd struct {
 
 // Run implements git exp logs.
 func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, c.ID)
-	if err != nil {
-		return err
-	}
 	name, spoolPath := "stdout.zst", st.SpoolFor(e.ID).Stdout
 	if c.Stderr {
 		name, spoolPath = "stderr.zst", st.SpoolFor(e.ID).Stderr

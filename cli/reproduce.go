@@ -20,15 +20,11 @@ type CheckoutCmd struct {
 
 // Run implements git exp checkout.
 func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, c.ID)
-	if err != nil {
-		return err
-	}
 	snap := e.Git.Snapshot
 	if snap == "" {
 		return fmt.Errorf("experiment %s has no snapshot", e.ID[:7])
@@ -66,15 +62,11 @@ type BranchCmd struct {
 
 // Run implements git exp branch.
 func (c *BranchCmd) Run(ctx context.Context, env *Env) error {
-	st, err := env.open(ctx)
+	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e, err := resolve(ctx, env, st, c.ID)
-	if err != nil {
-		return err
-	}
 	if _, err := st.Git.Run(ctx, "branch", "--", c.Name, e.Git.Snapshot); err != nil {
 		return &usageError{err.Error()}
 	}
