@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/git-exp/git-exp/gitstore"
@@ -37,13 +38,10 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	short := shortIDs(all)
-	exps := all[:0:0]
-	for _, e := range all {
-		if c.match(e) {
-			exps = append(exps, e)
-		}
+	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
+	if len(c.Sort) == 0 {
+		sortNewest(exps)
 	}
-	sortBy(exps, c.Sort)
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
 		limit = 20
@@ -133,7 +131,7 @@ func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Exp
 		if human {
 			return durationCell(e)
 		}
-		return fmt.Sprintf("%.3f", e.DurationS)
+		return strconv.FormatFloat(e.DurationS, 'f', 3, 64)
 	case "tags":
 		return strings.Join(e.Tags, ",")
 	case "params":

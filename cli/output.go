@@ -105,7 +105,7 @@ func table(io *IO, header []string, rows [][]string) error {
 				if i > 0 {
 					w.WriteByte('\t')
 				}
-				if strings.ContainsAny(c, "\t\n") {
+				if strings.IndexByte(c, '\t') >= 0 || strings.IndexByte(c, '\n') >= 0 {
 					c = tsvCell.Replace(c)
 				}
 				w.WriteString(c)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"runtime"
+	"sync"
 	"unsafe"
 )
 
@@ -15,7 +17,7 @@ import (
 // (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
 // test fills every field by reflection and fails when one is forgotten.
 
-var cacheMagic = []byte("GXC\x06")
+var cacheMagic = []byte("GXC\x07")
 
 type cacheEnc struct{ b []byte }
 
@@ -144,8 +146,14 @@ func encodeCache(c *cacheFile) []byte {
 		e.str(oid)
 	}
 	e.uvarint(uint64(len(c.List)))
-	for _, x := range c.List {
+	// Each experiment's end offset, relative to the first experiment (fixed 4 bytes each), so that a reader can
+	// decode ranges of experiments in parallel.
+	table := len(e.b)
+	e.b = append(e.b, make([]byte, 4*len(c.List))...)
+	start := len(e.b)
+	for i, x := range c.List {
 		e.experiment(x)
+		binary.LittleEndian.PutUint32(e.b[table+4*i:], uint32(len(e.b)-start))
 	}
 	return e.b
 }
@@ -167,18 +175,59 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	if d.err != nil || n > uint64(len(data)) {
 		return nil, errCache
 	}
+	if uint64(len(data)-d.i) < 4*n {
+		return nil, errCache
+	}
+	ends := make([]int, n)
+	for i := range ends {
+		ends[i] = int(binary.LittleEndian.Uint32(data[d.i+4*i:]))
+	}
+	base := d.i + 4*int(n)
+	if n > 0 && base+ends[n-1] != len(data) {
+		return nil, errCache
+	}
 	c.List = make([]*Experiment, n)
 	all := make([]Experiment, n) // one allocation for every experiment
-	for i := range all {
-		x := &all[i]
-		d.experiment(x)
-		if d.err != nil {
-			return nil, d.err
+	decodeRange := func(lo, hi int) error {
+		start := base
+		if lo > 0 {
+			start = base + ends[lo-1]
 		}
-		c.List[i] = x
+		rd := &cacheDec{b: d.b, s: d.s, i: start}
+		for i := lo; i < hi; i++ {
+			rd.experiment(&all[i])
+			if rd.err != nil || rd.i != base+ends[i] {
+				return errCache
+			}
+			c.List[i] = &all[i]
+		}
+		return nil
 	}
-	if d.i != len(data) {
-		return nil, errCache
+	// Large caches decode on every core.
+	parts := 1
+	if n >= 4096 {
+		parts = min(runtime.GOMAXPROCS(0), 8)
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for p := 0; p < parts; p++ {
+		lo, hi := p*int(n)/parts, (p+1)*int(n)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if recover() != nil {
+					errs[p] = errCache
+				}
+			}()
+			errs[p] = decodeRange(lo, hi)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -176,9 +176,9 @@ func (c *cacheFile) order() {
 	})
 }
 
-const cacheVersion = 6
+const cacheVersion = 7
 
-func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v6") }
+func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v7") }
 
 func (s *Store) loadCache() *cacheFile {
 	if data, err := mapFile(s.cachePath()); err == nil {

@@ -166,6 +166,17 @@ func (m *Matcher) Select(exps []*gitstore.Experiment) []*gitstore.Experiment {
 	return out
 }
 
+// SelectSorted returns the experiments of exps that match, sorted by keys (as SortExperiments; without keys they
+// keep their order). Matching runs in parallel on large sets, and each experiment is decoded once for both.
+func (m *Matcher) SelectSorted(exps []*gitstore.Experiment, keys []string) []*gitstore.Experiment {
+	if len(keys) == 0 {
+		return m.Select(exps)
+	}
+	out, recs := m.selectRecords(exps, needsFor(append(slices.Clone(m.keys), trimDesc(keys)...)), true)
+	sortRecords(out, recs, keys)
+	return out
+}
+
 // parallelMin is the size above which matching with expressions is spread over the CPUs (decoding the parameters and
 // results of each experiment is what costs).
 const parallelMin = 2048
