@@ -117,7 +117,7 @@ func (r *Repo) Config(key string) []string {
 
 func readConfig(ctx context.Context, g *gitcmd.Git) (map[string][]string, error) {
 	cfg := map[string][]string{}
-	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.)`)
+	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync)`)
 	if err != nil && !gitcmd.IsExit(err, 1) {
 		return cfg, err
 	}
@@ -287,8 +287,10 @@ func (r *Repo) UpdateRef(ctx context.Context, ref, newOID, oldOID, msg string) e
 	if _, err := f.WriteString(newOID + "\n"); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return err
+	if r.fsyncRefs() {
+		if err := f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -299,6 +301,18 @@ func (r *Repo) UpdateRef(ctx context.Context, ref, newOID, oldOID, msg string) e
 	renamed = true
 	gitcmd.Tracef("update-ref %s %s (in process)", ref, newOID[:10])
 	return nil
+}
+
+// fsyncRefs reports whether git's core.fsync asks for references to be synced (git's default does not; neither are
+// loose objects, so syncing the ref alone would promise nothing after a power loss).
+func (r *Repo) fsyncRefs() bool {
+	for _, part := range strings.Split(r.ConfigString("core.fsync", ""), ",") {
+		switch strings.TrimSpace(part) {
+		case "reference", "committed", "all":
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Repo) updateRefCLI(ctx context.Context, ref, newOID, oldOID, msg string) error {
