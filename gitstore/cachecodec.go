@@ -45,6 +45,10 @@ type cacheDec struct {
 	s   string // the same memory as b
 	i   int
 	err error
+	// Arenas for the small slices and ints of many experiments: one allocation per few thousand instead of
+	// several per experiment.
+	strArena []string
+	intArena []int
 }
 
 var errCache = errors.New("corrupt cache")
@@ -128,11 +132,22 @@ func (d *cacheDec) strs() []string {
 	if n == 0 {
 		return []string{}
 	}
-	l := make([]string, n)
-	for i := range l {
-		l[i] = d.str()
+	if uint64(cap(d.strArena)-len(d.strArena)) < n {
+		d.strArena = make([]string, 0, max(4096, int(n)))
 	}
-	return l
+	start := len(d.strArena)
+	for i := uint64(0); i < n; i++ {
+		d.strArena = append(d.strArena, d.str())
+	}
+	return d.strArena[start:len(d.strArena):len(d.strArena)]
+}
+
+func (d *cacheDec) intPtr(v int) *int {
+	if len(d.intArena) == cap(d.intArena) {
+		d.intArena = make([]int, 0, 4096)
+	}
+	d.intArena = append(d.intArena, v)
+	return &d.intArena[len(d.intArena)-1]
 }
 
 func encodeCache(c *cacheFile) []byte {
@@ -317,8 +332,7 @@ func (d *cacheDec) experiment(x *Experiment) {
 	m.Updated = d.str()
 	m.DurationS = d.f64()
 	if d.bool() {
-		code := int(d.varint())
-		m.ExitCode = &code
+		m.ExitCode = d.intPtr(int(d.varint()))
 	}
 	m.Error = d.str()
 	m.Batch = d.str()

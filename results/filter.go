@@ -382,7 +382,7 @@ func sortRecords(exps []*gitstore.Experiment, recs []*query.Record, keys []strin
 		}
 		items[i] = it
 	}
-	slices.SortStableFunc(items, func(a, b item) int {
+	slices.SortFunc(items, func(a, b item) int {
 		for k, key := range keys {
 			if !a.has[k] && !b.has[k] {
 				continue
