@@ -17,7 +17,7 @@ import (
 // (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
 // test fills every field by reflection and fails when one is forgotten.
 
-var cacheMagic = []byte("GXC\x07")
+var cacheMagic = []byte("GXC\x08")
 
 type cacheEnc struct{ b []byte }
 
@@ -54,6 +54,11 @@ type cacheDec struct {
 var errCache = errors.New("corrupt cache")
 
 func (d *cacheDec) uvarint() uint64 {
+	if d.i < len(d.b) && d.b[d.i] < 0x80 { // one byte: most lengths and counts
+		n := uint64(d.b[d.i])
+		d.i++
+		return n
+	}
 	if d.err != nil {
 		return 0
 	}
@@ -309,6 +314,8 @@ func (e *cacheEnc) experiment(x *Experiment) {
 	e.str(x.ParamsKV)
 	e.str(x.ResultsKV)
 	e.str(x.ShortID)
+	e.bytes(x.ParamsTop)
+	e.bytes(x.ResultsTop)
 }
 
 func (d *cacheDec) experiment(x *Experiment) {
@@ -370,4 +377,6 @@ func (d *cacheDec) experiment(x *Experiment) {
 	x.ParamsKV = d.str()
 	x.ResultsKV = d.str()
 	x.ShortID = d.str()
+	x.ParamsTop = d.bytes()
+	x.ResultsTop = d.bytes()
 }

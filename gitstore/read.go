@@ -32,6 +32,8 @@ type Experiment struct {
 	ParamsKV, ResultsKV string
 	// ShortID is the shortest unique prefix (at least 7 digits) among every experiment in the store.
 	ShortID string
+	// ParamsTop and ResultsTop are the top-level values of params and results, typed (top.go).
+	ParamsTop, ResultsTop []byte
 }
 
 // docView is the shape of Doc.
@@ -70,6 +72,8 @@ func (e *Experiment) finishLoad() {
 	}
 	e.ParamsKV = config.CompactKVJSON(e.ParamsJSON)
 	e.ResultsKV = config.CompactKVJSON(e.ResultsJSON)
+	e.ParamsTop = EncodeTop(e.ParamsJSON)
+	e.ResultsTop = EncodeTop(e.ResultsJSON)
 	e.Notes = nil // applied; the cache does not keep them
 }
 
@@ -176,9 +180,9 @@ func (c *cacheFile) order() {
 	})
 }
 
-const cacheVersion = 7
+const cacheVersion = 8
 
-func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v7") }
+func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v8") }
 
 func (s *Store) loadCache() *cacheFile {
 	if data, err := mapFile(s.cachePath()); err == nil {
@@ -544,7 +548,7 @@ func mapFile(path string) ([]byte, error) {
 	if st.Size() == 0 || st.Size() > 1<<40 {
 		return nil, errCache
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
 	if err != nil {
 		return os.ReadFile(path)
 	}

@@ -1,6 +1,9 @@
 package results
 
 import (
+	"encoding/binary"
+	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/gitstore"
 	"math"
 	"strconv"
 	"unicode/utf8"
@@ -398,4 +401,68 @@ func (p *fastParser) skipString() bool {
 		}
 	}
 	return false
+}
+
+// decodeTopInto is decodeKeysInto from the store's typed top-level values (gitstore's ParamsTop/ResultsTop, kept
+// in the cache) when there are any: no JSON is parsed for scalars, and strings point into the cache. It falls back
+// to the JSON when the typed form is absent or unreadable. Like decodeKeysInto it holds at least the wanted keys.
+func decodeTopInto(top, raw []byte, want map[string]bool, m map[string]any) map[string]any {
+	if len(top) == 0 {
+		return decodeKeysInto(raw, want, m)
+	}
+	if m == nil {
+		m = make(map[string]any, len(want))
+	} else {
+		clear(m)
+	}
+	b := top
+	for len(b) > 0 {
+		n, w := binary.Uvarint(b)
+		if w <= 0 || uint64(len(b)-w) < n+1 {
+			return decodeKeysInto(raw, want, m)
+		}
+		key := b[w : w+int(n)]
+		kind := b[w+int(n)]
+		b = b[w+int(n)+1:]
+		var v any
+		skip := 0
+		switch kind {
+		case gitstore.TopNull:
+		case gitstore.TopFalse:
+			v = false
+		case gitstore.TopTrue:
+			v = true
+		case gitstore.TopInt:
+			x, w := binary.Varint(b)
+			if w <= 0 {
+				return decodeKeysInto(raw, want, m)
+			}
+			v, skip = int(x), w
+		case gitstore.TopFloat:
+			if len(b) < 8 {
+				return decodeKeysInto(raw, want, m)
+			}
+			v, skip = math.Float64frombits(binary.LittleEndian.Uint64(b)), 8
+		case gitstore.TopString, gitstore.TopJSON:
+			l, w := binary.Uvarint(b)
+			if w <= 0 || uint64(len(b)-w) < l {
+				return decodeKeysInto(raw, want, m)
+			}
+			skip = w + int(l)
+			if want[string(key)] {
+				if kind == gitstore.TopString {
+					v = string(b[w:skip])
+				} else if v, _ = config.UnmarshalJSON(b[w:skip]); v == nil {
+					return decodeKeysInto(raw, want, m)
+				}
+			}
+		default:
+			return decodeKeysInto(raw, want, m)
+		}
+		if want[string(key)] { // map lookup with a []byte key does not allocate
+			m[string(key)] = v
+		}
+		b = b[skip:]
+	}
+	return m
 }

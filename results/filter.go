@@ -140,8 +140,8 @@ func (m *Matcher) match(e *gitstore.Experiment, need needs, keep bool, sc *scrat
 	}
 	var rec query.Record
 	if sc != nil && need.top != nil {
-		sc.params = decodeKeysInto(e.ParamsJSON, need.top, sc.params)
-		sc.results = decodeKeysInto(e.ResultsJSON, need.top, sc.results)
+		sc.params = decodeTopInto(e.ParamsTop, e.ParamsJSON, need.top, sc.params)
+		sc.results = decodeTopInto(e.ResultsTop, e.ResultsJSON, need.top, sc.results)
 		rec = query.Record{Params: sc.params, Results: sc.results, Meta: metaOf(e, need.meta)}
 	} else {
 		rec = need.record(e)
@@ -363,6 +363,9 @@ func sortRecords(exps []*gitstore.Experiment, recs []*query.Record, keys []strin
 	}
 	items := make([]item, len(exps))
 	need := needsFor(trimDesc(keys))
+	// One backing array each for every item's values and flags, not two allocations per item.
+	allVals := make([]any, len(exps)*len(keys))
+	allHas := make([]bool, len(exps)*len(keys))
 	for i, e := range exps {
 		it := item{e: e}
 		if recs != nil {
@@ -375,7 +378,8 @@ func sortRecords(exps []*gitstore.Experiment, recs []*query.Record, keys []strin
 			} else {
 				rec = need.record(e)
 			}
-			it.vals, it.has = make([]any, len(keys)), make([]bool, len(keys))
+			it.vals = allVals[i*len(keys) : (i+1)*len(keys) : (i+1)*len(keys)]
+			it.has = allHas[i*len(keys) : (i+1)*len(keys) : (i+1)*len(keys)]
 			for k, key := range keys {
 				it.vals[k], it.has[k] = query.Lookup(rec, strings.TrimPrefix(key, "-"))
 			}
