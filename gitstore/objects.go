@@ -216,16 +216,3 @@ func commitTree(data []byte) (string, error) {
 	return string(tree), nil
 }
 
-// commitParents extracts the parent ids from a raw commit object.
-func commitParents(data []byte) []string {
-	var ps []string
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if len(line) == 0 {
-			break
-		}
-		if p, ok := bytes.CutPrefix(line, []byte("parent ")); ok {
-			ps = append(ps, string(p))
-		}
-	}
-	return ps
-}
