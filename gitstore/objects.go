@@ -215,4 +215,3 @@ func commitTree(data []byte) (string, error) {
 	}
 	return string(tree), nil
 }
-
