@@ -22,7 +22,8 @@ import (
 // process is gone (their spooled output is stored: nothing written before a crash is lost).
 func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
 	// A reading command is short-lived and builds one large, long-lived list: collecting garbage while it does
-	// only rescans it. The memory limit still bounds the heap.
+	// only rescans it. The memory limit still bounds the heap; commands that go on (logs --follow, runs) turn the
+	// collector back on.
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(2 << 30)
 	all, err := st.Experiments()
@@ -249,6 +250,9 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
+	if c.Follow {
+		debug.SetGCPercent(100) // following may last for days
+	}
 	name, spoolPath := "stdout.zst", st.SpoolFor(e.ID).Stdout
 	if c.Stderr {
 		name, spoolPath = "stderr.zst", st.SpoolFor(e.ID).Stderr
