@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/git-exp/git-exp/exp"
-	"github.com/git-exp/git-exp/gitstore"
 )
 
 // CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
@@ -25,41 +24,24 @@ type CompareCmd struct {
 
 // Run implements git exp compare.
 func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	var exps []*gitstore.Experiment
-	if len(c.IDs) > 0 {
-		if exps, err = resolveAll(ctx, env, st, c.IDs); err != nil {
-			return err
-		}
-		if err := c.compile(ctx, st); err != nil {
-			return err
-		}
-		kept := exps[:0]
-		for _, e := range exps {
-			if !c.active() || c.match(e) {
-				kept = append(kept, e)
-			}
-		}
-		exps = kept
-	} else if exps, err = c.selectExps(ctx, env, st); err != nil {
+	exps, err := c.choose(ctx, env, st, c.IDs)
+	if err != nil {
 		return err
 	}
-	if len(c.IDs) > 0 && len(c.Sort) == 0 {
-		// keep the order given
-	} else {
+	if len(c.IDs) == 0 || len(c.Sort) > 0 { // ids without --sort keep the order given
 		sortBy(exps, c.Sort)
 	}
 	params := make([]map[string]any, len(exps))
 	results := make([]map[string]any, len(exps))
 	pkeys, rkeys := map[string]bool{}, map[string]bool{}
 	for i, e := range exps {
-		params[i], results[i] = map[string]any{}, map[string]any{}
-		flatten("", decodeTree(e.ParamsJSON), params[i])
-		flatten("", decodeTree(e.ResultsJSON), results[i])
+		params[i], results[i] = flat(e.ParamsJSON), flat(e.ResultsJSON)
 		for k := range params[i] {
 			pkeys[k] = true
 		}
@@ -154,6 +136,7 @@ type DiffCmd struct {
 
 // Run implements git exp diff.
 func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err
@@ -169,9 +152,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	a, b := exps[0], exps[1]
 	w := env.IO.Out
 	fmt.Fprintf(w, "--- %s %s\n+++ %s %s\n", a.ID[:7], a.Name, b.ID[:7], b.Name)
-	pa, pb := map[string]any{}, map[string]any{}
-	flatten("", decodeTree(a.ParamsJSON), pa)
-	flatten("", decodeTree(b.ParamsJSON), pb)
+	pa, pb := flat(a.ParamsJSON), flat(b.ParamsJSON)
 	rows := [][]string{}
 	for _, k := range unionKeys(pa, pb) {
 		if cell(pa, k) != cell(pb, k) {
@@ -184,9 +165,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	} else {
 		table(env.IO, []string{"PARAM", a.ID[:7], b.ID[:7]}, rows)
 	}
-	ra, rb := map[string]any{}, map[string]any{}
-	flatten("", decodeTree(a.ResultsJSON), ra)
-	flatten("", decodeTree(b.ResultsJSON), rb)
+	ra, rb := flat(a.ResultsJSON), flat(b.ResultsJSON)
 	if keys := unionKeys(ra, rb); len(keys) > 0 {
 		rows = rows[:0]
 		for _, k := range keys {
@@ -244,6 +223,7 @@ type ExportCmd struct {
 
 // Run implements git exp export.
 func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err
@@ -255,7 +235,7 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	sortBy(exps, c.Sort)
 	meta := []string{"id", "name", "status", "created", "started", "ended", "duration_s", "exit_code", "tags", "script", "batch", "parent", "user", "host", "git.head", "git.branch", "git.snapshot"}
-	flat := make([]map[string]any, len(exps))
+	rows := make([]map[string]any, len(exps))
 	keys := map[string]bool{}
 	for i, e := range exps {
 		row := map[string]any{
@@ -267,9 +247,7 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 		if e.ExitCode != nil {
 			row["exit_code"] = *e.ExitCode
 		}
-		p, r := map[string]any{}, map[string]any{}
-		flatten("", decodeTree(e.ParamsJSON), p)
-		flatten("", decodeTree(e.ResultsJSON), r)
+		p, r := flat(e.ParamsJSON), flat(e.ResultsJSON)
 		for k, v := range p {
 			row["params."+k] = v
 			keys["params."+k] = true
@@ -278,7 +256,7 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 			row["results."+k] = v
 			keys["results."+k] = true
 		}
-		flat[i] = row
+		rows[i] = row
 	}
 	extra := make([]string, 0, len(keys))
 	for k := range keys {
@@ -288,10 +266,10 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	cols := append(meta, extra...)
 	switch c.Format {
 	case "json":
-		return writeJSON(env.IO.Out, flat)
+		return writeJSON(env.IO.Out, rows)
 	case "jsonl":
 		enc := json.NewEncoder(env.IO.Out)
-		for _, row := range flat {
+		for _, row := range rows {
 			if err := enc.Encode(row); err != nil {
 				return err
 			}
@@ -300,7 +278,7 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	w := csv.NewWriter(env.IO.Out)
 	w.Write(cols)
-	for _, row := range flat {
+	for _, row := range rows {
 		rec := make([]string, len(cols))
 		for i, k := range cols {
 			if v, ok := row[k]; ok && v != nil {

@@ -26,6 +26,7 @@ type MetricsCmd struct {
 
 // Run implements git exp metrics.
 func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
@@ -123,6 +124,7 @@ type artifact struct {
 
 // Run implements git exp artifacts.
 func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
@@ -248,6 +250,7 @@ type BatchesCmd struct {
 
 // Run implements git exp batches.
 func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err

@@ -194,15 +194,11 @@ func (c *BulkCmd) run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	var exps []*gitstore.Experiment
-	if len(c.IDs) > 0 {
-		if exps, err = resolveAll(ctx, env, st, c.IDs); err != nil {
-			return err
-		}
-	} else {
-		if exps, err = c.selectExps(ctx, env, st); err != nil {
-			return err
-		}
+	exps, err := c.choose(ctx, env, st, c.IDs)
+	if err != nil {
+		return err
+	}
+	if len(c.IDs) == 0 {
 		if len(exps) == 0 {
 			fmt.Fprintln(env.IO.Err, "no experiment matches: nothing done")
 			return nil

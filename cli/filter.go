@@ -93,6 +93,28 @@ func (f *Filters) selectExps(ctx context.Context, env *Env, st *gitstore.Store) 
 	return f.matcher.Select(all), nil
 }
 
+// choose returns the experiments named by ids (those of them the filters keep, when filters are given too), or
+// else every experiment the filters select.
+func (f *Filters) choose(ctx context.Context, env *Env, st *gitstore.Store, ids []string) ([]*gitstore.Experiment, error) {
+	if len(ids) == 0 {
+		return f.selectExps(ctx, env, st)
+	}
+	exps, err := resolveAll(ctx, env, st, ids)
+	if err != nil || !f.active() {
+		return exps, err
+	}
+	if err := f.compile(ctx, st); err != nil {
+		return nil, err
+	}
+	kept := exps[:0]
+	for _, e := range exps {
+		if f.match(e) {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
+}
+
 // sortBy sorts by keys ("-key" descending), newest first as the last tie-breaker.
 func sortBy(exps []*gitstore.Experiment, keys []string) {
 	if len(keys) == 0 {

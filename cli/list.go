@@ -25,6 +25,7 @@ type ListCmd struct {
 
 // Run implements git exp list.
 func (c *ListCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err
@@ -175,15 +176,6 @@ func render(io *IO, format string, header []string, rows [][]string) error {
 		return nil
 	}
 	return table(io, header, rows)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func durationCell(e *gitstore.Experiment) string {

@@ -48,16 +48,6 @@ func printTree(w io.Writer, v any, indent string) {
 // formatValue prints one value as a user wrote it.
 func formatValue(v any) string { return config.FormatValue(v) }
 
-// flatten adds the dotted keys of a tree to out.
-func flatten(prefix string, v any, out map[string]any) {
-	for k, x := range config.Flatten(v) {
-		if prefix != "" {
-			k = prefix + "." + k
-		}
-		out[k] = x
-	}
-}
-
 // relTime prints a time relative to now, for terminals.
 func relTime(s string) string {
 	t, err := time.Parse(time.RFC3339Nano, s)

@@ -16,16 +16,12 @@ import (
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/results"
 )
 
 // experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
 // process is gone (their spooled output is stored: nothing written before a crash is lost).
 func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
-	// A reading command is short-lived and builds one large, long-lived list: collecting garbage while it does
-	// only rescans it. The memory limit still bounds the heap; commands that go on (logs --follow, runs) turn the
-	// collector back on.
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(2 << 30)
 	all, err := st.Experiments()
 	if err != nil {
 		return nil, err
@@ -57,15 +53,18 @@ func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore
 	return out, nil
 }
 
-// recoverCrashed stores what a dead runner left and records the experiment as crashed.
+// shortReader is called first by commands that read the whole store and end: they build one large, long-lived
+// list, and collecting garbage meanwhile only rescans it (a third of a warm list of 100,000). The memory limit still
+// bounds the heap. Commands that go on (runs, logs --follow) do not call it.
+func shortReader() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(2 << 30)
+}
+
+// recoverCrashed records as crashed an experiment whose runner process is gone, storing what it had spooled.
 func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitstore.Experiment) error {
-	spool := st.SpoolFor(e.ID)
 	runner := *e.Runner
-	prep, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool)})
-	if err != nil {
-		return err
-	}
-	err = st.Finish(context.WithoutCancel(ctx), "crash", e.ID, prep, func(m *gitstore.Manifest) error {
+	return recordEnd(ctx, env, st, e.ID, "crash", func(m *gitstore.Manifest) error {
 		if m.Status != gitstore.StatusRunning || m.Runner == nil || *m.Runner != runner {
 			return gitstore.ErrNoChange
 		}
@@ -78,10 +77,6 @@ func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitsto
 		m.Runner = nil
 		return nil
 	})
-	if err == nil {
-		os.RemoveAll(spool.Dir)
-	}
-	return err
 }
 
 // openOne opens the store and resolves the one experiment a command is about. The caller closes the store.
@@ -145,16 +140,11 @@ func docJSON(e *gitstore.Experiment, short string) []byte {
 	return append(out, e.Doc[1:]...)
 }
 
-func decodeTree(raw []byte) map[string]any {
-	if len(raw) == 0 {
-		return map[string]any{}
-	}
-	v, err := config.UnmarshalJSON(raw)
-	if m, ok := v.(map[string]any); ok && err == nil {
-		return m
-	}
-	return map[string]any{}
-}
+// decodeTree decodes stored params or results (see results.DecodeJSON).
+func decodeTree(raw []byte) map[string]any { return results.DecodeJSON(raw) }
+
+// flat decodes stored params or results into dotted keys.
+func flat(raw []byte) map[string]any { return config.Flatten(results.DecodeJSON(raw)) }
 
 // ShowCmd shows one experiment.
 type ShowCmd struct {
@@ -164,6 +154,7 @@ type ShowCmd struct {
 
 // Run implements git exp show.
 func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
+	shortReader()
 	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
@@ -245,14 +236,14 @@ type LogsCmd struct {
 
 // Run implements git exp logs.
 func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
+	if !c.Follow {
+		shortReader()
+	}
 	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if c.Follow {
-		debug.SetGCPercent(100) // following may last for days
-	}
 	name, spoolPath := "stdout.zst", st.SpoolFor(e.ID).Stdout
 	if c.Stderr {
 		name, spoolPath = "stderr.zst", st.SpoolFor(e.ID).Stderr

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,14 +259,14 @@ func (c *RemoteSetupCmd) Run(ctx context.Context, env *Env) error {
 		return usagef("%s is not a remote of this repository (see git remote -v)", remote)
 	}
 	fetchSpec := "+" + gitstore.Ref + ":" + remoteRef(remote)
-	if !contains(st.Config("remote."+remote+".fetch"), fetchSpec) {
+	if !slices.Contains(st.Config("remote."+remote+".fetch"), fetchSpec) {
 		if _, err := st.Git.Run(ctx, "config", "--add", "remote."+remote+".fetch", fetchSpec); err != nil {
 			return err
 		}
 	}
 	push := st.Config("remote." + remote + ".push")
 	for _, spec := range []string{"HEAD", gitstore.Ref + ":" + gitstore.Ref} {
-		if !contains(push, spec) {
+		if !slices.Contains(push, spec) {
 			if _, err := st.Git.Run(ctx, "config", "--add", "remote."+remote+".push", spec); err != nil {
 				return err
 			}

@@ -172,9 +172,7 @@ func printBeside(env *Env, orig *gitstore.Experiment, newID string, st *gitstore
 	if err != nil {
 		return
 	}
-	a, b := map[string]any{}, map[string]any{}
-	flatten("", decodeTree(orig.ResultsJSON), a)
-	flatten("", decodeTree(cur.ResultsJSON), b)
+	a, b := flat(orig.ResultsJSON), flat(cur.ResultsJSON)
 	keys := map[string]bool{}
 	for k := range a {
 		keys[k] = true

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -117,7 +116,8 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if c.DryRun {
 		return printPlan(env.IO, plans, c.JSON)
 	}
-	if _, err := c.executor(st); err != nil {
+	executor, err := c.executor(st)
+	if err != nil {
 		return err
 	}
 	maxUntracked, err := st.ConfigSize("exp.maxUntrackedSize", gitstore.DefaultMaxUntrackedSize)
@@ -140,10 +140,6 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	for _, p := range plans {
 		p.m.Git = snap.Info
 		p.m.Host, p.m.User, p.m.Email, p.m.Created = host, userName, email, now
-	}
-	executor, err := c.executor(st)
-	if err != nil {
-		return err
 	}
 	if executor == "slurm" && !c.Stage {
 		return c.submitSlurm(ctx, env, st, plans, batch)
@@ -210,7 +206,6 @@ type execOptions struct {
 // execute records p as running, runs it, stores its outputs and records how it ended. It returns the script's exit
 // status. Errors are failures to record; a failing script is not an error.
 func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execOptions) (int, error) {
-	debug.SetGCPercent(100)           // a runner stays small whatever a reading command set before (experiments())
 	rec := context.WithoutCancel(ctx) // recording must finish even after Ctrl-C
 	m := p.m
 	spool := st.SpoolFor(m.ID)
@@ -393,12 +388,7 @@ func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gi
 
 // finishWith stores the outputs of a run and its final status.
 func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool, res run.Result, env *Env) error {
-	results := resultsOf(spool)
-	maxArt, err := st.ConfigSize("exp.maxArtifactSize", 0)
-	if err != nil {
-		env.IO.Warnf("git exp: %v", err)
-	}
-	prep, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: results, MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	prep, err := prepareSpool(st, env, spool)
 	if err != nil {
 		return err
 	}
@@ -433,6 +423,42 @@ func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, s
 		*m = *cur
 		return nil
 	})
+}
+
+// prepareSpool stores what a run spooled — logs, metrics, results, artifacts (within exp.maxArtifactSize) — as
+// objects, ready for the commit that records how it ended.
+func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore.Prepared, error) {
+	maxArt, err := st.ConfigSize("exp.maxArtifactSize", 0)
+	if err != nil {
+		env.IO.Warnf("git exp: %v", err)
+	}
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool), MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+}
+
+// recordEnd records the end of a run that its own process could not record (it crashed, or a scheduler killed it):
+// what it spooled is stored and mutate sets the final state, in one commit; mutate returns ErrNoChange to record
+// nothing (the run is still going, or its end is already recorded). The spool goes once its contents are stored.
+func recordEnd(ctx context.Context, env *Env, st *gitstore.Store, id, verb string, mutate func(m *gitstore.Manifest) error) error {
+	spool := st.SpoolFor(id)
+	var prep *gitstore.Prepared
+	if _, err := os.Stat(spool.Dir); err == nil {
+		if prep, err = prepareSpool(st, env, spool); err != nil {
+			return err
+		}
+	}
+	applied := false
+	err := st.Finish(context.WithoutCancel(ctx), verb, id, prep, func(m *gitstore.Manifest) error {
+		applied = false
+		if err := mutate(m); err != nil {
+			return err
+		}
+		applied = true
+		return nil
+	})
+	if err == nil && applied && prep != nil {
+		os.RemoveAll(spool.Dir)
+	}
+	return err
 }
 
 // resultsOf returns results.json for a finished run: the explicit results the script wrote, else the last value of

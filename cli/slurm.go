@@ -280,39 +280,32 @@ func markFailed(ctx context.Context, st *gitstore.Store, id, reason string) {
 // stored. It returns the experiment's manifest afterwards.
 func reconcile(ctx context.Context, env *Env, st *gitstore.Store, id string, js run.JobState) (*gitstore.Manifest, error) {
 	status, reason := js.Status()
-	spool := st.SpoolFor(id)
-	var prep *gitstore.Prepared
-	if _, err := os.Stat(spool.Dir); err == nil {
-		p, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool)})
-		if err != nil {
-			return nil, err
-		}
-		prep = p
-	}
 	var out *gitstore.Manifest
-	err := st.Finish(ctx, "slurm", id, nil, func(m *gitstore.Manifest) error {
+	err := recordEnd(ctx, env, st, id, "slurm", func(m *gitstore.Manifest) error {
 		out = m
-		overrides := reason == "TIMEOUT" || reason == "OUT_OF_MEMORY" || reason == "NODE_FAIL" || reason == "DEADLINE" || reason == "PREEMPTED"
+		verdict, why := status, reason
+		overrides := why == "TIMEOUT" || why == "OUT_OF_MEMORY" || why == "NODE_FAIL" || why == "DEADLINE" || why == "PREEMPTED"
 		// Slurm's verdict (TIMEOUT, ...) wins over what the job itself saw of being killed (cancelled, or failed by
 		// a signal, depending on which process the signal reached first).
-		if gitstore.Finished(m.Status) && !(overrides && m.Status != gitstore.StatusCompleted && (m.Status != status || m.Error != reason)) {
+		if gitstore.Finished(m.Status) && !(overrides && m.Status != gitstore.StatusCompleted && (m.Status != verdict || m.Error != why)) {
 			return gitstore.ErrNoChange
 		}
-		if status == "" || status == "queued" || status == "running" {
-			if !js.Known && m.Status == gitstore.StatusQueued {
-				status, reason = gitstore.StatusCancelled, "the Slurm job is gone and never started"
-			} else if !js.Known {
-				status, reason = gitstore.StatusCrashed, "the Slurm job is gone"
-			} else {
-				return gitstore.ErrNoChange
+		if verdict == "" || verdict == gitstore.StatusQueued || verdict == gitstore.StatusRunning {
+			switch {
+			case !js.Known && m.Status == gitstore.StatusQueued:
+				verdict, why = gitstore.StatusCancelled, "the Slurm job is gone and never started"
+			case !js.Known:
+				verdict, why = gitstore.StatusCrashed, "the Slurm job is gone"
+			default:
+				return gitstore.ErrNoChange // still queued or running
 			}
 		}
-		if status == gitstore.StatusCompleted && !gitstore.Finished(m.Status) {
-			status, reason = gitstore.StatusCrashed, "the Slurm job completed but git-exp inside it did not record the end"
+		if verdict == gitstore.StatusCompleted && !gitstore.Finished(m.Status) {
+			verdict, why = gitstore.StatusCrashed, "the Slurm job completed but git-exp inside it did not record the end"
 		}
-		m.Status = status
-		if reason != "" {
-			m.Error = reason
+		m.Status = verdict
+		if why != "" {
+			m.Error = why
 		}
 		if js.ExitCode != 0 || m.ExitCode == nil {
 			code := js.ExitCode
@@ -325,23 +318,20 @@ func reconcile(ctx context.Context, env *Env, st *gitstore.Store, id string, js 
 			m.DurationS = float64(time.Since(t).Milliseconds()) / 1000
 		}
 		m.Runner = nil
-		out = m
 		return nil
 	})
-	if err == nil && prep != nil && out != nil && out.Status != gitstore.StatusCompleted {
-		// Store the outputs the job spooled before it was killed.
-		err = st.Finish(ctx, "slurm", id, prep, func(m *gitstore.Manifest) error { return nil })
-		os.RemoveAll(spool.Dir)
+	if err != nil {
+		return nil, err
 	}
 	if out == nil {
-		e, lerr := st.Load(id)
-		if lerr != nil {
-			return nil, lerr
+		e, err := st.Load(id)
+		if err != nil {
+			return nil, err
 		}
 		m := e.Manifest
 		out = &m
 	}
-	return out, err
+	return out, nil
 }
 
 // reconcileSlurm brings the store up to date with Slurm for experiments still queued or running there (called by

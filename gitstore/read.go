@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -100,14 +101,14 @@ func (e *Experiment) applyNotes() {
 		switch n.Op {
 		case "tag":
 			for _, t := range n.Tags {
-				if !contains(e.Tags, t) {
+				if !slices.Contains(e.Tags, t) {
 					e.Tags = append(e.Tags, t)
 				}
 			}
 		case "untag":
 			var keep []string
 			for _, t := range e.Tags {
-				if !contains(n.Tags, t) {
+				if !slices.Contains(n.Tags, t) {
 					keep = append(keep, t)
 				}
 			}
@@ -127,15 +128,6 @@ func (e *Experiment) applyNotes() {
 	if e.Tags == nil {
 		e.Tags = []string{}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
@@ -211,6 +203,15 @@ func (s *Store) saveCache(c *cacheFile) {
 	}
 	if os.Rename(f.Name(), s.cachePath()) != nil {
 		os.Remove(f.Name())
+		return
+	}
+	// Caches of other format versions are of no use to this one (and may be large).
+	old, _ := filepath.Glob(filepath.Join(s.ExpDir(), "cache-v*"))
+	old = append(old, filepath.Join(s.ExpDir(), "cache.gob"))
+	for _, p := range old {
+		if p != s.cachePath() {
+			os.Remove(p)
+		}
 	}
 }
 
