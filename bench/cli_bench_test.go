@@ -80,7 +80,8 @@ func BenchmarkRunTrue(b *testing.B) {
 
 // BenchmarkList: `git exp list --json` in-process, warm, on the store named by GITEXP_BENCH_STORE (made by
 // bench/genstore); skipped without it. GITEXP_BENCH_COLD=1 deletes the cache before every call;
-// GITEXP_BENCH_TSV=1 times `git exp list` (TSV, as on a pipe) instead of --json.
+// GITEXP_BENCH_TSV=1 times `git exp list` (TSV, as on a pipe) instead of --json; GITEXP_BENCH_WHERE=1 times the
+// `list --where ... --sort ...` of issue 6 (as bench/list.sh does).
 func BenchmarkList(b *testing.B) {
 	dir := os.Getenv("GITEXP_BENCH_STORE")
 	if dir == "" {
@@ -90,6 +91,9 @@ func BenchmarkList(b *testing.B) {
 	args := []string{"-C", dir, "list", "--json"}
 	if os.Getenv("GITEXP_BENCH_TSV") == "1" {
 		args = args[:3]
+	}
+	if os.Getenv("GITEXP_BENCH_WHERE") == "1" {
+		args = []string{"-C", dir, "list", "--where", "lr > 0.001 and results.accuracy >= 0.5", "--sort=-results.accuracy,lr"}
 	}
 	runCLI(b, args...)
 	var ds []time.Duration

@@ -157,11 +157,11 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 			return 2
 		}
 	}
-	gitcmd.Tracef("phase parse (%s since start)", time.Since(processStart).Round(time.Microsecond))
+	gitcmd.Tracef("phase parse (%s since start)", sinceStart())
 	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
-	gitcmd.Tracef("phase total (%s since start)", time.Since(processStart).Round(time.Microsecond))
+	gitcmd.Tracef("phase total (%s since start)", sinceStart())
 	return exitCode(io, err)
 }
 
@@ -240,3 +240,6 @@ func (c *VersionCmd) Run(env *Env) error {
 	fmt.Fprintf(env.IO.Out, "git-exp %s (storage format %d)\n", Version, gitstore.FormatVersion)
 	return nil
 }
+
+// sinceStart is the time since the process started, for GIT_EXP_TRACE.
+func sinceStart() time.Duration { return time.Since(processStart).Round(time.Microsecond) }

@@ -118,7 +118,7 @@ func (f *Filters) choose(ctx context.Context, env *Env, st *gitstore.Store, ids 
 // sortBy sorts by keys ("-key" descending), newest first as the last tie-breaker.
 func sortBy(exps []*gitstore.Experiment, keys []string) {
 	if len(keys) == 0 {
-		sortNewest(exps) // the common case: plain string comparisons, no records to build
+		gitstore.SortNewest(exps) // the common case: plain string comparisons, no records to build
 		return
 	}
 	results.SortExperiments(exps, keys)

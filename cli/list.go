@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/query"
 )
 
@@ -38,10 +39,12 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	gitcmd.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
 	short := shortIDs(all)
 	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
+	gitcmd.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
 	if len(c.Sort) == 0 {
-		sortNewest(exps)
+		gitstore.SortNewest(exps)
 	}
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {

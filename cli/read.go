@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -104,15 +103,6 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 		return nil, &usageError{err.Error()}
 	}
 	return e, nil
-}
-
-func sortNewest(exps []*gitstore.Experiment) {
-	slices.SortFunc(exps, func(a, b *gitstore.Experiment) int {
-		if c := strings.Compare(b.Created, a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
 }
 
 // shortIDs returns the short form of ids: the one the cache computed over the whole store, else computed here.

@@ -208,6 +208,7 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	}
 	c.List = make([]*Experiment, n)
 	all := make([]Experiment, n) // one allocation for every experiment
+	hugePages(unsafe.Pointer(unsafe.SliceData(all)), uintptr(n)*unsafe.Sizeof(Experiment{}))
 	decodeRange := func(lo, hi int) error {
 		start := base
 		if lo > 0 {

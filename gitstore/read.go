@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -164,11 +163,16 @@ func (c *cacheFile) order() {
 	for _, e := range c.List {
 		e.ShortID = short[e.ID]
 	}
-	sort.Slice(c.List, func(i, j int) bool {
-		if c.List[i].Created != c.List[j].Created {
-			return c.List[i].Created > c.List[j].Created
+	SortNewest(c.List)
+}
+
+// SortNewest sorts newest first: by creation time, then by id, both descending.
+func SortNewest(exps []*Experiment) {
+	slices.SortFunc(exps, func(a, b *Experiment) int {
+		if c := strings.Compare(b.Created, a.Created); c != 0 {
+			return c
 		}
-		return c.List[i].ID > c.List[j].ID
+		return strings.Compare(b.ID, a.ID)
 	})
 }
 
@@ -532,26 +536,4 @@ func Resolve(exps []*Experiment, query string) (*Experiment, error) {
 		names = append(names, fmt.Sprintf("%s (%s, %s)", m.ID, m.Name, m.Status))
 	}
 	return nil, fmt.Errorf("%q is ambiguous: it matches %s; use a longer id prefix", query, strings.Join(names, ", "))
-}
-
-// mapFile maps a file read-only for the life of the process (the cache is only ever replaced by rename, never
-// rewritten in place, so the mapping stays valid), falling back to reading it.
-func mapFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() == 0 || st.Size() > 1<<40 {
-		return nil, errCache
-	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED|syscall.MAP_POPULATE)
-	if err != nil {
-		return os.ReadFile(path)
-	}
-	return data, nil
 }

@@ -15,6 +15,63 @@ type Record struct {
 	// Meta holds id, name, status, tags ([]any of strings), created (RFC
 	// 3339 string), duration_s, exit_code, script, batch, user, host, ...
 	Meta map[string]any
+	// Source, when set, is asked for top-level keys instead of the three
+	// maps: a reader can then look up only the keys an expression names,
+	// without building maps for every record it tests.
+	Source Source
+}
+
+// Part is one of the three parts of a record.
+type Part int
+
+const (
+	PartParams Part = iota
+	PartResults
+	PartMeta
+)
+
+// Source gives the top-level values of a record's parts. Top must behave
+// as a lookup in a map: the same key, the same answer.
+type Source interface {
+	Top(p Part, key string) (any, bool)
+}
+
+// top looks up a top-level key of one part.
+func (r *Record) top(p Part, key string) (any, bool) {
+	if r.Source != nil {
+		return r.Source.Top(p, key)
+	}
+	var m map[string]any
+	switch p {
+	case PartParams:
+		m = r.Params
+	case PartResults:
+		m = r.Results
+	default:
+		m = r.Meta
+	}
+	v, ok := m[key]
+	return v, ok
+}
+
+// lookup finds a dotted name in one part, trying the whole name as a key
+// first and then ever shorter prefixes as keys of nested containers.
+func (r *Record) lookup(p Part, name string) (any, bool) {
+	if v, ok := r.top(p, name); ok {
+		return v, true
+	}
+	for j := len(name); ; {
+		i := strings.LastIndexByte(name[:j], '.')
+		if i < 0 {
+			return nil, false
+		}
+		if sub, ok := r.top(p, name[:i]); ok {
+			if v, ok := lookupIn(sub, name[i+1:]); ok {
+				return v, true
+			}
+		}
+		j = i
+	}
 }
 
 // Eval reports whether the record satisfies the expression. It never fails:
@@ -41,19 +98,19 @@ type nameRef struct {
 func (n *nameRef) resolve(r Record) (any, bool) {
 	switch n.qual {
 	case qParams:
-		return lookupMap(r.Params, n.path)
+		return r.lookup(PartParams, n.path)
 	case qResults:
-		return lookupMap(r.Results, n.path)
+		return r.lookup(PartResults, n.path)
 	case qMeta:
-		return lookupMap(r.Meta, n.path)
+		return r.lookup(PartMeta, n.path)
 	}
-	if v, ok := lookupMap(r.Params, n.path); ok {
+	if v, ok := r.lookup(PartParams, n.path); ok {
 		return v, true
 	}
-	if v, ok := lookupMap(r.Results, n.path); ok {
+	if v, ok := r.lookup(PartResults, n.path); ok {
 		return v, true
 	}
-	return lookupMap(r.Meta, n.path)
+	return r.lookup(PartMeta, n.path)
 }
 
 // Lookup resolves a name as the language does: "params.x", "results.x" and
@@ -66,40 +123,21 @@ func Lookup(r Record, name string) (any, bool) {
 	if q, rest, ok := strings.Cut(name, "."); ok {
 		switch q {
 		case "params":
-			return lookupMap(r.Params, rest)
+			return r.lookup(PartParams, rest)
 		case "results":
-			return lookupMap(r.Results, rest)
+			return r.lookup(PartResults, rest)
 		case "meta":
-			return lookupMap(r.Meta, rest)
+			return r.lookup(PartMeta, rest)
 		}
 	}
 	return (&nameRef{path: name}).resolve(r)
 }
 
-// lookupMap finds a dotted name in m, trying the whole name as a key first
-// and then ever shorter prefixes as keys of nested containers.
-func lookupMap(m map[string]any, name string) (any, bool) {
-	if v, ok := m[name]; ok {
-		return v, true
-	}
-	for j := len(name); ; {
-		i := strings.LastIndexByte(name[:j], '.')
-		if i < 0 {
-			return nil, false
-		}
-		if sub, ok := m[name[:i]]; ok {
-			if v, ok := lookupIn(sub, name[i+1:]); ok {
-				return v, true
-			}
-		}
-		j = i
-	}
-}
-
 func lookupIn(c any, name string) (any, bool) {
 	switch x := c.(type) {
 	case map[string]any:
-		return lookupMap(x, name)
+		r := Record{Params: x}
+		return r.lookup(PartParams, name)
 	case []any:
 		idx, rest, more := strings.Cut(name, ".")
 		i, err := strconv.Atoi(idx)

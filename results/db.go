@@ -107,11 +107,10 @@ func (db *DB) Find(ctx context.Context, f Filter, opts ...Option) ([]*Experiment
 	}
 	// The records built to match hold only what the expressions and the sort keys can reach; the experiments
 	// returned are decoded whole.
-	exps, recs := m.selectRecords(all, needsFor(append(slices.Clone(m.keys), trimDesc(o.sort)...)), len(o.sort) > 0)
+	exps := selectSorted(m, all, o.sort)
 	if len(o.sort) == 0 {
-		recs = nil
+		gitstore.SortNewest(exps)
 	}
-	sortRecords(exps, recs, o.sort)
 	if o.limit > 0 && len(exps) > o.limit {
 		exps = exps[:o.limit]
 	}

@@ -60,7 +60,7 @@ func (e *Experiment) Value(name string) (any, bool) {
 // Record is what expressions see of the experiment.
 func (e *Experiment) Record() query.Record {
 	g := &gitstore.Experiment{Manifest: e.Manifest, Archived: e.Archived}
-	return query.Record{Params: e.Params, Results: e.Results, Meta: metaOf(g, nil)}
+	return query.Record{Params: e.Params, Results: e.Results, Meta: metaOf(g)}
 }
 
 // Float returns a numeric value as a float64 (see Value for names); ok is false when it is missing or not a number.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // decodeFast decodes the JSON objects git-exp stores (params.json, results.json) with the same result as
@@ -231,199 +232,20 @@ func (p *fastParser) scanNumber() (end int, isInt, ok bool) {
 	return i, isInt, i > start
 }
 
-// decodeKeys decodes only the members of a top-level JSON object whose keys are in want, skipping the others
-// without allocating: a filter that names two parameters decodes two values, not the whole tree. The result holds
-// exactly the wanted members that are present, as DecodeJSON would give them. Input it cannot handle (escaped keys,
-// invalid JSON, ...) is decoded whole by DecodeJSON (a superset, which gives the same answers for the wanted keys).
-func decodeKeys(b []byte, want map[string]bool) map[string]any {
-	return decodeKeysInto(b, want, nil)
-}
-
-// decodeKeysInto is decodeKeys into m (cleared first; nil for a new map), so a loop can reuse one map.
-func decodeKeysInto(b []byte, want map[string]bool, m map[string]any) map[string]any {
-	if m == nil {
-		m = make(map[string]any, len(want))
-	} else {
-		clear(m)
-	}
-	if len(b) == 0 {
-		return m
-	}
-	p := fastParser{b: b}
-	ok := p.objectKeys(want, m)
-	if ok {
-		p.space()
-		ok = p.i == len(p.b)
-	}
-	if !ok {
-		return DecodeJSON(b)
-	}
-	return m
-}
-
-func (p *fastParser) objectKeys(want map[string]bool, m map[string]any) bool {
-	p.space()
-	if p.i >= len(p.b) || p.b[p.i] != '{' {
-		return false
-	}
-	p.i++
-	p.space()
-	if p.i < len(p.b) && p.b[p.i] == '}' {
-		p.i++
-		return true
-	}
-	for {
-		p.space()
-		k, ok := p.key()
-		if !ok {
-			return false
-		}
-		p.space()
-		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return false
-		}
-		p.i++
-		p.space()
-		if want[string(k)] { // no allocation for the lookup
-			v, ok := p.value(1)
-			if !ok {
-				return false
-			}
-			m[string(k)] = v
-		} else if !p.skip(0) {
-			return false
-		}
-		p.space()
-		if p.i >= len(p.b) {
-			return false
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// key reads an object key without allocating.
-func (p *fastParser) key() ([]byte, bool) {
-	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return nil, false
-	}
-	for j := p.i + 1; j < len(p.b); j++ {
-		switch c := p.b[j]; {
-		case c == '"':
-			s := p.b[p.i+1 : j]
-			p.i = j + 1
-			return s, true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, false // escapes and non-ASCII keys: decoded whole instead
-		}
-	}
-	return nil, false
-}
-
-// skip passes over one value, checking only what is needed to find its end; anything doubtful fails (and the
-// caller decodes the whole object instead).
-func (p *fastParser) skip(depth int) bool {
-	if depth > fastMaxDepth || p.i >= len(p.b) {
-		return false
-	}
-	switch c := p.b[p.i]; {
-	case c == '{' || c == '[':
-		closer := byte('}')
-		if c == '[' {
-			closer = ']'
-		}
-		p.i++
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == closer {
-			p.i++
-			return true
-		}
-		for {
-			p.space()
-			if c == '{' {
-				if !p.skipString() {
-					return false
-				}
-				p.space()
-				if p.i >= len(p.b) || p.b[p.i] != ':' {
-					return false
-				}
-				p.i++
-				p.space()
-			}
-			if !p.skip(depth + 1) {
-				return false
-			}
-			p.space()
-			if p.i >= len(p.b) {
-				return false
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case closer:
-				p.i++
-				return true
-			default:
-				return false
-			}
-		}
-	case c == '"':
-		return p.skipString()
-	case c == '-' || '0' <= c && c <= '9':
-		end, _, ok := p.scanNumber()
-		p.i = end
-		return ok
-	case p.lit("true"), p.lit("false"), p.lit("null"):
-		return true
-	}
-	return false
-}
-
-func (p *fastParser) skipString() bool {
-	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return false
-	}
-	for j := p.i + 1; j < len(p.b); j++ {
-		switch c := p.b[j]; {
-		case c == '"':
-			p.i = j + 1
-			return true
-		case c == '\\' || c < 0x20:
-			return false
-		}
-	}
-	return false
-}
-
-// decodeTopInto is decodeKeysInto from the store's typed top-level values (gitstore's ParamsTop/ResultsTop, kept
-// in the cache) when there are any: no JSON is parsed for scalars, and strings point into the cache. It falls back
-// to the JSON when the typed form is absent or unreadable. Like decodeKeysInto it holds at least the wanted keys.
-func decodeTopInto(top, raw []byte, want map[string]bool, m map[string]any) map[string]any {
-	if len(top) == 0 {
-		return decodeKeysInto(raw, want, m)
-	}
-	if m == nil {
-		m = make(map[string]any, len(want))
-	} else {
-		clear(m)
-	}
+// lookupTop finds key among the typed top-level values of gitstore.EncodeTop and decodes its value as DecodeJSON
+// would (ints as int, other numbers as float64, nested values from their JSON). valid is false when top cannot be
+// read; the caller then decodes the JSON.
+func lookupTop(top []byte, key string) (value any, found, valid bool) {
 	b := top
 	for len(b) > 0 {
 		n, w := binary.Uvarint(b)
 		if w <= 0 || uint64(len(b)-w) < n+1 {
-			return decodeKeysInto(raw, want, m)
+			return nil, false, false
 		}
-		key := b[w : w+int(n)]
+		k := b[w : w+int(n)]
 		kind := b[w+int(n)]
 		b = b[w+int(n)+1:]
+		hit := string(k) == key // compares without allocating
 		var v any
 		skip := 0
 		switch kind {
@@ -435,34 +257,40 @@ func decodeTopInto(top, raw []byte, want map[string]bool, m map[string]any) map[
 		case gitstore.TopInt:
 			x, w := binary.Varint(b)
 			if w <= 0 {
-				return decodeKeysInto(raw, want, m)
+				return nil, false, false
 			}
-			v, skip = int(x), w
+			skip = w
+			if hit {
+				v = int(x)
+			}
 		case gitstore.TopFloat:
 			if len(b) < 8 {
-				return decodeKeysInto(raw, want, m)
+				return nil, false, false
 			}
-			v, skip = math.Float64frombits(binary.LittleEndian.Uint64(b)), 8
+			skip = 8
+			if hit {
+				v = math.Float64frombits(binary.LittleEndian.Uint64(b))
+			}
 		case gitstore.TopString, gitstore.TopJSON:
 			l, w := binary.Uvarint(b)
 			if w <= 0 || uint64(len(b)-w) < l {
-				return decodeKeysInto(raw, want, m)
+				return nil, false, false
 			}
 			skip = w + int(l)
-			if want[string(key)] {
+			if hit {
 				if kind == gitstore.TopString {
-					v = string(b[w:skip])
+					v = unsafe.String(unsafe.SliceData(b[w:skip]), skip-w) // top is never modified
 				} else if v, _ = config.UnmarshalJSON(b[w:skip]); v == nil {
-					return decodeKeysInto(raw, want, m)
+					return nil, false, false
 				}
 			}
 		default:
-			return decodeKeysInto(raw, want, m)
+			return nil, false, false
 		}
-		if want[string(key)] { // map lookup with a []byte key does not allocate
-			m[string(key)] = v
+		if hit {
+			return v, true, true
 		}
 		b = b[skip:]
 	}
-	return m
+	return nil, false, true
 }

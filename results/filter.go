@@ -1,9 +1,9 @@
 package results
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"maps"
 	"path"
 	"runtime"
 	"slices"
@@ -63,22 +63,18 @@ func (e *FilterError) Unwrap() error { return e.Err }
 type Matcher struct {
 	f            Filter
 	exprs        []*query.Expr
-	since, until string   // stored-timestamp form (sortable as strings)
-	keys         []string // the names the expressions refer to
-	need         needs
+	since, until string // stored-timestamp form (sortable as strings)
 }
 
 // Compile checks a filter once, before any experiment is read. Errors are *FilterError.
 func (f Filter) Compile() (*Matcher, error) {
 	m := &Matcher{f: f}
-	var keys []string
 	for _, w := range f.Where {
 		e, err := query.Parse(w)
 		if err != nil {
 			return nil, &FilterError{Field: "where", Value: w, Err: err}
 		}
 		m.exprs = append(m.exprs, e)
-		keys = append(keys, e.Keys()...)
 	}
 	for _, g := range [][2]string{{"name", f.Name}, {"script", f.Script}} {
 		if _, err := path.Match(g[1], ""); err != nil {
@@ -91,231 +87,259 @@ func (f Filter) Compile() (*Matcher, error) {
 	if !f.Until.IsZero() {
 		m.until = gitstore.FormatTime(f.Until)
 	}
-	m.keys = keys
-	m.need = needsFor(keys)
 	return m, nil
 }
 
 // Match reports whether e passes every condition. Removed experiments never match.
 func (m *Matcher) Match(e *gitstore.Experiment) bool {
-	ok, _ := m.match(e, m.need, false, nil)
-	return ok
+	return m.pass(e) && m.eval(&source{e: e})
 }
 
-// scratch holds the maps one goroutine reuses for the records of experiments that do not match.
-type scratch struct{ params, results map[string]any }
-
-// match tests e; the record built for the expressions (if any, with what need asks) is returned for reuse.
-func (m *Matcher) match(e *gitstore.Experiment, need needs, keep bool, sc *scratch) (bool, *query.Record) {
+// pass tests the conditions that are not expressions.
+func (m *Matcher) pass(e *gitstore.Experiment) bool {
 	f := &m.f
 	if e.Deleted || e.Archived && !f.Archived {
-		return false, nil
+		return false
 	}
 	if len(f.Status) > 0 && !slices.Contains(f.Status, e.Status) {
-		return false, nil
+		return false
 	}
 	for _, t := range f.Tags {
 		if !slices.Contains(e.Tags, t) {
-			return false, nil
+			return false
 		}
 	}
 	if f.Name != "" {
 		if ok, _ := path.Match(f.Name, e.Name); !ok {
-			return false, nil
+			return false
 		}
 	}
 	if f.Script != "" {
 		if ok, _ := path.Match(f.Script, e.Script); !ok {
-			return false, nil
+			return false
 		}
 	}
 	if f.Batch != "" && !strings.HasPrefix(e.Batch, f.Batch) {
-		return false, nil
+		return false
 	}
 	if m.since != "" && e.Created < m.since || m.until != "" && e.Created > m.until {
-		return false, nil
+		return false
 	}
-	if len(m.exprs) == 0 {
-		return true, nil
-	}
-	var rec query.Record
-	if sc != nil && need.top != nil {
-		sc.params = decodeTopInto(e.ParamsTop, e.ParamsJSON, need.top, sc.params)
-		sc.results = decodeTopInto(e.ResultsTop, e.ResultsJSON, need.top, sc.results)
-		rec = query.Record{Params: sc.params, Results: sc.results, Meta: metaOf(e, need.meta)}
-	} else {
-		rec = need.record(e)
-	}
+	return true
+}
+
+// eval tests the expressions on the record of src's experiment.
+func (m *Matcher) eval(src *source) bool {
+	rec := query.Record{Source: src}
 	for _, x := range m.exprs {
 		if !x.Eval(rec) {
-			return false, nil
+			return false
 		}
 	}
-	if keep {
-		if sc != nil && need.top != nil {
-			rec.Params, rec.Results = maps.Clone(rec.Params), maps.Clone(rec.Results)
-		}
-		return true, &rec
-	}
-	return true, nil
+	return true
 }
 
 // Select returns the experiments of exps that match, in their order. Large sets are matched in parallel.
 func (m *Matcher) Select(exps []*gitstore.Experiment) []*gitstore.Experiment {
-	out, _ := m.selectRecords(exps, m.need, false)
-	return out
+	return selectSorted(m, exps, nil)
 }
 
 // SelectSorted returns the experiments of exps that match, sorted by keys (as SortExperiments; without keys they
 // keep their order). Matching runs in parallel on large sets, and each experiment is decoded once for both.
 func (m *Matcher) SelectSorted(exps []*gitstore.Experiment, keys []string) []*gitstore.Experiment {
-	if len(keys) == 0 {
-		return m.Select(exps)
-	}
-	out, recs := m.selectRecords(exps, needsFor(append(slices.Clone(m.keys), trimDesc(keys)...)), true)
-	sortRecords(out, recs, keys)
-	return out
+	return selectSorted(m, exps, keys)
 }
 
-// parallelMin is the size above which matching with expressions is spread over the CPUs (decoding the parameters and
-// results of each experiment is what costs).
+// parallelMin is the size above which matching and preparing sort keys is spread over the CPUs (decoding the
+// parameters and results of each experiment is what costs).
 const parallelMin = 2048
 
-func (m *Matcher) selectRecords(exps []*gitstore.Experiment, need needs, keep bool) ([]*gitstore.Experiment, []*query.Record) {
-	workers := runtime.GOMAXPROCS(0)
-	if len(m.exprs) == 0 || len(exps) < parallelMin || workers < 2 {
+// sortItem is an experiment with its sort keys prepared.
+type sortItem struct {
+	e    *gitstore.Experiment
+	keys []query.SortKey
+}
+
+// selectSorted keeps the experiments of exps that m matches (all of them when m is nil) and sorts them by keys.
+// Expressions and sort keys look up only the values they name (see source); the sort then compares prepared keys
+// only.
+func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*gitstore.Experiment {
+	names := trimDesc(keys)
+	exprs := m != nil && len(m.exprs) > 0
+	if !exprs && len(keys) == 0 {
+		if m == nil {
+			return exps
+		}
 		var out []*gitstore.Experiment
-		var recs []*query.Record
-		var sc scratch
 		for _, e := range exps {
-			if ok, r := m.match(e, need, keep, &sc); ok {
+			if m.pass(e) {
 				out = append(out, e)
-				recs = append(recs, r)
 			}
 		}
-		return out, recs
+		return out
 	}
-	ok := make([]bool, len(exps))
-	recs := make([]*query.Record, len(exps))
-	chunk := (len(exps) + workers - 1) / workers
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(exps); lo += chunk {
-		hi := min(lo+chunk, len(exps))
-		wg.Go(func() {
-			var sc scratch
-			for i := lo; i < hi; i++ {
-				ok[i], recs[i] = m.match(exps[i], need, keep, &sc)
+	nk := len(keys)
+	// collect matches exps[lo:hi] and prepares their keys, in order.
+	collect := func(lo, hi int) []sortItem {
+		var src source
+		var items []sortItem
+		var arena []query.SortKey
+		for _, e := range exps[lo:hi] {
+			if m != nil && !m.pass(e) {
+				continue
 			}
-		})
-	}
-	wg.Wait()
-	var out []*gitstore.Experiment
-	var kept []*query.Record
-	for i, e := range exps {
-		if ok[i] {
-			out = append(out, e)
-			kept = append(kept, recs[i])
+			src.reset(e)
+			if m != nil && !m.eval(&src) {
+				continue
+			}
+			it := sortItem{e: e}
+			if nk > 0 {
+				if len(arena)+nk > cap(arena) {
+					arena = make([]query.SortKey, 0, max(1024*nk, nk))
+				}
+				rec := query.Record{Source: &src}
+				for _, name := range names {
+					v, _ := query.Lookup(rec, name)
+					arena = append(arena, query.MakeSortKey(v))
+				}
+				it.keys = arena[len(arena)-nk : len(arena) : len(arena)]
+			}
+			items = append(items, it)
 		}
+		return items
 	}
-	return out, kept
+	var items []sortItem
+	workers := runtime.GOMAXPROCS(0)
+	if len(exps) < parallelMin || workers < 2 {
+		items = collect(0, len(exps))
+	} else {
+		chunk := (len(exps) + workers - 1) / workers
+		parts := make([][]sortItem, (len(exps)+chunk-1)/chunk)
+		var wg sync.WaitGroup
+		for p := range parts {
+			wg.Go(func() { parts[p] = collect(p*chunk, min((p+1)*chunk, len(exps))) })
+		}
+		wg.Wait()
+		items = slices.Concat(parts...)
+	}
+	if nk > 0 {
+		sortItems(items, keys)
+	}
+	out := make([]*gitstore.Experiment, len(items))
+	for i, it := range items {
+		out[i] = it.e
+	}
+	return out
 }
 
 // metaFields are the names of the metadata an expression sees (meta.x, or x when no parameter or result is named x).
 var metaFields = []string{"id", "name", "status", "tags", "created", "started", "ended", "duration_s", "script",
 	"batch", "user", "host", "parent", "executor", "description", "attempt", "archived", "branch", "dirty", "exit_code"}
 
-// metaNeed is the set of metadata fields a set of names can reach; nil means all of them.
-type metaNeed map[string]bool
-
-// needs says which parts of an experiment a set of names (expression names, sort keys) can reach: the top-level
-// keys of params.json and results.json, and the metadata fields. A name reaches a key when the key is the name or one
-// of its dotted prefixes, with or without a leading params., results. or meta.; the names in backticks that contain
-// dots only add candidates. Decoding only those keeps matching 100,000 experiments cheap, and gives the same answers
-// as the whole record, since no other key can be looked at.
-type needs struct {
-	top  map[string]bool // nil: decode everything
-	meta metaNeed
-}
-
-func needsFor(names []string) needs {
-	n := needs{top: map[string]bool{}, meta: metaNeed{}}
-	for _, name := range names {
-		cands := []string{name}
-		if q, rest, ok := strings.Cut(name, "."); ok && (q == "params" || q == "results" || q == "meta") {
-			cands = append(cands, rest)
-		}
-		for _, cand := range cands {
-			for p := cand; ; {
-				n.top[p] = true
-				if slices.Contains(metaFields, p) {
-					n.meta[p] = true
-				}
-				i := strings.LastIndexByte(p, '.')
-				if i < 0 {
-					break
-				}
-				p = p[:i]
-			}
-		}
-	}
-	return n
-}
-
-func (n needs) record(e *gitstore.Experiment) query.Record {
-	if n.top == nil {
-		return record(e, n.meta)
-	}
-	return query.Record{Params: decodeKeys(e.ParamsJSON, n.top), Results: decodeKeys(e.ResultsJSON, n.top), Meta: metaOf(e, n.meta)}
-}
-
 // Record is what --where expressions and sort keys see of an experiment: its parameters, its results and its
 // metadata (id, name, status, tags, created, started, ended, duration_s, exit_code, script, batch, user, host, parent,
 // executor, description, attempt, archived, branch, dirty).
-func Record(e *gitstore.Experiment) query.Record { return record(e, nil) }
-
-func record(e *gitstore.Experiment, need metaNeed) query.Record {
-	return query.Record{Params: DecodeJSON(e.ParamsJSON), Results: DecodeJSON(e.ResultsJSON), Meta: metaOf(e, need)}
+func Record(e *gitstore.Experiment) query.Record {
+	return query.Record{Params: DecodeJSON(e.ParamsJSON), Results: DecodeJSON(e.ResultsJSON), Meta: metaOf(e)}
 }
 
-func metaOf(e *gitstore.Experiment, need metaNeed) map[string]any {
-	if need != nil && len(need) == 0 {
-		return nil
-	}
+func metaOf(e *gitstore.Experiment) map[string]any {
 	meta := make(map[string]any, len(metaFields))
-	add := func(k string, v func() any) {
-		if need == nil || need[k] {
-			meta[k] = v()
+	for _, k := range metaFields {
+		if v, ok := metaValue(e, k); ok {
+			meta[k] = v
 		}
 	}
-	add("id", func() any { return e.ID })
-	add("name", func() any { return e.Name })
-	add("status", func() any { return e.Status })
-	add("tags", func() any {
+	return meta
+}
+
+// metaValue is one metadata field of e (exit_code is missing until the experiment has ended).
+func metaValue(e *gitstore.Experiment, k string) (any, bool) {
+	switch k {
+	case "id":
+		return e.ID, true
+	case "name":
+		return e.Name, true
+	case "status":
+		return e.Status, true
+	case "tags":
 		tags := make([]any, len(e.Tags))
 		for i, t := range e.Tags {
 			tags[i] = t
 		}
-		return tags
-	})
-	add("created", func() any { return e.Created })
-	add("started", func() any { return e.Started })
-	add("ended", func() any { return e.Ended })
-	add("duration_s", func() any { return e.DurationS })
-	add("script", func() any { return e.Script })
-	add("batch", func() any { return e.Batch })
-	add("user", func() any { return e.User })
-	add("host", func() any { return e.Host })
-	add("parent", func() any { return e.Parent })
-	add("executor", func() any { return e.Executor })
-	add("description", func() any { return e.Description })
-	add("attempt", func() any { return e.Attempt })
-	add("archived", func() any { return e.Archived })
-	add("branch", func() any { return e.Git.Branch })
-	add("dirty", func() any { return e.Git.Dirty })
-	if e.ExitCode != nil && (need == nil || need["exit_code"]) {
-		meta["exit_code"] = *e.ExitCode
+		return tags, true
+	case "created":
+		return e.Created, true
+	case "started":
+		return e.Started, true
+	case "ended":
+		return e.Ended, true
+	case "duration_s":
+		return e.DurationS, true
+	case "script":
+		return e.Script, true
+	case "batch":
+		return e.Batch, true
+	case "user":
+		return e.User, true
+	case "host":
+		return e.Host, true
+	case "parent":
+		return e.Parent, true
+	case "executor":
+		return e.Executor, true
+	case "description":
+		return e.Description, true
+	case "attempt":
+		return e.Attempt, true
+	case "archived":
+		return e.Archived, true
+	case "branch":
+		return e.Git.Branch, true
+	case "dirty":
+		return e.Git.Dirty, true
+	case "exit_code":
+		if e.ExitCode != nil {
+			return *e.ExitCode, true
+		}
 	}
-	return meta
+	return nil, false
+}
+
+// source answers the lookups of expressions and sort keys from an experiment's typed top-level values
+// (gitstore.EncodeTop, kept in the cache) and its fields, decoding only the values asked for: matching 100,000
+// experiments builds no maps. One source is reused for experiment after experiment (reset).
+type source struct {
+	e *gitstore.Experiment
+	// params and results are decoded from JSON, once, when the typed values are missing or unreadable.
+	params, results map[string]any
+}
+
+func (s *source) reset(e *gitstore.Experiment) { *s = source{e: e} }
+
+func (s *source) Top(p query.Part, key string) (any, bool) {
+	switch p {
+	case query.PartParams:
+		return topOf(s.e.ParamsTop, s.e.ParamsJSON, &s.params, key)
+	case query.PartResults:
+		return topOf(s.e.ResultsTop, s.e.ResultsJSON, &s.results, key)
+	}
+	return metaValue(s.e, key)
+}
+
+func topOf(top, raw []byte, decoded *map[string]any, key string) (any, bool) {
+	if *decoded == nil {
+		if len(top) > 0 {
+			if v, ok, valid := lookupTop(top, key); valid {
+				return v, ok
+			}
+		} else if len(bytes.TrimSpace(raw)) <= 2 { // {} (or nothing): no keys
+			return nil, false
+		}
+		*decoded = DecodeJSON(raw)
+	}
+	v, ok := (*decoded)[key]
+	return v, ok
 }
 
 // DecodeJSON decodes a stored params.json or results.json into a tree whose numbers keep their type (int for
@@ -346,62 +370,30 @@ func checkKeys(keys []string) error {
 	return nil
 }
 
-// SortExperiments sorts by keys — names as in expressions (lr, results.acc, meta.created); "-key" sorts descending —
-// with missing values last whatever the direction, then newest first (created, then id) as the last tie-breaker.
-// Without keys it sorts newest first.
-func SortExperiments(exps []*gitstore.Experiment, keys []string) {
-	sortRecords(exps, nil, keys)
-}
-
-// sortRecords sorts exps (and recs with them, when given: records already built for exps, nil entries allowed).
-func sortRecords(exps []*gitstore.Experiment, recs []*query.Record, keys []string) {
-	type item struct {
-		e    *gitstore.Experiment
-		r    *query.Record
-		vals []any
-		has  []bool
+// sortItems sorts items by their prepared keys (desc[k] when keys[k] starts with "-"): missing values last whatever
+// the direction, then newest first. Large sets are sorted in two halves at once, then merged.
+func sortItems(items []sortItem, keys []string) {
+	desc := make([]bool, len(keys))
+	for k, key := range keys {
+		desc[k] = strings.HasPrefix(key, "-")
 	}
-	items := make([]item, len(exps))
-	need := needsFor(trimDesc(keys))
-	// One backing array each for every item's values and flags, not two allocations per item.
-	allVals := make([]any, len(exps)*len(keys))
-	allHas := make([]bool, len(exps)*len(keys))
-	for i, e := range exps {
-		it := item{e: e}
-		if recs != nil {
-			it.r = recs[i]
-		}
-		if len(keys) > 0 {
-			var rec query.Record
-			if it.r != nil {
-				rec = *it.r // built with needs that include the sort keys'
-			} else {
-				rec = need.record(e)
-			}
-			it.vals = allVals[i*len(keys) : (i+1)*len(keys) : (i+1)*len(keys)]
-			it.has = allHas[i*len(keys) : (i+1)*len(keys) : (i+1)*len(keys)]
-			for k, key := range keys {
-				it.vals[k], it.has[k] = query.Lookup(rec, strings.TrimPrefix(key, "-"))
-			}
-		}
-		items[i] = it
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		for k, key := range keys {
-			if !a.has[k] && !b.has[k] {
-				continue
-			}
-			if a.has[k] != b.has[k] {
-				if a.has[k] {
-					return -1 // missing values last, whatever the direction
+	cmp := func(a, b sortItem) int {
+		for k := range desc {
+			ka, kb := &a.keys[k], &b.keys[k]
+			if ma, mb := ka.Missing(), kb.Missing(); ma || mb {
+				if ma && mb {
+					continue
 				}
-				return 1
+				if ma {
+					return 1 // missing values last, whatever the direction
+				}
+				return -1
 			}
-			c := query.Compare(a.vals[k], b.vals[k])
+			c := query.CompareKeys(ka, kb)
 			if c == 0 {
 				continue
 			}
-			if strings.HasPrefix(key, "-") {
+			if desc[k] {
 				return -c
 			}
 			return c
@@ -410,13 +402,40 @@ func sortRecords(exps []*gitstore.Experiment, recs []*query.Record, keys []strin
 			return c
 		}
 		return strings.Compare(b.e.ID, a.e.ID)
-	})
-	for i, it := range items {
-		exps[i] = it.e
-		if recs != nil {
-			recs[i] = it.r
+	}
+	if len(items) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(items, cmp)
+		return
+	}
+	half := len(items) / 2
+	var wg sync.WaitGroup
+	wg.Go(func() { slices.SortFunc(items[:half], cmp) })
+	slices.SortFunc(items[half:], cmp)
+	wg.Wait()
+	merged := make([]sortItem, 0, len(items))
+	a, b := items[:half], items[half:]
+	for len(a) > 0 && len(b) > 0 {
+		if cmp(b[0], a[0]) < 0 {
+			merged = append(merged, b[0])
+			b = b[1:]
+		} else {
+			merged = append(merged, a[0])
+			a = a[1:]
 		}
 	}
+	merged = append(append(merged, a...), b...)
+	copy(items, merged)
+}
+
+// SortExperiments sorts by keys — names as in expressions (lr, results.acc, meta.created); "-key" sorts descending —
+// with missing (and null) values last whatever the direction, then newest first (created, then id) as the last
+// tie-breaker. Without keys it sorts newest first.
+func SortExperiments(exps []*gitstore.Experiment, keys []string) {
+	if len(keys) == 0 {
+		gitstore.SortNewest(exps)
+		return
+	}
+	copy(exps, selectSorted(nil, exps, keys))
 }
 
 func trimDesc(keys []string) []string {

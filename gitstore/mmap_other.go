@@ -1,0 +1,7 @@
+//go:build !linux
+
+package gitstore
+
+import "unsafe"
+
+func hugePages(unsafe.Pointer, uintptr) {}

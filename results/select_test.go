@@ -1,0 +1,155 @@
+package results
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/query"
+)
+
+// fakeExperiments are experiments as the cache gives them, with params and results of mixed types: ints and floats
+// for the same key, strings, nulls, nested maps, missing keys, ties.
+func fakeExperiments(n int) []*gitstore.Experiment {
+	r := rand.New(rand.NewPCG(1, 2))
+	exps := make([]*gitstore.Experiment, n)
+	for i := range exps {
+		var p, res []string
+		switch r.IntN(4) {
+		case 0:
+			p = append(p, fmt.Sprintf(`"lr":%d`, r.IntN(3)))
+		case 1:
+			p = append(p, fmt.Sprintf(`"lr":%g`, float64(r.IntN(30))/10))
+		case 2:
+			p = append(p, `"lr":null`)
+		}
+		if r.IntN(5) > 0 {
+			p = append(p, fmt.Sprintf(`"model":{"name":%q,"depth":%d}`, []string{"resnet", "vit", "mlp"}[r.IntN(3)], r.IntN(4)))
+		}
+		if r.IntN(3) > 0 {
+			res = append(res, fmt.Sprintf(`"acc":%.2f`, r.Float64()))
+		}
+		if r.IntN(4) == 0 {
+			res = append(res, `"lr":"shadowed"`)
+		}
+		e := &gitstore.Experiment{
+			ParamsJSON:  []byte("{" + strings.Join(p, ",") + "}"),
+			ResultsJSON: []byte("{" + strings.Join(res, ",") + "}"),
+			Archived:    r.IntN(20) == 0,
+		}
+		e.ID = fmt.Sprintf("%016x", r.Uint64())
+		e.Name = fmt.Sprintf("run-%d", r.IntN(n/3+1))
+		e.Status = []string{"completed", "failed", "running"}[r.IntN(3)]
+		e.Created = fmt.Sprintf("2026-01-%02dT00:00:00.000Z", 1+r.IntN(28))
+		if r.IntN(10) > 0 { // the others have no typed values (as if the cache had not computed them)
+			e.ParamsTop, e.ResultsTop = gitstore.EncodeTop(e.ParamsJSON), gitstore.EncodeTop(e.ResultsJSON)
+		}
+		exps[i] = e
+	}
+	return exps
+}
+
+// referenceSelect is the obvious implementation: whole records, query.Compare, a stable sort.
+func referenceSelect(t *testing.T, where []string, exps []*gitstore.Experiment, keys []string) []*gitstore.Experiment {
+	recs := map[*gitstore.Experiment]query.Record{}
+	for _, e := range exps {
+		recs[e] = Record(e)
+	}
+	var out []*gitstore.Experiment
+	for _, e := range exps {
+		if e.Deleted || e.Archived {
+			continue
+		}
+		ok := true
+		for _, w := range where {
+			x, err := query.Parse(w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok = ok && x.Eval(recs[e])
+		}
+		if ok {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *gitstore.Experiment) int {
+		for _, key := range keys {
+			name := strings.TrimPrefix(key, "-")
+			va, _ := query.Lookup(recs[a], name)
+			vb, _ := query.Lookup(recs[b], name)
+			switch {
+			case va == nil && vb == nil:
+				continue
+			case va == nil:
+				return 1
+			case vb == nil:
+				return -1
+			}
+			c := query.Compare(va, vb)
+			if key[0] == '-' {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		if c := strings.Compare(b.Created, a.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return out
+}
+
+// The fast path (typed top-level values, prepared sort keys, parallel matching and sorting) must select and order
+// exactly as the reference does, on small sets and on sets large enough to run in parallel.
+func TestSelectSortedMatchesReference(t *testing.T) {
+	for _, n := range []int{50, 3 * parallelMin} {
+		exps := fakeExperiments(n)
+		for _, c := range []struct {
+			where []string
+			keys  []string
+		}{
+			{nil, []string{"lr"}},
+			{nil, []string{"-lr", "results.acc"}},
+			{[]string{"lr > 0.5"}, []string{"-results.acc"}},
+			{[]string{"model.name == 'vit' or lr == null"}, []string{"model.depth", "-name"}},
+			{[]string{"results.lr == 'shadowed'", "acc >= 0.3"}, []string{"params.lr", "-meta.created"}},
+			{[]string{"status in ['completed', 'failed'] and not (model.depth < 2)"}, nil},
+			{[]string{"missing > 1"}, []string{"lr"}},
+		} {
+			m, err := Filter{Where: c.where}.Compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := m.SelectSorted(exps, c.keys)
+			want := referenceSelect(t, c.where, exps, c.keys)
+			if len(c.keys) == 0 { // no keys: the order of exps is kept
+				want = referenceSelect(t, c.where, exps, []string{"meta.no-such-key"})
+				var kept []*gitstore.Experiment
+				for _, e := range exps {
+					if slices.Contains(want, e) {
+						kept = append(kept, e)
+					}
+				}
+				want = kept
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("n=%d where %q sort %q: %d experiments, want %d; first difference at %d", n, c.where, c.keys,
+					len(got), len(want), firstDiff(got, want))
+			}
+		}
+	}
+}
+
+func firstDiff(a, b []*gitstore.Experiment) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
