@@ -63,14 +63,22 @@ func gitDate(ctx context.Context, st *gitstore.Store, s string) (time.Time, erro
 	if s == "" {
 		return time.Time{}, nil
 	}
-	out, err := st.Git.Run(ctx, "rev-parse", "--since="+s)
+	// git reads what it cannot parse as "now". With its clock pinned (GIT_TEST_DATE_NOW, which git's date code
+	// honours), "now" comes back exactly, and is an error unless asked for.
+	now := time.Now().Unix()
+	out, err := st.Git.RunWith(ctx, nil, []string{"GIT_TEST_DATE_NOW=" + strconv.FormatInt(now, 10)}, "rev-parse", "--since="+s)
+	bad := usagef("cannot read the date %q (try '2 weeks ago', 'yesterday', '2026-01-31' or '2026-01-31 14:00')", s)
 	if err != nil {
-		return time.Time{}, usagef("cannot read the date %q", s)
+		return time.Time{}, bad
 	}
 	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "--max-age=")
 	secs, perr := strconv.ParseInt(v, 10, 64)
 	if !ok || perr != nil {
-		return time.Time{}, usagef("cannot read the date %q (try '2 weeks ago', 'yesterday' or 2026-01-31)", s)
+		return time.Time{}, bad
+	}
+	if secs == now && !strings.ContainsAny(s, "0123456789") && !strings.Contains(strings.ToLower(s), "now") &&
+		!strings.Contains(strings.ToLower(s), "today") {
+		return time.Time{}, bad
 	}
 	return time.Unix(secs, 0), nil
 }
