@@ -22,15 +22,22 @@ type Object struct {
 	Data []byte
 }
 
-// CatFile is a long-lived `git cat-file --batch` process. It is safe for concurrent use; requests are serialised.
+// CatFile is a long-lived `git cat-file --batch-command --buffer` process (`--batch` with a git older than 2.36). It
+// is safe for concurrent use; requests are serialised.
+//
+// With --buffer, git writes the answers to a request of many objects in large blocks, where --batch flushes after
+// every object: reading 40,000 objects (a cold listing of 10,000 experiments) then costs 40,000 fewer wake-ups of
+// each process.
 type CatFile struct {
-	mu   sync.Mutex
-	git  *Git
-	ctx  context.Context
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Reader
-	dead error
+	mu     sync.Mutex
+	git    *Git
+	ctx    context.Context
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	dead   error
+	plain  bool // git has no --batch-command: plain --batch
+	served bool // the process has answered a request
 }
 
 // NewCatFile starts `git cat-file --batch`.
@@ -43,7 +50,11 @@ func (g *Git) NewCatFile(ctx context.Context) (*CatFile, error) {
 }
 
 func (c *CatFile) start() error {
-	cmd := c.git.Command(c.ctx, "cat-file", "--batch")
+	args := []string{"cat-file", "--batch-command", "--buffer"}
+	if c.plain {
+		args = []string{"cat-file", "--batch"}
+	}
+	cmd := c.git.Command(c.ctx, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -55,7 +66,7 @@ func (c *CatFile) start() error {
 	if err := Start(cmd); err != nil {
 		return wrap(err, cmd.Args[1:], "")
 	}
-	c.cmd, c.in, c.out, c.dead = cmd, in, bufio.NewReaderSize(out, 64<<10), nil
+	c.cmd, c.in, c.out, c.dead, c.served = cmd, in, bufio.NewReaderSize(out, 64<<10), nil, false
 	return nil
 }
 
@@ -88,6 +99,21 @@ func (c *CatFile) Get(rev string) (Object, error) {
 func (c *CatFile) GetMany(revs []string) ([]Object, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	objs, err := c.getMany(revs)
+	if err != nil && !c.served && !c.plain {
+		// A git older than 2.36 exits at once on --batch-command: use --batch from now on.
+		c.plain = true
+		c.in.Close()
+		c.cmd.Wait()
+		if err := c.start(); err != nil {
+			return nil, err
+		}
+		return c.getMany(revs)
+	}
+	return objs, err
+}
+
+func (c *CatFile) getMany(revs []string) ([]Object, error) {
 	if c.dead != nil {
 		// The process died (a signal sent to every process of a job, for instance): start a new one, once per call.
 		c.in.Close()
@@ -105,10 +131,16 @@ func (c *CatFile) GetMany(revs []string) ([]Object, error) {
 	go func() {
 		w := bufio.NewWriterSize(c.in, 64<<10)
 		for _, r := range revs {
+			if !c.plain {
+				w.WriteString("contents ")
+			}
 			if _, err := w.WriteString(r + "\n"); err != nil {
 				werr <- err
 				return
 			}
+		}
+		if !c.plain {
+			w.WriteString("flush\n")
 		}
 		werr <- w.Flush()
 	}()
@@ -143,5 +175,6 @@ func (c *CatFile) GetMany(revs []string) ([]Object, error) {
 		c.dead = fmt.Errorf("git cat-file stopped: %w", err)
 		return nil, c.dead
 	}
+	c.served = true
 	return objs, nil
 }
