@@ -58,15 +58,3 @@ func CompactKV(m map[string]any) string {
 	}
 	return strings.Join(parts, " ")
 }
-
-// CompactKVJSON is CompactKV of a JSON object's flattened values ("" for none or unreadable JSON).
-func CompactKVJSON(raw []byte) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	v, err := UnmarshalJSON(raw)
-	if err != nil {
-		return ""
-	}
-	return CompactKV(Flatten(v))
-}

@@ -49,6 +49,14 @@ func MarshalJSONIndent(v any) ([]byte, error) {
 // UnmarshalJSON decodes one JSON value keeping number types: a number without '.' or exponent is an int (a float64
 // when it does not fit an int64), any other number a float64; objects are map[string]any and arrays []any.
 func UnmarshalJSON(data []byte) (any, error) {
+	if v, ok := fastUnmarshal(data); ok {
+		return v, nil
+	}
+	return unmarshalStd(data)
+}
+
+// unmarshalStd is UnmarshalJSON through encoding/json, for what fastUnmarshal does not handle.
+func unmarshalStd(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -70,10 +72,13 @@ func (e *Experiment) finishLoad() {
 	if enc.Encode(v) == nil {
 		e.Doc = bytes.TrimRight(b.Bytes(), "\n")
 	}
-	e.ParamsKV = config.CompactKVJSON(e.ParamsJSON)
-	e.ResultsKV = config.CompactKVJSON(e.ResultsJSON)
-	e.ParamsTop = EncodeTop(e.ParamsJSON)
-	e.ResultsTop = EncodeTop(e.ResultsJSON)
+	// Each JSON is decoded once, for both of its precomputed forms.
+	if v, err := config.UnmarshalJSON(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
+		e.ParamsKV, e.ParamsTop = config.CompactKV(config.Flatten(v)), encodeTop(v)
+	}
+	if v, err := config.UnmarshalJSON(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
+		e.ResultsKV, e.ResultsTop = config.CompactKV(config.Flatten(v)), encodeTop(v)
+	}
 	e.Notes = nil // applied; the cache does not keep them
 }
 
@@ -346,6 +351,7 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 		exp  *Experiment
 		kind string // experiment, params, results, notes-tree, note
 	}
+	manifests := map[*Experiment][]byte{}
 	var reqs []string
 	var slots []slot
 	out := map[string]*Experiment{}
@@ -389,15 +395,11 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 			sl := slots[i]
 			switch sl.kind {
 			case "experiment":
-				id := sl.exp.ID
-				if err := json.Unmarshal(o.Data, &sl.exp.Manifest); err != nil {
-					sl.exp.Error = "experiment.json is unreadable: " + err.Error()
-				}
-				sl.exp.ID = id
+				manifests[sl.exp] = o.Data
 			case "params":
-				sl.exp.ParamsJSON = compactJSON(o.Data)
+				sl.exp.ParamsJSON = o.Data
 			case "results":
-				sl.exp.ResultsJSON = compactJSON(o.Data)
+				sl.exp.ResultsJSON = o.Data
 			case "notes-tree":
 				ents, err := decodeTree(o.Data, s.HexLen())
 				if err != nil {
@@ -418,13 +420,40 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 		}
 		reqs, slots = next, nextSlots
 	}
+	// Decoding is what costs (a cold listing of 10,000 experiments): it runs on every core.
+	list := make([]*Experiment, 0, len(out))
 	for _, e := range out {
+		list = append(list, e)
+	}
+	finish := func(e *Experiment) {
+		if data, ok := manifests[e]; ok {
+			id := e.ID
+			if err := json.Unmarshal(data, &e.Manifest); err != nil {
+				e.Error = "experiment.json is unreadable: " + err.Error()
+			}
+			e.ID = id
+		}
+		e.ParamsJSON = compactJSON(e.ParamsJSON)
+		e.ResultsJSON = compactJSON(e.ResultsJSON)
 		e.finishLoad()
 	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(list)/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(list); i += workers {
+				finish(list[i])
+			}
+		})
+	}
+	wg.Wait()
 	return out, nil
 }
 
 func compactJSON(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
 		return b

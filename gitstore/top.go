@@ -27,8 +27,16 @@ func EncodeTop(raw []byte) []byte {
 		return nil
 	}
 	v, err := config.UnmarshalJSON(raw)
+	if err != nil {
+		return nil
+	}
+	return encodeTop(v)
+}
+
+// encodeTop is EncodeTop of the decoded JSON.
+func encodeTop(v any) []byte {
 	m, ok := v.(map[string]any)
-	if err != nil || !ok {
+	if !ok {
 		return nil
 	}
 	keys := make([]string, 0, len(m))

@@ -348,9 +348,6 @@ func DecodeJSON(raw []byte) map[string]any {
 	if len(raw) == 0 {
 		return map[string]any{}
 	}
-	if m, ok := decodeFast(raw); ok {
-		return m
-	}
 	v, err := config.UnmarshalJSON(raw)
 	if m, ok := v.(map[string]any); ok && err == nil {
 		return m

@@ -1,26 +1,19 @@
-package results
+package config
 
 import (
-	"encoding/binary"
-	"github.com/git-exp/git-exp/config"
-	"github.com/git-exp/git-exp/gitstore"
 	"math"
 	"strconv"
 	"unicode/utf8"
-	"unsafe"
 )
 
-// decodeFast decodes the JSON objects git-exp stores (params.json, results.json) with the same result as
-// config.UnmarshalJSON — ints for integers that fit, float64 for other numbers, map[string]any and []any — about
-// ten times faster, which is what lets a filter over 100,000 experiments stay well under a second. It handles the
-// common case only (no escapes in strings, valid UTF-8, modest depth) and reports ok=false for anything else, which
-// the caller then decodes with config.UnmarshalJSON, so the two can never disagree.
-func decodeFast(b []byte) (map[string]any, bool) {
+// fastUnmarshal decodes JSON with the same result as the encoding/json path of UnmarshalJSON — ints for integers
+// that fit, float64 for other numbers, map[string]any and []any — about ten times faster, which is what lets reading
+// 100,000 stored experiments stay fast. It handles the common case only (no escapes in strings, valid UTF-8, modest
+// depth) and reports ok=false for anything else, which is then decoded by encoding/json, so the two can never
+// disagree (FuzzFastUnmarshal).
+func fastUnmarshal(b []byte) (any, bool) {
 	p := fastParser{b: b}
 	p.space()
-	if p.i >= len(p.b) || p.b[p.i] != '{' {
-		return nil, false
-	}
 	v, ok := p.value(0)
 	if !ok {
 		return nil, false
@@ -29,8 +22,7 @@ func decodeFast(b []byte) (map[string]any, bool) {
 	if p.i != len(p.b) {
 		return nil, false
 	}
-	m, ok := v.(map[string]any)
-	return m, ok
+	return v, true
 }
 
 type fastParser struct {
@@ -230,67 +222,4 @@ func (p *fastParser) scanNumber() (end int, isInt, ok bool) {
 		}
 	}
 	return i, isInt, i > start
-}
-
-// lookupTop finds key among the typed top-level values of gitstore.EncodeTop and decodes its value as DecodeJSON
-// would (ints as int, other numbers as float64, nested values from their JSON). valid is false when top cannot be
-// read; the caller then decodes the JSON.
-func lookupTop(top []byte, key string) (value any, found, valid bool) {
-	b := top
-	for len(b) > 0 {
-		n, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < n+1 {
-			return nil, false, false
-		}
-		k := b[w : w+int(n)]
-		kind := b[w+int(n)]
-		b = b[w+int(n)+1:]
-		hit := string(k) == key // compares without allocating
-		var v any
-		skip := 0
-		switch kind {
-		case gitstore.TopNull:
-		case gitstore.TopFalse:
-			v = false
-		case gitstore.TopTrue:
-			v = true
-		case gitstore.TopInt:
-			x, w := binary.Varint(b)
-			if w <= 0 {
-				return nil, false, false
-			}
-			skip = w
-			if hit {
-				v = int(x)
-			}
-		case gitstore.TopFloat:
-			if len(b) < 8 {
-				return nil, false, false
-			}
-			skip = 8
-			if hit {
-				v = math.Float64frombits(binary.LittleEndian.Uint64(b))
-			}
-		case gitstore.TopString, gitstore.TopJSON:
-			l, w := binary.Uvarint(b)
-			if w <= 0 || uint64(len(b)-w) < l {
-				return nil, false, false
-			}
-			skip = w + int(l)
-			if hit {
-				if kind == gitstore.TopString {
-					v = unsafe.String(unsafe.SliceData(b[w:skip]), skip-w) // top is never modified
-				} else if v, _ = config.UnmarshalJSON(b[w:skip]); v == nil {
-					return nil, false, false
-				}
-			}
-		default:
-			return nil, false, false
-		}
-		if hit {
-			return v, true, true
-		}
-		b = b[skip:]
-	}
-	return nil, false, true
 }
