@@ -101,14 +101,18 @@ func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
 		}
 		row := []string{id, e.Name, e.Status}
 		for _, k := range pcols {
-			row = append(row, cell(params[i], k))
+			row = append(row, tableCell(params[i], k, human))
 		}
 		for _, k := range rcols {
-			row = append(row, cell(results[i], k))
+			row = append(row, tableCell(results[i], k, human))
 		}
 		rows[i] = row
 	}
-	return render(env.IO, c.Format, header, rows)
+	format := c.Format
+	if format == "" && !env.IO.OutTTY {
+		format = "tsv" // its columns depend on the experiments: a pipe gets them named too
+	}
+	return render(env.IO, format, header, rows)
 }
 
 func differs(maps []map[string]any, k string) bool {
@@ -152,11 +156,12 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	a, b := exps[0], exps[1]
 	w := env.IO.Out
 	fmt.Fprintf(w, "--- %s %s\n+++ %s %s\n", a.ID[:7], a.Name, b.ID[:7], b.Name)
+	human := env.IO.OutTTY
 	pa, pb := flat(a.ParamsJSON), flat(b.ParamsJSON)
 	rows := [][]string{}
 	for _, k := range unionKeys(pa, pb) {
 		if cell(pa, k) != cell(pb, k) {
-			rows = append(rows, []string{k, cell(pa, k), cell(pb, k)})
+			rows = append(rows, []string{k, tableCell(pa, k, human), tableCell(pb, k, human)})
 		}
 	}
 	fmt.Fprintln(w, "params:")
@@ -175,7 +180,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 			if xok && yok {
 				delta = fmt.Sprintf("%+.6g", y-x)
 			}
-			rows = append(rows, []string{k, cell(ra, k), cell(rb, k), delta})
+			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta})
 		}
 		fmt.Fprintln(w, "results:")
 		table(env.IO, []string{"RESULT", a.ID[:7], b.ID[:7], "DELTA"}, rows)

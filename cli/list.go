@@ -139,8 +139,14 @@ func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Exp
 	case "tags":
 		return strings.Join(e.Tags, ",")
 	case "params":
+		if human {
+			return humanKV(e.ParamsJSON)
+		}
 		return e.ParamsKV
 	case "results":
+		if human {
+			return humanKV(e.ResultsJSON)
+		}
 		return e.ResultsKV
 	}
 	if *rec == nil {
@@ -148,7 +154,7 @@ func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Exp
 		*rec = &r
 	}
 	if v, ok := query.Lookup(**rec, col); ok {
-		return formatValue(v)
+		return tableValue(v, human)
 	}
 	return ""
 }

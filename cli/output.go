@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -43,6 +47,39 @@ func printTree(w io.Writer, v any, indent string) {
 		}
 		fmt.Fprintf(w, "%s%s: %s\n", indent, k, formatValue(m[k]))
 	}
+}
+
+// tableValue is formatValue for tables: on a terminal (human) a float shows 6 significant digits (0.059, not
+// 0.05900000000000005); pipes, files and --format get every digit.
+func tableValue(v any, human bool) string {
+	if f, ok := v.(float64); ok && human && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return strconv.FormatFloat(f, 'g', 6, 64)
+	}
+	return formatValue(v)
+}
+
+// tableCell is tableValue of m[k], "-" when missing.
+func tableCell(m map[string]any, k string, human bool) string {
+	v, ok := m[k]
+	if !ok {
+		return "-"
+	}
+	return tableValue(v, human)
+}
+
+// humanKV is the "k=v k=v" cell of a params or results JSON for a terminal (floats as tableValue shows them).
+func humanKV(raw []byte) string {
+	m := flat(raw)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + tableValue(m[k], true)
+	}
+	return strings.Join(parts, " ")
 }
 
 // formatValue prints one value as a user wrote it.
@@ -104,6 +141,7 @@ func table(io *IO, header []string, rows [][]string) error {
 		}
 		return w.Flush()
 	}
+	fitTable(io.Width, header, rows)
 	t := tablewriter.NewTable(io.Out,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,
@@ -116,14 +154,67 @@ func table(io *IO, header []string, rows [][]string) error {
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAlignment(tw.AlignLeft),
 		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapTruncate),
-		tablewriter.WithMaxWidth(io.Width),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
 	)
 	t.Header(header)
 	if err := t.Bulk(rows); err != nil {
 		return err
 	}
 	return t.Render()
+}
+
+// fitTable makes a terminal table fit width (in place): cells go on one line, and when the columns are too wide
+// together only the widest are cut (with "…"), to the largest width that fits, so short columns (id, status, tags)
+// stay whole. Each column takes two more characters of padding.
+func fitTable(width int, header []string, rows [][]string) {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = twwidth.Width(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if strings.ContainsAny(c, "\n\r\t") {
+				c = tsvCell.Replace(c)
+				r[i] = c
+			}
+			widths[i] = max(widths[i], twwidth.Width(c))
+		}
+	}
+	budget := width - 2*len(header)
+	total := 0
+	for _, w := range widths {
+		total += w
+	}
+	if total <= budget {
+		return
+	}
+	const minCap = 6
+	capw := minCap
+	for c := slices.Max(widths); c > minCap; c-- {
+		sum := 0
+		for _, w := range widths {
+			sum += min(w, c)
+		}
+		if sum <= budget {
+			capw = c
+			break
+		}
+	}
+	cut := func(s string) string {
+		if twwidth.Width(s) <= capw {
+			return s
+		}
+		return twwidth.Truncate(s, capw, "…")
+	}
+	for i := range header {
+		header[i] = cut(header[i])
+	}
+	for _, r := range rows {
+		for i := range r {
+			r[i] = cut(r[i])
+		}
+	}
 }
 
 // colorStatus colours a status on a terminal.
