@@ -90,7 +90,7 @@ func (c *RunCmd) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, 
 			return err
 		}
 	}
-	logDir := filepath.Join(st.ExpDir(), "slurm")
+	logDir := slurmOutDir(st)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return err
 	}
@@ -384,13 +384,19 @@ func (c *ExecJobCmd) Run(ctx context.Context, env *Env) error {
 	p := &plan{m: &m, params: e.ParamsJSON}
 	code, err := execute(ctx, env, st, p, execOptions{live: true, verb: "run", snapshot: m.Git.Snapshot})
 	if err != nil {
-		return err
+		return err // Slurm's own output file stays: it is what tells why
 	}
+	// The run is recorded with its logs: Slurm's output file (still open by Slurm, which is fine) holds nothing more.
+	os.Remove(filepath.Join(slurmOutDir(st), c.ID+".out"))
 	if code != 0 {
 		return &exitError{code}
 	}
 	return nil
 }
+
+// slurmOutDir holds Slurm's own output file of each job (sbatch --output), for a job whose git-exp failed to start
+// or record.
+func slurmOutDir(st *gitstore.Store) string { return filepath.Join(st.ExpDir(), "slurm") }
 
 // CancelCmd cancels queued, staged or running experiments.
 type CancelCmd struct {
