@@ -329,6 +329,22 @@ func parseDocument(name string, data []byte) (root *yaml.Node, err error) {
 }
 
 // posErrorf formats an error at the position of n in the file name.
+// intRange is the error of an integer past 64 bits: a float would silently change the value (12345678901234567890
+// becomes 12345678901234567168), so the user chooses.
+func (c *converter) intRange(n *yaml.Node) error {
+	f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+	if err != nil {
+		return nil
+	}
+	return &intRangeError{posErrorf(c.name, n, "%s does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (%s)",
+		n.Value, strconv.FormatFloat(f, 'e', -1, 64))}
+}
+
+// intRangeError is an integer that does not fit 64 bits.
+type intRangeError struct{ error }
+
+func (e *intRangeError) Unwrap() error { return e.error }
+
 func posErrorf(name string, n *yaml.Node, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	switch {
@@ -439,17 +455,21 @@ func (c *converter) scalar(n *yaml.Node) (any, error) {
 			if x >= math.MinInt && x <= math.MaxInt {
 				return int(x), nil
 			}
-			return float64(x), nil
 		case uint64:
 			if x <= math.MaxInt {
 				return int(x), nil
 			}
-			return float64(x), nil
-		case float64:
-			return x, nil
+		}
+		if err := c.intRange(n); err != nil {
+			return nil, err
 		}
 		return nil, posErrorf(c.name, n, "invalid int %q", n.Value)
 	case "!!float":
+		if strings.Trim(n.Value, "+-0123456789_") == "" { // an integer yaml.v3 turned into a float (< -2^63, >= 2^64)
+			if err := c.intRange(n); err != nil {
+				return nil, err
+			}
+		}
 		var f float64
 		if err := n.Decode(&f); err != nil {
 			return nil, posErrorf(c.name, n, "invalid float %q", n.Value)

@@ -116,7 +116,7 @@ func TestLoadBytes(t *testing.T) {
 		{"types", "i: 1\nf: 1.0\ne: 1e3\ns: \"1\"\nyes: yes\nb: true\nn: null\nt: ~\nl: [1, 2.5, x]\nm: {a: 1}\nhex: 0x10\n",
 			map[string]any{"i": 1, "f": 1.0, "e": 1000.0, "s": "1", "yes": "yes", "b": true, "n": nil, "t": nil,
 				"l": []any{1, 2.5, "x"}, "m": map[string]any{"a": 1}, "hex": 16}},
-		{"big int is a float", "x: 99999999999999999999\n", map[string]any{"x": 1e20}},
+		{"big float stays a float", "x: 1e20\ny: 99999999999999999999.0\n", map[string]any{"x": 1e20, "y": 1e20}},
 		{"timestamp stays a string", "d: 2024-01-02\n", map[string]any{"d": "2024-01-02"}},
 		{"non-string keys", "1: a\ntrue: b\nnull: c\n", map[string]any{"1": "a", "true": "b", "null": "c"}},
 		{"dotted key updates", "model: {h: 1, l: 2}\nmodel.h: 3\n", map[string]any{"model": map[string]any{"h": 3, "l": 2}}},
@@ -173,6 +173,8 @@ func TestLoadBytesErrors(t *testing.T) {
 		{"bad imports", "imports: {a: 1}\n", `t.yaml:1:10: "imports" must be a path or a list of paths, not a mapping`},
 		{"bad import entry", "imports: [a.yaml, 3]\n", `t.yaml:1:19: "imports" must list file paths, found the value 3`},
 		{"bad merge", "a: {<<: 3}\n", "t.yaml:1:9: a merge key (<<) needs a mapping or a list of mappings"},
+		{"int past 64 bits", "x: 99999999999999999999\n", "t.yaml:1:4: 99999999999999999999 does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (1e+20)"},
+		{"negative int past 64 bits", "x: -9223372036854775809\n", "t.yaml:1:4: -9223372036854775809 does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (-9.223372036854776e+18)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,16 +16,22 @@ import (
 // true/false), "list(1, 2)", "a: b" (a block mapping is not a flow value), "x # y" (no comments), "" and any text
 // that is not valid YAML. ParseValue never fails.
 func ParseValue(s string) any {
+	v, _ := parseValue(s)
+	return v
+}
+
+// parseValue is ParseValue that also returns the error of a value that is YAML but cannot be converted; v is then s.
+func parseValue(s string) (v any, err error) {
 	n, ok := parseFlow(s)
 	if !ok {
-		return s
+		return s, nil
 	}
 	c := &converter{name: "value", budget: maxNodes}
-	v, err := c.value(n)
+	v, err = c.value(n)
 	if err != nil {
-		return s
+		return s, err
 	}
-	return v
+	return v, nil
 }
 
 // parseFlow parses s as a single YAML scalar or flow collection; ok is false when s is anything else.
@@ -87,7 +93,13 @@ func ParseParam(s string) (key string, value any, err error) {
 	if _, err := splitKey(k); err != nil {
 		return "", nil, fmt.Errorf("malformed --param %q: key %q has an empty segment; use dots only between names, e.g. --param model.lr=0.01", s, k)
 	}
-	return k, ParseValue(v), nil
+	value, err = parseValue(v)
+	var ir *intRangeError
+	if errors.As(err, &ir) {
+		_, msg, _ := strings.Cut(ir.Error(), ": ") // without the "value:line:column" position
+		return "", nil, fmt.Errorf("--param %s: %s", s, msg)
+	}
+	return k, value, nil
 }
 
 // EnvPrefix starts the name of every environment variable that sets a parameter.

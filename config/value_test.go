@@ -115,6 +115,11 @@ func TestParseParam(t *testing.T) {
 		{in: "a..b=1", err: `malformed --param "a..b=1": key "a..b" has an empty segment; use dots only between names, e.g. --param model.lr=0.01`},
 		{in: ".a=1", err: `malformed --param ".a=1": key ".a" has an empty segment; use dots only between names, e.g. --param model.lr=0.01`},
 		{in: "a.=1", err: `malformed --param "a.=1": key "a." has an empty segment; use dots only between names, e.g. --param model.lr=0.01`},
+		{in: "seed=9223372036854775807", key: "seed", value: 9223372036854775807},
+		{in: "seed=-9223372036854775808", key: "seed", value: -9223372036854775808},
+		{in: `seed="12345678901234567890"`, key: "seed", value: "12345678901234567890"},
+		{in: "seed=12345678901234567890", err: `--param seed=12345678901234567890: 12345678901234567890 does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (1.2345678901234567e+19)`},
+		{in: "seed=-9223372036854775809", err: `--param seed=-9223372036854775809: -9223372036854775809 does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (-9.223372036854776e+18)`},
 	}
 	for _, tt := range tests {
 		key, value, err := ParseParam(tt.in)
