@@ -13,11 +13,14 @@ import (
 // whole, and decoding must cost little more than reading. Every string is a substring of the file's one buffer (no
 // copy, no allocation), every []byte a slice of it. The file is disposable: any error means "rebuild".
 //
-// Layout: magic, tip, root tree, fan-out table, count, then each experiment's fields in the order of
+// Layout: magic, base id, tip, root tree, fan-out table, count, then each experiment's fields in the order of
 // (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
 // test fills every field by reflection and fails when one is forgotten.
 
-var cacheMagic = []byte("GXC\x08")
+var (
+	cacheMagic = []byte("GXC\x09")
+	deltaMagic = []byte("GXD\x09")
+)
 
 type cacheEnc struct{ b []byte }
 
@@ -156,15 +159,10 @@ func (d *cacheDec) intPtr(v int) *int {
 }
 
 func encodeCache(c *cacheFile) []byte {
-	e := &cacheEnc{b: make([]byte, 0, 64+len(c.Exps)*1200)}
+	e := &cacheEnc{b: make([]byte, 0, 64+len(c.List)*1700)}
 	e.b = append(e.b, cacheMagic...)
-	e.str(c.Tip)
-	e.str(c.RootTree)
-	e.uvarint(uint64(len(c.Fanout)))
-	for name, oid := range c.Fanout {
-		e.str(name)
-		e.str(oid)
-	}
+	e.str(c.BaseID)
+	e.state(c.Tip, c.RootTree, c.Fanout)
 	e.uvarint(uint64(len(c.List)))
 	// Each experiment's end offset, relative to the first experiment (fixed 4 bytes each), so that a reader can
 	// decode ranges of experiments in parallel.
@@ -183,14 +181,9 @@ func decodeCache(data []byte) (*cacheFile, error) {
 		return nil, errCache
 	}
 	d := &cacheDec{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), i: len(cacheMagic)}
-	c := &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
-	c.Tip = d.str()
-	c.RootTree = d.str()
-	nf := d.uvarint()
-	for i := uint64(0); i < nf && d.err == nil; i++ {
-		name := d.str()
-		c.Fanout[name] = d.str()
-	}
+	c := &cacheFile{Version: cacheVersion}
+	c.BaseID = d.str()
+	c.Tip, c.RootTree, c.Fanout = d.state()
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(data)) {
 		return nil, errCache
@@ -249,6 +242,83 @@ func decodeCache(data []byte) (*cacheFile, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+	c.base = all
+	return c, nil
+}
+
+// state encodes what the cache is the state of: the store's tip, its root tree and its fan-out directories.
+func (e *cacheEnc) state(tip, root string, fanout map[string]string) {
+	e.str(tip)
+	e.str(root)
+	e.uvarint(uint64(len(fanout)))
+	for name, oid := range fanout {
+		e.str(name)
+		e.str(oid)
+	}
+}
+
+func (d *cacheDec) state() (tip, root string, fanout map[string]string) {
+	tip, root = d.str(), d.str()
+	n := d.uvarint()
+	fanout = make(map[string]string, min(n, 4096))
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		name := d.str()
+		fanout[name] = d.str()
+	}
+	return tip, root, fanout
+}
+
+// cacheDelta is what changed since a base file: the experiments read since (new ones and new versions, newest
+// first) and the ids of the base's experiments that are gone or replaced, with the state it brings the base to.
+type cacheDelta struct {
+	BaseID        string
+	Tip, RootTree string
+	Fanout        map[string]string
+	Dropped       []string
+	List          []*Experiment
+}
+
+// Layout: magic, base id, state, dropped ids, count, experiments.
+func encodeDelta(c *cacheDelta) []byte {
+	e := &cacheEnc{b: make([]byte, 0, 16<<10+len(c.List)*1600)}
+	e.b = append(e.b, deltaMagic...)
+	e.str(c.BaseID)
+	e.state(c.Tip, c.RootTree, c.Fanout)
+	e.strs(c.Dropped)
+	e.uvarint(uint64(len(c.List)))
+	for _, x := range c.List {
+		e.experiment(x)
+	}
+	return e.b
+}
+
+// decodeDelta decodes a delta read into memory it owns (its strings point into data).
+func decodeDelta(data []byte) (c *cacheDelta, err error) {
+	if len(data) < len(deltaMagic) || string(data[:len(deltaMagic)]) != string(deltaMagic) {
+		return nil, errCache
+	}
+	defer func() {
+		if recover() != nil {
+			c, err = nil, errCache
+		}
+	}()
+	d := &cacheDec{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), i: len(deltaMagic)}
+	c = &cacheDelta{BaseID: d.str()}
+	c.Tip, c.RootTree, c.Fanout = d.state()
+	c.Dropped = d.strs()
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(data)) {
+		return nil, errCache
+	}
+	all := make([]Experiment, n)
+	c.List = make([]*Experiment, n)
+	for i := range all {
+		d.experiment(&all[i])
+		c.List[i] = &all[i]
+	}
+	if d.err != nil || d.i != len(data) {
+		return nil, errCache
 	}
 	return c, nil
 }

@@ -57,7 +57,7 @@ func TestCacheCodecRoundTrip(t *testing.T) {
 	e.Notes = nil // applied when read from git; not cached
 	e.ID = "0123456789abcdef"
 	c := &cacheFile{Version: cacheVersion, Tip: "tip", RootTree: "root", Fanout: map[string]string{"01": "x"},
-		List: []*Experiment{&e}}
+		List: []*Experiment{&e}, BaseID: "base"}
 	got, err := decodeCache(encodeCache(c))
 	if err != nil {
 		t.Fatal(err)
@@ -65,9 +65,38 @@ func TestCacheCodecRoundTrip(t *testing.T) {
 	if len(got.List) != 1 || !reflect.DeepEqual(got.List[0], &e) {
 		t.Errorf("round trip lost fields (a field added to Experiment or Manifest must be added to cachecodec.go):\n got  %+v\n want %+v", got.List, e)
 	}
-	if got.Tip != "tip" || got.RootTree != "root" || got.Fanout["01"] != "x" {
+	if got.Tip != "tip" || got.RootTree != "root" || got.Fanout["01"] != "x" || got.BaseID != "base" {
 		t.Errorf("header lost: %+v", got)
 	}
+	if !got.inBase(got.List[0]) || got.inBase(&e) {
+		t.Errorf("inBase does not tell the base's experiments from others")
+	}
+
+	d := &cacheDelta{BaseID: "base", Tip: "tip2", RootTree: "root2", Fanout: map[string]string{"02": "y"},
+		Dropped: []string{"a", "b"}, List: []*Experiment{&e, &e}}
+	gd, err := decodeDelta(encodeDelta(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gd.List) != 2 || !reflect.DeepEqual(gd.List[1], &e) {
+		t.Errorf("delta round trip lost fields:\n got  %+v\n want %+v", gd.List, e)
+	}
+	gd.List = d.List
+	if !reflect.DeepEqual(gd, d) {
+		t.Errorf("delta header lost: %+v, want %+v", gd, d)
+	}
+}
+
+func FuzzDecodeDelta(f *testing.F) {
+	var e Experiment
+	n := 0
+	fill(reflect.ValueOf(&e).Elem(), &n)
+	e.Notes = nil
+	f.Add(encodeDelta(&cacheDelta{BaseID: "b", Fanout: map[string]string{"00": "x"}, Dropped: []string{"x"}, List: []*Experiment{&e}}))
+	f.Add(append([]byte(nil), deltaMagic...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		decodeDelta(data) // a corrupt delta is an error, never a panic
+	})
 }
 
 func FuzzDecodeCache(f *testing.F) {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -136,39 +137,114 @@ func (e *Experiment) applyNotes() {
 
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
 // date by reading only what changed between the cached tip and the new one.
+//
+// On disk it is a base file (cache-v9, every experiment) and a delta (cache-v9.delta: what changed since the base,
+// for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
+// rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
 	Version  int
 	Tip      string
 	RootTree string
-	Fanout   map[string]string      // fan-out directory name -> tree id
-	Exps     map[string]*Experiment // by id; built from List only when the cache must be brought up to date
-	List     []*Experiment          // newest first, as listings want them
+	Fanout   map[string]string // fan-out directory name -> tree id
+	List     []*Experiment     // newest first, as listings want them
+	// BaseID names the base file the state was read from (random, in its header; a delta names the base it
+	// applies to), and base holds that file's experiments: an experiment still in base is unchanged since.
+	BaseID string
+	base   []Experiment
 }
 
-// index builds Exps from List.
-func (c *cacheFile) index() {
-	if c.Exps != nil {
-		return
+// inBase reports whether e is an experiment of the base file, unchanged.
+func (c *cacheFile) inBase(e *Experiment) bool {
+	if len(c.base) == 0 {
+		return false
 	}
-	c.Exps = make(map[string]*Experiment, len(c.List))
-	for _, e := range c.List {
-		c.Exps[e.ID] = e
+	p, lo := uintptr(unsafe.Pointer(e)), uintptr(unsafe.Pointer(&c.base[0]))
+	return p >= lo && p < lo+uintptr(len(c.base))*unsafe.Sizeof(Experiment{})
+}
+
+// fanIndex is the index of a fan-out directory name ("00".."ff") in a [256] table; -1 for another name.
+func fanIndex(name string) int {
+	if len(name) < 2 {
+		return -1
+	}
+	hi, lo := unhex(name[0]), unhex(name[1])
+	if hi < 0 || lo < 0 {
+		return -1
+	}
+	return hi<<4 | lo
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	}
+	return -1
+}
+
+// order makes List the kept experiments (in order) with the added ones merged in, newest first, and brings short
+// ids up to date: only those that share their first 7 characters with an id that came or went can change.
+func (c *cacheFile) order(kept, added []*Experiment, touched []string) {
+	SortNewest(added)
+	c.List = mergeNewest(kept, added)
+	var group []int
+	if len(touched) > len(c.List)/8 {
+		group = make([]int, len(c.List))
+		for i := range group {
+			group[i] = i
+		}
+	} else if len(touched) > 0 {
+		prefixes := make(map[string]bool, len(touched))
+		for _, id := range touched {
+			prefixes[id[:min(7, len(id))]] = true
+		}
+		for i, e := range c.List {
+			if prefixes[e.ID[:min(7, len(e.ID))]] {
+				group = append(group, i)
+			}
+		}
+	}
+	ids := make([]string, len(group))
+	for k, i := range group {
+		ids[k] = c.List[i].ID
+	}
+	for k, short := range shortIDsOf(ids) {
+		i := group[k]
+		if e := c.List[i]; e.ShortID != short {
+			if c.inBase(e) { // the base stays as it was read: the changed copy goes to the delta
+				cp := *e
+				e = &cp
+				c.List[i] = e
+			}
+			e.ShortID = short
+		}
 	}
 }
 
-// order rebuilds List from Exps: newest first, with short ids over the whole set.
-func (c *cacheFile) order() {
-	c.List = c.List[:0]
-	ids := make([]string, 0, len(c.Exps))
-	for _, e := range c.Exps {
-		c.List = append(c.List, e)
-		ids = append(ids, e.ID)
+// newer reports whether a comes before b in a listing: newest first, by creation time, then by id.
+func newer(a, b *Experiment) bool {
+	if a.Created != b.Created {
+		return a.Created > b.Created
 	}
-	short := ShortIDs(ids)
-	for _, e := range c.List {
-		e.ShortID = short[e.ID]
+	return a.ID > b.ID
+}
+
+// mergeNewest merges two lists sorted newest first.
+func mergeNewest(a, b []*Experiment) []*Experiment {
+	if len(b) == 0 {
+		return a
 	}
-	SortNewest(c.List)
+	out := make([]*Experiment, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if newer(b[0], a[0]) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // SortNewest sorts newest first: by creation time, then by id, both descending.
@@ -181,47 +257,113 @@ func SortNewest(exps []*Experiment) {
 	})
 }
 
-const cacheVersion = 8
+const cacheVersion = 9
 
-func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v8") }
+func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v9") }
+func (s *Store) deltaPath() string { return s.cachePath() + ".delta" }
 
 func (s *Store) loadCache() *cacheFile {
-	if data, err := mapFile(s.cachePath()); err == nil {
-		if c, err := decodeCache(data); err == nil {
-			return c
+	data, err := mapFile(s.cachePath())
+	if err != nil {
+		return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+	}
+	c, err := decodeCache(data)
+	if err != nil {
+		return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+	}
+	if data, err := os.ReadFile(s.deltaPath()); err == nil {
+		if d, err := decodeDelta(data); err == nil && d.BaseID == c.BaseID {
+			c.apply(d)
 		}
 	}
-	return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+	return c
 }
 
+// apply brings a base up to its delta.
+func (c *cacheFile) apply(d *cacheDelta) {
+	drop := make(map[string]bool, len(d.Dropped)+len(d.List))
+	for _, id := range d.Dropped {
+		drop[id] = true
+	}
+	for _, e := range d.List {
+		drop[e.ID] = true
+	}
+	kept := make([]*Experiment, 0, len(c.List))
+	for _, e := range c.List {
+		if !drop[e.ID] {
+			kept = append(kept, e)
+		}
+	}
+	c.List = mergeNewest(kept, d.List)
+	c.Tip, c.RootTree, c.Fanout = d.Tip, d.RootTree, d.Fanout
+}
+
+// saveCache writes what changed since the base as the delta, or a new base when the delta would be large (or there
+// is no base). Both are written to a temporary file and renamed: a reader sees a whole file, and ignores a delta
+// written for another base.
 func (s *Store) saveCache(c *cacheFile) {
 	if err := os.MkdirAll(s.ExpDir(), 0o755); err != nil {
 		return
 	}
-	f, err := os.CreateTemp(s.ExpDir(), "cache-")
-	if err != nil {
+	if c.BaseID != "" && len(c.base) > 0 {
+		d := &cacheDelta{BaseID: c.BaseID, Tip: c.Tip, RootTree: c.RootTree, Fanout: c.Fanout}
+		present := make([]bool, len(c.base))
+		size := unsafe.Sizeof(Experiment{})
+		lo := uintptr(unsafe.Pointer(&c.base[0]))
+		for _, e := range c.List {
+			if c.inBase(e) {
+				present[(uintptr(unsafe.Pointer(e))-lo)/size] = true
+			} else {
+				d.List = append(d.List, e)
+			}
+		}
+		for i := range c.base {
+			if !present[i] {
+				d.Dropped = append(d.Dropped, c.base[i].ID)
+			}
+		}
+		if len(d.List)+len(d.Dropped) <= max(deltaMinEntries, len(c.base)/16) {
+			writeFileAtomic(s.ExpDir(), s.deltaPath(), encodeDelta(d))
+			return
+		}
+	}
+	c.BaseID = NewID()
+	if !writeFileAtomic(s.ExpDir(), s.cachePath(), encodeCache(c)) {
 		return
 	}
-	_, err = f.Write(encodeCache(c))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return
-	}
-	if os.Rename(f.Name(), s.cachePath()) != nil {
-		os.Remove(f.Name())
-		return
-	}
+	os.Remove(s.deltaPath()) // it was for the old base (a reader would ignore it anyway)
 	// Caches of other format versions are of no use to this one (and may be large).
 	old, _ := filepath.Glob(filepath.Join(s.ExpDir(), "cache-v*"))
 	old = append(old, filepath.Join(s.ExpDir(), "cache.gob"))
 	for _, p := range old {
-		if p != s.cachePath() {
+		if p != s.cachePath() && p != s.deltaPath() {
 			os.Remove(p)
 		}
 	}
+}
+
+// deltaMinEntries is the size a delta may always reach before the base is rewritten; past it, a sixteenth of the
+// base.
+var deltaMinEntries = 512
+
+// writeFileAtomic writes data to path through a temporary file in dir and a rename.
+func writeFileAtomic(dir, path string, data []byte) bool {
+	f, err := os.CreateTemp(dir, "cache-")
+	if err != nil {
+		return false
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return false
+	}
+	return true
 }
 
 // Experiments returns every experiment in the store (deleted ones included, flagged), in no particular order. A warm
@@ -233,11 +375,9 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 	}
 	c := s.loadCache()
 	if tip != c.Tip {
-		c.index()
 		if err := s.refreshCache(c, tip); err != nil {
 			return nil, err
 		}
-		c.order()
 		s.saveCache(c)
 	}
 	return append([]*Experiment(nil), c.List...), nil
@@ -245,10 +385,9 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 
 func (s *Store) refreshCache(c *cacheFile, tip string) error {
 	if tip == "" {
-		*c = cacheFile{Version: cacheVersion, Fanout: map[string]string{}, Exps: map[string]*Experiment{}}
+		*c = cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
 		return nil
 	}
-	c.index()
 	obj, err := s.cat.Get(tip)
 	if err != nil {
 		return fmt.Errorf("%s points to a missing commit: %w", s.Ref, err)
@@ -280,15 +419,6 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 			}
 		}
 	}
-	for name := range c.Fanout {
-		if _, ok := newFan[name]; !ok {
-			for id := range c.Exps {
-				if id[:2] == name {
-					delete(c.Exps, id)
-				}
-			}
-		}
-	}
 	oids := make([]string, len(changed))
 	for i, e := range changed {
 		oids[i] = e.OID
@@ -297,26 +427,40 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 	if err != nil {
 		return err
 	}
-	// Experiment directories that changed.
-	want := map[string]string{} // id -> tree
+	// The cached experiments of the changed fan-out directories, by id; the others stay as they are.
+	var redo [256]bool // fan-out directories changed or gone
+	for name := range c.Fanout {
+		if i := fanIndex(name); i >= 0 && c.Fanout[name] != newFan[name] {
+			redo[i] = true
+		}
+	}
+	for _, e := range changed {
+		if i := fanIndex(e.Name); i >= 0 {
+			redo[i] = true
+		}
+	}
+	inRedo := func(id string) bool { i := fanIndex(id); return i < 0 || redo[i] }
+	old := map[string]*Experiment{}
+	for _, e := range c.List {
+		if inRedo(e.ID) {
+			old[e.ID] = e
+		}
+	}
+	want := map[string]string{} // id -> tree, to read
+	keep := map[string]bool{}   // cached and unchanged, in a changed directory
 	for i, ft := range fanTrees {
 		ents, err := decodeTree(ft.Data, s.HexLen())
 		if err != nil {
 			return err
 		}
-		present := map[string]bool{}
 		for _, e := range ents {
 			if !e.isTree() || !ValidID(e.Name) || e.Name[:2] != changed[i].Name {
 				continue
 			}
-			present[e.Name] = true
-			if old, ok := c.Exps[e.Name]; !ok || old.TreeOID != e.OID {
+			if o, ok := old[e.Name]; ok && o.TreeOID == e.OID {
+				keep[e.Name] = true
+			} else {
 				want[e.Name] = e.OID
-			}
-		}
-		for id := range c.Exps {
-			if id[:2] == changed[i].Name && !present[id] {
-				delete(c.Exps, id)
 			}
 		}
 	}
@@ -324,9 +468,21 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 	if err != nil {
 		return err
 	}
-	for id, e := range exps {
-		c.Exps[id] = e
+	kept := make([]*Experiment, 0, len(c.List)+len(exps))
+	var touched []string // ids that came, went or changed
+	for _, e := range c.List {
+		if !inRedo(e.ID) || keep[e.ID] {
+			kept = append(kept, e)
+		} else {
+			touched = append(touched, e.ID)
+		}
 	}
+	added := make([]*Experiment, 0, len(exps))
+	for id, e := range exps {
+		added = append(added, e)
+		touched = append(touched, id)
+	}
+	c.order(kept, added, touched)
 	c.Tip, c.RootTree, c.Fanout = tip, rootTree, newFan
 	return nil
 }
@@ -506,19 +662,62 @@ func (s *Store) ReadFile(id, name string) ([]byte, bool, error) {
 
 // ShortIDs returns the shortest unique prefix (at least 7 digits) of every id.
 func ShortIDs(ids []string) map[string]string {
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
 	out := make(map[string]string, len(ids))
-	for i, id := range sorted {
-		n := 7
-		for _, nb := range []int{i - 1, i + 1} {
-			if nb >= 0 && nb < len(sorted) && sorted[nb] != id {
-				if l := commonPrefix(id, sorted[nb]) + 1; l > n {
-					n = l
+	for i, short := range shortIDsOf(ids) {
+		out[ids[i]] = short
+	}
+	return out
+}
+
+// shortIDsOf is the short form of each of ids, in their order. Only ids that share their first 7 characters with
+// another need more, so they are grouped by those (no sort of the whole set: a store of 100,000 has a few dozen such
+// pairs).
+func shortIDsOf(ids []string) []string {
+	const n = 7
+	out := make([]string, len(ids))
+	first := make(map[string]int32, len(ids)) // prefix -> index of its first id, -1 once it has several
+	var groups map[string][]int
+	for i, id := range ids {
+		out[i] = id[:min(n, len(id))]
+		if len(id) < n {
+			continue // no other id can share its first 7 characters
+		}
+		p := id[:n]
+		j, seen := first[p]
+		switch {
+		case !seen:
+			first[p] = int32(i)
+		case j >= 0:
+			if groups == nil {
+				groups = map[string][]int{}
+			}
+			groups[p] = []int{int(j), i}
+			first[p] = -1
+		default:
+			groups[p] = append(groups[p], i)
+		}
+	}
+	for _, g := range groups {
+		sorted := make([]string, len(g))
+		for k, i := range g {
+			sorted[k] = ids[i]
+		}
+		sort.Strings(sorted)
+		for _, i := range g {
+			id := ids[i]
+			k, _ := slices.BinarySearch(sorted, id)
+			l := n
+			for _, nb := range []int{k - 1, k + 1} {
+				// The neighbour of the first copy of a repeated id is the id itself: look past the copies.
+				for nb >= 0 && nb < len(sorted) && sorted[nb] == id {
+					nb += nb - k
+				}
+				if nb >= 0 && nb < len(sorted) {
+					l = max(l, commonPrefix(id, sorted[nb])+1)
 				}
 			}
+			out[i] = id[:min(l, len(id))]
 		}
-		out[id] = id[:min(n, len(id))]
 	}
 	return out
 }

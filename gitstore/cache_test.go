@@ -1,0 +1,181 @@
+package gitstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func testStore(t *testing.T) (*Store, string) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	dir := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"config", "user.name", "T"}, {"config", "user.email", "t@e"}} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	st, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, dir
+}
+
+// view is what a listing shows of the store, in its order.
+func view(t *testing.T, exps []*Experiment) []string {
+	t.Helper()
+	var out []string
+	for _, e := range exps {
+		out = append(out, fmt.Sprintf("%s %s %s %q %v %v %v %s %s", e.ID, e.ShortID, e.Name, e.Tags, e.Deleted, e.Archived,
+			e.Status, e.ParamsKV, e.TreeOID))
+	}
+	return out
+}
+
+// The cache (a base and a delta) must always give what a fresh read of the store gives: after new experiments,
+// edits (notes), experiments gone from the store, ids that make short ids longer, and whether the delta is written
+// or the base rewritten.
+func TestCacheDeltaMatchesFreshRead(t *testing.T) {
+	old := deltaMinEntries
+	deltaMinEntries = 6
+	t.Cleanup(func() { deltaMinEntries = old })
+	st, dir := testStore(t)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(5, 6))
+	var ids []string
+	used := map[string]bool{}
+	newID := func() string {
+		for {
+			id := fmt.Sprintf("%016x", r.Uint64())
+			if len(ids) > 0 && r.IntN(4) == 0 { // share 7 to 15 characters with an existing id
+				o := ids[r.IntN(len(ids))]
+				k := 7 + r.IntN(9)
+				id = o[:k] + id[k:]
+			}
+			if !used[id] { // ids are never reused, even after a drop
+				used[id] = true
+				return id
+			}
+		}
+	}
+	seq := 0
+	create := func() {
+		seq++
+		id := newID()
+		m := &Manifest{ID: id, Name: fmt.Sprintf("run-%d", seq), Status: StatusCompleted,
+			Created: fmt.Sprintf("2026-01-01T00:00:%02d.%03dZ", seq%60, r.IntN(3))}
+		if err := st.Create(ctx, "run", m, []byte(fmt.Sprintf(`{"lr":%d}`, seq))); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	note := func(op string) {
+		id := ids[r.IntN(len(ids))]
+		seq++
+		b, _ := json.Marshal(Note{ID: fmt.Sprint(seq), Op: op, Tags: []string{"t" + fmt.Sprint(seq%3)}, Time: Now()})
+		err := st.Update(ctx, op, func(tx *Tx) error {
+			return tx.WriteBlob(ExpPath(id)+"/notes/"+fmt.Sprint(seq)+".json", b)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	drop := func() { // gone from the store entirely
+		i := r.IntN(len(ids))
+		id := ids[i]
+		ids = append(ids[:i], ids[i+1:]...)
+		if err := st.Update(ctx, "drop", func(tx *Tx) error { return tx.Remove(ExpPath(id)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step int) {
+		t.Helper()
+		got, err := st.Experiments()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := st.Experiments() // from the files just written
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A fresh read, with the cache files set aside (and put back after, so deltas pile up over the steps).
+		expDir := filepath.Join(dir, ".git", "exp")
+		aside := t.TempDir()
+		matches, _ := filepath.Glob(filepath.Join(expDir, "cache*"))
+		for _, m := range matches {
+			if err := os.Rename(m, filepath.Join(aside, filepath.Base(m))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fresh, err := st.Experiments()
+		if err != nil {
+			t.Fatal(err)
+		}
+		matches, _ = filepath.Glob(filepath.Join(expDir, "cache*"))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+		kept, _ := filepath.Glob(filepath.Join(aside, "*"))
+		for _, m := range kept {
+			if err := os.Rename(m, filepath.Join(expDir, filepath.Base(m))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if g, f := view(t, got), view(t, fresh); !reflect.DeepEqual(g, f) {
+			t.Fatalf("step %d: the cache gives\n%q\na fresh read gives\n%q", step, g, f)
+		}
+		if g, f := view(t, again), view(t, fresh); !reflect.DeepEqual(g, f) {
+			t.Fatalf("step %d: the cache read back gives\n%q\na fresh read gives\n%q", step, g, f)
+		}
+		if len(fresh) != len(ids) {
+			t.Fatalf("step %d: %d experiments, want %d", step, len(fresh), len(ids))
+		}
+	}
+	for range 12 {
+		create()
+	}
+	check(0)
+	sawDelta, sawRewrite := false, false
+	var lastBase string
+	for step := 1; step <= 40; step++ {
+		for range 1 + r.IntN(4) {
+			switch k := r.IntN(10); {
+			case k < 5:
+				create()
+			case k < 8:
+				note([]string{"tag", "rename", "delete", "archive"}[r.IntN(4)])
+			default:
+				if len(ids) > 1 {
+					drop()
+				}
+			}
+		}
+		// A warm read first (the state the cache files hold), then the checks.
+		if _, err := st.Experiments(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v9.delta")); err == nil {
+			sawDelta = true
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v9")); err == nil {
+			if lastBase != "" && string(b) != lastBase {
+				sawRewrite = true
+			}
+			lastBase = string(b)
+		}
+		check(step)
+	}
+	if !sawDelta || !sawRewrite {
+		t.Errorf("the test did not cover both paths: delta written %v, base rewritten %v", sawDelta, sawRewrite)
+	}
+}
