@@ -1,15 +1,18 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
+	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
+	"github.com/git-exp/git-exp/gitstore"
 )
 
 // CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
@@ -239,29 +242,80 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	sortBy(exps, c.Sort)
+	// Every row is garbage once written: collecting it beats holding 100,000 rows' worth (shortReader turned the
+	// collector off for reading the store).
+	debug.SetGCPercent(100)
 	meta := []string{"id", "name", "status", "created", "started", "ended", "duration_s", "exit_code", "tags", "script", "batch", "parent", "user", "host", "git.head", "git.branch", "git.snapshot"}
-	rows := make([]map[string]any, len(exps))
-	keys := map[string]bool{}
-	for i, e := range exps {
-		row := map[string]any{
-			"id": e.ID, "name": e.Name, "status": e.Status, "created": e.Created, "started": e.Started, "ended": e.Ended,
-			"duration_s": e.DurationS, "tags": strings.Join(e.Tags, ","), "script": e.Script, "batch": e.Batch,
-			"parent": e.Parent, "user": e.User, "host": e.Host, "git.head": e.Git.Head, "git.branch": e.Git.Branch,
-			"git.snapshot": e.Git.Snapshot, "exit_code": nil,
-		}
+	// Rows are built and written one at a time (100,000 of them fit in a stream, not in maps held at once).
+	metaOf := func(e *gitstore.Experiment) []any { // in the order of meta
+		var exit any
 		if e.ExitCode != nil {
-			row["exit_code"] = *e.ExitCode
+			exit = *e.ExitCode
 		}
-		p, r := flat(e.ParamsJSON), flat(e.ResultsJSON)
+		return []any{e.ID, e.Name, e.Status, e.Created, e.Started, e.Ended, e.DurationS, exit, strings.Join(e.Tags, ","),
+			e.Script, e.Batch, e.Parent, e.User, e.Host, e.Git.Head, e.Git.Branch, e.Git.Snapshot}
+	}
+	rowOf := func(e *gitstore.Experiment, p, r map[string]any) map[string]any {
+		row := make(map[string]any, len(meta)+len(p)+len(r))
+		for i, v := range metaOf(e) {
+			row[meta[i]] = v
+		}
 		for k, v := range p {
 			row["params."+k] = v
-			keys["params."+k] = true
 		}
 		for k, v := range r {
 			row["results."+k] = v
-			keys["results."+k] = true
 		}
-		rows[i] = row
+		return row
+	}
+	out := bufio.NewWriterSize(env.IO.Out, 256<<10)
+	if c.Format == "json" || c.Format == "jsonl" {
+		// config.MarshalJSON keeps the types as params.json has them (1.0 stays a float), keys sorted.
+		if c.Format == "json" {
+			out.WriteString("[")
+		}
+		for i, e := range exps {
+			b, err := config.MarshalJSON(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
+			if err != nil {
+				return err
+			}
+			if c.Format == "json" {
+				if i > 0 {
+					out.WriteString(",")
+				}
+				out.WriteString("\n  ")
+			}
+			out.Write(b)
+			if c.Format == "jsonl" {
+				out.WriteString("\n")
+			}
+		}
+		if c.Format == "json" {
+			if len(exps) > 0 {
+				out.WriteString("\n")
+			}
+			out.WriteString("]\n")
+		}
+		return out.Flush()
+	}
+	// CSV: the columns are the union of every experiment's keys, so each experiment's flattened values are kept
+	// (as short slices) between the two passes.
+	type kv struct {
+		k string
+		v any
+	}
+	flats := make([][]kv, len(exps))
+	keys := map[string]bool{}
+	for i, e := range exps {
+		for _, part := range []struct {
+			prefix string
+			raw    []byte
+		}{{"params.", e.ParamsJSON}, {"results.", e.ResultsJSON}} {
+			for k, v := range flat(part.raw) {
+				flats[i] = append(flats[i], kv{part.prefix + k, v})
+				keys[part.prefix+k] = true
+			}
+		}
 	}
 	extra := make([]string, 0, len(keys))
 	for k := range keys {
@@ -269,29 +323,30 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	sort.Strings(extra)
 	cols := append(meta, extra...)
-	switch c.Format {
-	case "json":
-		return writeJSON(env.IO.Out, rows)
-	case "jsonl":
-		enc := json.NewEncoder(env.IO.Out)
-		for _, row := range rows {
-			if err := enc.Encode(row); err != nil {
-				return err
+	w := csv.NewWriter(out)
+	w.Write(cols)
+	col := make(map[string]int, len(extra))
+	for j, k := range extra {
+		col[k] = len(meta) + j
+	}
+	rec := make([]string, len(cols))
+	for i, e := range exps {
+		clear(rec)
+		for j, v := range metaOf(e) {
+			if v != nil {
+				rec[j] = formatValue(v)
 			}
 		}
-		return nil
-	}
-	w := csv.NewWriter(env.IO.Out)
-	w.Write(cols)
-	for _, row := range rows {
-		rec := make([]string, len(cols))
-		for i, k := range cols {
-			if v, ok := row[k]; ok && v != nil {
-				rec[i] = formatValue(v)
+		for _, x := range flats[i] {
+			if x.v != nil {
+				rec[col[x.k]] = formatValue(x.v)
 			}
 		}
 		w.Write(rec)
 	}
 	w.Flush()
-	return w.Error()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return out.Flush()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -135,6 +136,11 @@ func FuzzJSON(f *testing.F) {
 		b1, err := MarshalJSON(v)
 		if err != nil {
 			t.Fatalf("MarshalJSON(%#v): %v", v, err)
+		}
+		// The direct path for tree types and the reflection path write the same bytes.
+		var slow jsonEncoder
+		if err := slow.encode(reflect.ValueOf(v), 0); err != nil || !bytes.Equal(slow.buf.Bytes(), b1) {
+			t.Fatalf("reflection path: %s (%v), direct path: %s", slow.buf.Bytes(), err, b1)
 		}
 		v2, err := UnmarshalJSON(b1)
 		if err != nil {

@@ -26,7 +26,7 @@ const maxJSONDepth = 10000
 // encoding/json and then the rules above.
 func MarshalJSON(v any) ([]byte, error) {
 	e := &jsonEncoder{}
-	if err := e.encode(reflect.ValueOf(v), 0); err != nil {
+	if err := e.encodeAny(v, 0); err != nil {
 		return nil, err
 	}
 	return e.buf.Bytes(), nil
@@ -112,6 +112,66 @@ type jsonEncoder struct {
 }
 
 var marshalerType = reflect.TypeFor[json.Marshaler]()
+
+// encodeAny encodes the tree types directly (the common case: params, results, exported rows), anything else
+// through reflection (encode). Both give the same bytes.
+func (e *jsonEncoder) encodeAny(v any, depth int) error {
+	if depth > maxJSONDepth {
+		return fmt.Errorf("cannot encode JSON: nested more than %d levels (a value that contains itself?)", maxJSONDepth)
+	}
+	switch x := v.(type) {
+	case nil:
+		e.buf.WriteString("null")
+	case string:
+		e.string(x)
+	case int:
+		e.buf.WriteString(strconv.Itoa(x))
+	case float64:
+		return e.float(x, 64)
+	case bool:
+		e.buf.WriteString(strconv.FormatBool(x))
+	case map[string]any:
+		if x == nil {
+			e.buf.WriteString("null")
+			return nil
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		e.buf.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf.WriteByte(',')
+			}
+			e.string(k)
+			e.buf.WriteByte(':')
+			if err := e.encodeAny(x[k], depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf.WriteByte('}')
+	case []any:
+		if x == nil {
+			e.buf.WriteString("null")
+			return nil
+		}
+		e.buf.WriteByte('[')
+		for i, el := range x {
+			if i > 0 {
+				e.buf.WriteByte(',')
+			}
+			if err := e.encodeAny(el, depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf.WriteByte(']')
+	default:
+		return e.encode(reflect.ValueOf(v), depth)
+	}
+	return nil
+}
 
 func (e *jsonEncoder) encode(v reflect.Value, depth int) error {
 	if depth > maxJSONDepth {
@@ -235,7 +295,17 @@ func (e *jsonEncoder) float(f float64, bits int) error {
 func (e *jsonEncoder) string(s string) {
 	const hex = "0123456789abcdef"
 	e.buf.WriteByte('"')
-	for i := 0; i < len(s); {
+	// Most strings need no escape: write them at once, up to the first byte that may.
+	plain := 0
+	for plain < len(s) {
+		c := s[plain]
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			break
+		}
+		plain++
+	}
+	e.buf.WriteString(s[:plain])
+	for i := plain; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
