@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/git-exp/git-exp/gitstore"
 )
@@ -20,6 +22,7 @@ func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experi
 		id   string
 		note []byte
 		nid  string
+		oid  string
 	}
 	items := make([]item, len(exps))
 	for i, e := range exps {
@@ -29,13 +32,28 @@ func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experi
 		if err != nil {
 			return err
 		}
-		items[i] = item{e.ID, append(data, '\n'), note.ID}
+		items[i] = item{id: e.ID, note: append(data, '\n'), nid: note.ID}
+	}
+	// The notes are stored before the commit (a retried commit does not redo them), several at a time: a bulk edit
+	// of thousands of experiments is mostly waiting on the file system.
+	if err := parallel(len(items), 8, func(i int) (err error) {
+		items[i].oid, err = st.WriteBlob(items[i].note)
+		return err
+	}); err != nil {
+		return err
 	}
 	msg := fmt.Sprintf("edit %s %d experiment(s)", n.Op, len(exps))
 	if len(exps) == 1 {
 		msg = fmt.Sprintf("edit %s %s", n.Op, exps[0].ID[:7])
 	}
 	return st.Update(context.WithoutCancel(ctx), msg, func(tx *gitstore.Tx) error {
+		dirs := make([]string, 0, len(items))
+		for _, it := range items {
+			dirs = append(dirs, gitstore.ExpPath(it.id)+"/notes")
+		}
+		if err := tx.Prefetch(dirs); err != nil {
+			return err
+		}
 		for _, it := range items {
 			if _, ok, err := tx.Entry(gitstore.ExpPath(it.id) + "/experiment.json"); err != nil || !ok {
 				if err == nil {
@@ -43,12 +61,28 @@ func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experi
 				}
 				return err
 			}
-			if err := tx.WriteBlob(gitstore.ExpPath(it.id)+"/notes/"+it.nid+".json", it.note); err != nil {
+			if err := tx.Put(gitstore.ExpPath(it.id)+"/notes/"+it.nid+".json", gitstore.TreeEntry{Mode: gitstore.ModeFile, OID: it.oid}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// parallel calls f(0..n-1) on up to width goroutines and returns the errors joined.
+func parallel(n, width int, f func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, width)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = f(i)
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // resolveAll resolves several ids, reporting every unknown one at once.

@@ -179,3 +179,52 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		t.Errorf("the test did not cover both paths: delta written %v, base rewritten %v", sawDelta, sawRewrite)
 	}
 }
+
+// Prefetch reads many directories in a few requests; an edit after it gives the same tree as one without it.
+func TestPrefetchThenEdit(t *testing.T) {
+	st, _ := testStore(t)
+	ctx := context.Background()
+	var ids []string
+	for i := range 40 {
+		id := fmt.Sprintf("%02x%014x", i*6, i)
+		m := &Manifest{ID: id, Name: fmt.Sprint("e", i), Status: StatusCompleted, Created: Now()}
+		if err := st.Create(ctx, "run", m, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	edit := func(prefetch bool) string {
+		_, tree, err := st.TipTree()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := &Tx{s: st, root: &node{oid: tree}}
+		if prefetch {
+			dirs := []string{"nosuch/dir", "ff/ffffffffffffffff/notes"}
+			for _, id := range ids {
+				dirs = append(dirs, ExpPath(id)+"/notes")
+			}
+			if err := tx.Prefetch(dirs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, id := range ids {
+			if i%3 == 0 {
+				if err := tx.WriteBlob(ExpPath(id)+"/notes/n.json", []byte(`{"op":"archive","time":"x"}`)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, ok, err := tx.Entry(ExpPath(id) + "/experiment.json"); err != nil || !ok {
+				t.Fatalf("%s: %v %v", id, ok, err)
+			}
+		}
+		out, err := tx.write(tx.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if with, without := edit(true), edit(false); with != without {
+		t.Errorf("tree after Prefetch %s, without %s", with, without)
+	}
+}

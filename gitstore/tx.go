@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // Tx edits the tree of the store's tip by path. Trees are loaded lazily, so an edit to one experiment reads and
@@ -44,6 +45,84 @@ func (t *Tx) load(n *node) error {
 		n.entries[e.Name] = e
 	}
 	return nil
+}
+
+// Prefetch reads the directories at paths (and those above them) with one request to git per level instead of one
+// per directory: a bulk edit of 5,000 experiments reads its 10,000 trees in four round trips. Paths that do not
+// exist are skipped; reading is otherwise as lazy as without it.
+func (t *Tx) Prefetch(paths []string) error {
+	split := make([][]string, len(paths))
+	depth := 0
+	for i, p := range paths {
+		if p != "" {
+			split[i] = strings.Split(p, "/")
+		}
+		depth = max(depth, len(split[i]))
+	}
+	for d := 0; d <= depth; d++ {
+		var want []*node
+		seen := map[*node]bool{}
+		for _, segs := range split {
+			if d > len(segs) {
+				continue
+			}
+			if n := t.walkLoaded(segs[:d]); n != nil && !n.loaded && !seen[n] {
+				seen[n] = true
+				want = append(want, n)
+			}
+		}
+		var oids []string
+		for _, n := range want {
+			if n.oid != "" {
+				oids = append(oids, n.oid)
+			}
+		}
+		objs, err := t.s.cat.GetMany(oids)
+		if err != nil {
+			return err
+		}
+		k := 0
+		for _, n := range want {
+			n.entries, n.kids, n.loaded = map[string]TreeEntry{}, map[string]*node{}, true
+			if n.oid == "" {
+				continue
+			}
+			o := objs[k]
+			k++
+			if o.Type != "tree" {
+				return fmt.Errorf("tree %s is missing from the repository", n.oid)
+			}
+			ents, err := decodeTree(o.Data, t.s.HexLen())
+			if err != nil {
+				return err
+			}
+			for _, e := range ents {
+				n.entries[e.Name] = e
+			}
+		}
+	}
+	return nil
+}
+
+// walkLoaded follows segs through loaded directories; nil when one on the way is not loaded or does not exist.
+func (t *Tx) walkLoaded(segs []string) *node {
+	n := t.root
+	for _, name := range segs {
+		if !n.loaded {
+			return nil
+		}
+		kid, ok := n.kids[name]
+		if !ok {
+			e, exists := n.entries[name]
+			if !exists || !e.isTree() {
+				return nil
+			}
+			kid = &node{oid: e.OID}
+			n.kids[name] = kid
+		}
+		n = kid
+	}
+	return n
 }
 
 // dir walks to the directory at path, creating it when create is set. nil when absent.
@@ -186,6 +265,34 @@ func (t *Tx) Dirty() bool { return t.root.dirty }
 func (t *Tx) write(n *node) (string, error) {
 	if !n.dirty {
 		return n.oid, nil
+	}
+	// Subtrees are independent: when many changed (a bulk edit, a merge), they are written on several goroutines,
+	// since writing a loose object is mostly waiting on the file system.
+	type job struct {
+		name string
+		kid  *node
+	}
+	var jobs []job
+	for name, e := range n.entries {
+		if kid, ok := n.kids[name]; ok && e.isTree() && kid.dirty {
+			jobs = append(jobs, job{name, kid})
+		}
+	}
+	if len(jobs) >= 16 {
+		errs := make([]error, len(jobs))
+		sem := make(chan struct{}, 8)
+		var wg sync.WaitGroup
+		for i, j := range jobs {
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				_, errs[i] = t.write(j.kid)
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return "", err
+		}
 	}
 	ents := make([]TreeEntry, 0, len(n.entries))
 	for name, e := range n.entries {
