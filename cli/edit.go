@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 
 	"github.com/git-exp/git-exp/gitstore"
 )
@@ -34,13 +32,17 @@ func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experi
 		}
 		items[i] = item{id: e.ID, note: append(data, '\n'), nid: note.ID}
 	}
-	// The notes are stored before the commit (a retried commit does not redo them), several at a time: a bulk edit
-	// of thousands of experiments is mostly waiting on the file system.
-	if err := parallel(len(items), 8, func(i int) (err error) {
-		items[i].oid, err = st.WriteBlob(items[i].note)
+	// The notes are stored before the commit (a retried commit does not redo them), all at once.
+	notes := make([][]byte, len(items))
+	for i := range items {
+		notes[i] = items[i].note
+	}
+	oids, err := st.WriteBlobs(ctx, notes)
+	if err != nil {
 		return err
-	}); err != nil {
-		return err
+	}
+	for i := range items {
+		items[i].oid = oids[i]
 	}
 	msg := fmt.Sprintf("edit %s %d experiment(s)", n.Op, len(exps))
 	if len(exps) == 1 {
@@ -67,22 +69,6 @@ func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experi
 		}
 		return nil
 	})
-}
-
-// parallel calls f(0..n-1) on up to width goroutines and returns the errors joined.
-func parallel(n, width int, f func(i int) error) error {
-	errs := make([]error, n)
-	sem := make(chan struct{}, width)
-	var wg sync.WaitGroup
-	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			errs[i] = f(i)
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }
 
 // resolveAll resolves several ids, reporting every unknown one at once.

@@ -92,6 +92,11 @@ func (s *Store) WriteCommit(tree string, parents []string, msg string) (string, 
 // WriteBlob stores a blob.
 func (s *Store) WriteBlob(data []byte) (string, error) { return s.objs.write("blob", data) }
 
+// WriteBlobs stores many blobs at once (in one pack when they are many) and returns their ids, in order.
+func (s *Store) WriteBlobs(ctx context.Context, datas [][]byte) ([]string, error) {
+	return s.writeObjects(ctx, "blob", datas)
+}
+
 // WriteFileBlob stores the content of a file as a blob, streamed.
 func (s *Store) WriteFileBlob(path string) (string, error) { return s.objs.writeFile(path) }
 

@@ -1,10 +1,10 @@
 package gitstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 )
 
 // Tx edits the tree of the store's tip by path. Trees are loaded lazily, so an edit to one experiment reads and
@@ -263,41 +263,28 @@ func (t *Tx) Dirty() bool { return t.root.dirty }
 
 // write stores every changed tree bottom-up and returns the root tree id.
 func (t *Tx) write(n *node) (string, error) {
+	// Every changed tree is encoded first (its id is a hash of its content, children first), then all are stored at
+	// once: in one pack when there are many (a bulk edit, a large merge).
+	var trees [][]byte
+	oid, err := t.encode(n, &trees)
+	if err != nil {
+		return "", err
+	}
+	if _, err := t.s.writeObjects(context.Background(), "tree", trees); err != nil {
+		return "", err
+	}
+	return oid, nil
+}
+
+// encode computes the ids of n and of its changed subtrees, appending their contents to trees.
+func (t *Tx) encode(n *node, trees *[][]byte) (string, error) {
 	if !n.dirty {
 		return n.oid, nil
-	}
-	// Subtrees are independent: when many changed (a bulk edit, a merge), they are written on several goroutines,
-	// since writing a loose object is mostly waiting on the file system.
-	type job struct {
-		name string
-		kid  *node
-	}
-	var jobs []job
-	for name, e := range n.entries {
-		if kid, ok := n.kids[name]; ok && e.isTree() && kid.dirty {
-			jobs = append(jobs, job{name, kid})
-		}
-	}
-	if len(jobs) >= 16 {
-		errs := make([]error, len(jobs))
-		sem := make(chan struct{}, 8)
-		var wg sync.WaitGroup
-		for i, j := range jobs {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				_, errs[i] = t.write(j.kid)
-			})
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return "", err
-		}
 	}
 	ents := make([]TreeEntry, 0, len(n.entries))
 	for name, e := range n.entries {
 		if kid, ok := n.kids[name]; ok && e.isTree() {
-			oid, err := t.write(kid)
+			oid, err := t.encode(kid, trees)
 			if err != nil {
 				return "", err
 			}
@@ -312,10 +299,7 @@ func (t *Tx) write(n *node) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	oid, err := t.s.objs.write("tree", data)
-	if err != nil {
-		return "", err
-	}
-	n.oid, n.dirty = oid, false
-	return oid, nil
+	*trees = append(*trees, data)
+	n.oid, n.dirty = t.s.objs.hashObject("tree", data), false
+	return n.oid, nil
 }
