@@ -223,12 +223,13 @@ func (c *cacheFile) order(kept, added []*Experiment, touched []string) {
 	}
 }
 
-// newer reports whether a comes before b in a listing: newest first, by creation time, then by id.
-func newer(a, b *Experiment) bool {
-	if a.Created != b.Created {
-		return a.Created > b.Created
+// CompareNewest orders experiments as listings show them: newest first, by creation time, then by id (both
+// descending). It is negative when a comes first.
+func CompareNewest(a, b *Experiment) int {
+	if c := strings.Compare(b.Created, a.Created); c != 0 {
+		return c
 	}
-	return a.ID > b.ID
+	return strings.Compare(b.ID, a.ID)
 }
 
 // mergeNewest merges two lists sorted newest first.
@@ -238,7 +239,7 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 	}
 	out := make([]*Experiment, 0, len(a)+len(b))
 	for len(a) > 0 && len(b) > 0 {
-		if newer(b[0], a[0]) {
+		if CompareNewest(b[0], a[0]) < 0 {
 			out, b = append(out, b[0]), b[1:]
 		} else {
 			out, a = append(out, a[0]), a[1:]
@@ -247,15 +248,8 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 	return append(append(out, a...), b...)
 }
 
-// SortNewest sorts newest first: by creation time, then by id, both descending.
-func SortNewest(exps []*Experiment) {
-	slices.SortFunc(exps, func(a, b *Experiment) int {
-		if c := strings.Compare(b.Created, a.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.ID, a.ID)
-	})
-}
+// SortNewest sorts as listings show experiments (CompareNewest).
+func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
 
 const cacheVersion = 9
 
@@ -285,7 +279,7 @@ func (c *cacheFile) apply(d *cacheDelta) {
 	for _, id := range d.Dropped {
 		drop[id] = true
 	}
-	for _, e := range d.List {
+	for _, e := range d.List { // a replaced experiment is among Dropped too; this keeps any delta from doubling one
 		drop[e.ID] = true
 	}
 	kept := make([]*Experiment, 0, len(c.List))

@@ -195,7 +195,7 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 			it := sortItem{e: e}
 			if nk > 0 {
 				if len(arena)+nk > cap(arena) {
-					arena = make([]query.SortKey, 0, max(1024*nk, nk))
+					arena = make([]query.SortKey, 0, 1024*nk)
 				}
 				rec := query.Record{Source: &src}
 				for _, name := range names {
@@ -395,10 +395,7 @@ func sortItems(items []sortItem, keys []string) {
 			}
 			return c
 		}
-		if c := strings.Compare(b.e.Created, a.e.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(b.e.ID, a.e.ID)
+		return gitstore.CompareNewest(a.e, b.e)
 	}
 	if len(items) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
 		slices.SortFunc(items, cmp)
