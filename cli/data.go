@@ -232,11 +232,16 @@ func extract(ctx context.Context, st *gitstore.Store, a artifact, dir string) er
 	if a.Mode == gitstore.ModeExec {
 		perm = 0o755
 	}
+	return writeFileFrom(dst, perm, rc)
+}
+
+// writeFileFrom writes what r holds to the file dst (created or truncated, with perm when created).
+func writeFileFrom(dst string, perm os.FileMode, r io.Reader) error {
 	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, rc); err != nil {
+	if _, err := io.Copy(f, r); err != nil {
 		f.Close()
 		return err
 	}

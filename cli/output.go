@@ -69,17 +69,7 @@ func tableCell(m map[string]any, k string, human bool) string {
 
 // humanKV is the "k=v k=v" cell of a params or results JSON for a terminal (floats as tableValue shows them).
 func humanKV(raw []byte) string {
-	m := flat(raw)
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + tableValue(m[k], true)
-	}
-	return strings.Join(parts, " ")
+	return config.CompactKVWith(flat(raw), func(v any) string { return tableValue(v, true) })
 }
 
 // formatValue prints one value as a user wrote it.

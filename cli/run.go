@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -375,15 +374,7 @@ func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gi
 		return err
 	}
 	defer rc.Close()
-	f, err := os.Create(spool.Metrics)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, rc); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeFileFrom(spool.Metrics, 0o666, rc)
 }
 
 // finishWith stores the outputs of a run and its final status.

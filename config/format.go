@@ -46,7 +46,10 @@ func flatten(prefix string, v any, out map[string]any) {
 }
 
 // CompactKV prints a flat map as "k=v k=v" in key order.
-func CompactKV(m map[string]any) string {
+func CompactKV(m map[string]any) string { return CompactKVWith(m, FormatValue) }
+
+// CompactKVWith is CompactKV with values printed by format.
+func CompactKVWith(m map[string]any, format func(any) string) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -54,7 +57,7 @@ func CompactKV(m map[string]any) string {
 	sort.Strings(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + "=" + FormatValue(m[k])
+		parts[i] = k + "=" + format(m[k])
 	}
 	return strings.Join(parts, " ")
 }

@@ -336,12 +336,16 @@ func (c *converter) intRange(n *yaml.Node) error {
 	if err != nil {
 		return nil
 	}
-	return &intRangeError{posErrorf(c.name, n, "%s does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (%s)",
-		n.Value, strconv.FormatFloat(f, 'e', -1, 64))}
+	msg := fmt.Sprintf("%s does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (%s)",
+		n.Value, strconv.FormatFloat(f, 'e', -1, 64))
+	return &intRangeError{posErrorf(c.name, n, "%s", msg), msg}
 }
 
-// intRangeError is an integer that does not fit 64 bits.
-type intRangeError struct{ error }
+// intRangeError is an integer that does not fit 64 bits: the error with its position, and msg without it.
+type intRangeError struct {
+	error
+	msg string
+}
 
 func (e *intRangeError) Unwrap() error { return e.error }
 

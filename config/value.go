@@ -96,8 +96,7 @@ func ParseParam(s string) (key string, value any, err error) {
 	value, err = parseValue(v)
 	var ir *intRangeError
 	if errors.As(err, &ir) {
-		_, msg, _ := strings.Cut(ir.Error(), ": ") // without the "value:line:column" position
-		return "", nil, fmt.Errorf("--param %s: %s", s, msg)
+		return "", nil, fmt.Errorf("--param %s: %s", s, ir.msg)
 	}
 	return k, value, nil
 }

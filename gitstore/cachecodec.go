@@ -181,7 +181,7 @@ func decodeCache(data []byte) (*cacheFile, error) {
 		return nil, errCache
 	}
 	d := &cacheDec{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), i: len(cacheMagic)}
-	c := &cacheFile{Version: cacheVersion}
+	c := &cacheFile{}
 	c.BaseID = d.str()
 	c.Tip, c.RootTree, c.Fanout = d.state()
 	n := d.uvarint()

@@ -56,7 +56,7 @@ func TestCacheCodecRoundTrip(t *testing.T) {
 	fill(reflect.ValueOf(&e).Elem(), &n)
 	e.Notes = nil // applied when read from git; not cached
 	e.ID = "0123456789abcdef"
-	c := &cacheFile{Version: cacheVersion, Tip: "tip", RootTree: "root", Fanout: map[string]string{"01": "x"},
+	c := &cacheFile{Tip: "tip", RootTree: "root", Fanout: map[string]string{"01": "x"},
 		List: []*Experiment{&e}, BaseID: "base"}
 	got, err := decodeCache(encodeCache(c))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -142,7 +143,6 @@ func (e *Experiment) applyNotes() {
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
 // rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
-	Version  int
 	Tip      string
 	RootTree string
 	Fanout   map[string]string // fan-out directory name -> tree id
@@ -153,14 +153,20 @@ type cacheFile struct {
 	base   []Experiment
 }
 
-// inBase reports whether e is an experiment of the base file, unchanged.
-func (c *cacheFile) inBase(e *Experiment) bool {
+// baseIndex is the position of e in the base file's experiments, -1 when e is not one of them (it was read since).
+func (c *cacheFile) baseIndex(e *Experiment) int {
 	if len(c.base) == 0 {
-		return false
+		return -1
 	}
 	p, lo := uintptr(unsafe.Pointer(e)), uintptr(unsafe.Pointer(&c.base[0]))
-	return p >= lo && p < lo+uintptr(len(c.base))*unsafe.Sizeof(Experiment{})
+	if p < lo || p >= lo+uintptr(len(c.base))*unsafe.Sizeof(Experiment{}) {
+		return -1
+	}
+	return int((p - lo) / unsafe.Sizeof(Experiment{}))
 }
+
+// inBase reports whether e is an experiment of the base file, unchanged.
+func (c *cacheFile) inBase(e *Experiment) bool { return c.baseIndex(e) >= 0 }
 
 // fanIndex is the index of a fan-out directory name ("00".."ff") in a [256] table; -1 for another name.
 func fanIndex(name string) int {
@@ -253,17 +259,19 @@ func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
 
 const cacheVersion = 9
 
-func (s *Store) cachePath() string { return filepath.Join(s.ExpDir(), "cache-v9") }
+func (s *Store) cachePath() string {
+	return filepath.Join(s.ExpDir(), "cache-v"+strconv.Itoa(cacheVersion))
+}
 func (s *Store) deltaPath() string { return s.cachePath() + ".delta" }
 
 func (s *Store) loadCache() *cacheFile {
 	data, err := mapFile(s.cachePath())
 	if err != nil {
-		return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+		return &cacheFile{}
 	}
 	c, err := decodeCache(data)
 	if err != nil {
-		return &cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+		return &cacheFile{}
 	}
 	if data, err := os.ReadFile(s.deltaPath()); err == nil {
 		if d, err := decodeDelta(data); err == nil && d.BaseID == c.BaseID {
@@ -302,11 +310,9 @@ func (s *Store) saveCache(c *cacheFile) {
 	if c.BaseID != "" && len(c.base) > 0 {
 		d := &cacheDelta{BaseID: c.BaseID, Tip: c.Tip, RootTree: c.RootTree, Fanout: c.Fanout}
 		present := make([]bool, len(c.base))
-		size := unsafe.Sizeof(Experiment{})
-		lo := uintptr(unsafe.Pointer(&c.base[0]))
 		for _, e := range c.List {
-			if c.inBase(e) {
-				present[(uintptr(unsafe.Pointer(e))-lo)/size] = true
+			if i := c.baseIndex(e); i >= 0 {
+				present[i] = true
 			} else {
 				d.List = append(d.List, e)
 			}
@@ -379,7 +385,7 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 
 func (s *Store) refreshCache(c *cacheFile, tip string) error {
 	if tip == "" {
-		*c = cacheFile{Version: cacheVersion, Fanout: map[string]string{}}
+		*c = cacheFile{}
 		return nil
 	}
 	obj, err := s.cat.Get(tip)

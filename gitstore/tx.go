@@ -31,20 +31,24 @@ func (t *Tx) load(n *node) error {
 	if n.loaded {
 		return nil
 	}
-	n.entries = map[string]TreeEntry{}
-	n.kids = map[string]*node{}
-	n.loaded = true
 	if n.oid == "" {
+		n.set(nil)
 		return nil
 	}
 	ents, err := t.s.readTree(n.oid)
 	if err != nil {
 		return err
 	}
+	n.set(ents)
+	return nil
+}
+
+// set makes n a loaded directory with these entries.
+func (n *node) set(ents []TreeEntry) {
+	n.entries, n.kids, n.loaded = make(map[string]TreeEntry, len(ents)), map[string]*node{}, true
 	for _, e := range ents {
 		n.entries[e.Name] = e
 	}
-	return nil
 }
 
 // Prefetch reads the directories at paths (and those above them) with one request to git per level instead of one
@@ -83,8 +87,8 @@ func (t *Tx) Prefetch(paths []string) error {
 		}
 		k := 0
 		for _, n := range want {
-			n.entries, n.kids, n.loaded = map[string]TreeEntry{}, map[string]*node{}, true
 			if n.oid == "" {
+				n.set(nil)
 				continue
 			}
 			o := objs[k]
@@ -96,9 +100,7 @@ func (t *Tx) Prefetch(paths []string) error {
 			if err != nil {
 				return err
 			}
-			for _, e := range ents {
-				n.entries[e.Name] = e
-			}
+			n.set(ents)
 		}
 	}
 	return nil
