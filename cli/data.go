@@ -115,12 +115,7 @@ type ArtifactsCmd struct {
 	JSON   bool     `name:"json" help:"List as JSON: [{path, size, mode}]."`
 }
 
-type artifact struct {
-	Path string `json:"path"`
-	Size int64  `json:"size"`
-	Mode string `json:"mode"`
-	oid  string
-}
+type artifact = gitstore.Artifact
 
 // Run implements git exp artifacts.
 func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
@@ -181,28 +176,7 @@ func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
 }
 
 func listArtifacts(ctx context.Context, st *gitstore.Store, id string) ([]artifact, error) {
-	_, tree, err := st.TipTree()
-	if err != nil || tree == "" {
-		return nil, err
-	}
-	out, err := st.Git.Run(ctx, "ls-tree", "-r", "-l", "-z", tree+":"+gitstore.ExpPath(id)+"/artifacts")
-	if err != nil {
-		return nil, nil // no artifacts directory
-	}
-	var arts []artifact
-	for _, rec := range strings.Split(string(out), "\x00") {
-		meta, name, ok := strings.Cut(rec, "\t")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(meta)
-		if len(f) != 4 {
-			continue
-		}
-		size, _ := strconv.ParseInt(f[3], 10, 64)
-		arts = append(arts, artifact{Path: name, Size: size, Mode: f[0], oid: f[2]})
-	}
-	return arts, nil
+	return st.Artifacts(ctx, id)
 }
 
 // extract writes one artifact under dir, refusing paths that would leave it.
@@ -215,7 +189,7 @@ func extract(ctx context.Context, st *gitstore.Store, a artifact, dir string) er
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	rc, err := st.StreamBlob(ctx, a.oid)
+	rc, err := st.StreamBlob(ctx, a.OID)
 	if err != nil {
 		return err
 	}
@@ -269,16 +243,7 @@ func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	counts := map[string]map[string]int{}
-	for _, e := range exps {
-		if e.Batch == "" {
-			continue
-		}
-		if counts[e.Batch] == nil {
-			counts[e.Batch] = map[string]int{}
-		}
-		counts[e.Batch][e.Status]++
-	}
+	counts := gitstore.BatchCounts(exps)
 	sort.Slice(bs, func(i, j int) bool { return bs[i].Created > bs[j].Created })
 	if c.JSON {
 		type out struct {

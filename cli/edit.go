@@ -2,73 +2,19 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/git-exp/git-exp/gitstore"
 )
 
-// writeNotes records one edit per experiment as an append-only note (notes/<op-id>.json), all in one commit, so
-// that edits made in different clones merge as a union.
+// writeNotes records one edit per experiment as an append-only note (see gitstore.Store.WriteNotes).
 func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experiment, n gitstore.Note) error {
-	host, _ := os.Hostname()
-	user, _ := st.Ident()
-	n.Time, n.User, n.Host = gitstore.Now(), user, host
-	type item struct {
-		id   string
-		note []byte
-		nid  string
-		oid  string
-	}
-	items := make([]item, len(exps))
+	ids := make([]string, len(exps))
 	for i, e := range exps {
-		note := n
-		note.ID = gitstore.NewID()
-		data, err := json.MarshalIndent(note, "", "  ")
-		if err != nil {
-			return err
-		}
-		items[i] = item{id: e.ID, note: append(data, '\n'), nid: note.ID}
+		ids[i] = e.ID
 	}
-	// The notes are stored before the commit (a retried commit does not redo them), all at once.
-	notes := make([][]byte, len(items))
-	for i := range items {
-		notes[i] = items[i].note
-	}
-	oids, err := st.WriteBlobs(ctx, notes)
-	if err != nil {
-		return err
-	}
-	for i := range items {
-		items[i].oid = oids[i]
-	}
-	msg := fmt.Sprintf("edit %s %d experiment(s)", n.Op, len(exps))
-	if len(exps) == 1 {
-		msg = fmt.Sprintf("edit %s %s", n.Op, exps[0].ID[:7])
-	}
-	return st.Update(context.WithoutCancel(ctx), msg, func(tx *gitstore.Tx) error {
-		dirs := make([]string, 0, len(items))
-		for _, it := range items {
-			dirs = append(dirs, gitstore.ExpPath(it.id)+"/notes")
-		}
-		if err := tx.Prefetch(dirs); err != nil {
-			return err
-		}
-		for _, it := range items {
-			if _, ok, err := tx.Entry(gitstore.ExpPath(it.id) + "/experiment.json"); err != nil || !ok {
-				if err == nil {
-					err = fmt.Errorf("experiment %s is not in the store", it.id)
-				}
-				return err
-			}
-			if err := tx.Put(gitstore.ExpPath(it.id)+"/notes/"+it.nid+".json", gitstore.TreeEntry{Mode: gitstore.ModeFile, OID: it.oid}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return st.WriteNotes(ctx, ids, n)
 }
 
 // resolveAll resolves several ids, reporting every unknown one at once.

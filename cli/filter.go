@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
@@ -57,30 +55,14 @@ func (f *Filters) compile(ctx context.Context, st *gitstore.Store) error {
 	return nil
 }
 
-// gitDate turns a date in any format git understands into a time, through git itself (`git rev-parse --since=DATE`
-// prints --max-age=SECONDS). The zero time for "".
+// gitDate turns a date in any format git understands into a time (gitstore.Store.ParseDate); a bad one is a usage
+// error.
 func gitDate(ctx context.Context, st *gitstore.Store, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	// git reads what it cannot parse as "now". With its clock pinned (GIT_TEST_DATE_NOW, which git's date code
-	// honours), "now" comes back exactly, and is an error unless asked for.
-	now := time.Now().Unix()
-	out, err := st.Git.RunWith(ctx, nil, []string{"GIT_TEST_DATE_NOW=" + strconv.FormatInt(now, 10)}, "rev-parse", "--since="+s)
-	bad := usagef("cannot read the date %q (try '2 weeks ago', 'yesterday', '2026-01-31' or '2026-01-31 14:00')", s)
+	t, err := st.ParseDate(ctx, s)
 	if err != nil {
-		return time.Time{}, bad
+		return t, &usageError{err.Error()}
 	}
-	v, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "--max-age=")
-	secs, perr := strconv.ParseInt(v, 10, 64)
-	if !ok || perr != nil {
-		return time.Time{}, bad
-	}
-	if secs == now && !strings.ContainsAny(s, "0123456789") && !strings.Contains(strings.ToLower(s), "now") &&
-		!strings.Contains(strings.ToLower(s), "today") {
-		return time.Time{}, bad
-	}
-	return time.Unix(secs, 0), nil
+	return t, nil
 }
 
 // match reports whether e passes every filter (compile first).

@@ -91,25 +91,11 @@ func (db *DB) Find(ctx context.Context, f Filter, opts ...Option) ([]*Experiment
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if err := checkKeys(o.sort); err != nil {
-		return nil, err
-	}
-	m, err := f.Compile()
-	if err != nil {
-		return nil, err
-	}
-	all, err := db.all()
-	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
 	// The records built to match hold only what the expressions and the sort keys can reach; the experiments
 	// returned are decoded whole.
-	exps := selectSorted(m, all, o.sort)
-	if len(o.sort) == 0 {
-		gitstore.SortNewest(exps)
+	exps, err := db.Select(ctx, f, o.sort)
+	if err != nil {
+		return nil, err
 	}
 	if o.limit > 0 && len(exps) > o.limit {
 		exps = exps[:o.limit]
@@ -171,3 +157,31 @@ func (db *DB) Batch(id string) ([]*Experiment, error) {
 	}
 	return out, nil
 }
+
+// Select is Find for programs that show many experiments at once (the web UI): it returns the store's own records,
+// not decoded copies — their raw params and results, precomputed documents and short ids — so a page of 100,000
+// costs no decoding. The records are shared: do not modify them. A filter that cannot be used is a *FilterError.
+func (db *DB) Select(ctx context.Context, f Filter, sort []string) ([]*gitstore.Experiment, error) {
+	if err := checkKeys(sort); err != nil {
+		return nil, err
+	}
+	m, err := f.Compile()
+	if err != nil {
+		return nil, err
+	}
+	all, err := db.all()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	exps := selectSorted(m, all, sort)
+	if len(sort) == 0 {
+		gitstore.SortNewest(exps)
+	}
+	return exps, nil
+}
+
+// Wrap decodes one of the store's records (from Select) into an Experiment.
+func (db *DB) Wrap(e *gitstore.Experiment) *Experiment { return db.wrap(e, nil) }
