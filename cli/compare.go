@@ -13,6 +13,7 @@ import (
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/results"
 )
 
 // CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
@@ -41,20 +42,20 @@ func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
 		sortBy(exps, c.Sort)
 	}
 	params := make([]map[string]any, len(exps))
-	results := make([]map[string]any, len(exps))
+	res := make([]map[string]any, len(exps))
 	pkeys, rkeys := map[string]bool{}, map[string]bool{}
 	for i, e := range exps {
-		params[i], results[i] = flat(e.ParamsJSON), flat(e.ResultsJSON)
+		params[i], res[i] = flat(e.ParamsJSON), flat(e.ResultsJSON)
 		for k := range params[i] {
 			pkeys[k] = true
 		}
-		for k := range results[i] {
+		for k := range res[i] {
 			rkeys[k] = true
 		}
 	}
 	var pcols []string
 	for k := range pkeys {
-		if c.All || differs(params, k) {
+		if c.All || results.Differs(params, k) {
 			pcols = append(pcols, k)
 		}
 	}
@@ -80,7 +81,7 @@ func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
 					p[k] = v
 				}
 			}
-			out[i] = row{e.ID, e.Name, e.Status, p, results[i]}
+			out[i] = row{e.ID, e.Name, e.Status, p, res[i]}
 		}
 		return writeJSON(env.IO.Out, out)
 	}
@@ -107,7 +108,7 @@ func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
 			row = append(row, tableCell(params[i], k, human))
 		}
 		for _, k := range rcols {
-			row = append(row, tableCell(results[i], k, human))
+			row = append(row, tableCell(res[i], k, human))
 		}
 		rows[i] = row
 	}
@@ -116,22 +117,6 @@ func (c *CompareCmd) Run(ctx context.Context, env *Env) error {
 		format = "tsv" // its columns depend on the experiments: a pipe gets them named too
 	}
 	return render(env.IO, format, header, rows)
-}
-
-func differs(maps []map[string]any, k string) bool {
-	if len(maps) < 2 {
-		return true
-	}
-	first := ""
-	for i, m := range maps {
-		v := cell(m, k)
-		if i == 0 {
-			first = v
-		} else if v != first {
-			return true
-		}
-	}
-	return false
 }
 
 // DiffCmd shows what differs between two experiments: parameters, results, and the code.
@@ -162,7 +147,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	human := env.IO.OutTTY
 	pa, pb := flat(a.ParamsJSON), flat(b.ParamsJSON)
 	rows := [][]string{}
-	for _, k := range unionKeys(pa, pb) {
+	for _, k := range results.Keys(pa, pb) {
 		if cell(pa, k) != cell(pb, k) {
 			rows = append(rows, []string{k, tableCell(pa, k, human), tableCell(pb, k, human)})
 		}
@@ -174,7 +159,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 		table(env.IO, []string{"PARAM", a.ID[:7], b.ID[:7]}, rows)
 	}
 	ra, rb := flat(a.ResultsJSON), flat(b.ResultsJSON)
-	if keys := unionKeys(ra, rb); len(keys) > 0 {
+	if keys := results.Keys(ra, rb); len(keys) > 0 {
 		rows = rows[:0]
 		for _, k := range keys {
 			delta := ""
@@ -205,21 +190,6 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.IO.Out, env.IO.Err
 	cmd.SysProcAttr = nil // the pager belongs to the terminal
 	return cmd.Run()
-}
-
-func unionKeys(a, b map[string]any) []string {
-	seen := map[string]bool{}
-	var keys []string
-	for _, m := range []map[string]any{a, b} {
-		for k := range m {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ExportCmd writes experiments with their parameters and results flattened to dotted columns.
