@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -222,6 +223,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+	}
+	if p := r.URL.Path; strings.HasPrefix(p, "/api/") && path.Clean(p) != p {
+		// Rather than redirect to a cleaned path: an API path with "..", "." or "//" in it is a mistake (or a probe).
+		writeError(w, errf(http.StatusBadRequest, "path %q: no \"..\", \".\" or empty segments in API paths", p))
+		return
 	}
 	s.mux.ServeHTTP(w, r)
 }

@@ -1,0 +1,457 @@
+package ui
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/results"
+)
+
+// fixture is a repository with a small sweep, one experiment named like a script tag, and one with artifacts.
+func fixture(t *testing.T) (string, map[string]string) {
+	t.Helper()
+	dir := newRepo(t)
+	st := openStore(t, dir)
+	ids := map[string]string{}
+	for i, lr := range []string{"0.01", "0.1", "0.3"} {
+		name := "train[lr=" + lr + "]"
+		ids[name] = record(t, st, run{name: name, params: `{"lr": ` + lr + `, "epochs": 10}`, tags: []string{"sweep"},
+			results: `{"acc": 0.` + string(rune('5'+i)) + `}`,
+			metrics: `{"step": 0, "loss": 1.0}` + "\n" + `{"step": 1, "loss": 0.5}` + "\n" + `{"step": 2, "loss": "NaN"}` + "\n"})
+	}
+	ids["xss"] = record(t, st, run{name: "<script>alert(1)</script>", params: `{"lr": 0.05, "epochs": 10}`, stdout: "héllo\nworld\n",
+		artifacts: map[string]string{"notes.txt": "<b>hi</b>", "plots/loss.svg": "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "model.bin": "\x00\x01"},
+		results:   `{"acc": 0.7}`})
+	return dir, ids
+}
+
+func TestAuthAndHost(t *testing.T) {
+	dir, _ := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	// No token at all.
+	req, _ := http.NewRequest("GET", s.url+"/api/experiments", nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("no token: %d", resp.StatusCode)
+	}
+	// A wrong token, as header and as ?token=.
+	req.Header.Set("Authorization", "Bearer nope")
+	resp, _ = http.DefaultTransport.RoundTrip(req)
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("wrong bearer: %d", resp.StatusCode)
+	}
+	resp, _ = http.Get(s.url + "/?token=nope")
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Fatalf("wrong ?token: %d", resp.StatusCode)
+	}
+	// The right token: a cookie, and a redirect that takes the token out of the address.
+	req, _ = http.NewRequest("GET", s.url+"/run/abc?token="+s.Token()+"&x=1", nil)
+	resp, _ = http.DefaultTransport.RoundTrip(req)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || strings.Contains(resp.Header.Get("Location"), "token") {
+		t.Fatalf("token visit: %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("cookie: %+v", cookies)
+	}
+	req, _ = http.NewRequest("GET", s.url+"/api/experiments", nil)
+	req.AddCookie(cookies[0])
+	resp, _ = http.DefaultTransport.RoundTrip(req)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("with the cookie: %d", resp.StatusCode)
+	}
+	// DNS rebinding: a name that is not this machine.
+	s.wantError(t, 403, "GET", "/api/experiments", "", "Host", "evil.example.com:80")
+	s.wantError(t, 403, "GET", "/", "", "Host", "attacker.test")
+	for _, ok := range []string{"localhost:1234", "127.0.0.1", "[::1]:8080"} {
+		if !allowedHost(ok) {
+			t.Errorf("allowedHost(%q) = false", ok)
+		}
+	}
+	// Writes from another origin, or not as JSON.
+	body := `{"ids":["train[lr=0.1]"],"op":"archive"}`
+	s.wantError(t, 403, "POST", "/api/edit", body, "Origin", "http://evil.example.com")
+	s.wantError(t, 403, "POST", "/api/edit", body, "Sec-Fetch-Site", "cross-site")
+	s.wantError(t, 415, "POST", "/api/edit", body, "Content-Type", "text/plain")
+	// Headers that keep content from running as the UI's own.
+	code, _ := s.do(t, "GET", "/", "")
+	if code != 200 {
+		t.Fatalf("GET /: %d", code)
+	}
+}
+
+func TestRoutesAndStatic(t *testing.T) {
+	dir, _ := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	s.wantError(t, 404, "GET", "/api/nothing", "")
+	s.wantError(t, 405, "POST", "/api/experiments", `{}`)
+	s.wantError(t, 405, "GET", "/api/edit", "")
+	s.wantError(t, 404, "GET", "/nope.js", "")
+	for _, p := range []string{"/", "/run/abc", "/compare", "/app.js", "/vendor/uPlot.iife.min.js"} {
+		code, b := s.do(t, "GET", p, "")
+		if code != 200 || len(b) == 0 {
+			t.Errorf("GET %s: %d", p, code)
+		}
+	}
+	var cfg map[string]any
+	s.getJSON(t, "/api/config", &cfg)
+	if cfg["read_only"] != false {
+		t.Errorf("config: %v", cfg)
+	}
+}
+
+type listAnswer struct {
+	Total   int   `json:"total"`
+	Offset  int   `json:"offset"`
+	Items   []row `json:"items"`
+	Columns struct {
+		Params    []string `json:"params"`
+		AllParams []string `json:"all_params"`
+		Results   []string `json:"results"`
+	} `json:"columns"`
+}
+
+func names(items []row) string {
+	var out []string
+	for _, r := range items {
+		out = append(out, r.Name)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestExperiments(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	var a listAnswer
+	s.getJSON(t, "/api/experiments", &a)
+	if a.Total != 4 || len(a.Items) != 4 {
+		t.Fatalf("list: %+v", a)
+	}
+	if !slices.Equal(a.Columns.Params, []string{"lr"}) || !slices.Equal(a.Columns.AllParams, []string{"epochs", "lr"}) ||
+		!slices.Equal(a.Columns.Results, []string{"acc"}) {
+		t.Fatalf("columns: %+v", a.Columns)
+	}
+	s.getJSON(t, "/api/experiments?sort=-results.acc&limit=2&offset=1", &a)
+	if a.Total != 4 || names(a.Items) != "train[lr=0.3] train[lr=0.1]" {
+		t.Fatalf("sorted page: %d %s", a.Total, names(a.Items))
+	}
+	s.getJSON(t, "/api/experiments?where="+url.QueryEscape("lr >= 0.1")+"&tag=sweep&sort=lr", &a)
+	if names(a.Items) != "train[lr=0.1] train[lr=0.3]" {
+		t.Fatalf("where: %s", names(a.Items))
+	}
+	s.getJSON(t, "/api/experiments?ids="+ids["xss"][:6]+",train[lr=0.01]", &a)
+	if names(a.Items) != "<script>alert(1)</script> train[lr=0.01]" {
+		t.Fatalf("ids: %s", names(a.Items))
+	}
+	s.getJSON(t, "/api/experiments?status=failed", &a)
+	if a.Total != 0 || a.Items == nil {
+		t.Fatalf("no match: %+v", a)
+	}
+	// Bad input: a 400 that says where.
+	e := s.wantError(t, 400, "GET", "/api/experiments?where="+url.QueryEscape("lr >"), "")
+	if e["column"] != 5.0 || e["expr"] != "lr >" || !strings.Contains(e["error"].(string), "column 5") {
+		t.Fatalf("where error: %v", e)
+	}
+	s.wantError(t, 400, "GET", "/api/experiments?name=[", "")
+	s.wantError(t, 400, "GET", "/api/experiments?sort=-", "")
+	s.wantError(t, 400, "GET", "/api/experiments?offset=-1", "")
+	s.wantError(t, 400, "GET", "/api/experiments?limit=x", "")
+	s.wantError(t, 400, "GET", "/api/experiments?archived=maybe", "")
+	s.wantError(t, 400, "GET", "/api/experiments?since=notadate", "")
+	s.wantError(t, 404, "GET", "/api/experiments?ids=ffffffff", "")
+}
+
+func TestExperiment(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	var x map[string]any
+	s.getJSON(t, "/api/experiments/"+ids["xss"], &x)
+	if x["name"] != "<script>alert(1)</script>" || x["params_flat"].(map[string]any)["lr"] != 0.05 {
+		t.Fatalf("experiment: %v", x)
+	}
+	s.getJSON(t, "/api/experiments/"+url.PathEscape("train[lr=0.1]"), &x)
+	if x["id"] != ids["train[lr=0.1]"] {
+		t.Fatalf("by name: %v", x["id"])
+	}
+	s.wantError(t, 404, "GET", "/api/experiments/0000000000000000", "")
+	s.wantError(t, 404, "GET", "/api/experiments/zz", "")
+}
+
+func TestMetrics(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	var m struct {
+		Names  []string
+		Series map[string]struct {
+			Total int
+			Step  []float64
+			Value []any
+		}
+	}
+	s.getJSON(t, "/api/experiments/"+ids["train[lr=0.1]"]+"/metrics", &m)
+	sr := m.Series["loss"]
+	if !slices.Equal(m.Names, []string{"loss"}) || sr.Total != 3 || len(sr.Value) != 3 || sr.Value[2] != "NaN" {
+		t.Fatalf("metrics: %+v", m)
+	}
+	s.getJSON(t, "/api/experiments/"+ids["train[lr=0.1]"]+"/metrics?from=1&to=1", &m)
+	if got := m.Series["loss"]; len(got.Step) != 1 || got.Value[0] != 0.5 {
+		t.Fatalf("zoomed: %+v", got)
+	}
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?points=1", "")
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?points=lots", "")
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?from=x", "")
+	s.wantError(t, 404, "GET", "/api/experiments/deadbeef/metrics", "")
+}
+
+func TestThinKeepsExtremes(t *testing.T) {
+	val := make([]float64, 100000)
+	for i := range val {
+		val[i] = math.Sin(float64(i) / 100)
+	}
+	val[31337], val[77777] = 50, -50 // spikes a plain stride would miss
+	idx := thin(val, 0, len(val), 500)
+	if len(idx) > 502 || idx[0] != 0 || idx[len(idx)-1] != len(val)-1 {
+		t.Fatalf("thin: %d points, first %d, last %d", len(idx), idx[0], idx[len(idx)-1])
+	}
+	if !slices.Contains(idx, 31337) || !slices.Contains(idx, 77777) || !slices.IsSorted(idx) {
+		t.Fatal("thin lost a spike or the order")
+	}
+	if got := thin(val, 10, 20, 500); len(got) != 10 || got[0] != 10 {
+		t.Fatalf("short range: %v", got)
+	}
+}
+
+func TestLogs(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	var l struct {
+		Text string
+		Next int
+		EOF  bool
+	}
+	s.getJSON(t, "/api/experiments/"+ids["xss"]+"/logs", &l)
+	if l.Text != "héllo\nworld\n" || l.Next != 13 || !l.EOF {
+		t.Fatalf("logs: %+v", l)
+	}
+	s.getJSON(t, "/api/experiments/"+ids["xss"]+"/logs?offset=7&max=3", &l)
+	if l.Text != "wor" || l.Next != 10 || l.EOF {
+		t.Fatalf("logs from 7: %+v", l)
+	}
+	s.getJSON(t, "/api/experiments/"+ids["xss"]+"/logs?stream=stderr", &l)
+	if l.Text != "" {
+		t.Fatalf("stderr: %+v", l)
+	}
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/logs?stream=stdin", "")
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/logs?offset=-3", "")
+	s.wantError(t, 404, "GET", "/api/experiments/abcd1234/logs", "")
+}
+
+func TestArtifacts(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	id := ids["xss"]
+	var arts []map[string]any
+	s.getJSON(t, "/api/experiments/"+id+"/artifacts", &arts)
+	if len(arts) != 3 || arts[0]["path"] != "model.bin" || arts[2]["path"] != "plots/loss.svg" || arts[2]["kind"] != "image" {
+		t.Fatalf("artifacts: %v", arts)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/api/experiments/"+id+"/artifacts/notes.txt", nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token())
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("notes.txt: %d %v", resp.StatusCode, resp.Header)
+	}
+	code, b := s.do(t, "GET", "/api/experiments/"+id+"/artifacts/plots/loss.svg", "")
+	if code != 200 || !strings.Contains(string(b), "<svg") {
+		t.Fatalf("svg: %d", code)
+	}
+	// Paths that would leave the experiment, or are not listed.
+	for _, p := range []string{"../experiment.json", "..%2fexperiment.json", "plots/..%2f..%2fexperiment.json", "%2e%2e/x",
+		"plots/../notes.txt", "/etc/passwd", "plots%5c..%5cnotes.txt"} {
+		code, b := s.do(t, "GET", "/api/experiments/"+id+"/artifacts/"+p, "")
+		if code < 400 || code >= 500 {
+			t.Errorf("artifact %s: %d %s", p, code, b)
+		}
+	}
+	s.wantError(t, 404, "GET", "/api/experiments/"+id+"/artifacts/nothing.txt", "")
+	s.wantError(t, 404, "GET", "/api/experiments/"+id+"/artifacts/plots", "")
+}
+
+func TestDiff(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	var d struct {
+		Params  []map[string]any
+		Results []map[string]any
+		Code    map[string]any
+	}
+	s.getJSON(t, "/api/diff?a="+url.QueryEscape("train[lr=0.1]")+"&b="+url.QueryEscape("train[lr=0.3]"), &d)
+	if len(d.Params) != 1 || d.Params[0]["key"] != "lr" || d.Params[0]["b"] != 0.3 {
+		t.Fatalf("params: %v", d.Params)
+	}
+	if len(d.Results) != 1 || math.Abs(d.Results[0]["delta"].(float64)-0.1) > 1e-9 {
+		t.Fatalf("results: %v", d.Results)
+	}
+	if d.Code["same"] != true {
+		t.Fatalf("code: %v", d.Code)
+	}
+	s.getJSON(t, "/api/diff?a="+ids["xss"]+"&b=head", &d)
+	s.wantError(t, 400, "GET", "/api/diff?a="+ids["xss"], "")
+	s.wantError(t, 400, "GET", "/api/diff?a="+ids["xss"]+"&b=parent", "")
+	s.wantError(t, 404, "GET", "/api/diff?a="+ids["xss"]+"&b=ffff0000", "")
+}
+
+func TestBatches(t *testing.T) {
+	dir := newRepo(t)
+	st := openStore(t, dir)
+	record(t, st, run{name: "b1", batch: "aaaabbbbccccdddd"})
+	s := newTestServer(t, dir, Options{})
+	var bs []map[string]any
+	s.getJSON(t, "/api/batches", &bs)
+	if len(bs) != 1 || bs[0]["id"] != "aaaabbbbccccdddd" || bs[0]["counts"].(map[string]any)["completed"] != 1.0 {
+		t.Fatalf("batches: %v", bs)
+	}
+}
+
+func TestEdit(t *testing.T) {
+	dir, ids := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	id := ids["train[lr=0.1]"]
+	for _, body := range []string{
+		`{"ids":["` + id + `"],"op":"tag","tags":["best","keep"]}`,
+		`{"ids":["` + id + `"],"op":"untag","tags":["sweep"]}`,
+		`{"ids":["` + id + `"],"op":"rename","value":"the best"}`,
+		`{"ids":["` + id + `"],"op":"describe","value":"lr 0.1 wins"}`,
+		`{"ids":["` + ids["xss"] + `"],"op":"archive"}`,
+	} {
+		if code, b := s.do(t, "POST", "/api/edit", body, "Origin", s.url); code != 200 {
+			t.Fatalf("edit %s: %d %s", body, code, b)
+		}
+	}
+	db, err := results.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	x, err := db.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Name != "the best" || x.Description != "lr 0.1 wins" || !slices.Equal(x.Tags, []string{"best", "keep"}) {
+		t.Fatalf("after edits: %q %q %v", x.Name, x.Description, x.Tags)
+	}
+	found, _ := db.Find(context.Background(), results.Filter{})
+	if len(found) != 3 {
+		t.Fatalf("archived one still listed: %d", len(found))
+	}
+	for _, body := range []string{`{`, `{"ids":[],"op":"archive"}`, `{"ids":["` + id + `"],"op":"explode"}`,
+		`{"ids":["` + id + `"],"op":"tag"}`, `{"ids":["` + id + `"],"op":"rename","value":" "}`,
+		`{"ids":["` + id + `"],"op":"tag","tags":["a,b"]}`, `{"ids":["` + id + `"],"op":"archive","extra":1}`} {
+		s.wantError(t, 400, "POST", "/api/edit", body)
+	}
+	s.wantError(t, 404, "POST", "/api/edit", `{"ids":["nosuchrun"],"op":"archive"}`)
+	ro := newTestServer(t, dir, Options{ReadOnly: true})
+	ro.wantError(t, 403, "POST", "/api/edit", `{"ids":["`+id+`"],"op":"archive"}`)
+}
+
+func TestEvents(t *testing.T) {
+	dir, _ := fixture(t)
+	st := openStore(t, dir)
+	s := newTestServer(t, dir, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.url+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+	}
+	events := make(chan [2]string, 100)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		var ev string
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				ev = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				events <- [2]string{ev, v}
+			}
+		}
+		close(events)
+	}()
+	wait := func(want string, match func(data string) bool) string {
+		t.Helper()
+		for {
+			select {
+			case e, ok := <-events:
+				if !ok {
+					t.Fatalf("stream ended waiting for %s", want)
+				}
+				if e[0] == want && match(e[1]) {
+					return e[1]
+				}
+			case <-ctx.Done():
+				t.Fatalf("no %s event", want)
+			}
+		}
+	}
+	wait("hello", func(string) bool { return true })
+	m := start(t, st, run{name: "live", metrics: `{"step": 0, "loss": 1}` + "\n"})
+	wait("runs", func(d string) bool { return strings.Contains(d, m.ID) && strings.Contains(d, `"running"`) })
+	// A new point in the running experiment's spool: an event, and the metrics answer has it.
+	f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"step": 1, "loss": 0.25}` + "\n")
+	f.Close()
+	wait("metrics", func(d string) bool { return strings.Contains(d, m.ID) })
+	var mt struct {
+		Running bool
+		Series  map[string]struct{ Value []any }
+	}
+	s.getJSON(t, "/api/experiments/"+m.ID+"/metrics", &mt)
+	if !mt.Running || len(mt.Series["loss"].Value) != 2 || mt.Series["loss"].Value[1] != 0.25 {
+		t.Fatalf("live metrics: %+v", mt)
+	}
+	finish(t, st, m.ID, run{})
+	data := wait("runs", func(d string) bool { return strings.Contains(d, m.ID) && strings.Contains(d, `"completed"`) })
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(data), &ev); err != nil {
+		t.Fatal(err)
+	}
+	s.getJSON(t, "/api/experiments/"+m.ID+"/metrics", &mt)
+	if mt.Running || len(mt.Series["loss"].Value) != 2 {
+		t.Fatalf("stored metrics: %+v", mt)
+	}
+	_ = gitstore.StatusCompleted
+}
