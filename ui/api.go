@@ -661,7 +661,15 @@ func (s *Server) apiArtifact(w http.ResponseWriter, r *http.Request) error {
 	defer rc.Close()
 	h := w.Header()
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'")
-	h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	size := a.Size
+	if v := r.URL.Query().Get("max"); v != "" { // the first bytes only, for a preview
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return errf(http.StatusBadRequest, "max=%q: give a number of bytes", v)
+		}
+		size = min(size, n)
+	}
+	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	ctype := "application/octet-stream"
 	kind := artifactKind(a.Path)
 	if a.Mode == gitstore.ModeSymlink {
@@ -687,7 +695,7 @@ func (s *Server) apiArtifact(w http.ResponseWriter, r *http.Request) error {
 	if r.Method == http.MethodHead {
 		return nil
 	}
-	io.Copy(w, rc)
+	io.CopyN(w, rc, size)
 	return nil
 }
 
