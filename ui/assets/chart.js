@@ -70,7 +70,8 @@ export function lineChart(el, opts) {
     scales: { x: { time: mode === "wall" }, y: { distr: logY ? 3 : 1 } },
     cursor: { sync: { key: syncKey || "git-exp" }, drag: { x: true, y: false } },
     legend: { live: true },
-    axes: [{ label: mode === "step" ? "step" : mode === "wall" ? "" : "seconds" }, {}],
+    axes: [mode === "step" ? { label: "step", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7] }
+      : { label: mode === "wall" ? "" : "seconds" }, {}],
     hooks: onZoom ? { setSelect: [(u) => {
       if (u.select.width < 3) return;
       onZoom(u.posToVal(u.select.left, "x"), u.posToVal(u.select.left + u.select.width, "x"));

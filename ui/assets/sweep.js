@@ -96,10 +96,13 @@ export async function sweepPage(main, q) {
       g.fillStyle = "#111"; g.textAlign = "center";
       g.fillText(ax.key.replace(/^results\./, "▸ ") + (ax.kind === "log" ? " (log)" : ""), x, 14);
       g.fillStyle = "#555"; g.font = "11px system-ui, sans-serif";
+      const last = i === axes.length - 1 && i > 0;
+      g.textAlign = last ? "right" : "left";
       for (const [v, lab] of ax.ticks()) {
         const y = yOf(ax, v);
         if (y === null) continue;
-        g.fillText(lab, x, y + 4);
+        g.strokeStyle = "#444"; g.beginPath(); g.moveTo(x - 3, y); g.lineTo(x + 3, y); g.stroke();
+        g.fillText(lab, last ? x - 6 : x + 6, y + 4);
       }
       g.font = "12px system-ui, sans-serif";
       const b = brushes.get(i);
@@ -208,8 +211,9 @@ export function axisOf(key, values) {
     const a = f(lo), b = f(hi);
     const span = b - a || 1;
     const pos = (v) => { const x = num(v); return typeof x === "number" && isFinite(x) ? (b === a ? 0.5 : (f(x) - a) / span) : null; };
+    const distinct = [...new Set(nums)].sort((x, y) => x - y);
     const ticks = () => {
-      if (lo === hi) return [[lo, fmt(lo)]];
+      if (distinct.length <= 8) return distinct.map((v) => [v, fmt(v)]); // a grid's values, as they were swept
       const out = [];
       for (let i = 0; i <= 4; i++) {
         const t = a + (span * i) / 4;
@@ -250,7 +254,7 @@ function scatter(c, ax, ay, pts, xlabel, ylabel) {
 // viridis approximates matplotlib's viridis (perceptually uniform, colour-blind safe) at t in [0, 1].
 function viridis(t) {
   const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
-  t = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  t = Math.max(0, Math.min(1, t)) * 0.85 * (stops.length - 1); // short of the yellow end, which is hard to see on white
   const i = Math.min(stops.length - 2, Math.floor(t)), f = t - i;
   const c = stops[i].map((v, k) => Math.round(v + f * (stops[i + 1][k] - v)));
   return `rgba(${c[0]},${c[1]},${c[2]},0.85)`;

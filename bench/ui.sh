@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# git exp ui (issue 17) on a 100,000-experiment store from bench/genstore, side by side with `git exp list --json`:
+#   - the first page of the runs table (GET /api/experiments?limit=100), warm server answer < 300 ms
+#     (also: sorted by a result, and filtered with --where, each warm)
+#   - one metric of 1,000,000 points thinned to 1,000 (GET /api/experiments/ID/metrics?points=1000) < 200 ms warm
+#     (the first, cold answer parses the file: reported too)
+#   - the server's memory (VmHWM, peak resident set) < 200 MiB after all of that
+# Times are curl's own time_total (the fork of curl is not in them); medians of ROUNDS (default 7).
+#   N=100000 (default)  POINTS=1000000  ROUNDS=7
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+N=${N:-100000}
+POINTS=${POINTS:-1000000}
+ROUNDS=${ROUNDS:-7}
+
+build_git_exp
+(cd "$SRC" && go build -o "$BIN/genstore" ./bench/genstore)
+REPO="$WORK/store"
+new_repo "$REPO"
+cd "$REPO"
+cat >train.py <<'PY'
+import os, math
+with open(os.environ["GIT_EXP_METRICS"], "w") as f:
+    n = int(os.environ.get("POINTS", "1000000"))
+    for s in range(n):
+        f.write('{"step": %d, "loss": %.6g}\n' % (s, math.exp(-s / n * 5) + 0.01 * math.sin(s)))
+PY
+git add -A && git commit -q -m init
+snap=$(git commit-tree 'HEAD^{tree}' -p HEAD -m "git-exp snapshot of main")
+"$BIN/genstore" -C "$REPO" -n "$N" -snapshot "$snap"
+T=()
+POINTS=$POINTS timed T "$GIT_EXP" run train.py -q -n big-metric
+log "recorded a run with $POINTS metric points in ${T[0]} ms"
+BIG=$("$GIT_EXP" list --name big-metric --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+
+"$GIT_EXP" ui --no-open --port 0 >"$WORK/ui.out" 2>"$WORK/ui.err" &
+UI_PID=$!
+trap 'kill $UI_PID 2>/dev/null || true; cleanup' EXIT
+for _ in $(seq 100); do grep -q token= "$WORK/ui.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^git exp ui: \(http[^?]*\)\/?token=\(.*\)$/\1/p' "$WORK/ui.out")
+TOKEN=$(sed -n 's/.*?token=//p' "$WORK/ui.out")
+log "server $UI_PID at $URL"
+get() { # get PATH: the answer's time in ms; anything but a 200 stops the benchmark
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $TOKEN" "$URL$1" |
+		awk -v p="$1" '$1 != 200 { print "GET " p ": HTTP " $1 > "/dev/stderr"; exit 1 } { printf "%.1f\n", $2 * 1000 }'
+}
+
+measure() { # measure PATH: prints "cold median"
+	local cold all=()
+	cold=$(get "$1")
+	for _ in $(seq "$ROUNDS"); do all+=("$(get "$1")"); done
+	echo "$cold $(median "${all[@]}")"
+}
+read -r c1 w1 < <(measure "/api/experiments?limit=100")
+read -r c2 w2 < <(measure "/api/experiments?limit=100&sort=-results.accuracy")
+read -r c3 w3 < <(measure "/api/experiments?limit=100&where=lr%20%3E%200.001%20and%20results.accuracy%20%3E%3D%200.5&sort=-results.accuracy,lr")
+read -r c4 w4 < <(measure "/api/experiments/$BIG/metrics?points=1000")
+L=()
+for _ in $(seq "$ROUNDS"); do timed L "$GIT_EXP" list --json >/dev/null; done
+hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$UI_PID/status)
+rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$UI_PID/status)
+kill -INT $UI_PID
+wait $UI_PID || true
+
+check "runs table, first page of $N, warm < 300 ms" "${w1} ms (first request after start ${c1} ms)" lt "$w1" 300
+row "  same, sorted by -results.accuracy (warm / first)" "${w2} ms / ${c2} ms" info
+row "  same, --where and two sort keys (warm / first)" "${w3} ms / ${c3} ms" info
+check "metric of $POINTS points thinned to 1,000, warm < 200 ms" "${w4} ms (cold, parsing the file: ${c4} ms)" lt "$w4" 200
+check "server memory after all of the above < 200 MiB" "peak ${hwm} MiB (now ${rss} MiB)" lt "$hwm" 200
+row "side by side: git exp list --json of $N (warm)" "$(median "${L[@]}") ms" info
+print_summary "git exp ui, $N experiments"
