@@ -55,6 +55,7 @@ read -r c1 w1 < <(measure "/api/experiments?limit=100")
 read -r c2 w2 < <(measure "/api/experiments?limit=100&sort=-results.accuracy")
 read -r c3 w3 < <(measure "/api/experiments?limit=100&where=lr%20%3E%200.001%20and%20results.accuracy%20%3E%3D%200.5&sort=-results.accuracy,lr")
 read -r c4 w4 < <(measure "/api/experiments/$BIG/metrics?points=1000")
+[[ -n ${w1:-} && -n ${w2:-} && -n ${w3:-} && -n ${w4:-} ]] || { echo "a request failed (see above)"; exit 1; }
 L=()
 for _ in $(seq "$ROUNDS"); do timed L "$GIT_EXP" list --json >/dev/null; done
 hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$UI_PID/status)
