@@ -110,15 +110,20 @@ func (db *DB) Find(ctx context.Context, f Filter, opts ...Option) ([]*Experiment
 // Get returns one experiment: by full id, id prefix (at least 4 hex digits) or exact name. An unknown or ambiguous
 // one is an error that says so (listing the candidates). Archived experiments are found; removed ones are not.
 func (db *DB) Get(idOrName string) (*Experiment, error) {
-	all, err := db.all()
-	if err != nil {
-		return nil, err
-	}
-	e, err := gitstore.Resolve(all, idOrName)
+	e, err := db.Lookup(idOrName)
 	if err != nil {
 		return nil, err
 	}
 	return db.wrap(e, nil), nil
+}
+
+// Lookup is Get for programs that need the store's own record (shared: do not modify it), as Select returns them.
+func (db *DB) Lookup(idOrName string) (*gitstore.Experiment, error) {
+	all, err := db.all()
+	if err != nil {
+		return nil, err
+	}
+	return gitstore.Resolve(all, idOrName)
 }
 
 // Batch returns the members of a batch (a sweep or staged work), by batch id or id prefix, in the order they were

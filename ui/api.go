@@ -21,6 +21,7 @@ import (
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/results"
 )
@@ -426,11 +427,11 @@ func nonNil(s []string) []string {
 
 // get resolves the experiment a request names; an unknown or ambiguous one is a 404.
 func (s *Server) get(r *http.Request, id string) (*results.Experiment, *gitstore.Experiment, error) {
-	all, err := s.db.Select(r.Context(), results.Filter{Archived: true}, nil)
-	if err != nil {
-		return nil, nil, err
+	e, err := s.db.Lookup(id)
+	var ge *gitcmd.Error
+	if errors.As(err, &ge) {
+		return nil, nil, err // git failed: not the request's fault
 	}
-	e, err := gitstore.Resolve(all, id)
 	if err != nil {
 		return nil, nil, errf(http.StatusNotFound, "%v", err)
 	}
