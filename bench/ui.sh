@@ -15,6 +15,7 @@ ROUNDS=${ROUNDS:-7}
 
 build_git_exp
 (cd "$SRC" && go build -o "$BIN/genstore" ./bench/genstore)
+(cd "$SRC" && go test -c -o "$BIN/ui.test" ./ui)
 REPO="$WORK/store"
 new_repo "$REPO"
 cd "$REPO"
@@ -58,6 +59,10 @@ read -r c4 w4 < <(measure "/api/experiments/$BIG/metrics?points=1000")
 [[ -n ${w1:-} && -n ${w2:-} && -n ${w3:-} && -n ${w4:-} ]] || { echo "a request failed (see above)"; exit 1; }
 L=()
 for _ in $(seq "$ROUNDS"); do timed L "$GIT_EXP" list --json >/dev/null; done
+# The browser: from navigation to the first rows shown, and a jump to the middle of the table (BenchmarkBrowserRunsPage).
+B=$(cd "$SRC/ui" && GITEXP_UI_URL="$URL/?token=$TOKEN" "$BIN/ui.test" -test.run '^$' -test.bench BenchmarkBrowserRunsPage -test.benchtime 3x 2>/dev/null | grep Benchmark || true)
+load_ms=$(echo "$B" | awk '{for (i = 1; i <= NF; i++) if ($i == "load-ms") print $(i-1)}')
+jump_ms=$(echo "$B" | awk '{for (i = 1; i <= NF; i++) if ($i == "jump-ms") print $(i-1)}')
 hwm=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' /proc/$UI_PID/status)
 rss=$(awk '/VmRSS/ {printf "%.0f", $2 / 1024}' /proc/$UI_PID/status)
 kill -INT $UI_PID
@@ -68,5 +73,10 @@ row "  same, sorted by -results.accuracy (warm / first)" "${w2} ms / ${c2} ms" i
 row "  same, --where and two sort keys (warm / first)" "${w3} ms / ${c3} ms" info
 check "metric of $POINTS points thinned to 1,000, warm < 200 ms" "${w4} ms (cold, parsing the file: ${c4} ms)" lt "$w4" 200
 check "server memory after all of the above < 200 MiB" "peak ${hwm} MiB (now ${rss} MiB)" lt "$hwm" 200
+if [[ -n $load_ms ]]; then
+	check "browser: runs table of $N shown after navigation < 1000 ms" "${load_ms} ms (a jump to the middle: ${jump_ms} ms)" lt "$load_ms" 1000
+else
+	row "browser: runs table shown after navigation < 1000 ms" "not measured (no /usr/bin/chromium)" info
+fi
 row "side by side: git exp list --json of $N (warm)" "$(median "${L[@]}") ms" info
 print_summary "git exp ui, $N experiments"
