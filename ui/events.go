@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -82,7 +83,7 @@ func (h *hub) watch() {
 	for {
 		if t, err := h.s.st.Tip(); err == nil && t != tip {
 			tip = t
-			if exps, err := h.s.db.Select(ctxBackground(), results.Filter{Archived: true}, nil); err == nil {
+			if exps, err := h.s.db.Select(context.Background(), results.Filter{Archived: true}, nil); err == nil {
 				var changed []map[string]string
 				now := make(map[string]string, len(exps))
 				running = running[:0]

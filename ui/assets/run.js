@@ -63,11 +63,12 @@ export async function runPage(main, id, q) {
   const sources = {};
   for (const s of x.param_sources || []) for (const k of s.keys || []) sources[k] = s.kind + (s.path ? " " + s.path : "");
   const pkeys = Object.keys(x.params_flat).sort();
+  const hasSources = Object.keys(sources).length > 0;
   const rkeys = Object.keys(x.results_flat).sort();
   page.append(h("div", { class: "two" },
     h("div", {}, h("h2", {}, "Parameters"), pkeys.length ? h("table", { class: "kv", id: "params" },
-      h("tr", {}, h("th", {}, "key"), h("th", {}, "value"), h("th", {}, "from")),
-      pkeys.map((k) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, fmt(x.params_flat[k])), h("td", { class: "muted" }, sourceOf(sources, k))))) : h("p", { class: "muted" }, "none"),
+      h("tr", {}, h("th", {}, "key"), h("th", {}, "value"), hasSources ? h("th", {}, "from") : null),
+      pkeys.map((k) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, fmt(x.params_flat[k])), hasSources ? h("td", { class: "muted" }, sourceOf(sources, k)) : null))) : h("p", { class: "muted" }, "none"),
       (x.param_sources || []).length ? h("p", { class: "muted small" }, "sources: ", x.param_sources.map((s) => s.kind + (s.path ? " " + s.path : "")).join(", ")) : null),
     h("div", {}, h("h2", {}, "Results"), rkeys.length ? h("table", { class: "kv", id: "results" },
       rkeys.map((k) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, fmt(x.results_flat[k]))))) : h("p", { class: "muted" }, "none yet"))));
