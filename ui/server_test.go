@@ -455,3 +455,14 @@ func TestEvents(t *testing.T) {
 	}
 	_ = gitstore.StatusCompleted
 }
+
+func TestSafeNonFinite(t *testing.T) {
+	in := map[string]any{"a": math.NaN(), "b": []any{math.Inf(1), 1.5}, "c": map[string]any{"d": math.Inf(-1)}, "e": "x"}
+	b, err := json.Marshal(safe(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":"NaN","b":["Infinity",1.5],"c":{"d":"-Infinity"},"e":"x"}`; string(b) != want {
+		t.Fatalf("got %s, want %s", b, want)
+	}
+}
