@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/git-exp/git-exp/ui"
@@ -35,6 +36,10 @@ func (c *UICmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	// A long-lived reader of one large, long-lived list (the store's experiments): collect garbage sooner than by
+	// default, so that the bursts of a request (decoding a selection's columns, a metrics file) do not let the heap
+	// grow to twice the list.
+	debug.SetGCPercent(50)
 	wd, err := os.Getwd()
 	if err != nil {
 		return err

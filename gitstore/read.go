@@ -265,12 +265,8 @@ func (s *Store) cachePath() string {
 func (s *Store) deltaPath() string { return s.cachePath() + ".delta" }
 
 func (s *Store) loadCache() *cacheFile {
-	data, err := mapFile(s.cachePath())
-	if err != nil {
-		return &cacheFile{}
-	}
-	c, err := decodeCache(data)
-	if err != nil {
+	c := s.loadBase()
+	if c == nil {
 		return &cacheFile{}
 	}
 	if data, err := os.ReadFile(s.deltaPath()); err == nil {
@@ -279,6 +275,34 @@ func (s *Store) loadCache() *cacheFile {
 		}
 	}
 	return c
+}
+
+// loadBase returns the base cache file, decoded: mapped and decoded once per file for the life of the Store (the
+// file is only ever replaced, by rename), so a long-lived reader (git exp ui) that reads the store again whenever it
+// moves neither maps the file again nor decodes it again. The caller gets its own copy of the state; the
+// experiments in it are shared and never modified (order copies one before changing it). Nil when there is none.
+func (s *Store) loadBase() *cacheFile {
+	path := s.cachePath()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	s.baseMu.Lock()
+	defer s.baseMu.Unlock()
+	if s.baseDec == nil || !os.SameFile(fi, s.baseFile) || fi.Size() != s.baseFile.Size() || !fi.ModTime().Equal(s.baseFile.ModTime()) {
+		data, err := mapFile(path)
+		if err != nil {
+			return nil
+		}
+		c, err := decodeCache(data)
+		if err != nil {
+			return nil
+		}
+		s.baseFile, s.baseDec = fi, c
+	}
+	c := *s.baseDec
+	c.List = slices.Clone(c.List)
+	return &c
 }
 
 // apply brings a base up to its delta.

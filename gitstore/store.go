@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -21,6 +23,10 @@ type Store struct {
 	objs *objectWriter
 	// Ref is the branch written (Ref by default).
 	Ref string
+
+	baseMu   sync.Mutex
+	baseFile os.FileInfo // the cache's base file as last read, and its decoded state (loadBase)
+	baseDec  *cacheFile
 }
 
 // Open opens the store of the repository containing dir. The store itself may not exist yet.

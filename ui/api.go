@@ -146,114 +146,123 @@ func filterError(err error) error {
 type selection struct {
 	key  string
 	exps []*gitstore.Experiment
+	cols *columnSet // shared by the selections that differ only in their sort
+}
 
+// columnSet is the parameter keys (all, and those whose value varies) and result keys of a set of experiments.
+type columnSet struct {
+	key                  string
 	once                 sync.Once
 	varying, all, result []string
 }
 
-// columns computes, once, the parameter keys (all, and those whose value varies) and result keys of the selection.
-func (sel *selection) columns() (varying, all, result []string) {
-	sel.once.Do(func() {
+// valueKey is a value as a comparable string: numbers, strings and booleans without decoding more, the rest as git
+// exp prints it.
+func valueKey(v any) string {
+	switch x := v.(type) {
+	case string:
+		return "s" + x
+	case int:
+		return "i" + strconv.Itoa(x)
+	case float64:
+		return "f" + strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return "b" + strconv.FormatBool(x)
+	case nil:
+		return "n"
+	}
+	return "j" + config.FormatValue(v)
+}
+
+// compute finds the columns of exps in one pass: experiments with byte-identical params (a sweep's repeats, or a
+// store of few configurations) share one decoding, weighted by how many they are.
+func (c *columnSet) compute(exps []*gitstore.Experiment) {
+	c.once.Do(func() {
 		type keyState struct {
 			first  string
-			count  int
+			have   int
 			varies bool
 		}
-		// Experiments with byte-identical params share one decoding (a sweep's repeats, or a store of few configs).
+		n := len(exps)
+		workers := max(1, min(runtime.GOMAXPROCS(0), n/4096))
+		chunk := (n + workers - 1) / workers
 		var mu sync.Mutex
-		pstate := map[string]*keyState{}
+		params := map[string]*keyState{}
 		rkeys := map[string]bool{}
-		n := len(sel.exps)
-		workers := min(runtime.GOMAXPROCS(0), max(1, n/2048))
-		chunk := (n + workers - 1) / max(workers, 1)
 		var wg sync.WaitGroup
-		for p := 0; p < n; p += max(chunk, 1) {
-			part := sel.exps[p:min(p+chunk, n)]
+		for lo := 0; lo < n; lo += chunk {
+			part := exps[lo:min(lo+chunk, n)]
 			wg.Go(func() {
-				local := map[string]*keyState{}
-				lres := map[string]bool{}
-				seenP := map[string]bool{}
-				seenR := map[string]bool{}
+				pcount := map[string]int{}
+				rseen := map[string]bool{}
 				for _, e := range part {
-					if !seenP[string(e.ParamsJSON)] {
-						seenP[string(e.ParamsJSON)] = true
-						for k, v := range config.Flatten(results.DecodeJSON(e.ParamsJSON)) {
-							fv := config.FormatValue(v)
-							st := local[k]
-							if st == nil {
-								local[k] = &keyState{first: fv}
-								st = local[k]
-							} else if st.first != fv {
-								st.varies = true
-							}
-						}
-					}
-					if !seenR[string(e.ResultsJSON)] {
-						seenR[string(e.ResultsJSON)] = true
-						for k := range config.Flatten(results.DecodeJSON(e.ResultsJSON)) {
-							lres[k] = true
+					pcount[string(e.ParamsJSON)]++
+					rseen[string(e.ResultsJSON)] = true
+				}
+				local := map[string]*keyState{}
+				for raw, count := range pcount {
+					for k, v := range config.Flatten(results.DecodeJSON([]byte(raw))) {
+						vk := valueKey(v)
+						if st := local[k]; st == nil {
+							local[k] = &keyState{first: vk, have: count}
+						} else {
+							st.have += count
+							st.varies = st.varies || st.first != vk
 						}
 					}
 				}
-				mu.Lock()
-				for k, st := range local {
-					g := pstate[k]
-					if g == nil {
-						pstate[k] = st
-						continue
+				lres := map[string]bool{}
+				for raw := range rseen {
+					for k := range config.Flatten(results.DecodeJSON([]byte(raw))) {
+						lres[k] = true
 					}
-					if g.first != st.first || st.varies {
-						g.varies = true
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for k, st := range local {
+					if g := params[k]; g == nil {
+						params[k] = st
+					} else {
+						g.have += st.have
+						g.varies = g.varies || st.varies || g.first != st.first
 					}
 				}
 				for k := range lres {
 					rkeys[k] = true
 				}
-				mu.Unlock()
 			})
 		}
 		wg.Wait()
-		// A key that some experiments lack varies too: count the experiments that have each key.
-		if len(pstate) > 0 && n > 1 {
-			have := map[string]int{}
-			groups := map[string]int{}
-			for _, e := range sel.exps {
-				groups[string(e.ParamsJSON)]++
-			}
-			for raw, c := range groups {
-				for k := range config.Flatten(results.DecodeJSON([]byte(raw))) {
-					have[k] += c
-				}
-			}
-			for k, st := range pstate {
-				if have[k] < n {
-					st.varies = true
-				}
-			}
-		}
-		for k, st := range pstate {
-			sel.all = append(sel.all, k)
-			if st.varies || n < 2 {
-				sel.varying = append(sel.varying, k)
+		for k, st := range params {
+			c.all = append(c.all, k)
+			// A key that some experiments lack varies too; with one experiment, every key is shown.
+			if st.varies || st.have < n || n < 2 {
+				c.varying = append(c.varying, k)
 			}
 		}
 		for k := range rkeys {
-			sel.result = append(sel.result, k)
+			c.result = append(c.result, k)
 		}
-		slices.Sort(sel.all)
-		slices.Sort(sel.varying)
-		slices.Sort(sel.result)
+		slices.Sort(c.all)
+		slices.Sort(c.varying)
+		slices.Sort(c.result)
 	})
-	return sel.varying, sel.all, sel.result
+}
+
+// columns computes, once, the columns of the selection.
+func (sel *selection) columns() (varying, all, result []string) {
+	sel.cols.compute(sel.exps)
+	return sel.cols.varying, sel.cols.all, sel.cols.result
 }
 
 // selectFor returns the (cached) selection of a filter, sort and id list at the store's current tip.
-func (s *Server) selectFor(ctx context.Context, f results.Filter, sortKeys, ids []string, key string) (*selection, error) {
+func (s *Server) selectFor(ctx context.Context, f results.Filter, sortKeys, ids []string, filterKey string) (*selection, error) {
 	tip, err := s.st.Tip()
 	if err != nil {
 		return nil, err
 	}
-	key = tip + "\x00" + key
+	colKey := tip + "\x00" + filterKey + "\x00" + strings.Join(ids, ",")
+	key := colKey + "\x00" + strings.Join(sortKeys, ",")
 	s.mu.Lock()
 	for i, sel := range s.sels {
 		if sel.key == key {
@@ -295,6 +304,15 @@ func (s *Server) selectFor(ctx context.Context, f results.Filter, sortKeys, ids 
 	}
 	sel := &selection{key: key, exps: exps}
 	s.mu.Lock()
+	for _, o := range s.sels {
+		if o.cols.key == colKey && len(ids) == 0 { // the same experiments in another order: the same columns
+			sel.cols = o.cols
+			break
+		}
+	}
+	if sel.cols == nil {
+		sel.cols = &columnSet{key: colKey}
+	}
 	s.sels = append([]*selection{sel}, s.sels...)
 	if len(s.sels) > 4 {
 		s.sels = s.sels[:4]
@@ -399,8 +417,7 @@ func (s *Server) apiExperiments(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	key := strings.Join([]string{strings.Join(f.Where, "\x01"), strings.Join(f.Status, ","), strings.Join(f.Tags, "\x01"),
-		f.Name, f.Script, f.Batch, f.Since.String(), f.Until.String(), strconv.FormatBool(f.Archived),
-		strings.Join(sortKeys, ","), strings.Join(ids, ",")}, "\x00")
+		f.Name, f.Script, f.Batch, f.Since.String(), f.Until.String(), strconv.FormatBool(f.Archived)}, "\x01\x00")
 	sel, err := s.selectFor(r.Context(), f, sortKeys, ids, key)
 	if err != nil {
 		return err
