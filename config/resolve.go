@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // Kinds of Source, from the lowest precedence to the highest.
@@ -65,7 +67,7 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 		keys := make([]string, 0, len(names))
 		for _, name := range names {
 			key := envKey(name)
-			if err := Set(tree, key, envValues[key]); err != nil {
+			if err := value.Set(tree, key, envValues[key]); err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", name, err)
 			}
 			keys = appendUnique(keys, key)
@@ -76,11 +78,11 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 	if len(params) > 0 {
 		var keys []string
 		for _, p := range params {
-			key, value, err := ParseParam(p)
+			key, v, err := ParseParam(p)
 			if err != nil {
 				return nil, nil, err
 			}
-			if err := Set(tree, key, value); err != nil {
+			if err := value.Set(tree, key, v); err != nil {
 				return nil, nil, fmt.Errorf("--param %s: %v", p, err)
 			}
 			keys = appendUnique(keys, key)
