@@ -94,7 +94,7 @@ func FuzzUnmarshal(f *testing.F) {
 			t.Fatalf("%q: encoding/json reads %#v, Unmarshal fails: %v", b, want, err)
 		case stdErr == nil && !equal(got, want):
 			t.Fatalf("%q: Unmarshal %#v, encoding/json %#v", b, got, want)
-		case stdErr != nil && err == nil && !hasNonFinite(got):
+		case stdErr != nil && err == nil && !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")):
 			t.Fatalf("%q: Unmarshal accepted %#v, encoding/json: %v", b, got, stdErr)
 		}
 	})
