@@ -160,7 +160,7 @@ func TestResults(t *testing.T) {
 	if err := c.Results(map[string]any{"loss": 0.25, "epochs": 10, "bad": []any{1.5, "x"}, "inf": 1 / zero()}); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, r.results); got != `{"acc":0.9,"bad":[1.5,"x"],"epochs":10,"inf":"+Inf","loss":0.25,"old":1}`+"\n" {
+	if got := readFile(t, r.results); got != `{"acc":0.9,"bad":[1.5,"x"],"epochs":10,"inf":Infinity,"loss":0.25,"old":1}`+"\n" {
 		t.Fatalf("results: %s", got)
 	}
 	if err := c.Result("", 1); err == nil {

@@ -56,6 +56,23 @@ func Decode(dst any, tree map[string]any, opts DecodeOptions) error {
 	return d.err()
 }
 
+// UnknownKeyError is a key that matches no field of the struct Decode fills.
+type UnknownKeyError struct {
+	Key   string   // the dotted path of the key
+	In    string   // the struct: its type at the top, else the quoted path
+	Valid []string // the keys that struct accepts
+	opts  DecodeOptions
+}
+
+func (e *UnknownKeyError) Error() string {
+	noun := e.opts.Noun
+	if noun == "" {
+		noun = "param"
+	}
+	return fmt.Sprintf("%sunknown %s %s (%s has: %s)%s", e.opts.Prefix, noun, strconv.Quote(e.Key), e.In,
+		strings.Join(e.Valid, ", "), e.opts.UnknownHint)
+}
+
 // Fields lists the keys Decode accepts for a struct type (json tag names, else Go names), in field order.
 func Fields(t reflect.Type) []string {
 	for t.Kind() == reflect.Pointer {
@@ -108,7 +125,6 @@ func joinPath(path, key string) string {
 	}
 	return path + "." + key
 }
-
 
 var (
 	durationType        = reflect.TypeFor[time.Duration]()
@@ -340,8 +356,8 @@ func (d *decoder) structValue(path string, v reflect.Value, m map[string]any) {
 			}
 		}
 		if i < 0 {
-			d.unknown = append(d.unknown, fmt.Errorf("%sunknown %s %s (%s has: %s)%s", d.opts.Prefix, d.noun(),
-				strconv.Quote(joinPath(path, k)), describeStruct(path, v.Type()), strings.Join(fields.names(), ", "), d.opts.UnknownHint))
+			d.unknown = append(d.unknown, &UnknownKeyError{Key: joinPath(path, k), In: describeStruct(path, v.Type()),
+				Valid: fields.names(), opts: d.opts})
 			continue
 		}
 		if prev, dup := setBy[i]; dup && prev != k {
@@ -482,6 +498,3 @@ func collectFields(t reflect.Type, index []int, depth int, fl *fieldList, visiti
 		fl.list = append(fl.list, field{name: name, goName: sf.Name, norm: normalize(name), index: idx, depth: depth})
 	}
 }
-
-
-

@@ -41,7 +41,6 @@ func TestFormatRoundTrip(t *testing.T) {
 	}
 }
 
-
 func TestScalar(t *testing.T) {
 	tests := []struct {
 		in   string
