@@ -13,9 +13,9 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/value"
 )
 
 // experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
@@ -134,7 +134,7 @@ func docJSON(e *gitstore.Experiment, short string) []byte {
 func decodeTree(raw []byte) map[string]any { return results.DecodeJSON(raw) }
 
 // flat decodes stored params or results into dotted keys.
-func flat(raw []byte) map[string]any { return config.Flatten(results.DecodeJSON(raw)) }
+func flat(raw []byte) map[string]any { return value.Flatten(results.DecodeJSON(raw)) }
 
 // ShowCmd shows one experiment.
 type ShowCmd struct {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // CheckoutCmd restores an experiment's snapshot.
@@ -110,11 +111,11 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if err != nil {
 				return &usageError{err.Error()}
 			}
-			if err := config.Set(params, k, v); err != nil {
+			if err := value.Set(params, k, v); err != nil {
 				return &usageError{err.Error()}
 			}
 		}
-		data, err := config.MarshalJSONIndent(params)
+		data, err := value.MarshalIndent(params)
 		if err != nil {
 			return err
 		}

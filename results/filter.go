@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Filter selects experiments. The zero Filter selects every experiment that is neither archived nor removed. All the
@@ -343,12 +343,12 @@ func topOf(top, raw []byte, decoded *map[string]any, key string) (any, bool) {
 }
 
 // DecodeJSON decodes a stored params.json or results.json into a tree whose numbers keep their type (int for
-// integers, float64 otherwise: see config.UnmarshalJSON). Empty or unreadable input gives an empty map.
+// integers, float64 otherwise: see value.Unmarshal). Empty or unreadable input gives an empty map.
 func DecodeJSON(raw []byte) map[string]any {
 	if len(raw) == 0 {
 		return map[string]any{}
 	}
-	v, err := config.UnmarshalJSON(raw)
+	v, err := value.Unmarshal(raw)
 	if m, ok := v.(map[string]any); ok && err == nil {
 		return m
 	}
@@ -383,6 +383,15 @@ func sortItems(items []sortItem, keys []string) {
 				}
 				if ma {
 					return 1 // missing values last, whatever the direction
+				}
+				return -1
+			}
+			if na, nb := ka.IsNaN(), kb.IsNaN(); na || nb {
+				if na && nb {
+					continue
+				}
+				if na {
+					return 1 // NaN after every number, whatever the direction (and before missing values)
 				}
 				return -1
 			}

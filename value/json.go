@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -21,8 +22,9 @@ const maxDepth = 10000
 // module writes and reads them (see Unmarshal; use Strict for consumers that need strict JSON).
 //
 // Besides the tree types (int, float64, bool, nil, string, []any, map[string]any) it accepts every integer, float,
-// slice, array, pointer and string-keyed map type; anything else (structs, json.Marshaler) goes through
-// encoding/json and then the rules above.
+// slice, array, pointer and string-keyed map type, structs (with encoding/json's tags and rules) and
+// json.RawMessage (decoded with Unmarshal, so stored JSON with non-finite numbers passes); other json.Marshaler
+// types (time.Time) go through encoding/json and then the rules above.
 func Marshal(v any) ([]byte, error) {
 	return AppendJSON(nil, v)
 }
@@ -171,6 +173,19 @@ func (e *encoder) encode(v reflect.Value, depth int) error {
 		e.buf = append(e.buf, "null"...)
 		return nil
 	}
+	if v.Type() == rawMessageType {
+		// Stored JSON spliced into a struct (params, results): decoded and written by the rules above, so its
+		// non-finite numbers survive (encoding/json refuses them).
+		if len(v.Bytes()) == 0 {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		x, err := Unmarshal(v.Bytes())
+		if err != nil {
+			return fmt.Errorf("cannot encode JSON: json.RawMessage: %w", err)
+		}
+		return e.encodeAny(x, depth+1)
+	}
 	if v.Type().Implements(marshalerType) && v.Kind() != reflect.Interface {
 		return e.viaStdlib(v, depth)
 	}
@@ -202,6 +217,8 @@ func (e *encoder) encode(v reflect.Value, depth int) error {
 		return e.array(v, depth)
 	case reflect.Array:
 		return e.array(v, depth)
+	case reflect.Struct:
+		return e.structValue(v, depth)
 	case reflect.Map:
 		if v.Type().Key().Kind() != reflect.String {
 			return e.viaStdlib(v, depth)
@@ -228,6 +245,137 @@ func (e *encoder) encode(v reflect.Value, depth int) error {
 		return e.viaStdlib(v, depth)
 	}
 	return nil
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// structValue encodes a struct as encoding/json does (json tags, omitempty, "-", embedded structs promoted), with
+// the value rules for what its fields hold.
+func (e *encoder) structValue(v reflect.Value, depth int) error {
+	e.buf = append(e.buf, '{')
+	first := true
+	for _, f := range jsonFieldsOf(v.Type()) {
+		fv, ok := fieldByIndex(v, f.index)
+		if !ok || f.omitEmpty && isEmpty(fv) {
+			continue
+		}
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		e.buf = AppendString(e.buf, f.name)
+		e.buf = append(e.buf, ':')
+		if err := e.encode(fv, depth+1); err != nil {
+			return err
+		}
+	}
+	e.buf = append(e.buf, '}')
+	return nil
+}
+
+// fieldByIndex is v.FieldByIndex, reporting false at a nil embedded pointer.
+func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
+	for i, x := range index {
+		if i > 0 && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return reflect.Value{}, false
+			}
+			v = v.Elem()
+		}
+		v = v.Field(x)
+	}
+	return v, true
+}
+
+func isEmpty(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+type jsonField struct {
+	name      string
+	index     []int
+	omitEmpty bool
+	tagged    bool
+}
+
+var jsonFieldCache sync.Map // reflect.Type -> []jsonField
+
+// jsonFieldsOf lists the fields encoding/json writes for a struct type, in its order and with its rules for
+// embedded structs: a shallower field hides deeper ones of the same name; at the same depth a tagged one wins, and
+// two untagged ones hide each other.
+func jsonFieldsOf(t reflect.Type) []jsonField {
+	if fs, ok := jsonFieldCache.Load(t); ok {
+		return fs.([]jsonField)
+	}
+	var all []jsonField
+	var walk func(t reflect.Type, index []int, seen map[reflect.Type]bool)
+	walk = func(t reflect.Type, index []int, seen map[reflect.Type]bool) {
+		if seen[t] {
+			return
+		}
+		seen[t] = true
+		defer delete(seen, t)
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			tag := sf.Tag.Get("json")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			idx := append(slices.Clone(index), i)
+			if sf.Anonymous && name == "" {
+				ft := sf.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					walk(ft, idx, seen)
+					continue
+				}
+			}
+			if !sf.IsExported() {
+				continue
+			}
+			tagged := name != ""
+			if !tagged {
+				name = sf.Name
+			}
+			omit := false
+			for o := range strings.SplitSeq(opts, ",") {
+				omit = omit || o == "omitempty"
+			}
+			all = append(all, jsonField{name: name, index: idx, omitEmpty: omit, tagged: tagged})
+		}
+	}
+	walk(t, nil, map[reflect.Type]bool{})
+	var out []jsonField
+	for i, f := range all {
+		keep := true
+		for j, g := range all {
+			if i == j || g.name != f.name {
+				continue
+			}
+			switch {
+			case len(g.index) < len(f.index):
+				keep = false
+			case len(g.index) == len(f.index) && (g.tagged && !f.tagged || g.tagged == f.tagged):
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, f)
+		}
+	}
+	jsonFieldCache.Store(t, out)
+	return out
 }
 
 func (e *encoder) array(v reflect.Value, depth int) error {

@@ -1,6 +1,7 @@
 package value
 
 import (
+	"encoding/json"
 	"math"
 	"reflect"
 	"strings"
@@ -39,7 +40,19 @@ func TestMarshal(t *testing.T) {
 		{map[string]int{"z": 1, "y": 2}, `{"y":2,"z":1}`},
 		{[2]int{1, 2}, "[1,2]"},
 		{[]byte("hi"), `"aGk="`},
-		{point{X: 1, Y: 2}, `{"x":1,"y":2}`}, // through encoding/json: struct floats are not kept
+		{point{X: 1, Y: 2}, `{"x":1.0,"y":2}`}, // struct floats stay floats too
+		{struct {
+			point
+			Z     string          `json:"z,omitempty"`
+			Raw   json.RawMessage `json:"raw"`
+			Skip  int             `json:"-"`
+			Plain bool
+			low   int
+		}{point: point{X: 0.5}, Raw: json.RawMessage(`{"loss": NaN, "n": 1}`)}, `{"x":0.5,"y":0,"raw":{"loss":NaN,"n":1},"Plain":false}`},
+		{&struct {
+			*point
+			Y string `json:"y"`
+		}{}, `{"y":""}`},
 		{map[int]string{2: "b", 1: "a"}, `{"1":"a","2":"b"}`},
 	}
 	for _, tt := range tests {
