@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -151,12 +149,7 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	}
 	defer st.Close()
 	if c.JSON {
-		var b bytes.Buffer
-		if err := json.Indent(&b, docJSON(e, e.ID[:7]), "", "  "); err != nil {
-			return err
-		}
-		b.WriteByte('\n')
-		_, err := env.IO.Out.Write(b.Bytes())
+		_, err := env.IO.Out.Write(value.Indent(docJSON(e, e.ID[:7])))
 		return err
 	}
 	w := env.IO.Out

@@ -44,11 +44,12 @@ func MarshalIndent(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return indent(b), nil
+	return Indent(b), nil
 }
 
-// indent re-indents compact JSON as written by Marshal (json.Indent refuses the non-finite tokens).
-func indent(b []byte) []byte {
+// Indent indents compact JSON (as Marshal and encoding/json write it) by two spaces and adds a final newline, as
+// json.Indent does; unlike json.Indent it accepts the non-finite tokens. It does not check b.
+func Indent(b []byte) []byte {
 	out := make([]byte, 0, len(b)+len(b)/2)
 	level := 0
 	newline := func() {
