@@ -1,11 +1,14 @@
 package exp
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -31,7 +34,8 @@ func AllowUnknown() Option {
 // (GIT_EXP_PARAMS). In bare mode they are config.yaml at the root of the
 // enclosing git repository (if present), overlaid with GIT_EXP_PARAM_<key>
 // environment variables ("__" in a key stands for ".", as in
-// GIT_EXP_PARAM_model__hidden), resolved by config.Resolve.
+// GIT_EXP_PARAM_model__hidden), resolved by `git-exp params` (so git-exp must
+// be on PATH when either is present).
 func (c *Client) Params(dst any, opts ...Option) error {
 	c.mu.Lock()
 	c.start()
@@ -79,12 +83,43 @@ func (c *Client) readParams() (map[string]any, error) {
 		return m, nil
 	}
 	// The same layering as `git exp run`, minus --config and --param.
-	root := repoRoot(c.cwd)
-	params, _, err := config.Resolve(root, filepath.Join(root, "config.yaml"), nil, c.environ, nil)
-	if err != nil {
-		return nil, fmt.Errorf("exp: resolving params: %w", err)
+	return bareParams(repoRoot(c.cwd), c.environ)
+}
+
+// bareParams resolves the params of a bare run: config.yaml in root overlaid with GIT_EXP_PARAM_* variables. YAML
+// is read by git-exp itself (`git-exp params`), so its semantics are those of `git exp run` and exp needs no YAML
+// library; with neither a config.yaml nor such a variable there is nothing to resolve and git-exp is not needed.
+func bareParams(root string, environ []string) (map[string]any, error) {
+	_, statErr := os.Stat(filepath.Join(root, "config.yaml"))
+	hasVars := false
+	for _, kv := range environ {
+		hasVars = hasVars || strings.HasPrefix(kv, "GIT_EXP_PARAM_")
 	}
-	return params, nil
+	if statErr != nil && !hasVars {
+		return map[string]any{}, nil
+	}
+	bin, err := exec.LookPath("git-exp")
+	if err != nil {
+		return nil, errors.New("exp: resolving params (config.yaml, GIT_EXP_PARAM_*) needs git-exp on PATH: " +
+			"go install github.com/git-exp/git-exp/cmd/git-exp@latest")
+	}
+	cmd := exec.Command(bin, "params", "--root", root)
+	cmd.Env = environ
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return nil, fmt.Errorf("exp: resolving params: %s", strings.TrimPrefix(msg, "git exp: "))
+		}
+		return nil, fmt.Errorf("exp: resolving params: %s: %w", bin, err)
+	}
+	v, err := value.Unmarshal(out)
+	m, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("exp: resolving params: %s params printed no JSON object", bin)
+	}
+	return m, nil
 }
 
 // repoRoot returns the nearest directory at or above dir holding .git (a
