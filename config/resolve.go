@@ -76,20 +76,31 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 	}
 
 	if len(params) > 0 {
-		var keys []string
-		for _, p := range params {
-			key, v, err := ParseParam(p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := value.Set(tree, key, v); err != nil {
-				return nil, nil, fmt.Errorf("--param %s: %v", p, err)
-			}
-			keys = appendUnique(keys, key)
+		keys, err := ApplyParams(tree, params)
+		if err != nil {
+			return nil, nil, err
 		}
 		sources = append(sources, Source{Kind: KindParam, Keys: keys})
 	}
 	return tree, sources, nil
+}
+
+// ApplyParams sets each --param KEY=VALUE argument onto tree, in order (the last step of Resolve, and what rerun
+// applies onto the recorded parameters), and returns the keys set. Sweep values (list(...), range(...)) stay strings
+// here: sweep.Expand turns the tree into its points, for run and rerun alike.
+func ApplyParams(tree map[string]any, params []string) ([]string, error) {
+	var keys []string
+	for _, p := range params {
+		key, v, err := ParseParam(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := value.Set(tree, key, v); err != nil {
+			return nil, fmt.Errorf("--param %s: %v", p, err)
+		}
+		keys = appendUnique(keys, key)
+	}
+	return keys, nil
 }
 
 func appendUnique(list []string, s string) []string {
