@@ -8,7 +8,7 @@ import "github.com/git-exp/git-exp/gitstore"
 // gitstore.Manifest is either here or deliberately left out, so a new manifest field cannot be forgotten.
 type Field struct {
 	Name  string
-	JSON  string                                  // path in the --json document ("git.branch")
+	JSON  string                                   // path in the --json document ("git.branch")
 	Value func(e *gitstore.Experiment) (any, bool) // false when the experiment has no value (exit_code before the end)
 }
 
