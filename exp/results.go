@@ -20,8 +20,8 @@ func (c *Client) Result(key string, v any) error {
 // ./exp-out/results.json in bare mode): keys already set are replaced, others
 // kept. The file is rewritten atomically (temporary file, then rename), so a
 // reader never sees half of it. Values are anything value.Marshal
-// accepts; NaN and infinities are stored as the strings "NaN", "+Inf" and
-// "-Inf", as in the metrics file. Results also flushes buffered metrics.
+// accepts; NaN and infinities are stored as the bare tokens NaN, Infinity and
+// -Infinity, as in the metrics file. Results also flushes buffered metrics.
 //
 // When a run sets no explicit results, `git exp` uses the last value of each
 // metric instead (see LastValues).
