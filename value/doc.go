@@ -20,7 +20,7 @@
 // NaN, +Inf and -Inf are values like any other: a diverging loss must never make a run lose its results. They are
 // written in JSON as the bare tokens NaN, Infinity and -Infinity — exactly what Python's json module writes and
 // reads by default — and Unmarshal reads those tokens, and a number too large for a float64 (1e400) as Infinity.
-// Format prints them the same way and Scalar reads them back. Comparisons follow IEEE 754 (every comparison with
-// NaN is false); CompareFloats, for sorting, puts NaN after every number. Consumers that need strict JSON (a
-// browser) get the strings "NaN", "Infinity", "-Infinity" from Strict.
+// Format prints them the same way and Scalar reads them back. In --where, comparisons follow IEEE 754 (every
+// ordering or equality with NaN is false); --sort puts NaN after every number (package results). Consumers that
+// need strict JSON (a browser) get the strings "NaN", "Infinity", "-Infinity" from Strict.
 package value

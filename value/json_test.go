@@ -144,3 +144,18 @@ func TestUnmarshal(t *testing.T) {
 		}
 	}
 }
+
+func TestStrict(t *testing.T) {
+	in := map[string]any{"loss": math.NaN(), "l": []any{math.Inf(1), 1.5}, "m": map[string]any{"x": math.Inf(-1)}, "s": "a"}
+	b, err := Marshal(Strict(in))
+	if want := `{"l":["Infinity",1.5],"loss":"NaN","m":{"x":"-Infinity"},"s":"a"}`; err != nil || string(b) != want {
+		t.Errorf("Strict: %s, %v; want %s", b, err, want)
+	}
+	if !math.IsNaN(in["loss"].(float64)) {
+		t.Error("Strict changed its input")
+	}
+	finite := map[string]any{"a": 1.0}
+	if reflect.ValueOf(Strict(finite)).Pointer() != reflect.ValueOf(finite).Pointer() {
+		t.Error("a finite tree is copied")
+	}
+}

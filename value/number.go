@@ -38,23 +38,3 @@ func Float(v any) (float64, bool) {
 	}
 	return 0, false
 }
-
-// CompareFloats orders two numbers for sorting: numerically, with NaN after every other number (and equal to
-// NaN), so a diverged run sorts last whichever way numbers go is decided by the caller for the others.
-// It returns -1, 0 or +1.
-func CompareFloats(a, b float64) int {
-	an, bn := math.IsNaN(a), math.IsNaN(b)
-	switch {
-	case an && bn:
-		return 0
-	case an:
-		return 1
-	case bn:
-		return -1
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
