@@ -11,6 +11,7 @@ import (
 // bareRepo makes a repository-like directory tree, cds into a subdirectory
 // of it and clears the run protocol from the environment.
 func bareRepo(t *testing.T, configYAML string) (root, sub string) {
+	gitExpOnPath(t)
 	root = t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, ".git"), 0o755); err != nil {
 		t.Fatal(err)
@@ -118,6 +119,7 @@ func TestBareModeNoRepo(t *testing.T) {
 	if repoRoot(dir) != dir {
 		t.Skip("temporary directory is inside a git repository")
 	}
+	gitExpOnPath(t)
 	t.Chdir(dir)
 	t.Setenv(EnvID, "")
 	os.WriteFile("config.yaml", []byte("epochs: 2\n"), 0o644)

@@ -1,31 +1,53 @@
 package exp
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
-// TestMain puts a freshly built git-exp first on PATH: bare mode resolves config.yaml through `git-exp params`.
+var (
+	gitExpOnce sync.Once
+	gitExpDir  string
+	gitExpErr  error
+)
+
+// TestMain removes the git-exp that gitExpOnPath built.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "exp-test-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "git-exp"), "github.com/git-exp/git-exp/cmd/git-exp")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building git-exp:", err)
-		os.Exit(1)
-	}
-	os.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	code := m.Run()
-	os.RemoveAll(dir)
+	if gitExpDir != "" {
+		os.RemoveAll(gitExpDir)
+	}
 	os.Exit(code)
 }
+
+// gitExpOnPath builds git-exp once and puts it first on PATH for the test: bare mode resolves config.yaml and
+// GIT_EXP_PARAM_* variables through `git-exp params`.
+func gitExpOnPath(t *testing.T) {
+	t.Helper()
+	gitExpOnce.Do(func() {
+		if gitExpDir, gitExpErr = os.MkdirTemp("", "exp-test-bin-"); gitExpErr != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", filepath.Join(gitExpDir, "git-exp"), "github.com/git-exp/git-exp/cmd/git-exp")
+		if out, err := build.CombinedOutput(); err != nil {
+			gitExpErr = &buildError{err, out}
+		}
+	})
+	if gitExpErr != nil {
+		t.Fatalf("building git-exp: %v", gitExpErr)
+	}
+	t.Setenv("PATH", gitExpDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return e.err.Error() + ": " + string(e.out) }
 
 // Without git-exp on PATH a bare run that needs config.yaml says what to install; without config.yaml and
 // GIT_EXP_PARAM_* variables it needs nothing.
