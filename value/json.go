@@ -26,7 +26,7 @@ const maxDepth = 10000
 // json.RawMessage (decoded with Unmarshal, so stored JSON with non-finite numbers passes); other json.Marshaler
 // types (time.Time) go through encoding/json and then the rules above.
 func Marshal(v any) ([]byte, error) {
-	return AppendJSON(nil, v)
+	return AppendJSON(make([]byte, 0, 128), v)
 }
 
 // AppendJSON appends the encoding of v (see Marshal) to b.
