@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -181,7 +182,15 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 			x, xok := exp.Float(ra[k])
 			y, yok := exp.Float(rb[k])
 			if xok && yok {
-				delta = fmt.Sprintf("%+.6g", y-x)
+				switch d := y - x; {
+				case math.IsNaN(d): // a NaN on either side, or Infinity minus Infinity: no delta
+				case math.IsInf(d, 1):
+					delta = "+Infinity"
+				case math.IsInf(d, -1):
+					delta = "-Infinity"
+				default:
+					delta = fmt.Sprintf("%+.6g", d)
+				}
 			}
 			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta})
 		}
