@@ -3,7 +3,7 @@ package results
 import (
 	"slices"
 
-	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Keys returns the union of the maps' keys, sorted.
@@ -34,7 +34,7 @@ func Differs(maps []map[string]any, k string) bool {
 	for i, m := range maps {
 		v := "\x00missing"
 		if x, ok := m[k]; ok {
-			v = config.FormatValue(x)
+			v = value.Cell(x)
 		}
 		if i == 0 {
 			first = v

@@ -18,12 +18,12 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/value"
 )
 
 // safe returns v with the numbers JSON cannot hold (NaN, ±Inf) as the strings "NaN", "Infinity", "-Infinity", so
@@ -59,7 +59,7 @@ func safe(v any) any {
 
 // flatSafe decodes stored params or results into dotted keys, strict-JSON safe.
 func flatSafe(raw []byte) map[string]any {
-	m := config.Flatten(results.DecodeJSON(raw))
+	m := value.Flatten(results.DecodeJSON(raw))
 	for k, v := range m {
 		m[k] = safe(v)
 	}
@@ -171,7 +171,7 @@ func valueKey(v any) string {
 	case nil:
 		return "n"
 	}
-	return "j" + config.FormatValue(v)
+	return "j" + value.Cell(v)
 }
 
 // compute finds the columns of exps in one pass: experiments with byte-identical params (a sweep's repeats, or a
@@ -201,7 +201,7 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 				}
 				local := map[string]*keyState{}
 				for raw, count := range pcount {
-					for k, v := range config.Flatten(results.DecodeJSON([]byte(raw))) {
+					for k, v := range value.Flatten(results.DecodeJSON([]byte(raw))) {
 						vk := valueKey(v)
 						if st := local[k]; st == nil {
 							local[k] = &keyState{first: vk, have: count}
@@ -213,7 +213,7 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 				}
 				lres := map[string]bool{}
 				for raw := range rseen {
-					for k := range config.Flatten(results.DecodeJSON([]byte(raw))) {
+					for k := range value.Flatten(results.DecodeJSON([]byte(raw))) {
 						lres[k] = true
 					}
 				}
