@@ -228,3 +228,52 @@ func TestPrefetchThenEdit(t *testing.T) {
 		t.Errorf("tree after Prefetch %s, without %s", with, without)
 	}
 }
+
+// A long-lived Store reads its cache's base once: reading again after the tip moved decodes only the delta (the
+// unchanged experiments are the very records read before), and sees the change.
+func TestCacheBaseReadOnce(t *testing.T) {
+	st, _ := testStore(t)
+	ctx := context.Background()
+	for i := range 3 {
+		m := &Manifest{ID: fmt.Sprintf("%016x", i+1), Name: fmt.Sprintf("run-%d", i), Status: StatusCompleted,
+			Created: fmt.Sprintf("2026-01-01T00:00:0%d.000Z", i)}
+		if err := st.Create(ctx, "run", m, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := st.Experiments() // reads git, writes the base
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := st.Experiments() // maps and decodes the base
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(Note{ID: "n1", Op: "rename", Value: "renamed", Time: Now()})
+	if err := st.Update(ctx, "rename", func(tx *Tx) error {
+		return tx.WriteBlob(ExpPath(fmt.Sprintf("%016x", 1))+"/notes/n1.json", b)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := st.Experiments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) != 3 || len(after) != 3 {
+		t.Fatalf("%d, %d experiments", len(first), len(after))
+	}
+	byID := map[string]*Experiment{}
+	for _, e := range base {
+		byID[e.ID] = e
+	}
+	for _, e := range after {
+		switch {
+		case e.ID == fmt.Sprintf("%016x", 1):
+			if e.Name != "renamed" || byID[e.ID].Name != "run-0" {
+				t.Errorf("the rename: now %q, the earlier record %q", e.Name, byID[e.ID].Name)
+			}
+		case byID[e.ID] != e:
+			t.Errorf("%s was decoded again", e.ID)
+		}
+	}
+}
