@@ -213,7 +213,10 @@ export function axisOf(key, values) {
     const pos = (v) => { const x = num(v); return typeof x === "number" && isFinite(x) ? (b === a ? 0.5 : (f(x) - a) / span) : null; };
     const distinct = [...new Set(nums)].sort((x, y) => x - y);
     const ticks = () => {
-      if (distinct.length <= 8) return distinct.map((v) => [v, fmt(v)]); // a grid's values, as they were swept
+      // A grid's values, as they were swept, when few and far enough apart to be read; else five even ticks.
+      const apart = distinct.every((v, i) => i === 0 || Math.abs(f(v) - f(distinct[i - 1])) >= span / 12);
+      if (distinct.length <= 8 && apart) return distinct.map((v) => [v, fmt(v)]);
+      if (lo === hi) return [[lo, fmt(lo)]];
       const out = [];
       for (let i = 0; i <= 4; i++) {
         const t = a + (span * i) / 4;
@@ -254,7 +257,7 @@ function scatter(c, ax, ay, pts, xlabel, ylabel) {
 // viridis approximates matplotlib's viridis (perceptually uniform, colour-blind safe) at t in [0, 1].
 function viridis(t) {
   const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
-  t = Math.max(0, Math.min(1, t)) * 0.85 * (stops.length - 1); // short of the yellow end, which is hard to see on white
+  t = Math.max(0, Math.min(1, t)) * 0.8 * (stops.length - 1); // short of the yellow end, which is hard to see on white
   const i = Math.min(stops.length - 2, Math.floor(t)), f = t - i;
   const c = stops[i].map((v, k) => Math.round(v + f * (stops[i + 1][k] - v)));
   return `rgba(${c[0]},${c[1]},${c[2]},0.85)`;
