@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/git-exp/git-exp/exp"
@@ -152,7 +153,9 @@ type selection struct {
 // columnSet is the parameter keys (all, and those whose value varies) and result keys of a set of experiments.
 type columnSet struct {
 	key                  string
+	filter               string // the filter part of key (without the tip)
 	once                 sync.Once
+	done                 atomic.Bool
 	varying, all, result []string
 }
 
@@ -246,13 +249,34 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 		slices.Sort(c.all)
 		slices.Sort(c.varying)
 		slices.Sort(c.result)
+		c.done.Store(true)
 	})
 }
 
-// columns computes, once, the columns of the selection.
-func (sel *selection) columns() (varying, all, result []string) {
-	sel.cols.compute(sel.exps)
-	return sel.cols.varying, sel.cols.all, sel.cols.result
+// columns returns the columns of the selection. After the store moved, computing them anew means decoding every
+// selected experiment's parameters (seconds for 100,000): rather than keep the page waiting, the columns of the same
+// filter at the previous tip are returned (pending is then true) while the new ones are computed.
+func (s *Server) columns(sel *selection) (varying, all, result []string, pending bool) {
+	c := sel.cols
+	if !c.done.Load() {
+		s.mu.Lock()
+		prev := s.lastCols[c.filter]
+		s.mu.Unlock()
+		if prev != nil && prev != c && prev.done.Load() {
+			go func() {
+				c.compute(sel.exps)
+				s.mu.Lock()
+				s.lastCols[c.filter] = c
+				s.mu.Unlock()
+			}()
+			return prev.varying, prev.all, prev.result, true
+		}
+	}
+	c.compute(sel.exps)
+	s.mu.Lock()
+	s.lastCols[c.filter] = c
+	s.mu.Unlock()
+	return c.varying, c.all, c.result, false
 }
 
 // selectFor returns the (cached) selection of a filter, sort and id list at the store's current tip.
@@ -311,7 +335,7 @@ func (s *Server) selectFor(ctx context.Context, f results.Filter, sortKeys, ids 
 		}
 	}
 	if sel.cols == nil {
-		sel.cols = &columnSet{key: colKey}
+		sel.cols = &columnSet{key: colKey, filter: filterKey + "\x00" + strings.Join(ids, ",")}
 	}
 	s.sels = append([]*selection{sel}, s.sels...)
 	if len(s.sels) > 4 {
@@ -422,7 +446,7 @@ func (s *Server) apiExperiments(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	varying, all, res := sel.columns()
+	varying, all, res, pending := s.columns(sel)
 	page := sel.exps[min(offset, len(sel.exps)):min(offset+limit, len(sel.exps))]
 	items := make([]row, len(page))
 	for i, e := range page {
@@ -430,7 +454,8 @@ func (s *Server) apiExperiments(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, map[string]any{
 		"total": len(sel.exps), "offset": offset, "items": items,
-		"columns": map[string]any{"params": nonNil(varying), "all_params": nonNil(all), "results": nonNil(res)},
+		"columns":         map[string]any{"params": nonNil(varying), "all_params": nonNil(all), "results": nonNil(res)},
+		"columns_pending": pending,
 	})
 	return nil
 }

@@ -70,7 +70,7 @@ type metricSet struct {
 	used   time.Time
 }
 
-// metricCache holds the parsed metrics of the experiments charted lately, up to a budget of points.
+// metricCache holds the parsed metrics of the experiments charted lately, up to a budget of points (24 bytes each).
 type metricCache struct {
 	mu     sync.Mutex
 	sets   map[string]*metricSet

@@ -51,8 +51,9 @@ type Server struct {
 	token string
 	port  string // the port of the listener, for the cookie's name ("" before Serve)
 
-	mu   sync.Mutex
-	sels []*selection // most recent first
+	mu       sync.Mutex
+	sels     []*selection          // most recent first
+	lastCols map[string]*columnSet // filter → its columns at the latest tip they were computed for
 
 	metrics *metricCache
 	hub     *hub
@@ -76,7 +77,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
-	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metrics: newMetricCache(16 << 20)}
+	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metrics: newMetricCache(4 << 20), lastCols: map[string]*columnSet{}}
 	s.hub = newHub(s)
 	s.routes()
 	return s, nil

@@ -466,3 +466,32 @@ func TestSafeNonFinite(t *testing.T) {
 		t.Fatalf("got %s, want %s", b, want)
 	}
 }
+
+// After the store moves, the first page comes at once with the columns of the previous state (columns_pending), and
+// the new columns follow.
+func TestColumnsPendingAfterAMove(t *testing.T) {
+	dir, _ := fixture(t)
+	s := newTestServer(t, dir, Options{})
+	var a struct {
+		listAnswer
+		Pending bool `json:"columns_pending"`
+	}
+	s.getJSON(t, "/api/experiments", &a)
+	if a.Pending || slices.Contains(a.Columns.Params, "dropout") {
+		t.Fatalf("first answer: %+v", a.Columns)
+	}
+	st := openStore(t, dir)
+	record(t, st, run{name: "new", params: `{"lr": 0.1, "epochs": 10, "dropout": 0.5}`})
+	s.getJSON(t, "/api/experiments", &a)
+	if a.Total != 5 || !a.Pending || slices.Contains(a.Columns.Params, "dropout") {
+		t.Fatalf("right after the move: total %d, pending %v, %+v", a.Total, a.Pending, a.Columns)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a.Pending && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		s.getJSON(t, "/api/experiments", &a)
+	}
+	if a.Pending || !slices.Contains(a.Columns.Params, "dropout") {
+		t.Fatalf("later: pending %v, %+v", a.Pending, a.Columns)
+	}
+}

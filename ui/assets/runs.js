@@ -171,6 +171,8 @@ export function runsPage(main, q) {
       const res = await api("/api/experiments?" + u);
       if (gen !== state.gen) return;
       state.pages.set(page, res.items);
+      // Columns of the previous state of the store, while the new ones are computed: ask again shortly.
+      if (res.columns_pending && !state.recheck) state.recheck = setTimeout(() => { state.recheck = null; reload(); }, 1000);
       const fresh = state.shown !== gen; // the first answer since a reload: every row in view is stale
       state.shown = gen;
       if (fresh || res.total !== state.total || JSON.stringify(res.columns) !== JSON.stringify(state.columns)) {
