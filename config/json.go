@@ -55,8 +55,42 @@ func UnmarshalJSON(data []byte) (any, error) {
 	return unmarshalStd(data)
 }
 
+// CheckJSONDepth reports an error when the JSON text data nests objects and arrays more than MaxDepth levels deep.
+// It reads data once, without decoding it, so that a deeply nested value is refused before any decoder (or code
+// that walks the decoded tree) spends time on it.
+func CheckJSONDepth(data []byte) error {
+	depth, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > MaxDepth {
+				return fmt.Errorf("invalid JSON: nested more than %d levels deep", MaxDepth)
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
 // unmarshalStd is UnmarshalJSON through encoding/json, for what fastUnmarshal does not handle.
 func unmarshalStd(data []byte) (any, error) {
+	if err := CheckJSONDepth(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

@@ -49,10 +49,10 @@ func Merge(dst, src map[string]any) (map[string]any, error) {
 func Set(m map[string]any, dottedKey string, v any) error {
 	parts, err := splitKey(dottedKey)
 	if err != nil {
-		return fmt.Errorf("cannot set %q: %v", dottedKey, err)
+		return fmt.Errorf("cannot set %s: %v", clip(dottedKey), err)
 	}
 	if m == nil {
-		return fmt.Errorf("cannot set %q: the map is nil", dottedKey)
+		return fmt.Errorf("cannot set %s: the map is nil", clip(dottedKey))
 	}
 	cur := m
 	for i, p := range parts[:len(parts)-1] {
@@ -68,7 +68,7 @@ func Set(m map[string]any, dottedKey string, v any) error {
 			cur[p] = created
 			cur = created
 		default:
-			return fmt.Errorf("cannot set %q: %q is %s, not a map", dottedKey, strings.Join(parts[:i+1], "."), describeValue(next))
+			return fmt.Errorf("cannot set %s: %s is %s, not a map", clip(dottedKey), clip(strings.Join(parts[:i+1], ".")), describeValue(next))
 		}
 	}
 	cur[parts[len(parts)-1]] = v
@@ -94,10 +94,18 @@ func Get(m map[string]any, dottedKey string) (any, bool) {
 	return cur, true
 }
 
+// MaxDepth is how deeply parameters (and results) may nest: the segments of a dotted key, the levels of a config
+// file's mappings and lists and of stored JSON together. Deeper input is an error, so that no input can make the
+// programs that walk a tree (flattening, sweeps, the cache) spend time or memory growing with the square of its depth.
+const MaxDepth = 100
+
 // splitKey splits a dotted key into its segments, none of which may be empty.
 func splitKey(key string) ([]string, error) {
 	if key == "" {
 		return nil, fmt.Errorf("the key is empty")
+	}
+	if n := strings.Count(key, ".") + 1; n > MaxDepth {
+		return nil, fmt.Errorf("the key has %d segments; parameters nest at most %d levels deep", n, MaxDepth)
 	}
 	parts := strings.Split(key, ".")
 	for _, p := range parts {
@@ -106,6 +114,32 @@ func splitKey(key string) ([]string, error) {
 		}
 	}
 	return parts, nil
+}
+
+// TooDeep reports whether v nests maps and lists more than levels deep (a map of scalars is one level). It stops
+// as soon as it knows, so it costs at most one pass over v.
+func TooDeep(v any, levels int) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		if levels <= 0 {
+			return true
+		}
+		for _, e := range v {
+			if TooDeep(e, levels-1) {
+				return true
+			}
+		}
+	case []any:
+		if levels <= 0 {
+			return true
+		}
+		for _, e := range v {
+			if TooDeep(e, levels-1) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // deepCopy copies maps and lists recursively; other values are immutable and shared.

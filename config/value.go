@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -85,20 +87,44 @@ func parseFlow(s string) (n *yaml.Node, ok bool) {
 func ParseParam(s string) (key string, value any, err error) {
 	k, v, ok := strings.Cut(s, "=")
 	if !ok {
-		return "", nil, fmt.Errorf("malformed --param %q: expected KEY=VALUE, e.g. --param lr=0.01", s)
+		return "", nil, fmt.Errorf("malformed --param %s: expected KEY=VALUE, e.g. --param lr=0.01", clip(s))
 	}
 	if k == "" {
-		return "", nil, fmt.Errorf("malformed --param %q: the key before \"=\" is empty, e.g. --param lr=0.01", s)
+		return "", nil, fmt.Errorf("malformed --param %s: the key before \"=\" is empty, e.g. --param lr=0.01", clip(s))
 	}
-	if _, err := splitKey(k); err != nil {
-		return "", nil, fmt.Errorf("malformed --param %q: key %q has an empty segment; use dots only between names, e.g. --param model.lr=0.01", s, k)
+	if parts, err := splitKey(k); err != nil {
+		if parts == nil && strings.Count(k, ".") >= MaxDepth {
+			return "", nil, fmt.Errorf("malformed --param %s: %v", clip(s), err)
+		}
+		return "", nil, fmt.Errorf("malformed --param %s: key %s has an empty segment; use dots only between names, e.g. --param model.lr=0.01", clip(s), clip(k))
 	}
 	value, err = parseValue(v)
 	var ir *intRangeError
 	if errors.As(err, &ir) {
-		return "", nil, fmt.Errorf("--param %s: %s", s, ir.msg)
+		return "", nil, fmt.Errorf("--param %s: %s", shorten(s), ir.msg)
 	}
 	return k, value, nil
+}
+
+// clip quotes s for an error message, cut to a readable length: an error stays one short line whatever the input.
+func clip(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
+}
+
+// shorten is clip without the quotes.
+func shorten(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return clip(s)
 }
 
 // EnvPrefix starts the name of every environment variable that sets a parameter.

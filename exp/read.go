@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/git-exp/git-exp/config"
 )
 
 // A Point is one step of a metrics series: the values logged for that step.
@@ -151,6 +153,9 @@ func parsePoint(line []byte) (Point, error) {
 
 // parsePointJSON parses one metrics line with encoding/json.
 func parsePointJSON(line []byte) (Point, error) {
+	if err := config.CheckJSONDepth(line); err != nil {
+		return Point{}, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	var raw map[string]any
