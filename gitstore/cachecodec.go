@@ -3,6 +3,7 @@ package gitstore
 import (
 	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"math"
 	"runtime"
 	"sync"
@@ -13,14 +14,24 @@ import (
 // whole, and decoding must cost little more than reading. Every string is a substring of the file's one buffer (no
 // copy, no allocation), every []byte a slice of it. The file is disposable: any error means "rebuild".
 //
-// Layout: magic, base id, tip, root tree, fan-out table, count, then each experiment's fields in the order of
-// (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
+// Layout: magic, base id, tip, root tree, fan-out table, count, each experiment's end offset, a CRC-32C of each block
+// of cacheBlock experiments, a CRC-32C of everything before it (the header), then each experiment's fields in the
+// order of (*cacheEnc).experiment. A reader checks each block's checksum right before it decodes the block (in
+// cache, on the core that decodes it), so a bit flipped on disk means "rebuild", never a wrong answer. The delta ends
+// with a CRC-32C of all of it. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
 // test fills every field by reflection and fails when one is forgotten.
 
 var (
-	cacheMagic = []byte("GXC\x09")
-	deltaMagic = []byte("GXD\x09")
+	cacheMagic = []byte("GXC\x0a")
+	deltaMagic = []byte("GXD\x0a")
 )
+
+// cacheBlock is how many experiments one checksum of the base file covers.
+const cacheBlock = 1024
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
 
 type cacheEnc struct{ b []byte }
 
@@ -165,14 +176,24 @@ func encodeCache(c *cacheFile) []byte {
 	e.state(c.Tip, c.RootTree, c.Fanout)
 	e.uvarint(uint64(len(c.List)))
 	// Each experiment's end offset, relative to the first experiment (fixed 4 bytes each), so that a reader can
-	// decode ranges of experiments in parallel.
+	// decode ranges of experiments in parallel; then the blocks' checksums and the header's.
 	table := len(e.b)
-	e.b = append(e.b, make([]byte, 4*len(c.List))...)
+	blocks := (len(c.List) + cacheBlock - 1) / cacheBlock
+	e.b = append(e.b, make([]byte, 4*len(c.List)+4*blocks+4)...)
+	crcs := table + 4*len(c.List)
 	start := len(e.b)
 	for i, x := range c.List {
 		e.experiment(x)
 		binary.LittleEndian.PutUint32(e.b[table+4*i:], uint32(len(e.b)-start))
 	}
+	for k := 0; k < blocks; k++ {
+		lo, hi := start, start+int(binary.LittleEndian.Uint32(e.b[table+4*min((k+1)*cacheBlock, len(c.List))-4:]))
+		if k > 0 {
+			lo = start + int(binary.LittleEndian.Uint32(e.b[table+4*(k*cacheBlock)-4:]))
+		}
+		binary.LittleEndian.PutUint32(e.b[crcs+4*k:], crc(e.b[lo:hi]))
+	}
+	binary.LittleEndian.PutUint32(e.b[start-4:], crc(e.b[:start-4]))
 	return e.b
 }
 
@@ -188,27 +209,38 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	if d.err != nil || n > uint64(len(data)) {
 		return nil, errCache
 	}
-	if uint64(len(data)-d.i) < 4*n {
+	blocks := (n + cacheBlock - 1) / cacheBlock
+	if uint64(len(data)-d.i) < 4*n+4*blocks+4 {
+		return nil, errCache
+	}
+	crcs := d.i + 4*int(n)
+	base := crcs + 4*int(blocks) + 4
+	if binary.LittleEndian.Uint32(data[base-4:]) != crc(data[:base-4]) {
 		return nil, errCache
 	}
 	ends := make([]int, n)
 	for i := range ends {
 		ends[i] = int(binary.LittleEndian.Uint32(data[d.i+4*i:]))
 	}
-	base := d.i + 4*int(n)
 	if n > 0 && base+ends[n-1] != len(data) {
 		return nil, errCache
 	}
 	c.List = make([]*Experiment, n)
 	all := make([]Experiment, n) // one allocation for every experiment
 	hugePages(unsafe.Pointer(unsafe.SliceData(all)), uintptr(n)*unsafe.Sizeof(Experiment{}))
-	decodeRange := func(lo, hi int) error {
+	decodeRange := func(lo, hi int) error { // lo is at the start of a block
 		start := base
 		if lo > 0 {
 			start = base + ends[lo-1]
 		}
 		rd := &cacheDec{b: d.b, s: d.s, i: start}
 		for i := lo; i < hi; i++ {
+			if i%cacheBlock == 0 {
+				end := base + ends[min(i+cacheBlock, int(n))-1]
+				if end < rd.i || binary.LittleEndian.Uint32(data[crcs+4*(i/cacheBlock):]) != crc(data[rd.i:end]) {
+					return errCache
+				}
+			}
 			rd.experiment(&all[i])
 			if rd.err != nil || rd.i != base+ends[i] {
 				return errCache
@@ -225,7 +257,8 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for p := 0; p < parts; p++ {
-		lo, hi := p*int(n)/parts, (p+1)*int(n)/parts
+		// whole blocks to each part, so that each checks the checksums of what it decodes
+		lo, hi := int(blocks)*p/parts*cacheBlock, min(int(blocks)*(p+1)/parts*cacheBlock, int(n))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -290,14 +323,18 @@ func encodeDelta(c *cacheDelta) []byte {
 	for _, x := range c.List {
 		e.experiment(x)
 	}
-	return e.b
+	return binary.LittleEndian.AppendUint32(e.b, crc(e.b))
 }
 
 // decodeDelta decodes a delta read into memory it owns (its strings point into data).
 func decodeDelta(data []byte) (c *cacheDelta, err error) {
-	if len(data) < len(deltaMagic) || string(data[:len(deltaMagic)]) != string(deltaMagic) {
+	if len(data) < len(deltaMagic)+4 || string(data[:len(deltaMagic)]) != string(deltaMagic) {
 		return nil, errCache
 	}
+	if binary.LittleEndian.Uint32(data[len(data)-4:]) != crc(data[:len(data)-4]) {
+		return nil, errCache
+	}
+	data = data[:len(data)-4]
 	defer func() {
 		if recover() != nil {
 			c, err = nil, errCache
