@@ -263,11 +263,15 @@ func TestCacheCorruptionRebuilt(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := []byte("name-")
-		i := bytes.LastIndex(b, name)
-		if i < 0 {
+		if !bytes.Contains(b, name) {
 			t.Fatalf("%s does not hold a name", file)
 		}
-		b[i+len(name)] ^= 0x01 // "name-4" reads "name-5"
+		for i := bytes.Index(b, name); i >= 0; i = bytes.Index(b[i+1:], name) + i + 1 {
+			b[i+len(name)] ^= 0x01 // "name-4" reads "name-5"
+			if bytes.Index(b[i+1:], name) < 0 {
+				break
+			}
+		}
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
