@@ -122,10 +122,7 @@ func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Exp
 	case "name":
 		return e.Name
 	case "status":
-		if human {
-			return colorStatus(io, e.Status)
-		}
-		return e.Status
+		return e.Status // coloured by table()
 	case "created":
 		if human {
 			return relTime(e.Created)

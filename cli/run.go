@@ -527,12 +527,12 @@ func printPlan(io *IO, plans []*plan, asJSON bool) error {
 	}
 	for i, p := range plans {
 		if len(plans) > 1 {
-			fmt.Fprintf(io.Out, "# run %d of %d: %s\n", i+1, len(plans), p.m.Name)
+			fmt.Fprintf(io.Out, "# run %d of %d: %s\n", i+1, len(plans), io.Text(p.m.Name))
 		}
-		fmt.Fprintf(io.Out, "command: %s\n", strings.Join(p.m.Argv, " "))
+		fmt.Fprintf(io.Out, "command: %s\n", io.Text(strings.Join(p.m.Argv, " ")))
 		v, _ := config.UnmarshalJSON(p.params)
 		fmt.Fprint(io.Out, "params:\n")
-		printTree(io.Out, v, "  ")
+		printTree(io, io.Out, v, "  ")
 		if len(p.m.Sources) > 0 {
 			var src []string
 			for _, s := range p.m.Sources {
