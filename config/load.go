@@ -615,6 +615,7 @@ func (c *converter) applyMapping(dst map[string]any, n *yaml.Node, top bool) err
 			}
 		}
 	}
+	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
@@ -624,6 +625,10 @@ func (c *converter) applyMapping(dst map[string]any, n *yaml.Node, top bool) err
 		if err != nil {
 			return err
 		}
+		if line, dup := seen[key]; dup {
+			return posErrorf(c.name, k, "key %s is defined twice (also on line %d): keep one", clip(key), line)
+		}
+		seen[key] = k.Line
 		if top && key == importsKey {
 			continue
 		}

@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -374,6 +375,9 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 		return nil, err
 	}
 	c := s.loadCache()
+	if tip == "" && c.Tip != "" {
+		return nil, s.refGone(c.Tip)
+	}
 	if tip != c.Tip {
 		if err := s.refreshCache(c, tip); err != nil {
 			return nil, err
@@ -381,6 +385,23 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 		s.saveCache(c)
 	}
 	return append([]*Experiment(nil), c.List...), nil
+}
+
+// refGone is the error for a store whose ref was deleted while its cache (which remembers the last tip) remains:
+// rather than list nothing, say so and how to get the experiments back.
+func (s *Store) refGone(last string) error {
+	msg := fmt.Sprintf("%s is gone (it was at %s when git-exp last read it)", s.Ref, short(last))
+	if obj, err := s.cat.Get(last); err == nil && obj.Type == "commit" {
+		msg += fmt.Sprintf(": restore it with 'git update-ref %s %s'", s.Ref, last)
+		if out, err := s.Git.Run(context.Background(), "for-each-ref", "--count=1", "--format=%(refname)", "refs/experiments/remotes/"); err == nil && len(out) > 0 {
+			msg += ", or get the shared experiments back with 'git exp pull'"
+		}
+	} else if out, err := s.Git.Run(context.Background(), "for-each-ref", "--count=1", "--format=%(refname)", "refs/experiments/remotes/"); err == nil && len(out) > 0 {
+		msg += ": its commits are gone too; get the shared experiments back with 'git exp pull'"
+	} else {
+		msg += ": its commits are gone too (see 'git fsck --lost-found')"
+	}
+	return fmt.Errorf("%s; to start a new, empty store instead, delete %s", msg, s.ExpDir())
 }
 
 func (s *Store) refreshCache(c *cacheFile, tip string) error {
