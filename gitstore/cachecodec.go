@@ -3,22 +3,24 @@ package gitstore
 import (
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"math"
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/zeebo/xxh3"
 )
 
 // The cache file is a hand-written binary encoding, not gob or JSON: a warm `list` of 100,000 experiments reads it
 // whole, and decoding must cost little more than reading. Every string is a substring of the file's one buffer (no
 // copy, no allocation), every []byte a slice of it. The file is disposable: any error means "rebuild".
 //
-// Layout: magic, base id, tip, root tree, fan-out table, count, each experiment's end offset, a CRC-32C of each block
-// of cacheBlock experiments, a CRC-32C of everything before it (the header), then each experiment's fields in the
-// order of (*cacheEnc).experiment. A reader checks each block's checksum right before it decodes the block (in
-// cache, on the core that decodes it), so a bit flipped on disk means "rebuild", never a wrong answer. The delta ends
-// with a CRC-32C of all of it. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
+// Layout: magic, base id, tip, root tree, fan-out table, count, each experiment's end offset, a checksum of each
+// block of cacheBlock experiments, a checksum of everything before it (the header), then each experiment's fields in
+// the order of (*cacheEnc).experiment. A reader checks each block's checksum right before it decodes the block (so
+// the block is in the CPU cache for the decoder, on the core that decodes it): a bit flipped on disk means
+// "rebuild", never a wrong answer. The delta ends with a checksum of all of it. Checksums are XXH3-64: measured on a
+// 145 MB base (100,000 experiments), CRC-32C from the standard library cost 18% of the decode, XXH3 (AVX2) 5%. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
 // test fills every field by reflection and fails when one is forgotten.
 
 var (
@@ -26,12 +28,11 @@ var (
 	deltaMagic = []byte("GXD\x0a")
 )
 
-// cacheBlock is how many experiments one checksum of the base file covers.
-const cacheBlock = 1024
+// cacheBlock is how many experiments one checksum of the base file covers (about 350 KB: it stays in the CPU's
+// cache between the checksum and the decode).
+const cacheBlock = 256
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
+func sum(b []byte) uint64 { return xxh3.Hash(b) }
 
 type cacheEnc struct{ b []byte }
 
@@ -179,8 +180,8 @@ func encodeCache(c *cacheFile) []byte {
 	// decode ranges of experiments in parallel; then the blocks' checksums and the header's.
 	table := len(e.b)
 	blocks := (len(c.List) + cacheBlock - 1) / cacheBlock
-	e.b = append(e.b, make([]byte, 4*len(c.List)+4*blocks+4)...)
-	crcs := table + 4*len(c.List)
+	e.b = append(e.b, make([]byte, 4*len(c.List)+8*blocks+8)...)
+	sums := table + 4*len(c.List)
 	start := len(e.b)
 	for i, x := range c.List {
 		e.experiment(x)
@@ -191,9 +192,9 @@ func encodeCache(c *cacheFile) []byte {
 		if k > 0 {
 			lo = start + int(binary.LittleEndian.Uint32(e.b[table+4*(k*cacheBlock)-4:]))
 		}
-		binary.LittleEndian.PutUint32(e.b[crcs+4*k:], crc(e.b[lo:hi]))
+		binary.LittleEndian.PutUint64(e.b[sums+8*k:], sum(e.b[lo:hi]))
 	}
-	binary.LittleEndian.PutUint32(e.b[start-4:], crc(e.b[:start-4]))
+	binary.LittleEndian.PutUint64(e.b[start-8:], sum(e.b[:start-8]))
 	return e.b
 }
 
@@ -210,12 +211,12 @@ func decodeCache(data []byte) (*cacheFile, error) {
 		return nil, errCache
 	}
 	blocks := (n + cacheBlock - 1) / cacheBlock
-	if uint64(len(data)-d.i) < 4*n+4*blocks+4 {
+	if uint64(len(data)-d.i) < 4*n+8*blocks+8 {
 		return nil, errCache
 	}
-	crcs := d.i + 4*int(n)
-	base := crcs + 4*int(blocks) + 4
-	if binary.LittleEndian.Uint32(data[base-4:]) != crc(data[:base-4]) {
+	sums := d.i + 4*int(n)
+	base := sums + 8*int(blocks) + 8
+	if binary.LittleEndian.Uint64(data[base-8:]) != sum(data[:base-8]) {
 		return nil, errCache
 	}
 	ends := make([]int, n)
@@ -237,7 +238,7 @@ func decodeCache(data []byte) (*cacheFile, error) {
 		for i := lo; i < hi; i++ {
 			if i%cacheBlock == 0 {
 				end := base + ends[min(i+cacheBlock, int(n))-1]
-				if end < rd.i || binary.LittleEndian.Uint32(data[crcs+4*(i/cacheBlock):]) != crc(data[rd.i:end]) {
+				if end < rd.i || binary.LittleEndian.Uint64(data[sums+8*(i/cacheBlock):]) != sum(data[rd.i:end]) {
 					return errCache
 				}
 			}
@@ -323,18 +324,18 @@ func encodeDelta(c *cacheDelta) []byte {
 	for _, x := range c.List {
 		e.experiment(x)
 	}
-	return binary.LittleEndian.AppendUint32(e.b, crc(e.b))
+	return binary.LittleEndian.AppendUint64(e.b, sum(e.b))
 }
 
 // decodeDelta decodes a delta read into memory it owns (its strings point into data).
 func decodeDelta(data []byte) (c *cacheDelta, err error) {
-	if len(data) < len(deltaMagic)+4 || string(data[:len(deltaMagic)]) != string(deltaMagic) {
+	if len(data) < len(deltaMagic)+8 || string(data[:len(deltaMagic)]) != string(deltaMagic) {
 		return nil, errCache
 	}
-	if binary.LittleEndian.Uint32(data[len(data)-4:]) != crc(data[:len(data)-4]) {
+	if binary.LittleEndian.Uint64(data[len(data)-8:]) != sum(data[:len(data)-8]) {
 		return nil, errCache
 	}
-	data = data[:len(data)-4]
+	data = data[:len(data)-8]
 	defer func() {
 		if recover() != nil {
 			c, err = nil, errCache

@@ -113,7 +113,7 @@ func FuzzDecodeCache(f *testing.F) {
 	})
 }
 
-// Issue 14, item 13: any single flipped bit in a base or a delta is detected (CRC-32C detects every 1-bit error),
+// Issue 14, item 13: any single flipped bit in a base or a delta is detected (a 64-bit XXH3 misses one with odds 2^-64),
 // so the cache is rebuilt instead of giving wrong answers.
 func TestCacheBitFlipsDetected(t *testing.T) {
 	var list []*Experiment
