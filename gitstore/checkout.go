@@ -134,7 +134,7 @@ func (s *Store) RestoreSnapshot(ctx context.Context, snapshot string, force bool
 			if status == "D" {
 				continue
 			}
-			if status == "A" || status == "T" {
+			if status == "A" {
 				if _, err := os.Lstat(filepath.Join(s.Root, filepath.FromSlash(p))); err == nil {
 					unknown = append(unknown, p)
 					continue
