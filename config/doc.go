@@ -1,5 +1,5 @@
 // Package config loads experiment parameters: YAML config files with imports and dotted keys, command-line
-// --param values, GIT_EXP_PARAM_* environment variables, and the JSON in which parameters and results are stored.
+// --param values and GIT_EXP_PARAM_* environment variables.
 //
 // # Values
 //
@@ -37,8 +37,8 @@
 // An import must resolve, symlinks followed, inside an allowed directory: for Resolve the repository root, the
 // directory of config.yaml and of each --config file; for Load the loaded file's directory; for LoadBytes dir. Every
 // file must be a regular file of at most MaxFileSize bytes (it is opened without blocking, so a FIFO is refused, not
-// waited on). A key may appear once per mapping. Trees nest at most MaxDepth levels (dotted keys and nesting
-// together; CheckJSONDepth applies the same bound to stored JSON before decoding it), and Resolve refuses
+// waited on). A key may appear once per mapping. Trees nest at most value.MaxDepth levels (dotted keys and
+// nesting together; value.Unmarshal applies the same bound to stored JSON), and Resolve refuses
 // parameters that take more than MaxParamsSize bytes as JSON.
 //
 // # Precedence
@@ -46,8 +46,6 @@
 // Resolve applies, lowest first: the repository's config.yaml, each --config file, GIT_EXP_PARAM_* variables
 // ("__" stands for "."), and each --param KEY=VALUE. It returns the tree and a list of Sources for the record.
 //
-// # JSON
-//
-// MarshalJSON and UnmarshalJSON keep the types of a tree across a round trip: floats are always written with a '.'
-// or an exponent, so 1.0 stays a float and 1 an int.
+// Values are the tree of package value, and every plain scalar (in a file, a --param or a variable) is read by
+// value.Scalar, the one scalar parser: "010" is the int 10 (octal is 0o10), "0x10" is 16, "1_000" is a string.
 package config

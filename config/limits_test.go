@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // Issue 14, item 8: imports resolve inside the repository or a --config file's directory, symlinks followed.
@@ -109,9 +111,9 @@ func TestDepthLimit(t *testing.T) {
 	if len(err.Error()) > 300 {
 		t.Errorf("error too long: %d bytes", len(err.Error()))
 	}
-	ok := strings.Repeat("a.", MaxDepth-1) + "a"
+	ok := strings.Repeat("a.", value.MaxDepth-1) + "a"
 	if _, _, err := Resolve("", "", nil, nil, []string{ok + "=1"}); err != nil {
-		t.Errorf("%d-level key: %v", MaxDepth, err)
+		t.Errorf("%d-level key: %v", value.MaxDepth, err)
 	}
 	// nesting in a config file plus a dotted key
 	repo := writeFiles(t, map[string]string{
@@ -126,10 +128,10 @@ func TestDepthLimit(t *testing.T) {
 		t.Errorf("60 levels: %v", err)
 	}
 	// JSON: deep stored values are refused before decoding
-	if _, err := UnmarshalJSON([]byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))); err == nil || !strings.Contains(err.Error(), "nested more than 100 levels") {
+	if _, err := value.Unmarshal([]byte(strings.Repeat("[", 5000) + strings.Repeat("]", 5000))); err == nil || !strings.Contains(err.Error(), "nested more than 100 levels") {
 		t.Errorf("deep JSON: %v", err)
 	}
-	if _, err := UnmarshalJSON([]byte(`{"a":"[[[[` + strings.Repeat("[", 200) + `\"x"}`)); err != nil {
+	if _, err := value.Unmarshal([]byte(`{"a":"[[[[` + strings.Repeat("[", 200) + `\"x"}`)); err != nil {
 		t.Errorf("brackets in a string counted as nesting: %v", err)
 	}
 	if time.Since(start) > 20*time.Second {

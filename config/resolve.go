@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // Kinds of Source, from the lowest precedence to the highest.
@@ -75,7 +77,7 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 		keys := make([]string, 0, len(names))
 		for _, name := range names {
 			key := envKey(name)
-			if err := Set(tree, key, envValues[key]); err != nil {
+			if err := value.Set(tree, key, envValues[key]); err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", name, err)
 			}
 			keys = appendUnique(keys, key)
@@ -84,26 +86,37 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 	}
 
 	if len(params) > 0 {
-		var keys []string
-		for _, p := range params {
-			key, value, err := ParseParam(p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := Set(tree, key, value); err != nil {
-				return nil, nil, fmt.Errorf("--param %s: %v", p, err)
-			}
-			keys = appendUnique(keys, key)
+		keys, err := ApplyParams(tree, params)
+		if err != nil {
+			return nil, nil, err
 		}
 		sources = append(sources, Source{Kind: KindParam, Keys: keys})
 	}
-	if TooDeep(tree, MaxDepth) {
-		return nil, nil, fmt.Errorf("the parameters nest more than %d levels deep (config files and dotted keys together): flatten them", MaxDepth)
+	if value.TooDeep(tree, value.MaxDepth) {
+		return nil, nil, fmt.Errorf("the parameters nest more than %d levels deep (config files and dotted keys together): flatten them", value.MaxDepth)
 	}
 	if err := checkSize(tree); err != nil {
 		return nil, nil, err
 	}
 	return tree, sources, nil
+}
+
+// ApplyParams sets each --param KEY=VALUE argument onto tree, in order (the last step of Resolve, and what rerun
+// applies onto the recorded parameters), and returns the keys set. Sweep values (list(...), range(...)) stay strings
+// here: sweep.Expand turns the tree into its points, for run and rerun alike.
+func ApplyParams(tree map[string]any, params []string) ([]string, error) {
+	var keys []string
+	for _, p := range params {
+		key, v, err := ParseParam(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := value.Set(tree, key, v); err != nil {
+			return nil, fmt.Errorf("--param %s: %v", p, err)
+		}
+		keys = appendUnique(keys, key)
+	}
+	return keys, nil
 }
 
 func appendUnique(list []string, s string) []string {
@@ -156,7 +169,7 @@ const MaxParamsSize = 256 << 10
 
 // checkSize refuses parameters larger than MaxParamsSize, naming the largest value.
 func checkSize(tree map[string]any) error {
-	b, err := MarshalJSON(tree)
+	b, err := value.Marshal(tree)
 	if err != nil || len(b) <= MaxParamsSize {
 		return nil // values JSON cannot hold are reported where the parameters are stored
 	}
@@ -169,7 +182,7 @@ func checkSize(tree map[string]any) error {
 func largest(v any, prefix string) (string, int) {
 	m, ok := v.(map[string]any)
 	if !ok || len(m) == 0 {
-		b, _ := MarshalJSON(v)
+		b, _ := value.Marshal(v)
 		return prefix, len(b)
 	}
 	bestKey, best := "", -1

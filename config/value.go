@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/git-exp/git-exp/value"
 	"gopkg.in/yaml.v3"
 )
 
@@ -84,40 +83,30 @@ func parseFlow(s string) (n *yaml.Node, ok bool) {
 
 // ParseParam parses a --param argument "key=value": the key (which may be dotted) is everything before the first
 // "=", the value is parsed with ParseValue. Errors are one line and say how to fix the argument.
-func ParseParam(s string) (key string, value any, err error) {
-	k, v, ok := strings.Cut(s, "=")
+func ParseParam(s string) (key string, v any, err error) {
+	k, text, ok := strings.Cut(s, "=")
 	if !ok {
 		return "", nil, fmt.Errorf("malformed --param %s: expected KEY=VALUE, e.g. --param lr=0.01", clip(s))
 	}
 	if k == "" {
 		return "", nil, fmt.Errorf("malformed --param %s: the key before \"=\" is empty, e.g. --param lr=0.01", clip(s))
 	}
-	if parts, err := splitKey(k); err != nil {
-		if parts == nil && strings.Count(k, ".") >= MaxDepth {
+	if _, err := value.SplitKey(k); err != nil {
+		if strings.Count(k, ".") >= value.MaxDepth {
 			return "", nil, fmt.Errorf("malformed --param %s: %v", clip(s), err)
 		}
 		return "", nil, fmt.Errorf("malformed --param %s: key %s has an empty segment; use dots only between names, e.g. --param model.lr=0.01", clip(s), clip(k))
 	}
-	value, err = parseValue(v)
+	v, err = parseValue(text)
 	var ir *intRangeError
 	if errors.As(err, &ir) {
 		return "", nil, fmt.Errorf("--param %s: %s", shorten(s), ir.msg)
 	}
-	return k, value, nil
+	return k, v, nil
 }
 
-// clip quotes s for an error message, cut to a readable length: an error stays one short line whatever the input.
-func clip(s string) string {
-	const max = 60
-	if len(s) <= max {
-		return strconv.Quote(s)
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
-}
+// clip is value.Clip: a quoted string cut to a readable length.
+func clip(s string) string { return value.Clip(s) }
 
 // shorten is clip without the quotes.
 func shorten(s string) string {
@@ -159,7 +148,7 @@ func envParams(environ []string) (params map[string]any, names, invalid []string
 	used := names[:0]
 	for _, name := range names {
 		key := envKey(name)
-		if _, err := splitKey(key); err != nil {
+		if _, err := value.SplitKey(key); err != nil {
 			invalid = append(invalid, name)
 			continue
 		}
