@@ -156,3 +156,19 @@ func TestParamsSizeLimit(t *testing.T) {
 		t.Errorf("a value just under the limit: %v", err)
 	}
 }
+
+// What Resolve accepts (MaxDepth levels) is what the stored JSON decoder reads back.
+func TestDepthLimitRoundTrip(t *testing.T) {
+	key := strings.Repeat("a.", value.MaxDepth-1) + "a"
+	tree, _, err := Resolve("", "", nil, nil, []string{key + "=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := value.Marshal(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := value.Unmarshal(b); err != nil {
+		t.Errorf("%d levels do not decode: %v", value.MaxDepth, err)
+	}
+}

@@ -70,7 +70,7 @@ func (p *parser) unexpected() error {
 }
 
 func (p *parser) value(depth int) (any, error) {
-	if depth >= MaxDepth { // stored params, results and metrics nest like parameters: at most MaxDepth levels
+	if depth > MaxDepth { // stored params, results and metrics nest like parameters: at most MaxDepth levels
 		return nil, p.errorf("nested more than %d levels", MaxDepth)
 	}
 	if p.i >= len(p.b) {
