@@ -84,9 +84,13 @@ type CLI struct {
 	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
 	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
-	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
+	Version    VersionCmd    `cmd:"" help:"Print the version, commit and Go version of git-exp."`
+	Help       HelpCmd       `cmd:"" help:"Show the help of a command: git exp help list."`
+	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
+	Complete   CompleteCmd   `cmd:"" name:"__complete" hidden:"" help:"Answer shell completion (used by the completion scripts)."`
 
-	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
+	Chdir       string           `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 }
 
 // exitError carries an exit status without a message (the script's own status, for instance).
@@ -134,6 +138,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 		kong.Writers(io.Out, io.Err),
 		kong.Exit(func(c int) { panic(kongExit{c}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionText()},
 	)
 	if err != nil {
 		fmt.Fprintf(io.Err, "git exp: internal error: %v\n", err)
@@ -232,14 +237,6 @@ func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 	return gitstore.Open(ctx, wd)
 }
 
-// VersionCmd prints the version.
-type VersionCmd struct{}
-
-// Run prints the version.
-func (c *VersionCmd) Run(env *Env) error {
-	fmt.Fprintf(env.IO.Out, "git-exp %s (storage format %d)\n", Version, gitstore.FormatVersion)
-	return nil
-}
 
 // sinceStart is the time since the process started, for GIT_EXP_TRACE.
 func sinceStart() time.Duration { return time.Since(processStart).Round(time.Microsecond) }

@@ -1,0 +1,185 @@
+package gitstore
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// CompletionIndex is what shell completion offers from the store: experiment ids and names, tags, batch ids and the
+// keys of parameters and results. It is a small text file under the git dir (exp/complete-v1), rebuilt from the
+// listing cache when the store's tip moved, so that a TAB reads one file of a few megabytes at 100,000 experiments
+// instead of the whole cache.
+type CompletionIndex struct {
+	Exps    []CompletionExp // newest first
+	Tags    []string
+	Batches []string // batch ids, newest first
+	Keys    []string // parameter keys (dotted) and results.KEY
+}
+
+// CompletionExp is one experiment as completion offers it.
+type CompletionExp struct {
+	ID, ShortID, Name string
+}
+
+const completionHeader = "git-exp completion 1 "
+
+func (r *Repo) completionPath() string {
+	return filepath.Join(r.CommonDir, "exp", "complete-v1")
+}
+
+// LoadCompletion returns the completion index of the repository around dir, bringing it up to date first when the
+// store moved since it was written.
+func LoadCompletion(ctx context.Context, dir string) (*CompletionIndex, error) {
+	r, err := OpenRepo(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := r.ReadRef(Ref)
+	if err != nil {
+		return nil, err
+	}
+	if tip == "" {
+		return &CompletionIndex{}, nil
+	}
+	if data, err := os.ReadFile(r.completionPath()); err == nil {
+		if ix, ok := parseCompletion(data, tip); ok {
+			return ix, nil
+		}
+	}
+	st, err := OpenIn(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return st.RebuildCompletion()
+}
+
+// RebuildCompletion builds the completion index from the listing and writes it.
+func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
+	tip, err := s.Tip()
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.Experiments()
+	if err != nil {
+		return nil, err
+	}
+	SortNewest(all)
+	ix := &CompletionIndex{}
+	tags, batches, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	seenKV := map[string]bool{}
+	for _, e := range all {
+		if e.Deleted {
+			continue
+		}
+		ix.Exps = append(ix.Exps, CompletionExp{ID: e.ID, ShortID: e.ShortID, Name: e.Name})
+		for _, t := range e.Tags {
+			if !tags[t] {
+				tags[t] = true
+				ix.Tags = append(ix.Tags, t)
+			}
+		}
+		if e.Batch != "" && !batches[e.Batch] {
+			batches[e.Batch] = true
+			ix.Batches = append(ix.Batches, e.Batch)
+		}
+		for _, kv := range []struct{ prefix, s string }{{"", e.ParamsKV}, {"results.", e.ResultsKV}} {
+			if kv.s == "" || seenKV[kv.prefix+kv.s] {
+				continue
+			}
+			seenKV[kv.prefix+kv.s] = true
+			for _, k := range kvKeys(kv.s) {
+				keys[kv.prefix+k] = true
+			}
+		}
+	}
+	sort.Strings(ix.Tags)
+	for k := range keys {
+		ix.Keys = append(ix.Keys, k)
+	}
+	sort.Strings(ix.Keys)
+	var b bytes.Buffer
+	b.WriteString(completionHeader + tip + "\n")
+	for _, e := range ix.Exps {
+		b.WriteString("e\t" + e.ID + "\t" + e.ShortID + "\t" + oneLine(e.Name) + "\n")
+	}
+	for _, t := range ix.Tags {
+		b.WriteString("t\t" + oneLine(t) + "\n")
+	}
+	for _, id := range ix.Batches {
+		b.WriteString("b\t" + id + "\n")
+	}
+	for _, k := range ix.Keys {
+		b.WriteString("k\t" + oneLine(k) + "\n")
+	}
+	if os.MkdirAll(filepath.Dir(s.completionPath()), 0o755) == nil {
+		writeFileAtomic(filepath.Dir(s.completionPath()), s.completionPath(), b.Bytes())
+	}
+	return ix, nil
+}
+
+// kvKeys returns the keys of a flattened "k=v k=v" form (a value with a space may add a bogus word: only words that
+// look like keys are kept).
+func kvKeys(s string) []string {
+	var out []string
+	for _, w := range strings.Split(s, " ") {
+		k, _, ok := strings.Cut(w, "=")
+		if ok && k != "" && isKeyish(k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func isKeyish(k string) bool {
+	for i, c := range k {
+		switch {
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// parseCompletion reads an index written for tip; ok is false when it is for another tip or unreadable.
+func parseCompletion(data []byte, tip string) (*CompletionIndex, bool) {
+	first, rest, _ := bytes.Cut(data, []byte("\n"))
+	if string(first) != completionHeader+tip {
+		return nil, false
+	}
+	ix := &CompletionIndex{}
+	sc := bufio.NewScanner(bytes.NewReader(rest))
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if len(line) < 2 || line[1] != '\t' {
+			continue
+		}
+		f := line[2:]
+		switch line[0] {
+		case 'e':
+			parts := strings.SplitN(f, "\t", 3)
+			if len(parts) == 3 {
+				ix.Exps = append(ix.Exps, CompletionExp{ID: parts[0], ShortID: parts[1], Name: parts[2]})
+			}
+		case 't':
+			ix.Tags = append(ix.Tags, f)
+		case 'b':
+			ix.Batches = append(ix.Batches, f)
+		case 'k':
+			ix.Keys = append(ix.Keys, f)
+		}
+	}
+	return ix, sc.Err() == nil
+}
