@@ -84,7 +84,9 @@ type CLI struct {
 	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
 	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
-	Version    VersionCmd    `cmd:"" help:"Print the version, commit and Go version of git-exp."`
+	Version   VersionCmd   `cmd:"" help:"Print the version, commit and Go version of git-exp."`
+
+	// Help, completion and the hidden answer to a TAB (issue 18).
 	Help       HelpCmd       `cmd:"" help:"Show the help of a command: git exp help list."`
 	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
 	Complete   CompleteCmd   `cmd:"" name:"__complete" hidden:"" help:"Answer shell completion (used by the completion scripts)."`

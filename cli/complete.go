@@ -66,7 +66,7 @@ func completeWords(ctx context.Context, root *kong.Node, words []string) []strin
 	cur, done := words[len(words)-1], words[:len(words)-1]
 	comp := &completer{ctx: ctx}
 	node := root
-	npos := 0        // positional arguments seen in node
+	npos := 0         // positional arguments seen in node
 	dashdash := false // after "--": the script's own arguments
 	var pending *kong.Flag
 	for _, w := range done {
