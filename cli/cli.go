@@ -239,6 +239,5 @@ func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 	return gitstore.Open(ctx, wd)
 }
 
-
 // sinceStart is the time since the process started, for GIT_EXP_TRACE.
 func sinceStart() time.Duration { return time.Since(processStart).Round(time.Microsecond) }
