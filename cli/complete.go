@@ -279,10 +279,12 @@ func (c *completer) experiments(cur string) []string {
 	const newest, most = 100, 2000
 	var out []string
 	seen := map[string]bool{}
-	for i, e := range c.index().Exps {
+	i := 0
+	c.index().EachExp(func(e gitstore.CompletionExp) bool {
 		if cur == "" && i >= newest || len(out) >= most {
-			break
+			return false
 		}
+		i++
 		if strings.HasPrefix(e.ID, cur) {
 			id := e.ShortID
 			if len(cur) > len(id) || id == "" {
@@ -294,7 +296,8 @@ func (c *completer) experiments(cur string) []string {
 			seen[e.Name] = true
 			out = append(out, e.Name)
 		}
-	}
+		return true
+	})
 	return out
 }
 

@@ -1,7 +1,6 @@
 package gitstore
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"os"
@@ -15,7 +14,7 @@ import (
 // listing cache when the store's tip moved, so that a TAB reads one file of a few megabytes at 100,000 experiments
 // instead of the whole cache.
 type CompletionIndex struct {
-	Exps    []CompletionExp // newest first
+	exps    string // "e\tID\tSHORT\tNAME\n" lines, newest first, read by EachExp without splitting them up front
 	Tags    []string
 	Batches []string // batch ids, newest first
 	Keys    []string // parameter keys (dotted) and results.KEY
@@ -24,6 +23,28 @@ type CompletionIndex struct {
 // CompletionExp is one experiment as completion offers it.
 type CompletionExp struct {
 	ID, ShortID, Name string
+}
+
+// EachExp calls f for every experiment, newest first, until f returns false.
+func (ix *CompletionIndex) EachExp(f func(CompletionExp) bool) {
+	rest := ix.exps
+	for rest != "" {
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		line, ok := strings.CutPrefix(line, "e\t")
+		if !ok {
+			continue
+		}
+		id, line, _ := strings.Cut(line, "\t")
+		short, name, _ := strings.Cut(line, "\t")
+		if !f(CompletionExp{ID: id, ShortID: short, Name: name}) {
+			return
+		}
+	}
 }
 
 const completionHeader = "git-exp completion 1 "
@@ -71,13 +92,14 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 	}
 	SortNewest(all)
 	ix := &CompletionIndex{}
+	var exps strings.Builder
 	tags, batches, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	seenKV := map[string]bool{}
 	for _, e := range all {
 		if e.Deleted {
 			continue
 		}
-		ix.Exps = append(ix.Exps, CompletionExp{ID: e.ID, ShortID: e.ShortID, Name: e.Name})
+		exps.WriteString("e\t" + e.ID + "\t" + e.ShortID + "\t" + oneLine(e.Name) + "\n")
 		for _, t := range e.Tags {
 			if !tags[t] {
 				tags[t] = true
@@ -103,11 +125,9 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 		ix.Keys = append(ix.Keys, k)
 	}
 	sort.Strings(ix.Keys)
+	ix.exps = exps.String()
 	var b bytes.Buffer
 	b.WriteString(completionHeader + tip + "\n")
-	for _, e := range ix.Exps {
-		b.WriteString("e\t" + e.ID + "\t" + e.ShortID + "\t" + oneLine(e.Name) + "\n")
-	}
 	for _, t := range ix.Tags {
 		b.WriteString("t\t" + oneLine(t) + "\n")
 	}
@@ -117,6 +137,7 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 	for _, k := range ix.Keys {
 		b.WriteString("k\t" + oneLine(k) + "\n")
 	}
+	b.WriteString(ix.exps) // last: a TAB that wants no experiment reads no further than the lines above
 	if os.MkdirAll(filepath.Dir(s.completionPath()), 0o755) == nil {
 		writeFileAtomic(filepath.Dir(s.completionPath()), s.completionPath(), b.Bytes())
 	}
@@ -154,25 +175,23 @@ func oneLine(s string) string {
 
 // parseCompletion reads an index written for tip; ok is false when it is for another tip or unreadable.
 func parseCompletion(data []byte, tip string) (*CompletionIndex, bool) {
-	first, rest, _ := bytes.Cut(data, []byte("\n"))
-	if string(first) != completionHeader+tip {
+	text := string(data)
+	first, rest, _ := strings.Cut(text, "\n")
+	if first != completionHeader+tip || !strings.HasSuffix(text, "\n") {
 		return nil, false
 	}
 	ix := &CompletionIndex{}
-	sc := bufio.NewScanner(bytes.NewReader(rest))
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
+	for rest != "" {
+		if strings.HasPrefix(rest, "e\t") {
+			ix.exps = rest
+			break
+		}
+		line, more, _ := strings.Cut(rest, "\n")
+		rest = more
 		if len(line) < 2 || line[1] != '\t' {
 			continue
 		}
-		f := line[2:]
-		switch line[0] {
-		case 'e':
-			parts := strings.SplitN(f, "\t", 3)
-			if len(parts) == 3 {
-				ix.Exps = append(ix.Exps, CompletionExp{ID: parts[0], ShortID: parts[1], Name: parts[2]})
-			}
+		switch f := line[2:]; line[0] {
 		case 't':
 			ix.Tags = append(ix.Tags, f)
 		case 'b':
@@ -181,5 +200,5 @@ func parseCompletion(data []byte, tip string) (*CompletionIndex, bool) {
 			ix.Keys = append(ix.Keys, f)
 		}
 	}
-	return ix, sc.Err() == nil
+	return ix, true
 }
