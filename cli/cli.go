@@ -149,6 +149,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	if len(head) == 0 {
 		head = []string{"--help"}
 	}
+	head = joinSortValues(head)
 	kctx, err := parser.Parse(head)
 	if err != nil {
 		msg := err.Error()
@@ -206,6 +207,29 @@ func splitDashDash(args []string) (head, tail []string, found bool) {
 		}
 	}
 	return args, nil, false
+}
+
+// joinSortValues turns "--sort -KEY" (a space, as people type it and as git's own --sort -committerdate accepts)
+// into "--sort=-KEY", which the flag parser would otherwise read as short flags.
+func joinSortValues(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--sort" && i+1 < len(args) && len(args[i+1]) > 1 && args[i+1][0] == '-' && args[i+1][1] != '-' {
+			if out == nil {
+				out = append([]string{}, args[:i]...)
+			}
+			out = append(out, "--sort="+args[i+1])
+			i++
+			continue
+		}
+		if out != nil {
+			out = append(out, args[i])
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // isRun reports whether the command is run (the only one whose "--" separates the script's own arguments).

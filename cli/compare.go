@@ -138,7 +138,8 @@ func differs(maps []map[string]any, k string) bool {
 type DiffCmd struct {
 	A     string `arg:"" help:"First experiment."`
 	B     string `arg:"" help:"Second experiment."`
-	Patch bool   `short:"p" help:"Show the full code diff (default: a --stat summary)."`
+	Patch bool   `short:"p" xor:"diffmode" help:"Show the full code diff (default: a --stat summary)."`
+	Stat  bool   `xor:"diffmode" help:"Show the code change as git diff --stat does (the default)."`
 }
 
 // Run implements git exp diff.

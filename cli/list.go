@@ -17,7 +17,7 @@ import (
 type ListCmd struct {
 	Filters
 	Sort    []string `sep:"," help:"Sort by these keys (params, results or metadata); --sort=-KEY sorts descending." placeholder:"KEY"`
-	Limit   int      `short:"n" help:"Show at most N experiments."`
+	Limit   int      `short:"n" name:"max-count" aliases:"limit" placeholder:"N" help:"Show at most N experiments (as git log -n/--max-count; --limit too)."`
 	All     bool     `short:"a" help:"Show all of them (a terminal shows the newest 20 by default)."`
 	Columns []string `sep:"," help:"Columns to show: id,name,status,created,duration,tags,params,results or any key (lr, results.acc, meta.host)." placeholder:"COL"`
 	JSON    bool     `name:"json" help:"Print a JSON array (fields: see README)."`
@@ -106,7 +106,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	if more > 0 && env.IO.OutTTY {
-		fmt.Fprintf(env.IO.Err, "... and %d more (--all to show them, --limit N)\n", more)
+		fmt.Fprintf(env.IO.Err, "... and %d more (--all to show them, -n N for N)\n", more)
 	}
 	return nil
 }
