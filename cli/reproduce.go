@@ -159,6 +159,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	reportEnd(ctx, env, st, p.m)
 	printBeside(env, originals[0], p.m.ID, st)
 	if code != 0 {
 		return &exitError{code}
@@ -292,6 +293,7 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		if err != nil {
 			return err
 		}
+		reportEnd(ctx, env, st, p.m)
 		if code != 0 {
 			return &exitError{code}
 		}

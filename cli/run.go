@@ -157,6 +157,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	reportEnd(ctx, env, st, plans[0].m)
 	if code != 0 {
 		return &exitError{code}
 	}
