@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,10 @@ func SystemIO() *IO {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
 			io.Width = w
 		}
+	}
+	// COLUMNS wins over the terminal's size, as in git (term_columns).
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		io.Width = n
 	}
 	return io
 }
