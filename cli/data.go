@@ -71,7 +71,10 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	if c.JSON {
 		out := make([]map[string]any, 0, len(points))
 		for _, p := range points {
-			row := map[string]any{"step": p.Step, "time": p.Time}
+			row := map[string]any{"step": p.Step}
+			if p.Time != "" { // a point logged without a time has none, not ""
+				row["time"] = p.Time
+			}
 			for _, n := range names {
 				if v, ok := p.Values[n]; ok {
 					row[n] = v
@@ -87,7 +90,7 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 		row := []string{strconv.FormatInt(p.Step, 10)}
 		for _, n := range names {
 			if v, ok := p.Values[n]; ok {
-				row = append(row, formatValue(v))
+				row = append(row, tableValue(v, env.IO.OutTTY))
 			} else {
 				row = append(row, "")
 			}
@@ -103,6 +106,10 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	if len(points) == 0 {
 		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", e.ID[:7])
 		return nil
+	}
+	if !env.IO.OutTTY {
+		// On a pipe too the columns are named (the metric names are data): a header line, then tab-separated rows.
+		fmt.Fprintln(env.IO.Out, strings.Join(header, "\t"))
 	}
 	return table(env.IO, header, rows)
 }
