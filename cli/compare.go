@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/git-exp/git-exp/config"
-	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 )
 
@@ -178,13 +177,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	if keys := unionKeys(ra, rb); len(keys) > 0 {
 		rows = rows[:0]
 		for _, k := range keys {
-			delta := ""
-			x, xok := exp.Float(ra[k])
-			y, yok := exp.Float(rb[k])
-			if xok && yok {
-				delta = fmt.Sprintf("%+.6g", y-x)
-			}
-			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta})
+			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta(ra[k], rb[k], human)})
 		}
 		fmt.Fprintln(w, "results:")
 		table(env.IO, []string{"RESULT", a.ID[:7], b.ID[:7], "DELTA"}, rows)

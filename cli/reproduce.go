@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/sweep"
 )
 
 // CheckoutCmd restores an experiment's snapshot.
@@ -79,6 +82,7 @@ type RerunCmd struct {
 	ID    string   `arg:"" optional:"" help:"Experiment id, id prefix or name."`
 	Batch string   `help:"Rerun every experiment of this batch (id or prefix) as a new batch."`
 	Param []string `sep:"none" short:"p" placeholder:"KEY=VALUE" help:"Override a parameter. Repeatable."`
+	Name  string   `short:"n" placeholder:"NAME" help:"Name of the new experiment (default: the original's, with NAME[k=v] for changed parameters)."`
 	Quiet bool     `short:"q" help:"Do not show the output live."`
 	Jobs  int      `short:"j" default:"1" help:"With --batch: run N at a time."`
 	Retry int      `help:"Retry a failing run up to N more times."`
@@ -105,6 +109,8 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	user, email := st.Ident()
 	for i, o := range originals {
 		params := decodeTree(o.ParamsJSON)
+		var changed []sweep.Var
+		var keys []string
 		for _, kv := range c.Param {
 			k, v, err := config.ParseParam(kv)
 			if err != nil {
@@ -113,6 +119,8 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if err := config.Set(params, k, v); err != nil {
 				return &usageError{err.Error()}
 			}
+			changed = append(changed, sweep.Var{Key: k, Value: v})
+			keys = append(keys, k)
 		}
 		data, err := config.MarshalJSONIndent(params)
 		if err != nil {
@@ -124,8 +132,14 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 		m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
 		m.Runner, m.Extra = nil, nil
 		m.Tags = append([]string{}, o.Tags...)
+		switch {
+		case c.Name != "":
+			m.Name = c.Name
+		case len(changed) > 0:
+			m.Name = o.Name + "[" + sweep.Name(changed) + "]" // what changed, as a sweep names its members
+		}
 		if len(c.Param) > 0 {
-			m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: c.Param})
+			m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
 		}
 		plans = append(plans, &plan{m: &m, params: data})
 	}
@@ -167,40 +181,52 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// printBeside prints the original's results beside the new run's.
+// printBeside prints the original's results beside the new run's, with a header (on a pipe too) and the change of
+// each number: 6 significant digits on a terminal, every digit on a pipe.
 func printBeside(env *Env, orig *gitstore.Experiment, newID string, st *gitstore.Store) {
 	cur, err := st.Load(newID)
 	if err != nil {
 		return
 	}
 	a, b := flat(orig.ResultsJSON), flat(cur.ResultsJSON)
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	if len(keys) == 0 {
+	names := unionKeys(a, b)
+	if len(names) == 0 {
 		return
 	}
-	names := make([]string, 0, len(keys))
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	human := env.IO.ErrTTY
 	rows := make([][]string, 0, len(names))
 	for _, k := range names {
-		same := ""
-		if formatValue(a[k]) == formatValue(b[k]) {
-			same = "same"
-		}
-		rows = append(rows, []string{k, cell(a, k), cell(b, k), same})
+		rows = append(rows, []string{k, tableCell(a, k, human), tableCell(b, k, human), delta(a[k], b[k], human)})
 	}
 	io := *env.IO
 	io.Out = env.IO.Err
 	io.OutTTY = env.IO.ErrTTY
-	table(&io, []string{"RESULT", orig.ID[:7] + " (original)", newID[:7] + " (rerun)", ""}, rows)
+	header := []string{"RESULT", orig.ID[:7] + " (original)", newID[:7] + " (rerun)", "DELTA"}
+	if !io.OutTTY {
+		fmt.Fprintln(io.Out, strings.Join(header, "\t"))
+	}
+	table(&io, header, rows)
+}
+
+// delta is how b differs from a: "same", the difference of two numbers (signed), or "" when they cannot be
+// subtracted.
+func delta(a, b any, human bool) string {
+	if a != nil && b != nil && formatValue(a) == formatValue(b) {
+		return "same"
+	}
+	x, xok := exp.Float(a)
+	y, yok := exp.Float(b)
+	if !xok || !yok {
+		return ""
+	}
+	if human {
+		return fmt.Sprintf("%+.6g", y-x)
+	}
+	s := strconv.FormatFloat(y-x, 'g', -1, 64)
+	if y-x > 0 {
+		s = "+" + s
+	}
+	return s
 }
 
 func cell(m map[string]any, k string) string {
