@@ -384,6 +384,7 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, v
 		cur.Status, cur.Runner = target, runner
 		if started != "" {
 			cur.Started = started
+			cur.Attempt = max(cur.Attempt, 1) // a staged or queued experiment's first run is attempt 1
 		}
 		if job := os.Getenv("SLURM_JOB_ID"); job != "" && target == gitstore.StatusRunning && cur.Executor == "slurm" {
 			if cur.Extra == nil {

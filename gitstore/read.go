@@ -51,6 +51,9 @@ type docView struct {
 // finishLoad computes what readers show of an experiment read from git.
 func (e *Experiment) finishLoad() {
 	e.applyNotes()
+	if e.Attempt == 0 && e.Started != "" {
+		e.Attempt = 1 // recorded by a version that left a staged experiment's first run at 0: attempts count from 1
+	}
 	v := docView{Manifest: e.Manifest, Archived: e.Archived, Params: e.ParamsJSON, Results: e.ResultsJSON}
 	v.Runner = nil
 	if v.Tags == nil {
