@@ -40,6 +40,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	if err := c.compile(ctx, st); err != nil {
 		return err
 	}
+	mergeFetched(ctx, env, st)
 	all, err := experiments(ctx, env, st)
 	if err != nil {
 		return err
@@ -83,7 +84,11 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	if len(exps) == 0 {
 		if env.IO.OutTTY {
 			if len(all) == 0 {
-				fmt.Fprintln(env.IO.Err, "no experiments yet: record one with git exp run SCRIPT")
+				if hint := unfetchedHint(st); hint != "" {
+					fmt.Fprintln(env.IO.Err, hint)
+				} else {
+					fmt.Fprintln(env.IO.Err, "no experiments yet: record one with git exp run SCRIPT")
+				}
 			} else {
 				fmt.Fprintln(env.IO.Err, "no experiments match")
 			}

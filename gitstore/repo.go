@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -365,4 +366,19 @@ func (r *Repo) Uncommitted(ctx context.Context) ([]string, error) {
 		}
 	}
 	return list, nil
+}
+
+// Remotes lists the configured remotes (those with a URL), sorted.
+func (r *Repo) Remotes() []string {
+	r.Config("remote.origin.url") // loads the config
+	var out []string
+	for k := range r.cfg {
+		if rest, ok := strings.CutPrefix(k, "remote."); ok {
+			if name, ok := strings.CutSuffix(rest, ".url"); ok {
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
