@@ -215,11 +215,11 @@ func splitDashDash(args []string) (head, tail []string, found bool) {
 }
 
 // joinSortValues turns "--sort -KEY" (a space, as people type it and as git's own --sort -committerdate accepts)
-// into "--sort=-KEY", which the flag parser would otherwise read as short flags.
+// into "--sort=-KEY", which the flag parser would otherwise read as short flags (and "--sort a,-b" likewise).
 func joinSortValues(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
-		if args[i] == "--sort" && i+1 < len(args) && len(args[i+1]) > 1 && args[i+1][0] == '-' && args[i+1][1] != '-' {
+		if args[i] == "--sort" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
 			if out == nil {
 				out = append([]string{}, args[:i]...)
 			}

@@ -46,6 +46,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	gitcmd.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
+	warnUnknownKeys(env, all, c.Where, c.Sort)
 	short := shortIDs(all)
 	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
 	gitcmd.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
