@@ -219,6 +219,12 @@ func splitDashDash(args []string) (head, tail []string, found bool) {
 func joinSortValues(args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
+		if args[i] == "--" { // what follows is not git exp's (the words of __complete, a command's arguments)
+			if out != nil {
+				out = append(out, args[i:]...)
+			}
+			break
+		}
 		if args[i] == "--sort" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
 			if out == nil {
 				out = append([]string{}, args[:i]...)

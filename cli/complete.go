@@ -352,6 +352,7 @@ _git_exp ()
 `
 
 const zshCompletion = `#compdef git-exp
+#description run scripts as tracked, reproducible experiments
 # zsh completion for git exp (zsh's own _git calls _git-exp for "git exp").
 # Install: git exp completion zsh > ~/.zsh/completions/_git-exp, with that directory in fpath before compinit.
 _git-exp () {
@@ -363,8 +364,8 @@ _git-exp () {
 		return
 	fi
 	cands=(${cands:#})
-	compadd -Q -S '' -a - ${(M)cands:#*=}
-	compadd -Q -a - ${cands:#*=}
+	compadd -Q -S '' -- ${(M)cands:#*=}
+	compadd -Q -- ${cands:#*=}
 }
 if [[ "$funcstack[1]" = "_git-exp" ]]; then
 	_git-exp "$@"
@@ -372,18 +373,41 @@ fi
 `
 
 const fishCompletion = `# fish completion for git exp.
-# Install: git exp completion fish > ~/.config/fish/completions/git-exp.fish
+# Install: git exp completion fish > ~/.config/fish/conf.d/git-exp.fish
+# (conf.d, not completions/: fish loads completions/ by command name, and this adds to git's.)
+function __git_exp_using
+	set -l tokens (commandline -opc)
+	test "$tokens[1]" = git; or return 1
+	set -l i 2
+	while test $i -le (count $tokens)
+		switch $tokens[$i]
+			case -C -c --git-dir --work-tree --namespace
+				set i (math $i + 2)
+			case '-*'
+				set i (math $i + 1)
+			case '*'
+				test "$tokens[$i]" = exp
+				return
+		end
+	end
+	return 1
+end
 function __git_exp_complete
-	set -l words (commandline -opc)
-	set -l i (contains -i -- exp $words)
-	set -l args $words[(math $i + 1)..-1]
-	set -l out (git exp __complete -- $args (commandline -ct) 2>/dev/null)
+	set -l tokens (commandline -opc)
+	if test "$tokens[1]" = git-exp
+		set -e tokens[1]
+	else if set -l i (contains -i -- exp $tokens)
+		set tokens $tokens[(math $i + 1)..-1]
+	else
+		set tokens
+	end
+	set -l out (git-exp __complete -- $tokens (commandline -ct) 2>/dev/null)
 	if test "$out[1]" = ":files"
 		__fish_complete_path (commandline -ct)
 		return
 	end
 	printf '%s\n' $out
 end
-complete -c git -f -n '__fish_seen_subcommand_from exp' -a '(__git_exp_complete)'
-complete -c git -f -n '__fish_git_needs_command' -a exp -d 'Run scripts as tracked experiments'
+complete -c git -f -n __git_exp_using -a '(__git_exp_complete)'
+complete -c git-exp -f -a '(__git_exp_complete)'
 `

@@ -64,3 +64,18 @@ func TestListGridOrder(t *testing.T) {
 		t.Errorf("sweep order:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+func TestJoinSortValues(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"list --sort -results.acc", "list --sort=-results.acc"},
+		{"list --sort a,-b -n 3", "list --sort=a,-b -n 3"},
+		{"list --sort=-a", "list --sort=-a"},
+		{"list --sort --json", "list --sort --json"},
+		{"compare --sort -x -- --sort -y", "compare --sort=-x -- --sort -y"},
+		{"__complete -- list --sort -re", "__complete -- list --sort -re"},
+	} {
+		if got := strings.Join(joinSortValues(strings.Fields(c.in)), " "); got != c.want {
+			t.Errorf("%q: %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -26,9 +26,9 @@ if command -v zsh >/dev/null; then
   echo "    zsh:  $HOME/.zsh/completions/_git-exp (add fpath=(~/.zsh/completions \$fpath) before compinit in ~/.zshrc)"
 fi
 if command -v fish >/dev/null; then
-  mkdir -p "${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions"
-  git-exp completion fish >"${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions/git-exp.fish"
-  echo "    fish: ${XDG_CONFIG_HOME:-$HOME/.config}/fish/completions/git-exp.fish"
+  mkdir -p "${XDG_CONFIG_HOME:-$HOME/.config}/fish/conf.d"
+  git-exp completion fish >"${XDG_CONFIG_HOME:-$HOME/.config}/fish/conf.d/git-exp.fish"
+  echo "    fish: ${XDG_CONFIG_HOME:-$HOME/.config}/fish/conf.d/git-exp.fish"
 fi
 
 demo=$(mktemp -d "${TMPDIR:-/tmp}/git-exp-demo.XXXXXX")
