@@ -382,6 +382,9 @@ func condition(cond string) (bool, error) {
 	case "gitcompletion": // git's own bash completion, as Debian's git ships it
 		_, err := os.Stat(gitCompletionBash)
 		return err == nil, nil
+	case "bashcompletion": // the bash-completion package, whose loader finds completions by command name
+		_, err := os.Stat("/usr/share/bash-completion/bash_completion")
+		return err == nil, nil
 	case "slurm":
 		if _, err := exec.LookPath("sbatch"); err != nil {
 			return false, nil
