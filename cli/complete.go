@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 
@@ -17,7 +19,8 @@ import (
 // complete file names instead. Experiments, tags, batches and keys come from the completion index (a small file
 // kept next to the listing cache), so a TAB answers in milliseconds at 100,000 experiments.
 type CompleteCmd struct {
-	Words []string `arg:"" optional:"" passthrough:"" help:"The words after git exp, the last one the word being completed."`
+	Rebuild bool     `help:"Bring the completion index up to date and print nothing (what a TAB starts in the background)."`
+	Words   []string `arg:"" optional:"" passthrough:"" help:"The words after git exp, the last one the word being completed."`
 }
 
 // metaKeys are the metadata fields --where, --sort and --columns know (results/filter.go metaValue).
@@ -26,6 +29,10 @@ var metaKeys = []string{"id", "name", "status", "tags", "created", "started", "e
 
 // Run prints the candidates.
 func (c *CompleteCmd) Run(ctx context.Context, env *Env, k *kong.Kong) error {
+	if c.Rebuild {
+		wd, _ := os.Getwd()
+		return gitstore.RebuildCompletionIn(ctx, wd)
+	}
 	words := c.Words
 	if len(words) > 0 && words[0] == "--" { // kong's passthrough keeps the "--" the scripts put first
 		words = words[1:]
@@ -49,13 +56,32 @@ type completer struct {
 func (c *completer) index() *gitstore.CompletionIndex {
 	if c.ix == nil {
 		wd, _ := os.Getwd()
-		ix, err := gitstore.LoadCompletion(c.ctx, wd)
+		ix, stale, err := gitstore.LoadCompletion(c.ctx, wd)
 		if err != nil {
 			ix = &gitstore.CompletionIndex{}
+		}
+		if stale {
+			rebuildInBackground(wd)
 		}
 		c.ix = ix
 	}
 	return c.ix
+}
+
+// rebuildInBackground starts this binary, detached, to bring the completion index up to date: this TAB answers from
+// the index as it was (the experiments recorded since are missing from it), the next one from the new index.
+func rebuildInBackground(dir string) {
+	self, err := exec.LookPath("git-exp") // the git-exp git runs (as a Slurm job does), else this binary
+	if err != nil {
+		if self, err = os.Executable(); err != nil {
+			return
+		}
+	}
+	cmd := exec.Command(self, "-C", dir, "__complete", "--rebuild")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // not in the shell's job, not stopped by its Ctrl-C
+	if cmd.Start() == nil {
+		cmd.Process.Release()
+	}
 }
 
 // completeWords returns the candidates for the last of words.

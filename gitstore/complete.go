@@ -53,25 +53,41 @@ func (r *Repo) completionPath() string {
 	return filepath.Join(r.CommonDir, "exp", "complete-v1")
 }
 
-// LoadCompletion returns the completion index of the repository around dir, bringing it up to date first when the
-// store moved since it was written.
-func LoadCompletion(ctx context.Context, dir string) (*CompletionIndex, error) {
+// LoadCompletion returns the completion index of the repository around dir. When the store moved since the index
+// was written, the index is returned as it is with stale true (a TAB must answer at once: the caller brings it up
+// to date in the background with RebuildCompletionIn); only a repository without any index waits for one.
+func LoadCompletion(ctx context.Context, dir string) (ix *CompletionIndex, stale bool, err error) {
 	r, err := OpenRepo(ctx, dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	tip, err := r.ReadRef(Ref)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if tip == "" {
-		return &CompletionIndex{}, nil
+		return &CompletionIndex{}, false, nil
 	}
 	if data, err := os.ReadFile(r.completionPath()); err == nil {
-		if ix, ok := parseCompletion(data, tip); ok {
-			return ix, nil
+		if ix, fresh, ok := parseCompletion(data, tip); ok {
+			return ix, !fresh, nil
 		}
 	}
+	ix, err = rebuildIn(ctx, r)
+	return ix, false, err
+}
+
+// RebuildCompletionIn brings the completion index of the repository around dir up to date.
+func RebuildCompletionIn(ctx context.Context, dir string) error {
+	r, err := OpenRepo(ctx, dir)
+	if err != nil {
+		return err
+	}
+	_, err = rebuildIn(ctx, r)
+	return err
+}
+
+func rebuildIn(ctx context.Context, r *Repo) (*CompletionIndex, error) {
 	st, err := OpenIn(ctx, r)
 	if err != nil {
 		return nil, err
@@ -173,14 +189,15 @@ func oneLine(s string) string {
 	return strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
-// parseCompletion reads an index written for tip; ok is false when it is for another tip or unreadable.
-func parseCompletion(data []byte, tip string) (*CompletionIndex, bool) {
+// parseCompletion reads an index; fresh is whether it was written for tip, ok whether it could be read.
+func parseCompletion(data []byte, tip string) (ix *CompletionIndex, fresh, ok bool) {
 	text := string(data)
 	first, rest, _ := strings.Cut(text, "\n")
-	if first != completionHeader+tip || !strings.HasSuffix(text, "\n") {
-		return nil, false
+	if !strings.HasPrefix(first, completionHeader) || !strings.HasSuffix(text, "\n") {
+		return nil, false, false
 	}
-	ix := &CompletionIndex{}
+	fresh = first == completionHeader+tip
+	ix = &CompletionIndex{}
 	for rest != "" {
 		if strings.HasPrefix(rest, "e\t") {
 			ix.exps = rest
@@ -200,5 +217,5 @@ func parseCompletion(data []byte, tip string) (*CompletionIndex, bool) {
 			ix.Keys = append(ix.Keys, f)
 		}
 	}
-	return ix, true
+	return ix, fresh, true
 }
