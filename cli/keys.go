@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/results"
 )
 
 // warnUnknownKeys warns, once per key, about a key of --where or --sort that no experiment has (a typo, or a
@@ -58,6 +60,13 @@ func hasKey(all []*gitstore.Experiment, k string) bool {
 		inParams, name = false, rest
 	case "meta":
 		return isMetaKey(rest)
+	case "metrics":
+		for _, e := range all {
+			if bytes.Contains(e.MetricsJSON, []byte(`"`+strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(rest, ".last"), ".min"), ".max")+`"`)) {
+				return true
+			}
+		}
+		return false
 	}
 	if inParams && inResults && isMetaKey(k) {
 		return true
@@ -115,6 +124,11 @@ func existingKeys(all []*gitstore.Experiment) []string {
 	for _, m := range metaKeys {
 		set[m] = true
 	}
+	for _, e := range all[:min(len(all), 1000)] {
+		for name := range results.DecodeJSON(e.MetricsJSON) {
+			set["metrics."+name] = true
+		}
+	}
 	out := make([]string, 0, len(set))
 	for k := range set {
 		out = append(out, k)
@@ -138,6 +152,14 @@ func closestKeys(k string, known []string, n int) []string {
 		}
 		if d <= max(2, len(k)/3) {
 			cs = append(cs, cand{c, d})
+		}
+	}
+	if qual, _, ok := strings.Cut(k, "."); ok && len(cs) == 0 {
+		// Nothing close: the keys of the same kind (metrics.*, results.*) are the next best help.
+		for _, c := range known {
+			if strings.HasPrefix(c, qual+".") {
+				cs = append(cs, cand{c, 0})
+			}
 		}
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return cs[i].dist < cs[j].dist })

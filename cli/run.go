@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -463,7 +464,8 @@ func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore
 	if err != nil {
 		env.IO.Warnf("git exp: %v", err)
 	}
-	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool), MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool), MetricsSummary: metricsSummary(spool),
+		MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
 }
 
 // recordEnd records the end of a run that its own process could not record (it crashed, or a scheduler killed it):
@@ -518,6 +520,61 @@ func resultsOf(spool gitstore.Spool) []byte {
 		return nil
 	}
 	return append(out, '\n')
+}
+
+// metricsSummary is metrics.summary.json for a finished run: each metric's last value (at the highest step) and,
+// for numbers, its min and max; nil when no metric was logged. Filters and sorts read it as metrics.NAME (last),
+// metrics.NAME.min and metrics.NAME.max, whatever results the script wrote.
+func metricsSummary(spool gitstore.Spool) []byte {
+	f, err := os.Open(spool.Metrics)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	type agg struct {
+		step          int64
+		last          any
+		min, max      float64
+		numeric, seen bool
+	}
+	aggs := map[string]*agg{}
+	s := exp.NewMetricsScanner(f)
+	for s.Scan() {
+		p := s.Point()
+		for k, v := range p.Values {
+			a := aggs[k]
+			if a == nil {
+				a = &agg{}
+				aggs[k] = a
+			}
+			if !a.seen || p.Step >= a.step {
+				a.step, a.last = p.Step, v
+			}
+			if x, ok := exp.Float(v); ok && !math.IsNaN(x) {
+				if !a.numeric {
+					a.min, a.max, a.numeric = x, x, true
+				}
+				a.min, a.max = min(a.min, x), max(a.max, x)
+			}
+			a.seen = true
+		}
+	}
+	if len(aggs) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(aggs))
+	for k, a := range aggs {
+		m := map[string]any{"last": a.last}
+		if a.numeric {
+			m["min"], m["max"] = a.min, a.max
+		}
+		out[k] = m
+	}
+	data, err := config.MarshalJSONIndent(out)
+	if err != nil {
+		return nil
+	}
+	return append(data, '\n')
 }
 
 // scriptEnv is the environment of the script: the user's, plus the run protocol (DESIGN.md §4).

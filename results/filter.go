@@ -234,7 +234,7 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 
 // metaFields are the names of the metadata an expression sees (meta.x, or x when no parameter or result is named x).
 var metaFields = []string{"id", "name", "status", "tags", "created", "started", "ended", "duration_s", "script",
-	"batch", "user", "host", "parent", "executor", "description", "attempt", "archived", "branch", "dirty", "exit_code"}
+	"batch", "user", "host", "parent", "executor", "description", "attempt", "archived", "branch", "dirty", "exit_code", "metrics"}
 
 // Record is what --where expressions and sort keys see of an experiment: its parameters, its results and its
 // metadata (id, name, status, tags, created, started, ended, duration_s, exit_code, script, batch, user, host, parent,
@@ -302,8 +302,38 @@ func metaValue(e *gitstore.Experiment, k string) (any, bool) {
 		if e.ExitCode != nil {
 			return *e.ExitCode, true
 		}
+	case "metrics":
+		if m := metricsOf(e); len(m) > 0 {
+			return m, true
+		}
+	}
+	if name, ok := strings.CutPrefix(k, "metrics."); ok {
+		v, ok := metricsOf(e)[name]
+		return v, ok
 	}
 	return nil, false
+}
+
+// metricsOf is what filters and sorts see of an experiment's metrics (metrics.summary.json): metrics.NAME is the
+// last value of NAME, metrics.NAME.last too, metrics.NAME.min and metrics.NAME.max its extremes.
+func metricsOf(e *gitstore.Experiment) map[string]any {
+	if len(e.MetricsJSON) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for name, v := range DecodeJSON(e.MetricsJSON) {
+		agg, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		for part, x := range agg {
+			out[name+"."+part] = x
+		}
+		if last, ok := agg["last"]; ok {
+			out[name] = last
+		}
+	}
+	return out
 }
 
 // source answers the lookups of expressions and sort keys from an experiment's typed top-level values
