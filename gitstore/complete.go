@@ -3,6 +3,7 @@ package gitstore
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,6 +112,7 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 	var exps strings.Builder
 	tags, batches, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	seenKV := map[string]bool{}
+	listed := 0
 	for _, e := range all {
 		if e.Deleted {
 			continue
@@ -125,6 +127,15 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 		if e.Batch != "" && !batches[e.Batch] {
 			batches[e.Batch] = true
 			ix.Batches = append(ix.Batches, e.Batch)
+		}
+		listed++
+		if listed <= 1000 && len(e.MetricsJSON) > 0 { // metric names: the newest thousand say them all
+			var m map[string]json.RawMessage
+			if json.Unmarshal(e.MetricsJSON, &m) == nil {
+				for k := range m {
+					keys["metrics."+k] = true
+				}
+			}
 		}
 		for _, kv := range []struct{ prefix, s string }{{"", e.ParamsKV}, {"results.", e.ResultsKV}} {
 			if kv.s == "" || seenKV[kv.prefix+kv.s] {
