@@ -58,6 +58,17 @@ func (r *Repo) completionPath() string {
 // was written, the index is returned as it is with stale true (a TAB must answer at once: the caller brings it up
 // to date in the background with RebuildCompletionIn); only a repository without any index waits for one.
 func LoadCompletion(ctx context.Context, dir string) (ix *CompletionIndex, stale bool, err error) {
+	// A TAB first tries without starting git (two processes cost more than the whole answer): the git dir found
+	// as git finds it in the common case, the ref read as a file. Anything unusual takes git's own way.
+	if r, ok := findGitDir(dir); ok {
+		if tip, err := r.ReadRef(Ref); err == nil && tip != "" {
+			if data, err := os.ReadFile(r.completionPath()); err == nil {
+				if ix, fresh, ok := parseCompletion(data, tip); ok {
+					return ix, !fresh, nil
+				}
+			}
+		}
+	}
 	r, err := OpenRepo(ctx, dir)
 	if err != nil {
 		return nil, false, err
@@ -229,4 +240,45 @@ func parseCompletion(data []byte, tip string) (ix *CompletionIndex, fresh, ok bo
 		}
 	}
 	return ix, fresh, true
+}
+
+// findGitDir finds the repository around dir without git, for the common layouts only: a .git directory, or a .git
+// file naming the git dir of a worktree (with its commondir). ok is false whenever git's environment could say
+// otherwise (GIT_DIR, GIT_COMMON_DIR) or nothing was found: the caller then asks git.
+func findGitDir(dir string) (*Repo, bool) {
+	if os.Getenv("GIT_DIR") != "" || os.Getenv("GIT_COMMON_DIR") != "" || !filepath.IsAbs(dir) {
+		return nil, false
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		p := filepath.Join(d, ".git")
+		if st, err := os.Stat(p); err == nil {
+			gitDir := p
+			if !st.IsDir() {
+				data, err := os.ReadFile(p)
+				target, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir: ")
+				if err != nil || !ok {
+					return nil, false
+				}
+				if !filepath.IsAbs(target) {
+					target = filepath.Join(d, target)
+				}
+				gitDir = target
+			}
+			common := gitDir
+			if data, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
+				c := strings.TrimSpace(string(data))
+				if !filepath.IsAbs(c) {
+					c = filepath.Join(gitDir, c)
+				}
+				common = filepath.Clean(c)
+			}
+			if _, err := os.Stat(filepath.Join(common, "objects")); err != nil {
+				return nil, false
+			}
+			return &Repo{GitDir: gitDir, CommonDir: common, Root: d}, true
+		}
+		if filepath.Dir(d) == d {
+			return nil, false
+		}
+	}
 }
