@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
@@ -264,12 +264,12 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	out := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	if c.Format == "json" || c.Format == "jsonl" {
-		// config.MarshalJSON keeps the types as params.json has them (1.0 stays a float), keys sorted.
+		// value.Marshal keeps the types as params.json has them (1.0 stays a float), keys sorted.
 		if c.Format == "json" {
 			out.WriteString("[")
 		}
 		for i, e := range exps {
-			b, err := config.MarshalJSON(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
+			b, err := value.Marshal(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -74,6 +75,18 @@ func TestDelta(t *testing.T) {
 	} {
 		if got := delta(c.a, c.b, c.human); got != c.want {
 			t.Errorf("delta(%v, %v, human=%v) = %q, want %q", c.a, c.b, c.human, got, c.want)
+		}
+	}
+}
+
+func TestDeltaNonFinite(t *testing.T) {
+	inf := math.Inf(1)
+	for _, c := range []struct {
+		a, b any
+		want string
+	}{{math.NaN(), inf, ""}, {0.5, inf, "+Infinity"}, {inf, 0.5, "-Infinity"}, {inf, inf, "same"}} {
+		if got := delta(c.a, c.b, false); got != c.want {
+			t.Errorf("delta(%v, %v) = %q, want %q", c.a, c.b, got, c.want)
 		}
 	}
 }

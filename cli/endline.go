@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // reportEnd prints the line that ends a single run on stderr, whatever the script printed and with -q too: id,
@@ -51,5 +51,5 @@ func endResults(ctx context.Context, env *Env, st *gitstore.Store, id string) st
 	if env.IO.ErrTTY {
 		return humanKV(data)
 	}
-	return strings.TrimSpace(config.CompactKV(flat(data)))
+	return strings.TrimSpace(value.CompactKV(flat(data)))
 }

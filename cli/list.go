@@ -12,10 +12,10 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/value"
 )
 
 // ListCmd lists experiments.
@@ -282,7 +282,7 @@ func terminalColumns(exps []*gitstore.Experiment) (cols, header []string, consta
 	cols = append(cols, "created", "duration", "tags")
 	header = append(header, "CREATED", "DURATION", "TAGS")
 	if len(same) > 0 {
-		constants = config.CompactKVWith(same, func(v any) string { return tableValue(v, true) })
+		constants = value.CompactKVWith(same, func(v any) string { return tableValue(v, true) })
 	}
 	return cols, header, constants
 }

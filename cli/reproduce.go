@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/sweep"
+	"github.com/git-exp/git-exp/value"
 )
 
 // CheckoutCmd restores an experiment's snapshot.
@@ -108,41 +111,53 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	}
 	host, _ := os.Hostname()
 	user, email := st.Ident()
-	for i, o := range originals {
+	// The same pipeline as run: resolve (the recorded parameters, then each --param), then expand, so
+	// --param 'lr=list(0.1, 0.2)' reruns the experiment once per value, as a batch.
+	for _, o := range originals {
 		params := decodeTree(o.ParamsJSON)
-		var changed []sweep.Var
-		var keys []string
-		for _, kv := range c.Param {
-			k, v, err := config.ParseParam(kv)
+		keys, err := config.ApplyParams(params, c.Param)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		points, err := sweep.Expand(params)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		if len(points) > 1 && batch == "" {
+			batch = gitstore.NewID()
+			for _, p := range plans {
+				p.m.Batch = batch
+			}
+		}
+		for _, pt := range points {
+			data, err := value.MarshalIndent(pt.Params)
 			if err != nil {
 				return &usageError{err.Error()}
 			}
-			if err := config.Set(params, k, v); err != nil {
-				return &usageError{err.Error()}
+			m := o.Manifest
+			m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, len(plans)+1
+			m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
+			m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
+			m.Runner, m.Extra = nil, nil
+			m.Tags = append([]string{}, o.Tags...)
+			switch {
+			case len(points) > 1:
+				base := o.Name
+				if c.Name != "" {
+					base = c.Name
+				}
+				m.Name = base + "[" + sweep.Name(pt.Vars) + "]"
+				m.Tags = appendUnique(m.Tags, "sweep")
+			case c.Name != "":
+				m.Name = c.Name
+			case len(c.Param) > 0:
+				m.Name = o.Name + "[" + changedName(c.Param) + "]" // what changed, as a sweep names its members
 			}
-			changed = append(changed, sweep.Var{Key: k, Value: v})
-			keys = append(keys, k)
+			if len(keys) > 0 {
+				m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
+			}
+			plans = append(plans, &plan{m: &m, params: data})
 		}
-		data, err := config.MarshalJSONIndent(params)
-		if err != nil {
-			return err
-		}
-		m := o.Manifest
-		m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, i+1
-		m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
-		m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
-		m.Runner, m.Extra = nil, nil
-		m.Tags = append([]string{}, o.Tags...)
-		switch {
-		case c.Name != "":
-			m.Name = c.Name
-		case len(changed) > 0:
-			m.Name = o.Name + "[" + sweep.Name(changed) + "]" // what changed, as a sweep names its members
-		}
-		if len(c.Param) > 0 {
-			m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
-		}
-		plans = append(plans, &plan{m: &m, params: data})
 	}
 	executor, err := c.executor(st)
 	if err != nil {
@@ -182,6 +197,20 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
+// changedName is the k=v list of the --param overrides of a rerun, for its name (the last value of a key wins).
+func changedName(params []string) string {
+	var vars []sweep.Var
+	for _, kv := range params {
+		k, v, err := config.ParseParam(kv)
+		if err != nil {
+			continue
+		}
+		vars = slices.DeleteFunc(vars, func(x sweep.Var) bool { return x.Key == k })
+		vars = append(vars, sweep.Var{Key: k, Value: v})
+	}
+	return sweep.Name(vars)
+}
+
 // printBeside prints the original's results beside the new run's, with a header (on a pipe too) and the change of
 // each number: 6 significant digits on a terminal, every digit on a pipe.
 func printBeside(env *Env, orig *gitstore.Experiment, newID string, st *gitstore.Store) {
@@ -219,6 +248,14 @@ func delta(a, b any, human bool) string {
 	y, yok := exp.Float(b)
 	if !xok || !yok {
 		return ""
+	}
+	switch d := y - x; {
+	case math.IsNaN(d): // a NaN on either side, or Infinity minus Infinity: no delta
+		return ""
+	case math.IsInf(d, 1):
+		return "+Infinity"
+	case math.IsInf(d, -1):
+		return "-Infinity"
 	}
 	if human {
 		return fmt.Sprintf("%+.6g", y-x)
