@@ -29,6 +29,11 @@ func mergeFetched(ctx context.Context, env *Env, st *gitstore.Store) {
 		if seen, err := os.ReadFile(marker); err == nil && strings.TrimSpace(string(seen)) == tip {
 			continue
 		}
+		if ours, _ := st.Tip(); ours == tip { // what git exp push just pushed: nothing to merge
+			os.MkdirAll(st.ExpDir(), 0o755)
+			os.WriteFile(marker, []byte(tip+"\n"), 0o644)
+			continue
+		}
 		before := countExps(st)
 		what, err := st.Merge(context.WithoutCancel(ctx), tip, "from "+remote+" (fetched)")
 		if err != nil {
