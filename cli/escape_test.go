@@ -41,12 +41,13 @@ func TestTerminalEscapesEscaped(t *testing.T) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
+	t.Chdir(dir) // restored after the test (-C would change the directory of the whole test binary)
 	evil := "\x1b]0;pwned\a\x1b[2J"
 	run := func(tty bool, args ...string) (string, string) {
 		t.Helper()
 		var out, errb bytes.Buffer
 		io := &IO{Out: &out, Err: &errb, OutTTY: tty, ErrTTY: tty, Width: 200}
-		if code := MainContext(context.Background(), append([]string{"-C", dir}, args...), io); code != 0 {
+		if code := MainContext(context.Background(), args, io); code != 0 {
 			t.Fatalf("git exp %q: exit %d: %s", args, code, errb.String())
 		}
 		return out.String(), errb.String()

@@ -165,10 +165,10 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if _, err := st.Experiments(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v10.delta")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v11.delta")); err == nil {
 			sawDelta = true
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v10")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v11")); err == nil {
 			if lastBase != "" && string(b) != lastBase {
 				sawRewrite = true
 			}
@@ -252,8 +252,8 @@ func TestCacheCorruptionRebuilt(t *testing.T) {
 		return view(t, exps)
 	}
 	good := want()
-	for _, file := range []string{"cache-v10", "cache-v10.delta"} {
-		if file == "cache-v10.delta" {
+	for _, file := range []string{"cache-v11", "cache-v11.delta"} {
+		if file == "cache-v11.delta" {
 			create(7)
 			good = want() // writes the delta
 		}
