@@ -84,6 +84,7 @@ type CLI struct {
 	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
 	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
+	Import    ImportCmd    `cmd:"" help:"Import runs from yanex, MLflow or TensorBoard as experiments."`
 	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
 
 	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`

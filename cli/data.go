@@ -33,7 +33,7 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	}
 	defer st.Close()
 	var r io.Reader
-	if e.Status == gitstore.StatusRunning {
+	if e.Status == gitstore.StatusRunning && !imported(e) {
 		f, err := os.Open(st.SpoolFor(e.ID).Metrics)
 		if err == nil {
 			defer f.Close()

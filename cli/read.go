@@ -239,7 +239,7 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 		name, spoolPath = "stderr.zst", st.SpoolFor(e.ID).Stderr
 	}
 	var printed int64
-	if e.Status == gitstore.StatusRunning {
+	if e.Status == gitstore.StatusRunning && !imported(e) {
 		// While it runs, the output is in the spool (on this machine).
 		for {
 			n, err := copyFrom(env.IO.Out, spoolPath, printed)

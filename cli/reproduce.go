@@ -27,7 +27,7 @@ func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
 	defer st.Close()
 	snap := e.Git.Snapshot
 	if snap == "" {
-		return fmt.Errorf("experiment %s has no snapshot", e.ID[:7])
+		return noSnapshot(e, "to restore")
 	}
 	if err := st.MissingObjects(ctx, snap); err != nil {
 		return err
@@ -67,6 +67,9 @@ func (c *BranchCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
+	if e.Git.Snapshot == "" {
+		return noSnapshot(e, "to branch from")
+	}
 	if _, err := st.Git.Run(ctx, "branch", "--", c.Name, e.Git.Snapshot); err != nil {
 		return &usageError{err.Error()}
 	}
@@ -221,7 +224,7 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 			return nil, err
 		}
 		if e.Git.Snapshot == "" {
-			return nil, fmt.Errorf("experiment %s has no snapshot to run from", e.ID[:7])
+			return nil, noSnapshot(e, "to run from")
 		}
 		return []*gitstore.Experiment{e}, nil
 	}

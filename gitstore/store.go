@@ -308,3 +308,17 @@ func (r *cmdReader) Close() error {
 	r.ReadCloser.Close()
 	return r.cmd.Wait()
 }
+
+// HasCommit reports whether oid (a full object id) names a commit in the repository.
+func (s *Store) HasCommit(oid string) bool {
+	if len(oid) != s.HexLen() {
+		return false
+	}
+	for _, c := range oid {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	obj, err := s.get(oid)
+	return err == nil && obj.Type == "commit"
+}

@@ -1,0 +1,380 @@
+// Package importer brings runs recorded by other tools (yanex, MLflow, TensorBoard) into the experiment store, each
+// as a first-class experiment: manifest, typed parameters, every metric point, results, logs and artifacts.
+//
+// A Source lists its runs cheaply and loads one at a time. Import reads every run that is not imported yet, stores
+// its objects as it goes (memory does not grow with the number of runs), and records all of them in one commit at
+// the end, so an error in any run leaves refs/experiments/main where it was. Each experiment records the source's
+// run id in extra.imported_from; a run whose id is in the store already is skipped, so importing twice adds nothing.
+package importer
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// Extra keys an import sets on the manifest.
+const (
+	// ExtraImportedFrom is "<kind>:<source run id>", e.g. "mlflow:1f2e...".
+	ExtraImportedFrom = "imported_from"
+	// ExtraNoSnapshot says why an imported experiment has no snapshot (checkout and rerun print it).
+	ExtraNoSnapshot = "no_snapshot"
+)
+
+// A Source is the store of another tool.
+type Source interface {
+	// Kind names the tool: "yanex", "mlflow", "tensorboard".
+	Kind() string
+	// List finds the runs without reading them whole. notes are clauses for the summary line ("2 deleted runs
+	// skipped"). A location that is not such a store is an error naming it.
+	List() (refs []Ref, notes []string, err error)
+	// Load reads one run. A malformed file is an error naming the file and what is wrong.
+	Load(ref Ref) (*Run, error)
+}
+
+// Ref names one run of a source.
+type Ref struct {
+	ID   string // the source's own id of the run (unique within the kind)
+	Path string // where the run is
+}
+
+// Run is one run read from a source, in the terms of a git-exp experiment.
+type Run struct {
+	Ref
+	Name        string
+	Description string
+	Tags        []string
+	Status      string // one of gitstore's statuses
+	Created     time.Time
+	Started     time.Time
+	Ended       time.Time
+	Script      string
+	Argv        []string
+	User        string
+	Host        string
+	ExitCode    *int
+	Error       string
+	Commit      string // the git commit the source recorded ("" unknown)
+	Branch      string
+	Remote      string
+	Params      map[string]any
+	Results     map[string]any // nil: the last value of each metric
+	Metrics     []Point
+	Stdout      string // path of a file holding the run's standard output ("" none)
+	Stderr      string
+	Artifacts   string // directory of the run's artifacts ("" none)
+	Extra       map[string]string
+	Warnings    []string // what could not be imported of this run (said once, on stderr)
+}
+
+// Point is one logged value of one metric.
+type Point struct {
+	Step  int64
+	Time  time.Time
+	Name  string
+	Value any // float64 (NaN and ±Inf included), int, bool or string
+}
+
+// InputError is a source that cannot be read: not such a store, an unreadable file, a malformed line.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Options control an import.
+type Options struct {
+	Tags   []string // added to every imported experiment
+	DryRun bool     // read and report, write nothing
+	// Start is called once, with the number of runs to read (those not imported yet).
+	Start func(total int)
+	// Loaded is called after each run is read (and, unless DryRun, stored).
+	Loaded func(r *Run)
+	// Warn receives one-line warnings.
+	Warn func(msg string)
+}
+
+// Summary is what an import did.
+type Summary struct {
+	Kind     string
+	Found    int      // runs in the source
+	Already  int      // runs imported before (skipped)
+	Imported int      // experiments written (or that would be, with DryRun)
+	Points   int      // metric points among them
+	Notes    []string // the source's notes (runs it skipped and why)
+	Commit   string   // the commit that records them ("" when nothing was written)
+}
+
+// Import reads src and records its runs in st. Nothing is committed unless every run was read.
+func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*Summary, error) {
+	warn := opt.Warn
+	if warn == nil {
+		warn = func(string) {}
+	}
+	refs, notes, err := src.List()
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	sum := &Summary{Kind: src.Kind(), Found: len(refs), Notes: notes}
+	exps, err := st.Experiments()
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	for _, e := range exps {
+		if from := e.Extra[ExtraImportedFrom]; from != "" {
+			done[from] = true
+		}
+	}
+	var todo []Ref
+	for _, r := range refs {
+		if done[src.Kind()+":"+r.ID] {
+			sum.Already++
+			continue
+		}
+		done[src.Kind()+":"+r.ID] = true // a source listing a run twice imports it once
+		todo = append(todo, r)
+	}
+	if opt.Start != nil {
+		opt.Start(len(todo))
+	}
+	var recs []record
+	snaps := map[string]bool{}
+	var parents []string
+	for _, ref := range todo {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		run, err := src.Load(ref)
+		if err != nil {
+			return nil, &InputError{err}
+		}
+		for _, w := range run.Warnings {
+			warn(w)
+		}
+		sum.Imported++
+		sum.Points += len(run.Metrics)
+		if !opt.DryRun {
+			rec, err := store(st, src.Kind(), run, opt.Tags)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, rec)
+			if sn := rec.m.Git.Snapshot; sn != "" && !snaps[sn] {
+				snaps[sn] = true
+				parents = append(parents, sn)
+			}
+		}
+		if opt.Loaded != nil {
+			opt.Loaded(run)
+		}
+	}
+	if opt.DryRun || len(recs) == 0 {
+		return sum, nil
+	}
+	msg := fmt.Sprintf("import %d experiments from %s", len(recs), src.Kind())
+	if len(recs) == 1 {
+		msg = fmt.Sprintf("import %s %s (from %s)", recs[0].m.ID[:7], recs[0].m.Name, src.Kind())
+	}
+	err = st.Update(ctx, msg, func(tx *gitstore.Tx) error {
+		if err := st.CheckVersion(tx); err != nil {
+			return err
+		}
+		for _, r := range recs {
+			dir := gitstore.ExpPath(r.m.ID)
+			if err := tx.Put(dir+"/params.json", gitstore.TreeEntry{Mode: gitstore.ModeFile, OID: r.params}); err != nil {
+				return err
+			}
+			if err := r.out.Put(tx, r.m.ID); err != nil {
+				return err
+			}
+			m := *r.m
+			if err := gitstore.WriteManifest(tx, &m); err != nil {
+				return err
+			}
+		}
+		tx.ExtraParents = parents
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sum.Commit, _ = st.Tip()
+	return sum, nil
+}
+
+// record is one experiment stored as objects, waiting for the commit.
+type record struct {
+	m      *gitstore.Manifest
+	params string
+	out    *gitstore.Prepared
+}
+
+// store writes a run's objects (parameters, metrics, results, logs, artifacts) and builds its manifest.
+func store(st *gitstore.Store, kind string, run *Run, tags []string) (record, error) {
+	params, err := marshalObject(run.Params)
+	if err != nil {
+		return record{}, fmt.Errorf("%s: parameters: %v", run.Path, err)
+	}
+	paramsOID, err := st.WriteBlob(params)
+	if err != nil {
+		return record{}, err
+	}
+	tmpDir := filepath.Join(st.ExpDir(), "tmp")
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return record{}, err
+	}
+	metricsFile, last, err := writeMetrics(tmpDir, run.Metrics)
+	if err != nil {
+		return record{}, err
+	}
+	if metricsFile != "" {
+		defer os.Remove(metricsFile)
+	}
+	results := run.Results
+	if results == nil {
+		results = last
+	}
+	var resultsJSON []byte
+	if len(results) > 0 {
+		if resultsJSON, err = marshalObject(results); err != nil {
+			return record{}, fmt.Errorf("%s: results: %v", run.Path, err)
+		}
+	}
+	none := filepath.Join(tmpDir, "absent") // never created: an empty log
+	or := func(p string) string {
+		if p == "" {
+			return none
+		}
+		return p
+	}
+	out, err := st.PrepareOutputs(gitstore.Outputs{
+		Spool:   gitstore.Spool{Stdout: or(run.Stdout), Stderr: or(run.Stderr), Out: or(run.Artifacts), Metrics: or(metricsFile)},
+		Results: resultsJSON,
+	})
+	if err != nil {
+		return record{}, fmt.Errorf("%s: %v", run.Path, err)
+	}
+	return record{m: manifest(st, kind, run, tags), params: paramsOID, out: out}, nil
+}
+
+// manifest is the experiment.json of an imported run.
+func manifest(st *gitstore.Store, kind string, run *Run, tags []string) *gitstore.Manifest {
+	m := &gitstore.Manifest{
+		ID: gitstore.NewID(), Name: run.Name, Description: run.Description, Status: run.Status,
+		Script: run.Script, Argv: run.Argv, User: run.User, Host: run.Host, ExitCode: run.ExitCode, Error: run.Error,
+		Git:   gitstore.GitInfo{Head: run.Commit, Branch: run.Branch, Remote: run.Remote},
+		Extra: map[string]string{},
+	}
+	if m.Status == "" {
+		m.Status = gitstore.StatusCompleted
+	}
+	seen := map[string]bool{}
+	for _, t := range append(slices.Clone(run.Tags), tags...) {
+		if t != "" && !seen[t] {
+			seen[t] = true
+			m.Tags = append(m.Tags, t)
+		}
+	}
+	created := run.Created
+	for _, t := range []time.Time{run.Started, run.Ended} {
+		if created.IsZero() {
+			created = t
+		}
+	}
+	if created.IsZero() {
+		created = time.Now()
+	}
+	m.Created = gitstore.FormatTime(created)
+	if !run.Started.IsZero() {
+		m.Started = gitstore.FormatTime(run.Started)
+	}
+	if !run.Ended.IsZero() {
+		m.Ended = gitstore.FormatTime(run.Ended)
+		if !run.Started.IsZero() && !run.Ended.Before(run.Started) {
+			m.DurationS = float64(run.Ended.Sub(run.Started).Milliseconds()) / 1000
+		}
+	}
+	maps.Copy(m.Extra, run.Extra)
+	m.Extra[ExtraImportedFrom] = kind + ":" + run.ID
+	switch {
+	case run.Commit == "":
+		m.Extra[ExtraNoSnapshot] = fmt.Sprintf("%s recorded no git commit for this run", kind)
+	case st.HasCommit(run.Commit):
+		m.Git.Snapshot = run.Commit
+	default:
+		m.Extra[ExtraNoSnapshot] = fmt.Sprintf("commit %s recorded by %s is not in this repository (fetch it, then import again into a fresh store)", short(run.Commit), kind)
+	}
+	return m
+}
+
+func short(s string) string {
+	if len(s) > 10 {
+		return s[:10]
+	}
+	return s
+}
+
+// writeMetrics writes the points as metrics.jsonl into a temporary file, in step order: points of the same step and
+// time (MLflow's log_metrics, TensorBoard's scalars of one event) share a line. It returns the file ("" for no
+// points) and the last value of each metric.
+func writeMetrics(dir string, pts []Point) (string, map[string]any, error) {
+	if len(pts) == 0 {
+		return "", nil, nil
+	}
+	slices.SortStableFunc(pts, func(a, b Point) int {
+		if c := cmp.Compare(a.Step, b.Step); c != 0 {
+			return c
+		}
+		return a.Time.Compare(b.Time)
+	})
+	f, err := os.CreateTemp(dir, "metrics-")
+	if err != nil {
+		return "", nil, err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	last := map[string]any{}
+	var line []byte
+	names := map[string]bool{}
+	for i := 0; i < len(pts); {
+		p := pts[i]
+		line = append(line[:0], `{"step":`...)
+		line = appendInt(line, p.Step)
+		line = append(line, `,"time":"`...)
+		line = append(line, gitstore.FormatTime(p.Time)...)
+		line = append(line, '"')
+		clear(names)
+		for ; i < len(pts) && pts[i].Step == p.Step && pts[i].Time.Equal(p.Time) && !names[pts[i].Name]; i++ {
+			q := pts[i]
+			if q.Name == "step" || q.Name == "time" {
+				continue // reserved in metrics.jsonl; the point carries them already
+			}
+			names[q.Name] = true
+			line = append(line, ',')
+			line = appendString(line, q.Name)
+			line = append(line, ':')
+			if line, err = appendValue(line, q.Value); err != nil {
+				f.Close()
+				os.Remove(f.Name())
+				return "", nil, fmt.Errorf("metric %q: %v", q.Name, err)
+			}
+			last[q.Name] = q.Value
+		}
+		line = append(line, "}\n"...)
+		w.Write(line)
+	}
+	err = errors.Join(w.Flush(), f.Close())
+	if err != nil {
+		os.Remove(f.Name())
+		return "", nil, err
+	}
+	return f.Name(), last, nil
+}
