@@ -103,8 +103,12 @@ func appendString(b []byte, s string) []byte {
 	return append(b, bytes.TrimRight(buf.Bytes(), "\n")...)
 }
 
-// nonFinite marks a NaN/Infinity token turned into a string so encoding/json can read the document.
-const nonFinite = "\x00nonfinite:"
+// nonFinite marks a NaN/Infinity token turned into a string so encoding/json can read the document (written
+// escaped as nonFiniteJSON; no JSON text holds a NUL character unescaped).
+const (
+	nonFinite     = "\x00nonfinite:"
+	nonFiniteJSON = `\u0000nonfinite:`
+)
 
 // decodeJSON reads JSON as written by Python (NaN, Infinity and -Infinity allowed as bare tokens) into the value tree:
 // integers as int, other numbers as float64, objects as map[string]any.
@@ -129,15 +133,15 @@ func decodeJSON(data []byte) (any, error) {
 		case c == '"':
 			inString = true
 		case bytes.HasPrefix(data[i:], []byte("NaN")):
-			out = append(out, `"`+nonFinite+`NaN"`...)
+			out = append(out, `"`+nonFiniteJSON+`NaN"`...)
 			i += len("NaN") - 1
 			continue
 		case bytes.HasPrefix(data[i:], []byte("Infinity")):
-			out = append(out, `"`+nonFinite+`Infinity"`...)
+			out = append(out, `"`+nonFiniteJSON+`Infinity"`...)
 			i += len("Infinity") - 1
 			continue
 		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
-			out = append(out, `"`+nonFinite+`-Infinity"`...)
+			out = append(out, `"`+nonFiniteJSON+`-Infinity"`...)
 			i += len("-Infinity") - 1
 			continue
 		}
