@@ -45,7 +45,9 @@ type recordReader struct {
 	buf []byte
 }
 
-func newRecordReader(r io.Reader) *recordReader { return &recordReader{r: bufio.NewReaderSize(r, 64<<10)} }
+func newRecordReader(r io.Reader) *recordReader {
+	return &recordReader{r: bufio.NewReaderSize(r, 64<<10)}
+}
 
 // next returns the next record (valid until the following call); io.EOF at a clean end, a *RecordError at damage.
 func (rr *recordReader) next() ([]byte, error) {
