@@ -216,7 +216,7 @@ func (s *MLflow) Load(ref Ref) (*Run, error) {
 	}
 	run.Name = cmpOr(tags["mlflow.runName"], m.RunName, shortID(ref.ID))
 	run.Description = tags["mlflow.note.content"]
-	run.Commit = strings.ToLower(cmpOr(tags["mlflow.source.git.commit"], m.SourceVersion))
+	run.Commit = strings.ToLower(strings.TrimSpace(cmpOr(tags["mlflow.source.git.commit"], m.SourceVersion)))
 	run.Branch = tags["mlflow.source.git.branch"]
 	run.Remote = tags["mlflow.source.git.repoURL"]
 	run.Script = cmpOr(tags["mlflow.source.name"], m.SourceName)
@@ -275,7 +275,8 @@ func readKeyFiles(dir string) (map[string]string, error) {
 			return fmt.Errorf("%s: %v", path, errText(err))
 		}
 		rel, _ := filepath.Rel(dir, path)
-		out[filepath.ToSlash(rel)] = string(data)
+		// MLflow writes values without a final newline; one added by hand (an editor, a heredoc) is not part of it.
+		out[filepath.ToSlash(rel)] = strings.TrimSuffix(string(data), "\n")
 		return nil
 	})
 	if errors.Is(err, filepath.SkipDir) {

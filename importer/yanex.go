@@ -154,7 +154,7 @@ func (s *Yanex) Load(ref Ref) (*Run, error) {
 	}
 	run.Error = cmpOr(str(meta, "error_message"), str(meta, "cancellation_reason"))
 	if g, ok := meta["git"].(map[string]any); ok {
-		run.Commit = strings.ToLower(str(g, "commit_hash"))
+		run.Commit = strings.ToLower(strings.TrimSpace(str(g, "commit_hash")))
 		run.Branch = str(g, "branch")
 		run.Remote = str(g, "remote_url")
 	}
