@@ -8,10 +8,8 @@
 package importer
 
 import (
-	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -146,7 +144,8 @@ func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*
 	if opt.Start != nil {
 		opt.Start(len(todo))
 	}
-	var recs []record
+	var recs []*record
+	batch := &blobBatch{st: st}
 	snaps := map[string]bool{}
 	var parents []string
 	for _, ref := range todo {
@@ -163,7 +162,7 @@ func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*
 		sum.Imported++
 		sum.Points += len(run.Metrics)
 		if !opt.DryRun {
-			rec, err := store(st, src.Kind(), run, opt.Tags)
+			rec, err := store(ctx, st, batch, src.Kind(), run, opt.Tags)
 			if err != nil {
 				return nil, err
 			}
@@ -179,6 +178,9 @@ func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*
 	}
 	if opt.DryRun || len(recs) == 0 {
 		return sum, nil
+	}
+	if err := batch.flush(ctx); err != nil {
+		return nil, err
 	}
 	msg := fmt.Sprintf("import %d experiments from %s", len(recs), src.Kind())
 	if len(recs) == 1 {
@@ -218,26 +220,66 @@ type record struct {
 	out    *gitstore.Prepared
 }
 
-// store writes a run's objects (parameters, metrics, results, logs, artifacts) and builds its manifest.
-func store(st *gitstore.Store, kind string, run *Run, tags []string) (record, error) {
+// blobBatch gathers small blobs (parameters, metrics, results) of many runs and stores them together: in one pack
+// through the store's WriteBlobs when they are many, instead of a loose object file each. It holds at most
+// batchBytes, so memory does not grow with the number of runs.
+type blobBatch struct {
+	st    *gitstore.Store
+	datas [][]byte
+	dsts  []func(oid string)
+	size  int
+}
+
+const (
+	batchBytes = 32 << 20
+	batchCount = 4096
+	// bigBlob is the size from which a blob is stored at once rather than batched.
+	bigBlob = 8 << 20
+)
+
+func (b *blobBatch) add(ctx context.Context, data []byte, dst func(oid string)) error {
+	b.datas = append(b.datas, data)
+	b.dsts = append(b.dsts, dst)
+	b.size += len(data)
+	if b.size >= batchBytes || len(b.datas) >= batchCount {
+		return b.flush(ctx)
+	}
+	return nil
+}
+
+func (b *blobBatch) flush(ctx context.Context) error {
+	if len(b.datas) == 0 {
+		return nil
+	}
+	oids, err := b.st.WriteBlobs(ctx, b.datas)
+	if err != nil {
+		return err
+	}
+	for i, oid := range oids {
+		b.dsts[i](oid)
+	}
+	b.datas, b.dsts, b.size = b.datas[:0], b.dsts[:0], 0
+	return nil
+}
+
+// store writes a run's objects (parameters, metrics, results, logs, artifacts) and builds its manifest. Small blobs
+// go through batch: the record is complete once the batch is flushed.
+func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind string, run *Run, tags []string) (*record, error) {
+	rec := &record{}
 	params, err := marshalObject(run.Params)
 	if err != nil {
-		return record{}, fmt.Errorf("%s: parameters: %v", run.Path, err)
-	}
-	paramsOID, err := st.WriteBlob(params)
-	if err != nil {
-		return record{}, err
+		return nil, fmt.Errorf("%s: parameters: %v", run.Path, err)
 	}
 	tmpDir := filepath.Join(st.ExpDir(), "tmp")
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
-		return record{}, err
+		return nil, err
 	}
-	metricsFile, last, err := writeMetrics(tmpDir, run.Metrics)
-	if err != nil {
-		return record{}, err
-	}
-	if metricsFile != "" {
-		defer os.Remove(metricsFile)
+	var metrics []byte
+	var last map[string]any
+	if len(run.Metrics) > 0 {
+		if metrics, last, err = appendMetrics(nil, run.Metrics); err != nil {
+			return nil, err
+		}
 	}
 	results := run.Results
 	if results == nil {
@@ -246,7 +288,7 @@ func store(st *gitstore.Store, kind string, run *Run, tags []string) (record, er
 	var resultsJSON []byte
 	if len(results) > 0 {
 		if resultsJSON, err = marshalObject(results); err != nil {
-			return record{}, fmt.Errorf("%s: results: %v", run.Path, err)
+			return nil, fmt.Errorf("%s: results: %v", run.Path, err)
 		}
 	}
 	none := filepath.Join(tmpDir, "absent") // never created: an empty log
@@ -257,13 +299,36 @@ func store(st *gitstore.Store, kind string, run *Run, tags []string) (record, er
 		return p
 	}
 	out, err := st.PrepareOutputs(gitstore.Outputs{
-		Spool:   gitstore.Spool{Stdout: or(run.Stdout), Stderr: or(run.Stderr), Out: or(run.Artifacts), Metrics: or(metricsFile)},
-		Results: resultsJSON,
+		Spool: gitstore.Spool{Stdout: or(run.Stdout), Stderr: or(run.Stderr), Out: or(run.Artifacts), Metrics: none},
 	})
 	if err != nil {
-		return record{}, fmt.Errorf("%s: %v", run.Path, err)
+		return nil, fmt.Errorf("%s: %v", run.Path, err)
 	}
-	return record{m: manifest(st, kind, run, tags), params: paramsOID, out: out}, nil
+	rec.m, rec.out = manifest(st, kind, run, tags), out
+	file := func(name string) func(string) {
+		return func(oid string) { out.Entries[name] = gitstore.TreeEntry{Mode: gitstore.ModeFile, OID: oid} }
+	}
+	if err := batch.add(ctx, params, func(oid string) { rec.params = oid }); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(metrics) > bigBlob: // a run of millions of points: stored alone, not held in the batch
+		oid, err := st.WriteBlob(metrics)
+		if err != nil {
+			return nil, err
+		}
+		file("metrics.jsonl")(oid)
+	case metrics != nil:
+		if err := batch.add(ctx, metrics, file("metrics.jsonl")); err != nil {
+			return nil, err
+		}
+	}
+	if resultsJSON != nil {
+		if err := batch.add(ctx, resultsJSON, file("results.json")); err != nil {
+			return nil, err
+		}
+	}
+	return rec, nil
 }
 
 // manifest is the experiment.json of an imported run.
@@ -323,34 +388,25 @@ func short(s string) string {
 	return s
 }
 
-// writeMetrics writes the points as metrics.jsonl into a temporary file, in step order: points of the same step and
-// time (MLflow's log_metrics, TensorBoard's scalars of one event) share a line. It returns the file ("" for no
-// points) and the last value of each metric.
-func writeMetrics(dir string, pts []Point) (string, map[string]any, error) {
-	if len(pts) == 0 {
-		return "", nil, nil
-	}
+// appendMetrics appends the points as metrics.jsonl, in step order: points of the same step and time (MLflow's
+// log_metrics, TensorBoard's scalars of one event) share a line. It also returns the last value of each metric.
+func appendMetrics(b []byte, pts []Point) ([]byte, map[string]any, error) {
 	slices.SortStableFunc(pts, func(a, b Point) int {
 		if c := cmp.Compare(a.Step, b.Step); c != 0 {
 			return c
 		}
 		return a.Time.Compare(b.Time)
 	})
-	f, err := os.CreateTemp(dir, "metrics-")
-	if err != nil {
-		return "", nil, err
-	}
-	w := bufio.NewWriterSize(f, 64<<10)
 	last := map[string]any{}
-	var line []byte
 	names := map[string]bool{}
+	var err error
 	for i := 0; i < len(pts); {
 		p := pts[i]
-		line = append(line[:0], `{"step":`...)
-		line = appendInt(line, p.Step)
-		line = append(line, `,"time":"`...)
-		line = append(line, gitstore.FormatTime(p.Time)...)
-		line = append(line, '"')
+		b = append(b, `{"step":`...)
+		b = appendInt(b, p.Step)
+		b = append(b, `,"time":"`...)
+		b = append(b, gitstore.FormatTime(p.Time)...)
+		b = append(b, '"')
 		clear(names)
 		for ; i < len(pts) && pts[i].Step == p.Step && pts[i].Time.Equal(p.Time) && !names[pts[i].Name]; i++ {
 			q := pts[i]
@@ -358,23 +414,15 @@ func writeMetrics(dir string, pts []Point) (string, map[string]any, error) {
 				continue // reserved in metrics.jsonl; the point carries them already
 			}
 			names[q.Name] = true
-			line = append(line, ',')
-			line = appendString(line, q.Name)
-			line = append(line, ':')
-			if line, err = appendValue(line, q.Value); err != nil {
-				f.Close()
-				os.Remove(f.Name())
-				return "", nil, fmt.Errorf("metric %q: %v", q.Name, err)
+			b = append(b, ',')
+			b = appendString(b, q.Name)
+			b = append(b, ':')
+			if b, err = appendValue(b, q.Value); err != nil {
+				return nil, nil, fmt.Errorf("metric %q: %v", q.Name, err)
 			}
 			last[q.Name] = q.Value
 		}
-		line = append(line, "}\n"...)
-		w.Write(line)
+		b = append(b, "}\n"...)
 	}
-	err = errors.Join(w.Flush(), f.Close())
-	if err != nil {
-		os.Remove(f.Name())
-		return "", nil, err
-	}
-	return f.Name(), last, nil
+	return b, last, nil
 }
