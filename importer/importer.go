@@ -336,8 +336,9 @@ func manifest(st *gitstore.Store, kind string, run *Run, tags []string) *gitstor
 	m := &gitstore.Manifest{
 		ID: gitstore.NewID(), Name: run.Name, Description: run.Description, Status: run.Status,
 		Script: run.Script, Argv: run.Argv, User: run.User, Host: run.Host, ExitCode: run.ExitCode, Error: run.Error,
-		Git:   gitstore.GitInfo{Head: run.Commit, Branch: run.Branch, Remote: run.Remote},
-		Extra: map[string]string{},
+		Git:     gitstore.GitInfo{Head: run.Commit, Branch: run.Branch, Remote: run.Remote},
+		Sources: []gitstore.ParamSource{{Kind: "import", Path: run.Path}},
+		Extra:   map[string]string{},
 	}
 	if m.Status == "" {
 		m.Status = gitstore.StatusCompleted
