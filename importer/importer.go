@@ -231,7 +231,7 @@ type blobBatch struct {
 }
 
 const (
-	batchBytes = 32 << 20
+	batchBytes = 8 << 20
 	batchCount = 4096
 	// bigBlob is the size from which a blob is stored at once rather than batched.
 	bigBlob = 8 << 20
