@@ -122,15 +122,13 @@ func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*
 		return nil, &InputError{err}
 	}
 	sum := &Summary{Kind: src.Kind(), Found: len(refs), Notes: notes}
-	exps, err := st.Experiments()
+	seenTip, err := st.Tip()
 	if err != nil {
 		return nil, err
 	}
-	done := map[string]bool{}
-	for _, e := range exps {
-		if from := e.Extra[ExtraImportedFrom]; from != "" {
-			done[from] = true
-		}
+	done, err := importedRuns(st)
+	if err != nil {
+		return nil, err
 	}
 	var todo []Ref
 	for _, r := range refs {
@@ -190,6 +188,24 @@ func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*
 		if err := st.CheckVersion(tx); err != nil {
 			return err
 		}
+		if tx.Tip != seenTip {
+			// Another writer moved the store since we looked: a concurrent import of the same source must not
+			// make its runs appear twice.
+			now, err := importedRuns(st)
+			if err != nil {
+				return err
+			}
+			kept := recs[:0:0]
+			for _, r := range recs {
+				if !now[r.m.Extra[ExtraImportedFrom]] {
+					kept = append(kept, r)
+				}
+			}
+			recs, seenTip = kept, tx.Tip
+			if len(recs) == 0 {
+				return gitstore.ErrNoChange
+			}
+		}
 		for _, r := range recs {
 			dir := gitstore.ExpPath(r.m.ID)
 			if err := tx.Put(dir+"/params.json", gitstore.TreeEntry{Mode: gitstore.ModeFile, OID: r.params}); err != nil {
@@ -209,8 +225,29 @@ func Import(ctx context.Context, st *gitstore.Store, src Source, opt Options) (*
 	if err != nil {
 		return nil, err
 	}
-	sum.Commit, _ = st.Tip()
+	dropped := sum.Imported - len(recs) // imported meanwhile by another writer
+	sum.Already += dropped
+	sum.Imported -= dropped
+	if len(recs) > 0 {
+		sum.Commit, _ = st.Tip()
+	}
 	return sum, nil
+}
+
+// importedRuns is the set of extra.imported_from of every experiment in the store (removed ones included: a run
+// removed after its import is not brought back).
+func importedRuns(st *gitstore.Store) (map[string]bool, error) {
+	exps, err := st.Experiments()
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]bool{}
+	for _, e := range exps {
+		if from := e.Extra[ExtraImportedFrom]; from != "" {
+			done[from] = true
+		}
+	}
+	return done, nil
 }
 
 // record is one experiment stored as objects, waiting for the commit.

@@ -332,3 +332,25 @@ func TestTensorBoard(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestConcurrentImports: an import that finds the store moved by another import of the same runs (here, one run
+// while the first was reading) records none of them twice.
+func TestConcurrentImports(t *testing.T) {
+	st, head := testStore(t)
+	ctx := context.Background()
+	root := mlflowStore(t, head)
+	other, err := gitstore.Open(ctx, st.Root)
+	must(t, err)
+	defer other.Close()
+	sum, err := Import(ctx, st, &MLflow{Root: root}, Options{Start: func(int) {
+		if s, err := Import(ctx, other, &MLflow{Root: root}, Options{}); err != nil || s.Imported != 2 {
+			t.Errorf("inner import: %+v %v", s, err)
+		}
+	}})
+	if err != nil || sum.Imported != 0 || sum.Already != 2 {
+		t.Fatalf("outer import: %+v %v", sum, err)
+	}
+	if got := byImport(t, st); len(got) != 2 {
+		t.Fatalf("%d experiments", len(got))
+	}
+}
