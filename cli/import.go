@@ -86,7 +86,8 @@ func runImport(ctx context.Context, env *Env, src importer.Source, where string,
 		Warn: func(msg string) { warnings = append(warnings, msg) },
 		Start: func(total int) {
 			if env.IO.ErrTTY && !f.DryRun && total > 1 {
-				p = mpb.New(mpb.WithOutput(env.IO.Err), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
+				// The IO decides what is a terminal (tests inject one), not mpb.
+				p = mpb.New(mpb.WithOutput(env.IO.Err), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond), mpb.WithAutoRefresh())
 				bar = p.AddBar(int64(total),
 					mpb.PrependDecorators(decor.Name("importing from "+src.Kind()+" ")),
 					mpb.AppendDecorators(decor.CountersNoUnit(" %d/%d"), decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6})),
