@@ -94,6 +94,9 @@ func mlflowStore(t *testing.T, head string) string {
 		Metrics: map[string][]string{"loss": {"1700000101000 0.7 0"}},
 	}.Write(root, "1"))
 	must(t, fixture.MLflowRun{ID: "cccc3333", Name: "gone", Status: 4, Start: 1700000200000, End: 1700000201000, Lifecycle: "deleted"}.Write(root, "1"))
+	// A deleted experiment: MLflow moves it to .trash.
+	must(t, fixture.MLflowExperiment(filepath.Join(root, ".trash"), "2", "old", "deleted"))
+	must(t, fixture.MLflowRun{ID: "dddd4444", Name: "trashed", Status: 3, Start: 1700000300000, End: 1700000301000}.Write(filepath.Join(root, ".trash"), "2"))
 	return root
 }
 
@@ -126,7 +129,8 @@ func TestMLflow(t *testing.T) {
 	if sum.Imported != 2 || sum.Points != 7 || sum.Commit == "" {
 		t.Fatalf("summary %+v", sum)
 	}
-	if !slices.Contains(sum.Notes, "1 deleted run skipped (--include-deleted imports them)") || !slices.Contains(sum.Notes, "1 experiment without runs") {
+	if !slices.Equal(sum.Notes, []string{"1 deleted run skipped (--include-deleted imports them)",
+		"1 deleted experiment skipped (--include-deleted imports them)", "1 experiment without runs"}) {
 		t.Fatalf("notes %q", sum.Notes)
 	}
 	got := byImport(t, st)
@@ -184,8 +188,11 @@ func TestMLflow(t *testing.T) {
 		t.Fatalf("second import: %+v %v", again, err)
 	}
 	del, err := Import(ctx, st, &MLflow{Root: root, IncludeDeleted: true}, Options{})
-	if err != nil || del.Imported != 1 {
+	if err != nil || del.Imported != 2 {
 		t.Fatalf("include deleted: %+v %v", del, err)
+	}
+	if d := byImport(t, st)["mlflow:dddd4444"]; d == nil || d.Extra["mlflow_lifecycle_stage"] != "deleted" || d.Extra["mlflow_experiment"] != "old" {
+		t.Fatalf("run of a deleted experiment: %+v", d)
 	}
 	if c := byImport(t, st)["mlflow:cccc3333"]; c == nil || c.Status != gitstore.StatusFailed || c.Extra["mlflow_lifecycle_stage"] != "deleted" {
 		t.Fatalf("deleted run: %+v", c)
