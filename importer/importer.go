@@ -64,6 +64,7 @@ type Run struct {
 	Commit      string // the git commit the source recorded ("" unknown)
 	Branch      string
 	Remote      string
+	Dirty       bool // the source's worktree had uncommitted changes (the snapshot is then the commit without them)
 	Params      map[string]any
 	Results     map[string]any // nil: the last value of each metric
 	Metrics     []Point
@@ -373,7 +374,7 @@ func manifest(st *gitstore.Store, kind string, run *Run, tags []string) *gitstor
 	m := &gitstore.Manifest{
 		ID: gitstore.NewID(), Name: run.Name, Description: run.Description, Status: run.Status,
 		Script: run.Script, Argv: run.Argv, User: run.User, Host: run.Host, ExitCode: run.ExitCode, Error: run.Error,
-		Git:     gitstore.GitInfo{Head: run.Commit, Branch: run.Branch, Remote: run.Remote},
+		Git:     gitstore.GitInfo{Head: run.Commit, Branch: run.Branch, Remote: run.Remote, Dirty: run.Dirty},
 		Sources: []gitstore.ParamSource{{Kind: "import", Path: run.Path}},
 		Extra:   map[string]string{},
 	}

@@ -157,6 +157,10 @@ func (s *Yanex) Load(ref Ref) (*Run, error) {
 		run.Commit = strings.ToLower(strings.TrimSpace(str(g, "commit_hash")))
 		run.Branch = str(g, "branch")
 		run.Remote = str(g, "remote_url")
+		run.Dirty, _ = g["has_uncommitted_changes"].(bool)
+		if patch := str(g, "patch_file"); patch != "" {
+			run.Extra["yanex_patch"] = patch // the uncommitted changes, kept among the artifacts
+		}
 	}
 	if p := str(meta, "project"); p != "" {
 		run.Extra["yanex_project"] = p
