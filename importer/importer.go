@@ -443,9 +443,11 @@ func appendMetrics(b []byte, pts []Point) ([]byte, map[string]any, error) {
 		p := pts[i]
 		b = append(b, `{"step":`...)
 		b = appendInt(b, p.Step)
-		b = append(b, `,"time":"`...)
-		b = append(b, gitstore.FormatTime(p.Time)...)
-		b = append(b, '"')
+		if !p.Time.IsZero() { // a yanex step without a timestamp has no time
+			b = append(b, `,"time":"`...)
+			b = append(b, gitstore.FormatTime(p.Time)...)
+			b = append(b, '"')
+		}
 		clear(names)
 		for ; i < len(pts) && pts[i].Step == p.Step && pts[i].Time.Equal(p.Time) && !names[pts[i].Name]; i++ {
 			q := pts[i]

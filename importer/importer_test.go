@@ -234,7 +234,8 @@ func TestYanex(t *testing.T) {
 		"lr: 0.001\nmodel:\n  name: res net\n  layers: [1, 2]\n",
 		`[{"loss": 1.5, "acc": 0.1, "step": 0, "timestamp": "2025-01-02T03:04:10.5"},
 		  {"loss": NaN, "val/acc": Infinity, "step": 1, "timestamp": "2025-01-02T03:04:20"},
-		  {"loss": 0.5, "step": 2, "timestamp": "2025-01-02T03:04:30"}]`,
+		  {"loss": 0.5, "step": 2, "timestamp": "2025-01-02T03:04:30"},
+		  {"loss": 0.25}]`,
 		"epoch 1\n", "warn\n"))
 	must(t, fixture.YanexExperiment(root, "e5f6a7b8",
 		`{"id": "e5f6a7b8", "name": null, "status": "running", "created_at": "2025-01-03T00:00:00", "git": {"commit_hash": "`+strings.Repeat("0", 40)+`"}}`,
@@ -259,7 +260,8 @@ func TestYanex(t *testing.T) {
 		t.Fatalf("params %s", p)
 	}
 	m := readFile(t, st, a.ID, "metrics.jsonl")
-	if !strings.Contains(m, `{"step":1,"time":"2025-01-02T03:04:20.000Z","loss":NaN,"val/acc":Infinity}`) {
+	if !strings.Contains(m, `{"step":1,"time":"2025-01-02T03:04:20.000Z","loss":NaN,"val/acc":Infinity}`) ||
+		!strings.HasSuffix(m, `{"step":3,"loss":0.25}`+"\n") {
 		t.Fatalf("metrics %s", m)
 	}
 	if readFile(t, st, a.ID, "artifacts/stdout.txt") != "epoch 1\n" {
