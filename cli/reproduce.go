@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/importer"
 )
 
 // CheckoutCmd restores an experiment's snapshot.
@@ -225,6 +227,9 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 		}
 		if e.Git.Snapshot == "" {
 			return nil, noSnapshot(e, "to run from")
+		}
+		if len(e.Argv) == 0 {
+			return nil, usagef("experiment %s has no recorded command to run (%s): run its script with git exp run", e.ID[:7], cmp.Or(e.Extra[importer.ExtraImportedFrom], "none recorded"))
 		}
 		return []*gitstore.Experiment{e}, nil
 	}

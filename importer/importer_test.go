@@ -230,7 +230,7 @@ func TestYanex(t *testing.T) {
 	must(t, fixture.YanexExperiment(root, "a1b2c3d4",
 		`{"id": "a1b2c3d4", "name": "baseline run", "description": "d", "tags": ["cnn", "v1"], "status": "completed",
 		  "created_at": "2025-01-02T03:04:05.123456", "started_at": "2025-01-02T03:04:06", "completed_at": "2025-01-02T03:05:06",
-		  "script_path": "/home/u/proj/train.py", "script_args": ["--fast"], "git": {"commit_hash": "`+head+`", "branch": "dev", "has_uncommitted_changes": true, "patch_file": "artifacts/git_diff.patch"}}`,
+		  "script_path": "/home/u/proj/train.py", "script_args": ["--fast"], "git": {"commit_hash": "`+head+`", "branch": "dev", "repo_path": "/home/u/proj", "has_uncommitted_changes": true, "patch_file": "artifacts/git_diff.patch"}}`,
 		"lr: 0.001\nmodel:\n  name: res net\n  layers: [1, 2]\n",
 		`[{"loss": 1.5, "acc": 0.1, "step": 0, "timestamp": "2025-01-02T03:04:10.5"},
 		  {"loss": NaN, "val/acc": Infinity, "step": 1, "timestamp": "2025-01-02T03:04:20"},
@@ -247,7 +247,7 @@ func TestYanex(t *testing.T) {
 	got := byImport(t, st)
 	a, b := got["yanex:a1b2c3d4"], got["yanex:e5f6a7b8"]
 	if a.Name != "baseline run" || !slices.Equal(a.Tags, []string{"cnn", "v1"}) || a.Git.Snapshot != head || a.Git.Branch != "dev" ||
-		a.Created != "2025-01-02T03:04:05.123Z" || a.DurationS != 60 || !slices.Equal(a.Argv, []string{"--fast"}) {
+		a.Created != "2025-01-02T03:04:05.123Z" || a.DurationS != 60 || !slices.Equal(a.Argv, []string{"python3", "-u", "train.py", "--fast"}) || a.Script != "train.py" {
 		t.Fatalf("a: %+v", a.Manifest)
 	}
 	if !a.Git.Dirty || a.Extra["yanex_patch"] != "artifacts/git_diff.patch" {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -124,7 +125,7 @@ func (s *MLflow) List() ([]Ref, []string, error) {
 			if err := readYAML(filepath.Join(runDir, "meta.yaml"), &m); err != nil {
 				return nil, nil, err
 			}
-			id := cmpOr(m.RunID, m.RunUUID, de.Name())
+			id := cmp.Or(m.RunID, m.RunUUID, de.Name())
 			if m.LifecycleStage == "deleted" && !s.IncludeDeleted {
 				deletedRuns++
 				continue
@@ -205,7 +206,7 @@ func (s *MLflow) Load(ref Ref) (*Run, error) {
 		run.Ended = time.UnixMilli(*m.EndTime)
 	}
 	run.Extra["mlflow_experiment"] = e.Name
-	run.Extra["mlflow_experiment_id"] = cmpOr(e.ID, m.ExperimentID)
+	run.Extra["mlflow_experiment_id"] = cmp.Or(e.ID, m.ExperimentID)
 	if m.LifecycleStage == "deleted" || e.LifecycleStage == "deleted" {
 		run.Extra["mlflow_lifecycle_stage"] = "deleted"
 	}
@@ -214,13 +215,13 @@ func (s *MLflow) Load(ref Ref) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run.Name = cmpOr(tags["mlflow.runName"], m.RunName, shortID(ref.ID))
+	run.Name = cmp.Or(tags["mlflow.runName"], m.RunName, shortID(ref.ID))
 	run.Description = tags["mlflow.note.content"]
-	run.Commit = strings.ToLower(strings.TrimSpace(cmpOr(tags["mlflow.source.git.commit"], m.SourceVersion)))
+	run.Commit = strings.ToLower(strings.TrimSpace(cmp.Or(tags["mlflow.source.git.commit"], m.SourceVersion)))
 	run.Branch = tags["mlflow.source.git.branch"]
 	run.Remote = tags["mlflow.source.git.repoURL"]
-	run.Script = cmpOr(tags["mlflow.source.name"], m.SourceName)
-	run.User = cmpOr(tags["mlflow.user"], run.User)
+	run.Script = cmp.Or(tags["mlflow.source.name"], m.SourceName)
+	run.User = cmp.Or(tags["mlflow.user"], run.User)
 	if p := tags["mlflow.parentRunId"]; p != "" {
 		run.Extra["mlflow_parent_run"] = p
 	}
@@ -367,15 +368,6 @@ func (s *MLflow) artifactDir(run *Run, uri string) string {
 	}
 	if st, err := os.Stat(local); err == nil && st.IsDir() {
 		return local
-	}
-	return ""
-}
-
-func cmpOr(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
 	}
 	return ""
 }

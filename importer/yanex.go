@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -118,7 +119,7 @@ func (s *Yanex) Load(ref Ref) (*Run, error) {
 	if id := str(meta, "id"); id != "" {
 		run.ID = id
 	}
-	run.Name = cmpOr(str(meta, "name"), run.ID)
+	run.Name = cmp.Or(str(meta, "name"), run.ID)
 	run.Description = str(meta, "description")
 	if tags, ok := meta["tags"].([]any); ok {
 		for _, t := range tags {
@@ -147,20 +148,32 @@ func (s *Yanex) Load(ref Ref) (*Run, error) {
 		}
 	}
 	run.Script = str(meta, "script_path")
-	if args, ok := meta["script_args"].([]any); ok {
-		for _, a := range args {
-			run.Argv = append(run.Argv, fmt.Sprint(a))
+	var args []string
+	if list, ok := meta["script_args"].([]any); ok {
+		for _, a := range list {
+			args = append(args, fmt.Sprint(a))
 		}
 	}
-	run.Error = cmpOr(str(meta, "error_message"), str(meta, "cancellation_reason"))
+	run.Error = cmp.Or(str(meta, "error_message"), str(meta, "cancellation_reason"))
 	if g, ok := meta["git"].(map[string]any); ok {
 		run.Commit = strings.ToLower(strings.TrimSpace(str(g, "commit_hash")))
 		run.Branch = str(g, "branch")
 		run.Remote = str(g, "remote_url")
+		// yanex ran `python -u SCRIPT ARGS` with the script's absolute path; inside the repository it had, the same
+		// command runs from a checkout of the snapshot (what rerun and continue do).
+		if repo := str(g, "repo_path"); repo != "" && run.Script != "" {
+			if rel, err := filepath.Rel(repo, run.Script); err == nil && filepath.IsAbs(run.Script) && !strings.HasPrefix(rel, "..") {
+				run.Script = filepath.ToSlash(rel)
+				run.Argv = append([]string{"python3", "-u", run.Script}, args...)
+			}
+		}
 		run.Dirty, _ = g["has_uncommitted_changes"].(bool)
 		if patch := str(g, "patch_file"); patch != "" {
 			run.Extra["yanex_patch"] = patch // the uncommitted changes, kept among the artifacts
 		}
+	}
+	if run.Argv == nil && len(args) > 0 {
+		run.Extra["yanex_script_args"] = strings.Join(args, " ")
 	}
 	if p := str(meta, "project"); p != "" {
 		run.Extra["yanex_project"] = p
