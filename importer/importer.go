@@ -451,17 +451,18 @@ func appendMetrics(b []byte, pts []Point) ([]byte, map[string]any, error) {
 		clear(names)
 		for ; i < len(pts) && pts[i].Step == p.Step && pts[i].Time.Equal(p.Time) && !names[pts[i].Name]; i++ {
 			q := pts[i]
-			if q.Name == "step" || q.Name == "time" {
-				continue // reserved in metrics.jsonl; the point carries them already
-			}
 			names[q.Name] = true
+			name := q.Name
+			if name == "step" || name == "time" {
+				name += "_" // the names of a point's own step and time in metrics.jsonl
+			}
 			b = append(b, ',')
-			b = appendString(b, q.Name)
+			b = appendString(b, name)
 			b = append(b, ':')
 			if b, err = appendValue(b, q.Value); err != nil {
 				return nil, nil, fmt.Errorf("metric %q: %v", q.Name, err)
 			}
-			last[q.Name] = q.Value
+			last[name] = q.Value
 		}
 		b = append(b, "}\n"...)
 	}

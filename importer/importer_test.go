@@ -84,6 +84,7 @@ func mlflowStore(t *testing.T, head string) string {
 		Metrics: map[string][]string{
 			"loss":      {"1700000001000 0.9 0", "1700000002000 nan 1", "1700000003000 0.5 2"},
 			"train/acc": {"1700000001000 0.5 0", "1700000002000 inf 1", "1700000003000 -inf 2"},
+			"time":      {"1700000003000 12.5 2"}, // a name metrics.jsonl reserves
 		},
 		Artifacts: map[string]string{"model.txt": "weights", "plots/a.csv": "1,2"},
 	}.Write(root, "1"))
@@ -126,7 +127,7 @@ func TestMLflow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Imported != 2 || sum.Points != 7 || sum.Commit == "" {
+	if sum.Imported != 2 || sum.Points != 8 || sum.Commit == "" {
 		t.Fatalf("summary %+v", sum)
 	}
 	if !slices.Equal(sum.Notes, []string{"1 deleted run skipped (--include-deleted imports them)",
@@ -164,12 +165,12 @@ func TestMLflow(t *testing.T) {
 	metrics := readFile(t, st, a.ID, "metrics.jsonl")
 	wantMetrics := `{"step":0,"time":"2023-11-14T22:13:21.000Z","loss":0.9,"train/acc":0.5}
 {"step":1,"time":"2023-11-14T22:13:22.000Z","loss":NaN,"train/acc":Infinity}
-{"step":2,"time":"2023-11-14T22:13:23.000Z","loss":0.5,"train/acc":-Infinity}
+{"step":2,"time":"2023-11-14T22:13:23.000Z","loss":0.5,"time_":12.5,"train/acc":-Infinity}
 `
 	if metrics != wantMetrics {
 		t.Fatalf("metrics.jsonl:\n%s\nwant:\n%s", metrics, wantMetrics)
 	}
-	if r := readFile(t, st, a.ID, "results.json"); r != `{"loss":0.5,"train/acc":-Infinity}`+"\n" {
+	if r := readFile(t, st, a.ID, "results.json"); r != `{"loss":0.5,"time_":12.5,"train/acc":-Infinity}`+"\n" {
 		t.Fatalf("results.json %q", r)
 	}
 	if readFile(t, st, a.ID, "artifacts/plots/a.csv") != "1,2" {
