@@ -26,6 +26,9 @@ import (
 type MLflow struct {
 	Root           string
 	IncludeDeleted bool
+
+	exps map[string]*mlflowExperiment // by directory, read by List
+	runs map[string]*mlflowRunMeta    // by run directory, read by List
 }
 
 // Kind implements Source.
@@ -94,6 +97,7 @@ func (s *MLflow) List() ([]Ref, []string, error) {
 	}
 	var refs []Ref
 	var deletedRuns, deletedExps, empty int
+	s.exps, s.runs = map[string]*mlflowExperiment{}, map[string]*mlflowRunMeta{}
 	if s.IncludeDeleted {
 		expDirs = append(expDirs, trashed...)
 	} else {
@@ -108,6 +112,7 @@ func (s *MLflow) List() ([]Ref, []string, error) {
 			deletedExps++
 			continue
 		}
+		s.exps[dir] = &e
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", dir, errText(err))
@@ -132,6 +137,7 @@ func (s *MLflow) List() ([]Ref, []string, error) {
 			}
 			runs++
 			refs = append(refs, Ref{ID: id, Path: runDir})
+			s.runs[runDir] = &m
 		}
 		if runs == 0 {
 			empty++
@@ -184,13 +190,15 @@ func (s *MLflow) experimentDirs(root string) ([]string, error) {
 
 // Load implements Source.
 func (s *MLflow) Load(ref Ref) (*Run, error) {
-	var m mlflowRunMeta
-	if err := readYAML(filepath.Join(ref.Path, "meta.yaml"), &m); err != nil {
-		return nil, err
-	}
-	var e mlflowExperiment
-	if err := readYAML(filepath.Join(filepath.Dir(ref.Path), "meta.yaml"), &e); err != nil {
-		return nil, err
+	m, e := s.runs[ref.Path], s.exps[filepath.Dir(ref.Path)]
+	if m == nil || e == nil { // a Ref not from List
+		m, e = &mlflowRunMeta{}, &mlflowExperiment{}
+		if err := readYAML(filepath.Join(ref.Path, "meta.yaml"), m); err != nil {
+			return nil, err
+		}
+		if err := readYAML(filepath.Join(filepath.Dir(ref.Path), "meta.yaml"), e); err != nil {
+			return nil, err
+		}
 	}
 	run := &Run{Ref: ref, User: m.UserID, Extra: map[string]string{}}
 	status, ok := mlflowStatus[m.Status]
