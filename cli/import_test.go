@@ -32,14 +32,15 @@ func importRepo(t *testing.T) (repo, mlruns string) {
 			t.Fatal(err)
 		}
 	}
+	t.Chdir(repo) // restored after the test (-C would move the whole test process)
 	return repo, mlruns
 }
 
 // On a pipe: --dry-run prints one tab-separated line a run on stdout, the summary on stderr, no progress bar.
 func TestImport_nontty(t *testing.T) {
-	repo, mlruns := importRepo(t)
+	_, mlruns := importRepo(t)
 	var out, errb bytes.Buffer
-	code := MainContext(context.Background(), []string{"-C", repo, "import", "mlflow", mlruns, "--dry-run"}, &IO{Out: &out, Err: &errb})
+	code := MainContext(context.Background(), []string{"import", "mlflow", mlruns, "--dry-run"}, &IO{Out: &out, Err: &errb})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -54,9 +55,9 @@ func TestImport_nontty(t *testing.T) {
 
 // On a terminal: a progress bar on stderr, then the summary line.
 func TestImport_tty(t *testing.T) {
-	repo, mlruns := importRepo(t)
+	_, mlruns := importRepo(t)
 	var out, errb bytes.Buffer
-	code := MainContext(context.Background(), []string{"-C", repo, "import", "mlflow", mlruns, "--tag", "old"}, &IO{Out: &out, Err: &errb, OutTTY: true, ErrTTY: true, Width: 80})
+	code := MainContext(context.Background(), []string{"import", "mlflow", mlruns, "--tag", "old"}, &IO{Out: &out, Err: &errb, OutTTY: true, ErrTTY: true, Width: 80})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,9 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	}
 	e, err := gitstore.Resolve(exps, query)
 	if err != nil {
+		if hint := tagHint(exps, query); hint != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
+			return nil, &usageError{hint}
+		}
 		return nil, &usageError{err.Error()}
 	}
 	return e, nil
@@ -157,8 +161,8 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	if e.Name != "" {
 		title += "  " + e.Name
 	}
-	fmt.Fprintf(w, "experiment %s\n", title)
-	status := colorStatus(env.IO, e.Status)
+	fmt.Fprintf(w, "experiment %s\n", env.IO.Text(title))
+	status := colorStatus(env.IO, env.IO.Text(e.Status))
 	if e.ExitCode != nil {
 		status += fmt.Sprintf(" (exit %d)", *e.ExitCode)
 	}
@@ -167,10 +171,10 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	}
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+			fmt.Fprintf(w, "%-12s %s\n", k+":", env.IO.Text(v))
 		}
 	}
-	line("status", status)
+	fmt.Fprintf(w, "%-12s %s\n", "status:", status) // escaped before it was coloured
 	line("error", e.Error)
 	line("command", strings.Join(e.Argv, " "))
 	line("created", e.Created+" ("+relTime(e.Created)+")")
@@ -182,6 +186,9 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 		line("archived", "yes")
 	}
 	line("batch", e.Batch)
+	if e.Attempt > 1 {
+		line("attempt", strconv.Itoa(e.Attempt))
+	}
 	line("parent", e.Parent)
 	g := e.Git
 	gitLine := g.Branch
@@ -201,11 +208,15 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	if job := e.Extra["slurm_job_id"]; job != "" {
 		line("slurm job", job)
 	}
-	fmt.Fprintln(w, "params:")
-	printTree(w, decodeTree(e.ParamsJSON), "  ")
+	if params := decodeTree(e.ParamsJSON); len(params) > 0 {
+		fmt.Fprintln(w, "params:")
+		printTree(env.IO, w, params, "  ")
+	} else {
+		fmt.Fprintln(w, "params:     (none)")
+	}
 	if res := decodeTree(e.ResultsJSON); len(res) > 0 {
 		fmt.Fprintln(w, "results:")
-		printTree(w, res, "  ")
+		printTree(env.IO, w, res, "  ")
 	}
 	return nil
 }
@@ -311,4 +322,22 @@ func openStoredLog(ctx context.Context, st *gitstore.Store, e *gitstore.Experime
 		return nil, nil, err
 	}
 	return dec, func() { dec.Close(); blob.Close() }, nil
+}
+
+// tagHint says so when what was given for an experiment is a tag (git exp show best): a tag names a set.
+func tagHint(exps []*gitstore.Experiment, query string) string {
+	n := 0
+	for _, e := range exps {
+		for _, t := range e.Tags {
+			if t == query {
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("no experiment has the id or name %q, but %d %s it as a tag: give an id or name (git exp list --tag %s lists them)",
+		query, n, plural(n, "has", "have"), query)
 }

@@ -147,7 +147,7 @@ func (c *RunCmd) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, 
 	if c.Detach {
 		fmt.Fprintf(env.IO.Err, "submitted %d Slurm job(s); follow them with git exp list, cancel with git exp cancel\n", len(ids))
 		for _, id := range ids {
-			fmt.Fprintf(env.IO.Out, "%s\t%s\t%s\n", jobs[id].m.ID, id, jobs[id].m.Name)
+			fmt.Fprintf(env.IO.Out, "%s\t%s\t%s\n", jobs[id].m.ID, id, env.IO.Text(jobs[id].m.Name))
 		}
 		return nil
 	}
@@ -220,6 +220,17 @@ func (c *RunCmd) follow(ctx context.Context, env *Env, st *gitstore.Store, sl *r
 	if cancelled {
 		fmt.Fprintln(env.IO.Err, "interrupted: the Slurm jobs were cancelled")
 		return &exitError{130}
+	}
+	if len(ids) == 1 && batch == "" {
+		// One experiment: its own end line, and the script's exit status, as a local run gives them.
+		m := jobs[ids[0]].m
+		reportEnd(ctx, env, st, m)
+		if m.Status != gitstore.StatusCompleted {
+			if m.ExitCode != nil && *m.ExitCode != 0 {
+				return &exitError{*m.ExitCode}
+			}
+			return &exitError{1}
+		}
 	}
 	if failed > 0 {
 		return &exitError{1}
