@@ -99,7 +99,7 @@ func runImport(ctx context.Context, env *Env, src importer.Source, where string,
 				bar.Increment()
 			}
 			if f.DryRun {
-				fmt.Fprintf(env.IO.Out, "%s:%s\t%s\t%s\t%d params\t%d points\n", src.Kind(), r.ID, r.Name, r.Status, len(r.Params), len(r.Metrics))
+				fmt.Fprintf(env.IO.Out, "%s:%s\t%s\t%s\t%d params\t%d points\n", src.Kind(), env.IO.Text(r.ID), env.IO.Text(r.Name), r.Status, len(r.Params), len(r.Metrics))
 			}
 		},
 	}
@@ -123,7 +123,7 @@ func runImport(ctx context.Context, env *Env, src importer.Source, where string,
 		}
 		return fmt.Errorf("%v (nothing was imported)", err)
 	}
-	fmt.Fprintln(env.IO.Err, importSummary(sum, where, f.DryRun))
+	env.IO.Warnf("%s", importSummary(sum, where, f.DryRun)) // escaped on a terminal, like every message
 	return nil
 }
 
