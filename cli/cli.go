@@ -57,34 +57,36 @@ func (io *IO) Warnf(format string, args ...any) {
 
 // CLI is the command tree.
 type CLI struct {
-	Run       RunCmd       `cmd:"" help:"Run a script as a tracked experiment."`
-	List      ListCmd      `cmd:"" aliases:"ls" help:"List experiments, newest first."`
-	Show      ShowCmd      `cmd:"" help:"Show one experiment: manifest, parameters, results."`
-	Logs      LogsCmd      `cmd:"" help:"Print an experiment's captured output."`
-	Metrics   MetricsCmd   `cmd:"" help:"Print an experiment's metric series."`
-	Artifacts ArtifactsCmd `cmd:"" help:"List or extract an experiment's artifacts."`
-	Batches   BatchesCmd   `cmd:"" help:"List batches (sweeps and staged work) with counts by status."`
-	Compare   CompareCmd   `cmd:"" help:"Compare experiments: the parameters that differ and the results."`
-	Diff      DiffCmd      `cmd:"" help:"What differs between two experiments: parameters, results, code."`
-	Export    ExportCmd    `cmd:"" help:"Export experiments with flattened params and results (csv, json, jsonl)."`
-	Tag       TagCmd       `cmd:"" help:"Add (+TAG) and remove (-TAG) tags: git exp tag ID... +best -old."`
-	Rename    RenameCmd    `cmd:"" help:"Rename an experiment."`
-	Describe  DescribeCmd  `cmd:"" help:"Set an experiment's description."`
-	Archive   ArchiveCmd   `cmd:"" help:"Hide experiments from listings (list --archived shows them)."`
-	Unarchive UnarchiveCmd `cmd:"" help:"Show archived experiments again."`
-	Rm        RmCmd        `cmd:"" help:"Remove experiments from every listing (recorded as a note; merges with other clones)."`
-	Compact   CompactCmd   `cmd:"" help:"Drop the data of removed experiments from this repository (rewrites refs/experiments/main locally)."`
-	Checkout  CheckoutCmd  `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
-	Branch    BranchCmd    `cmd:"" help:"Create a branch at an experiment's snapshot."`
-	Rerun     RerunCmd     `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`
-	Continue  ContinueCmd  `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
-	Cancel    CancelCmd    `cmd:"" help:"Cancel queued, staged or running experiments (Slurm jobs with scancel)."`
-	ExecJob   ExecJobCmd   `cmd:"" name:"exec-job" hidden:"" help:"Run one queued experiment (what a Slurm job runs)."`
-	Push      PushCmd      `cmd:"" help:"Share experiments with a remote (fetch, merge and push again when it moved; never forced)."`
-	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
-	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
-	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
-	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
+	Run        RunCmd        `cmd:"" help:"Run a script as a tracked experiment."`
+	List       ListCmd       `cmd:"" aliases:"ls" help:"List experiments, newest first."`
+	Show       ShowCmd       `cmd:"" help:"Show one experiment: manifest, parameters, results."`
+	Logs       LogsCmd       `cmd:"" help:"Print an experiment's captured output."`
+	Metrics    MetricsCmd    `cmd:"" help:"Print an experiment's metric series."`
+	Artifacts  ArtifactsCmd  `cmd:"" help:"List or extract an experiment's artifacts."`
+	Batches    BatchesCmd    `cmd:"" help:"List batches (sweeps and staged work) with counts by status."`
+	Compare    CompareCmd    `cmd:"" help:"Compare experiments: the parameters that differ and the results."`
+	Diff       DiffCmd       `cmd:"" help:"What differs between two experiments: parameters, results, code."`
+	Export     ExportCmd     `cmd:"" help:"Export experiments with flattened params and results (csv, json, jsonl)."`
+	Tag        TagCmd        `cmd:"" help:"Add (+TAG) and remove (-TAG) tags: git exp tag ID... +best -old."`
+	Rename     RenameCmd     `cmd:"" help:"Rename an experiment."`
+	Describe   DescribeCmd   `cmd:"" help:"Set an experiment's description."`
+	Archive    ArchiveCmd    `cmd:"" help:"Hide experiments from listings (list --archived shows them)."`
+	Unarchive  UnarchiveCmd  `cmd:"" help:"Show archived experiments again."`
+	Rm         RmCmd         `cmd:"" help:"Remove experiments from every listing (recorded as a note; merges with other clones)."`
+	Compact    CompactCmd    `cmd:"" help:"Drop the data of removed experiments from this repository (rewrites refs/experiments/main locally)."`
+	Checkout   CheckoutCmd   `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
+	Branch     BranchCmd     `cmd:"" help:"Create a branch at an experiment's snapshot."`
+	Rerun      RerunCmd      `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`
+	Continue   ContinueCmd   `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
+	Cancel     CancelCmd     `cmd:"" help:"Cancel queued, staged or running experiments (Slurm jobs with scancel)."`
+	ExecJob    ExecJobCmd    `cmd:"" name:"exec-job" hidden:"" help:"Run one queued experiment (what a Slurm job runs)."`
+	Push       PushCmd       `cmd:"" help:"Share experiments with a remote (fetch, merge and push again when it moved; never forced)."`
+	Fetch      FetchCmd      `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
+	Pull       PullCmd       `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
+	Remote     RemoteCmd     `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
+	Params     ParamsCmd     `cmd:"" help:"Print the parameters a run here would get (config.yaml, --config, GIT_EXP_PARAM_*, --param) as JSON."`
+	PythonPath PythonPathCmd `cmd:"" name:"python-path" help:"Print the directory holding git-exp's Python client (git_exp), for PYTHONPATH."`
+	Version    VersionCmd    `cmd:"" help:"Print the version of git-exp."`
 
 	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 )
@@ -69,7 +70,7 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 		sort.Strings(names)
 	}
 	if c.JSON {
-		out := make([]map[string]any, 0, len(points))
+		out := make([]any, 0, len(points))
 		for _, p := range points {
 			row := map[string]any{"step": p.Step, "time": p.Time}
 			for _, n := range names {
@@ -79,7 +80,13 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 			}
 			out = append(out, row)
 		}
-		return writeJSON(env.IO.Out, out)
+		// config's encoder, not encoding/json: a float stays a float (1.0), so a reader keeps the type logged.
+		data, err := config.MarshalJSONIndent(out)
+		if err != nil {
+			return err
+		}
+		_, err = env.IO.Out.Write(data)
+		return err
 	}
 	header := append([]string{"step"}, names...)
 	rows := make([][]string, 0, len(points))

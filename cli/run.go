@@ -248,7 +248,7 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 		dir = filepath.Join(checkout, filepath.FromSlash(m.Cwd))
 	}
 	spec := run.Spec{
-		Argv: m.Argv, Dir: dir, Env: scriptEnv(st, m, spool),
+		Argv: m.Argv, Dir: dir, Env: append(scriptEnv(st, m, spool), pythonEnv(st, env.IO)...),
 		StdoutPath: spool.Stdout, StderrPath: spool.Stderr,
 	}
 	if o.live {
@@ -488,7 +488,7 @@ func scriptEnv(st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool) [
 		if strings.HasPrefix(k, "GIT_EXP_") && !strings.HasPrefix(k, "GIT_EXP_PARAM_") && k != "GIT_EXP_TRACE" {
 			continue
 		}
-		if k == "GIT_INDEX_FILE" || k == "GIT_DIR" || k == "GIT_WORK_TREE" {
+		if k == "GIT_INDEX_FILE" || k == "GIT_DIR" || k == "GIT_WORK_TREE" || k == "PYTHONPATH" {
 			continue
 		}
 		env = append(env, kv)

@@ -45,6 +45,7 @@ _BARE_NOTICE = (
 )
 
 _INF = float("inf")
+_I64 = 1 << 63
 
 
 class AttrDict(dict):
@@ -381,6 +382,11 @@ class Client:
             if t is float:
                 s = _float_text(v)
             elif t is int:
+                if not -_I64 <= v < _I64:
+                    raise ValueError(
+                        f"git_exp: log: metric {k!r}: {v} does not fit in 64 bits (git-exp stores 64-bit ints); "
+                        "log float(value) instead"
+                    )
                 s = int.__repr__(v)
             elif t is bool:
                 s = "true" if v else "false"
@@ -699,7 +705,7 @@ def _value_text(k: str, v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
-        return int.__repr__(v)
+        return _value_text(k, int(v)) if type(v) is not int else _int_text(k, v)
     if isinstance(v, float):
         return _float_text(float(v))
     if isinstance(v, str):
@@ -711,6 +717,12 @@ def _value_text(k: str, v: Any) -> str:
     raise TypeError(
         f"git_exp: log: metric {k!r}: unsupported value {v!r} of type {type(v).__name__} (want a number, bool or string)"
     )
+
+
+def _int_text(k: str, v: int) -> str:
+    if not -_I64 <= v < _I64:
+        raise ValueError(f"git_exp: log: metric {k!r}: {v} does not fit in 64 bits; log float(value) instead")
+    return int.__repr__(v)
 
 
 def _max_step(path: str) -> int | None:

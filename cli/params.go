@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/git-exp/git-exp/config"
+)
+
+// ParamsCmd prints parameters resolved exactly as `git exp run` resolves them (config.yaml at the repository
+// root, --config files, GIT_EXP_PARAM_* variables, --param), without running anything. The Python client's bare
+// mode reads its params through it, so both languages share one implementation of the config rules.
+type ParamsCmd struct {
+	Config []string `short:"c" placeholder:"FILE" help:"YAML config file; repeatable, merged in order."`
+	Param  []string `short:"p" placeholder:"KEY=VALUE" help:"Set a parameter (dotted keys; YAML values); repeatable."`
+}
+
+// Run implements git exp params.
+func (c *ParamsCmd) Run(env *Env) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	root := repoRootOf(wd)
+	params, _, err := config.Resolve(root, filepath.Join(root, "config.yaml"), c.Config, os.Environ(), c.Param)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	data, err := config.MarshalJSONIndent(params)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if len(data) == 0 || data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	_, err = env.IO.Out.Write(data)
+	return err
+}
+
+// repoRootOf is the nearest directory at or above dir holding .git (a directory, or a file in linked
+// worktrees), else dir itself: the root the Go library's bare mode uses, without needing git.
+func repoRootOf(dir string) string {
+	for d := dir; ; {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return dir
+		}
+		d = parent
+	}
+}
