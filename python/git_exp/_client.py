@@ -735,7 +735,7 @@ def _max_step(path: str) -> int | None:
     with open(path, "rb") as f:
         for line in f:
             m = lead.match(line)
-            if m:
+            if m and line.rstrip().endswith(b"}"):  # a line cut short by a crash does not count
                 s = int(m.group(1))
             else:
                 try:
