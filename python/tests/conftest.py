@@ -111,7 +111,10 @@ class Repo:
 
 
 @pytest.fixture
-def repo(tmp_path, env) -> Repo:
+def repo(tmp_path, env, monkeypatch) -> Repo:
+    # The reading API runs in this process: it finds the binary and a sealed HOME through os.environ.
+    for k in ("GIT_EXP_BIN", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(k, env[k])
     path = tmp_path / "repo"
     path.mkdir()
     r = Repo(path, env)
