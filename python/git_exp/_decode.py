@@ -8,6 +8,9 @@ import typing
 from typing import Any, Mapping
 
 
+_UnionType = getattr(__import__("types"), "UnionType", None)  # `int | None` (Python >= 3.10)
+
+
 class ParamsError(ValueError):
     """Params that do not fit the defaults' dataclass: every mismatch, one per line."""
 
@@ -107,7 +110,7 @@ def _value(path: str, cur: Any, tp: Any, src: Any, errors: list[str], allow_unkn
         return cur
 
     origin = typing.get_origin(tp)
-    if origin is typing.Union:
+    if origin is typing.Union or (_UnionType is not None and origin is _UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if src is None:
             return None

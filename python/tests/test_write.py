@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import typing
 from pathlib import Path
 
 import pytest
@@ -643,3 +644,18 @@ def test_attr_dict():
     del d.x
     with pytest.raises(AttributeError):
         del d.x
+
+
+def test_params_optional_fields(tmp_path, stderr):
+    @dataclasses.dataclass
+    class Opt:
+        a: typing.Optional[int] = None
+        b: typing.Optional[float] = 1.0
+        c: typing.Union[int, str] = 0
+
+    c = tracked(tmp_path, stderr, params={"a": 3.0, "b": None, "c": "x"})
+    got = c.params(Opt)
+    assert got == Opt(a=3, b=None, c="x") and type(got.a) is int
+    c = tracked(tmp_path / "2", stderr, params={"a": "no"})
+    with pytest.raises(ParamsError, match="'a': cannot use string 'no' as int"):
+        c.params(Opt)
