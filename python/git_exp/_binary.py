@@ -22,7 +22,7 @@ class GitExpError(RuntimeError):
 
 
 def binary() -> str:
-    """Return the path of the git-exp binary: $GIT_EXP_BIN, else `git-exp` on PATH."""
+    """Return the path of the git-exp binary: $GIT_EXP_BIN, else `git-exp` on PATH or in git's exec path."""
     explicit = os.environ.get("GIT_EXP_BIN")
     if explicit:
         return explicit
@@ -31,6 +31,15 @@ def binary() -> str:
     found = shutil.which("git-exp")
     if found:
         return found
+    # Installed beside git's own commands (git --exec-path), where `git exp` finds it too.
+    git = shutil.which("git")
+    if git:
+        import subprocess
+
+        p = subprocess.run([git, "--exec-path"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        cand = os.path.join(p.stdout.strip(), "git-exp")
+        if p.returncode == 0 and os.access(cand, os.X_OK):
+            return cand
     raise GitExpNotFound(
         "git_exp: the git-exp binary is not on PATH: install it (go install ./cmd/git-exp from a git-exp "
         "checkout, then add $(go env GOPATH)/bin to PATH) or set GIT_EXP_BIN to its path"

@@ -220,6 +220,7 @@ class Client:
         self._keys: dict[str, str] = {}
         self._clock = _TimeText()
         self._atexit = False
+        _track_for_fork(self)
 
     # -- identity -------------------------------------------------------------------------------------
 
@@ -251,6 +252,14 @@ class Client:
 
     def _write_err(self, text: str) -> None:
         (self._stderr or sys.stderr).write(text)
+
+    def _after_fork_in_child(self) -> None:
+        # A forked child (multiprocessing, DataLoader workers) starts with a copy of the parent's buffer: those
+        # lines are the parent's to write. The child keeps logging to the same file, under a fresh lock.
+        self._lock = RLock()
+        self._buf = []
+        self._buffered = 0
+        self._timer = None
 
     def _start(self) -> None:
         # Once, on the first use of anything that depends on the mode. Lock held.
@@ -805,6 +814,33 @@ def _repo_root(d: str) -> str:
 
 _default: Client | None = None
 _default_lock = allocate_lock()
+
+_clients: list = []  # weak references to every Client, for the fork hook
+_fork_hooked = False
+
+
+def _after_fork_in_child() -> None:
+    global _default_lock
+    _default_lock = allocate_lock()
+    alive = []
+    for ref in _clients:
+        c = ref()
+        if c is not None:
+            c._after_fork_in_child()
+            alive.append(ref)
+    _clients[:] = alive
+
+
+def _track_for_fork(c: Client) -> None:
+    global _fork_hooked
+    from _weakref import ref
+
+    if not _fork_hooked and hasattr(os, "register_at_fork"):
+        _fork_hooked = True
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+    _clients.append(ref(c))
+    if len(_clients) > 64:  # drop the dead ones now and then
+        _clients[:] = [r for r in _clients if r() is not None]
 
 
 def default_client() -> Client:

@@ -659,3 +659,41 @@ def test_params_optional_fields(tmp_path, stderr):
     c = tracked(tmp_path / "2", stderr, params={"a": "no"})
     with pytest.raises(ParamsError, match="'a': cannot use string 'no' as int"):
         c.params(Opt)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_forked_child_does_not_write_the_parents_buffer(tmp_path, stderr):
+    c = tracked(tmp_path, stderr)
+    c.log({"parent": 1})  # buffered when the child is forked
+    pid = os.fork()
+    if pid == 0:
+        try:
+            c.log({"child": 1})
+            c.close()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    c.log({"parent": 2})
+    c.close()
+    pts = lines(tmp_path / "run" / "metrics.jsonl")
+    assert sorted(json.dumps(p, sort_keys=True) for p in pts if "parent" in p).__len__() == 2
+    assert [p for p in pts if "child" in p].__len__() == 1
+
+
+def test_binary_found_in_gits_exec_path(tmp_path, monkeypatch):
+    from git_exp import _binary
+
+    libexec = tmp_path / "libexec"
+    bindir = tmp_path / "bin"
+    libexec.mkdir()
+    bindir.mkdir()
+    (libexec / "git-exp").write_text("#!/bin/sh\n")
+    (libexec / "git-exp").chmod(0o755)
+    (bindir / "git").write_text(f"#!/bin/sh\necho {libexec}\n")
+    (bindir / "git").chmod(0o755)
+    monkeypatch.delenv("GIT_EXP_BIN", raising=False)
+    monkeypatch.setenv("PATH", str(bindir))
+    assert _binary.binary() == str(libexec / "git-exp")
+    (libexec / "git-exp").unlink()
+    with pytest.raises(git_exp.GitExpNotFound, match="GIT_EXP_BIN"):
+        _binary.binary()
