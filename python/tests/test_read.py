@@ -24,15 +24,29 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.fixture(scope="module")
+def store_repo(tmp_path_factory, gitexp_bin):
+    """Three experiments, made once for this module: a sweep over lr (tagged sweep) and a failed run tagged bad."""
+    from conftest import Repo, _sealed_env
+
+    base = tmp_path_factory.mktemp("store")
+    (base / "home").mkdir()
+    r = Repo(base / "repo", _sealed_env(base / "home", gitexp_bin.parent))
+    r.path.mkdir()
+    r.git("init", "-q")
+    r.write("train.py", SCRIPT)
+    r.write("fail.py", "import git_exp as exp\nexp.log({'loss': 9.0})\nraise SystemExit(2)\n")
+    r.commit()
+    r.exp("run", "train.py", "-p", "lr=list(0.1, 0.2)", "-p", "model.depth=3")
+    r.exp("run", "fail.py", "--tag", "bad", check=False)
+    return r
+
+
 @pytest.fixture
-def store(repo):
-    """Three experiments: a sweep over lr (tagged sweep) and one failed run tagged bad."""
-    repo.write("train.py", SCRIPT)
-    repo.write("fail.py", "import git_exp as exp\nexp.log({'loss': 9.0})\nraise SystemExit(2)\n")
-    repo.commit()
-    repo.exp("run", "train.py", "-p", "lr=list(0.1, 0.2)", "-p", "model.depth=3")
-    repo.exp("run", "fail.py", "--tag", "bad", check=False)
-    return repo
+def store(store_repo, monkeypatch):
+    for k in ("GIT_EXP_BIN", "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(k, store_repo.env[k])
+    return store_repo
 
 
 def test_experiments_and_filters(store):
@@ -55,8 +69,11 @@ def test_experiments_and_filters(store):
     assert git_exp.experiments(repo=store.path, since="1 hour ago", until="now").__len__() == 3
     assert repr(e).startswith(f"Experiment({e.short_id} 'train[lr=0.1]'")
     store.exp("archive", e.id)
-    assert len(git_exp.experiments(repo=store.path)) == 2
-    assert len(git_exp.experiments(repo=store.path, archived=True)) == 3
+    try:
+        assert len(git_exp.experiments(repo=store.path)) == 2
+        assert len(git_exp.experiments(repo=store.path, archived=True)) == 3
+    finally:
+        store.exp("unarchive", e.id)
 
 
 def test_errors_are_the_clis(store):
