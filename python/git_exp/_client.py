@@ -465,7 +465,7 @@ class Client:
             raise OSError(f"git_exp: writing metrics: {self._err}")
         if not self._buf or self._fd < 0:
             return
-        data = "".join(self._buf).encode("utf-8", "surrogatepass")
+        data = "".join(self._buf).encode("utf-8", "replace")  # a lone surrogate must not break the line
         self._buf.clear()
         self._buffered = 0
         try:

@@ -697,3 +697,13 @@ def test_binary_found_in_gits_exec_path(tmp_path, monkeypatch):
     (libexec / "git-exp").unlink()
     with pytest.raises(git_exp.GitExpNotFound, match="GIT_EXP_BIN"):
         _binary.binary()
+
+
+def test_log_unicode_and_lone_surrogates(tmp_path, stderr):
+    c = tracked(tmp_path, stderr)
+    c.log({"naïve": "π ≈ 3.14", "bad": "\ud800x"})
+    c.close()
+    raw = (tmp_path / "run" / "metrics.jsonl").read_bytes()
+    raw.decode("utf-8")  # valid UTF-8 throughout
+    p = lines(tmp_path / "run" / "metrics.jsonl")[0]
+    assert p["naïve"] == "π ≈ 3.14" and p["bad"] == "?x"
