@@ -37,7 +37,6 @@ def _metadata() -> str:
         f"Name: {NAME}\n"
         f"Version: {_version()}\n"
         "Summary: Track Python scripts as git-exp experiments and read them back (into pandas)\n"
-        "License: MIT\n"
         "Requires-Python: >=3.9\n"
         "Provides-Extra: pandas\n"
         "Requires-Dist: pandas; extra == \"pandas\"\n"
