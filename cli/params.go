@@ -7,21 +7,26 @@ import (
 	"github.com/git-exp/git-exp/config"
 )
 
-// ParamsCmd prints parameters resolved exactly as `git exp run` resolves them (config.yaml at the repository
-// root, --config files, GIT_EXP_PARAM_* variables, --param), without running anything. The Python client's bare
-// mode reads its params through it, so both languages share one implementation of the config rules.
+// ParamsCmd prints parameters resolved exactly as `git exp run` resolves them (config.yaml at the root, --config
+// files, GIT_EXP_PARAM_* variables, --param), as typed JSON, without running anything. The clients' bare mode (Go's
+// exp and Python's git_exp) call `git-exp params --root DIR`, so both languages share one implementation of the
+// config rules.
 type ParamsCmd struct {
+	Root   string   `name:"root" placeholder:"DIR" help:"Directory whose config.yaml is read (default: the root of the enclosing repository, else the current directory)."`
 	Config []string `short:"c" placeholder:"FILE" help:"YAML config file; repeatable, merged in order."`
 	Param  []string `short:"p" placeholder:"KEY=VALUE" help:"Set a parameter (dotted keys; YAML values); repeatable."`
 }
 
 // Run implements git exp params.
 func (c *ParamsCmd) Run(env *Env) error {
-	wd, err := os.Getwd()
-	if err != nil {
-		return err
+	root := c.Root
+	if root == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		root = repoRootOf(wd)
 	}
-	root := repoRootOf(wd)
 	params, _, err := config.Resolve(root, filepath.Join(root, "config.yaml"), c.Config, os.Environ(), c.Param)
 	if err != nil {
 		return &usageError{err.Error()}
@@ -38,7 +43,7 @@ func (c *ParamsCmd) Run(env *Env) error {
 }
 
 // repoRootOf is the nearest directory at or above dir holding .git (a directory, or a file in linked
-// worktrees), else dir itself: the root the Go library's bare mode uses, without needing git.
+// worktrees), else dir itself: the root the clients' bare mode uses, without needing git.
 func repoRootOf(dir string) string {
 	for d := dir; ; {
 		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {

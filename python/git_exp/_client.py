@@ -312,7 +312,7 @@ class Client:
         from . import _binary
 
         try:
-            out = _binary.run(["params"], repo=root, env=self._environ)
+            out = _binary.run(["params", "--root", root], env=self._environ)
         except _binary.GitExpNotFound as e:
             raise _binary.GitExpNotFound(
                 f"{e} (a bare run needs it to read {os.path.join(root, 'config.yaml')} and GIT_EXP_PARAM_* "
