@@ -61,7 +61,10 @@ def run(args: Sequence[str], repo: str | os.PathLike | None = None, env: dict | 
     if repo is not None:
         argv += ["-C", os.fspath(repo)]
     argv += list(args)
-    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    except OSError as e:
+        raise GitExpNotFound(f"git_exp: cannot run {argv[0]}: {e.strerror or e} (check GIT_EXP_BIN or PATH)") from None
     if p.returncode != 0:
         raise GitExpError(_message(p.stderr, args, p.returncode), p.returncode)
     return p.stdout
@@ -78,7 +81,11 @@ def stream_lines(args: Sequence[str], repo: str | os.PathLike | None = None) -> 
     import tempfile
 
     errf = tempfile.TemporaryFile()  # a file, not a pipe: a chatty stderr cannot stall the stream
-    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf)
+    try:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errf)
+    except OSError as e:
+        errf.close()
+        raise GitExpNotFound(f"git_exp: cannot run {argv[0]}: {e.strerror or e} (check GIT_EXP_BIN or PATH)") from None
     complete = False
     try:
         assert p.stdout is not None

@@ -91,6 +91,15 @@ def test_missing_binary(store, monkeypatch):
         git_exp.experiments(repo=store.path)
 
 
+def test_bad_binary_path(store, monkeypatch):
+    monkeypatch.setenv("GIT_EXP_BIN", "/nonexistent/git-exp")
+    with pytest.raises(git_exp.GitExpNotFound, match="cannot run /nonexistent/git-exp.*GIT_EXP_BIN"):
+        git_exp.experiments(repo=store.path)
+    pytest.importorskip("pandas")
+    with pytest.raises(git_exp.GitExpNotFound, match="cannot run"):
+        git_exp.dataframe(repo=store.path)
+
+
 def test_experiment_methods(store, tmp_path):
     e = git_exp.experiments(repo=store.path, where="lr == 0.2")[0]
     assert git_exp.get(e.id[:8], repo=store.path) == e
