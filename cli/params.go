@@ -9,8 +9,8 @@ import (
 
 // ParamsCmd prints parameters resolved exactly as `git exp run` resolves them (config.yaml at the root, --config
 // files, GIT_EXP_PARAM_* variables, --param), as typed JSON, without running anything. The clients' bare mode (Go's
-// exp and Python's git_exp) call `git-exp params --root DIR`, so both languages share one implementation of the
-// config rules.
+// exp and Python's git_exp) call `git-exp params --root DIR`, so the YAML semantics live in one place (package
+// config) and both clients stay standard library (+ value).
 type ParamsCmd struct {
 	Root   string   `name:"root" placeholder:"DIR" help:"Directory whose config.yaml is read (default: the root of the enclosing repository, else the current directory)."`
 	Config []string `short:"c" placeholder:"FILE" help:"YAML config file; repeatable, merged in order."`
@@ -31,15 +31,7 @@ func (c *ParamsCmd) Run(env *Env) error {
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	data, err := config.MarshalJSONIndent(params)
-	if err != nil {
-		return &usageError{err.Error()}
-	}
-	if len(data) == 0 || data[len(data)-1] != '\n' {
-		data = append(data, '\n')
-	}
-	_, err = env.IO.Out.Write(data)
-	return err
+	return writeJSON(env.IO.Out, params)
 }
 
 // repoRootOf is the nearest directory at or above dir holding .git (a directory, or a file in linked
