@@ -13,8 +13,8 @@ import (
 // config) and both clients stay standard library (+ value).
 type ParamsCmd struct {
 	Root   string   `name:"root" placeholder:"DIR" help:"Directory whose config.yaml is read (default: the root of the enclosing repository, else the current directory)."`
-	Config []string `short:"c" placeholder:"FILE" help:"YAML config file; repeatable, merged in order."`
-	Param  []string `short:"p" placeholder:"KEY=VALUE" help:"Set a parameter (dotted keys; YAML values); repeatable."`
+	Config []string `sep:"none" short:"c" placeholder:"FILE" help:"YAML config file; repeatable, merged in order."`
+	Param  []string `sep:"none" short:"p" placeholder:"KEY=VALUE" help:"Set a parameter (dotted keys; YAML values); repeatable."`
 }
 
 // Run implements git exp params.
