@@ -66,7 +66,8 @@ def test_experiments_and_filters(store):
     assert git_exp.experiments(repo=store.path, status="failed,completed", limit=2).__len__() == 2
     assert git_exp.experiments(repo=store.path, batch=e.batch, sort="lr") == sweep
     assert git_exp.experiments(repo=store.path, name="train*", script="train.py").__len__() == 2
-    assert git_exp.experiments(repo=store.path, since="1 hour ago", until="now").__len__() == 3
+    assert git_exp.experiments(repo=store.path, since="1 hour ago", until="2090-01-01").__len__() == 3
+    assert git_exp.experiments(repo=store.path, until="2000-01-01") == []
     assert repr(e).startswith(f"Experiment({e.short_id} 'train[lr=0.1]'")
     store.exp("archive", e.id)
     try:
