@@ -94,8 +94,6 @@ def test_types_survive_log_store_metrics(repo):
     assert type(x.results["f"]) is float
 
 
-@pytest.mark.skipif(not (ROOT / "value").is_dir(),
-                    reason="git-exp reads NaN/Infinity tokens once the value package (issue 15) is in this checkout")
 def test_non_finite_values_stored_and_read(repo):
     _, e = repo.run_script("nf.py", textwrap.dedent("""
         import git_exp as exp
