@@ -62,6 +62,9 @@ func (s *Store) writeObjects(ctx context.Context, typ string, datas [][]byte) ([
 	if _, err := s.Git.RunWith(ctx, bytes.NewReader(pack), nil, "index-pack", "--stdin"); err != nil {
 		return nil, fmt.Errorf("cannot write to the object database: %w", err)
 	}
+	for i, d := range datas {
+		s.objs.note(oids[i], typ, d, "")
+	}
 	return oids, nil
 }
 

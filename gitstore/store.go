@@ -176,7 +176,7 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		gitcmd.Tracef("store update %q: tip %s, edit %s, trees %s, commit %s, ref %s", msg, t1.Sub(t0).Round(time.Microsecond),
 			t2.Sub(t1).Round(time.Microsecond), t3.Sub(t2).Round(time.Microsecond), t4.Sub(t3).Round(time.Microsecond), time.Since(t4).Round(time.Microsecond))
 		if err == nil {
-			return nil
+			return s.ensureComplete([]string{commit})
 		}
 		if !errors.Is(err, errCASFailed) {
 			return err
