@@ -67,6 +67,11 @@ func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitsto
 		if m.Status != gitstore.StatusRunning || m.Runner == nil || *m.Runner != runner {
 			return gitstore.ErrNoChange
 		}
+		if res, ended, ok := loadEnd(st.SpoolFor(e.ID)); ok {
+			// The run ended and its runner saved how, but could not record it: record that, not a crash.
+			applyEnd(m, res, ended)
+			return nil
+		}
 		m.Status = gitstore.StatusCrashed
 		m.Error = fmt.Sprintf("the git-exp process (pid %d on %s) ended without recording how the run ended", runner.PID, runner.Host)
 		m.Ended = gitstore.Now()

@@ -265,7 +265,10 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	}
 	gitcmd.Tracef("phase script (%s)", time.Since(t0).Round(time.Microsecond))
 	t0 = time.Now()
-	if err := finishWith(rec, st, m, spool, res, env); err != nil {
+	// How the run ended goes to the spool first: if recording it fails for good (or this process is killed now),
+	// the next command records that end, not "crashed".
+	saveEnd(spool, res)
+	if err := finishRetrying(rec, st, m, spool, res, env); err != nil {
 		return 0, err
 	}
 	recorded = true
@@ -384,6 +387,9 @@ func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, s
 		return err
 	}
 	ended := time.Now()
+	if !res.Started.IsZero() && res.Duration > 0 {
+		ended = res.Started.Add(res.Duration)
+	}
 	return st.Finish(ctx, "finish", m.ID, prep, func(cur *gitstore.Manifest) error {
 		if gitstore.Finished(cur.Status) {
 			// Someone recorded the end first (the scheduler's verdict, e.g. a Slurm TIMEOUT reconciled while
@@ -392,28 +398,96 @@ func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, s
 			*m = *cur
 			return nil
 		}
-		code := res.ExitCode
-		cur.ExitCode = &code
-		cur.Ended = gitstore.FormatTime(ended)
-		if !res.Started.IsZero() {
-			cur.DurationS = float64(ended.Sub(res.Started).Milliseconds()) / 1000
-		}
-		switch {
-		case res.Cancelled:
-			cur.Status, cur.Error = gitstore.StatusCancelled, "cancelled (interrupted)"
-		case res.StartErr != nil:
-			cur.Status, cur.Error = gitstore.StatusFailed, res.StartErr.Error()
-		case res.Signal != "":
-			cur.Status, cur.Error = gitstore.StatusFailed, "killed by signal "+res.Signal
-		case code != 0:
-			cur.Status, cur.Error = gitstore.StatusFailed, fmt.Sprintf("exit status %d", code)
-		default:
-			cur.Status, cur.Error = gitstore.StatusCompleted, ""
-		}
-		cur.Runner = nil
+		applyEnd(cur, res, ended)
 		*m = *cur
 		return nil
 	})
+}
+
+// finishRetrying records the end of a run, trying again with a growing wait when the store cannot be written for a
+// while (a busy disk, git's housekeeping): a run that ended must be recorded as it ended, never as crashed. It gives
+// up after about two minutes; the end stays in the spool (saveEnd) for the next command to record.
+func finishRetrying(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool, res run.Result, env *Env) error {
+	wait := 50 * time.Millisecond
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := finishWith(ctx, st, m, spool, res, env)
+		if err == nil {
+			return nil
+		}
+		var ue *usageError
+		if errors.As(err, &ue) || time.Now().After(deadline) {
+			return fmt.Errorf("could not record the end of %s (%v); it is kept in %s and the next git exp command records it", m.ID[:7], err, spool.Dir)
+		}
+		env.IO.Warnf("git exp: recording the end of %s failed (%v); trying again", m.ID[:7], err)
+		time.Sleep(wait)
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+// applyEnd sets the final state of a manifest from how its run ended.
+func applyEnd(cur *gitstore.Manifest, res run.Result, ended time.Time) {
+	code := res.ExitCode
+	cur.ExitCode = &code
+	cur.Ended = gitstore.FormatTime(ended)
+	if !res.Started.IsZero() {
+		cur.DurationS = float64(ended.Sub(res.Started).Milliseconds()) / 1000
+	}
+	switch {
+	case res.Cancelled:
+		cur.Status, cur.Error = gitstore.StatusCancelled, "cancelled (interrupted)"
+	case res.StartErr != nil:
+		cur.Status, cur.Error = gitstore.StatusFailed, res.StartErr.Error()
+	case res.Signal != "":
+		cur.Status, cur.Error = gitstore.StatusFailed, "killed by signal "+res.Signal
+	case code != 0:
+		cur.Status, cur.Error = gitstore.StatusFailed, fmt.Sprintf("exit status %d", code)
+	default:
+		cur.Status, cur.Error = gitstore.StatusCompleted, ""
+	}
+	cur.Runner = nil
+}
+
+// spoolEnd is how a run ended, kept in its spool (end.json) until the end is recorded.
+type spoolEnd struct {
+	ExitCode  int    `json:"exit_code"`
+	Cancelled bool   `json:"cancelled,omitempty"`
+	Signal    string `json:"signal,omitempty"`
+	StartErr  string `json:"start_error,omitempty"`
+	Started   string `json:"started"`
+	Ended     string `json:"ended"`
+}
+
+func saveEnd(spool gitstore.Spool, res run.Result) {
+	e := spoolEnd{ExitCode: res.ExitCode, Cancelled: res.Cancelled, Signal: res.Signal,
+		Started: res.Started.UTC().Format(time.RFC3339Nano), Ended: res.Started.Add(res.Duration).UTC().Format(time.RFC3339Nano)}
+	if res.StartErr != nil {
+		e.StartErr = res.StartErr.Error()
+	}
+	data, _ := json.Marshal(e)
+	tmp := filepath.Join(spool.Dir, "end.json.tmp")
+	if os.WriteFile(tmp, data, 0o644) == nil {
+		os.Rename(tmp, filepath.Join(spool.Dir, "end.json"))
+	}
+}
+
+// loadEnd reads how a run ended from its spool; ok is false when its runner never got to write it.
+func loadEnd(spool gitstore.Spool) (res run.Result, ended time.Time, ok bool) {
+	data, err := os.ReadFile(filepath.Join(spool.Dir, "end.json"))
+	if err != nil {
+		return res, ended, false
+	}
+	var e spoolEnd
+	if json.Unmarshal(data, &e) != nil {
+		return res, ended, false
+	}
+	res = run.Result{ExitCode: e.ExitCode, Cancelled: e.Cancelled, Signal: e.Signal}
+	if e.StartErr != "" {
+		res.StartErr = errors.New(e.StartErr)
+	}
+	res.Started, _ = time.Parse(time.RFC3339Nano, e.Started)
+	ended, err = time.Parse(time.RFC3339Nano, e.Ended)
+	return res, ended, err == nil
 }
 
 // prepareSpool stores what a run spooled — logs, metrics, results, artifacts (within exp.maxArtifactSize) — as

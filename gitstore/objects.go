@@ -79,23 +79,14 @@ func (w *objectWriter) rewrite(oid string) (bool, error) {
 	if !ok {
 		return false, nil
 	}
-	var r io.Reader
-	size := int64(len(src.data))
+	open := bytesSource(src.data)
 	if src.path != "" {
-		f, err := os.Open(src.path)
-		if err != nil {
+		if _, err := os.Stat(src.path); err != nil {
 			return false, nil // the file is gone: nothing left to write it from
 		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return false, err
-		}
-		r, size = f, st.Size()
-	} else {
-		r = bytes.NewReader(src.data)
+		open = fileSource(src.path)
 	}
-	got, err := w.writeStreamAs(src.typ, r, size, true)
+	got, err := w.writeStreamAs(src.typ, open, true)
 	if err != nil {
 		return false, err
 	}
@@ -127,12 +118,30 @@ func (w *objectWriter) write(typ string, data []byte) (string, error) {
 	if _, err := os.Stat(filepath.Join(w.dir, oid[:2], oid[2:])); err == nil {
 		return oid, nil
 	}
-	return w.writeStreamAs(typ, bytes.NewReader(data), int64(len(data)), false)
+	return w.writeStreamAs(typ, bytesSource(data), false)
 }
 
 // writeStreamAs stores an object; force writes it even when a loose copy exists (a copy about to be pruned by a
 // concurrent gc is not one to rely on when the object is being rewritten after a loss).
-func (w *objectWriter) writeStreamAs(typ string, r io.Reader, size int64, force bool) (string, error) {
+func (w *objectWriter) writeStreamAs(typ string, open func() (io.Reader, int64, func(), error), force bool) (string, error) {
+	// `git prune` (git gc --prune=now) deletes every tmp_obj_ file it finds, ours included, while we write it:
+	// then the object is written again from the start, like any other interrupted write.
+	for try := 0; ; try++ {
+		r, size, done, err := open()
+		if err != nil {
+			return "", err
+		}
+		oid, err := w.writeOnce(typ, r, size, force)
+		done()
+		if !errors.Is(err, errTmpGone) || try >= 20 {
+			return oid, err
+		}
+	}
+}
+
+var errTmpGone = errors.New("temporary object file deleted while being written")
+
+func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool) (string, error) {
 	tmp, err := createTemp(w.dir, "tmp_obj_")
 	if err != nil {
 		return "", fmt.Errorf("cannot write to the object database: %w", err)
@@ -183,6 +192,9 @@ func (w *objectWriter) writeStreamAs(typ string, r io.Reader, size int64, force 
 		if !errors.Is(err, os.ErrNotExist) || try >= 20 {
 			return "", fmt.Errorf("cannot write to the object database: %w", err)
 		}
+		if _, serr := os.Lstat(tmp.Name()); errors.Is(serr, os.ErrNotExist) {
+			return "", errTmpGone
+		}
 		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 			return "", fmt.Errorf("cannot write to the object database: %w", err)
 		}
@@ -203,20 +215,32 @@ func createTemp(dir, pattern string) (*os.File, error) {
 
 // writeFile stores the content of a file as a blob, streaming it.
 func (w *objectWriter) writeFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	oid, err := w.writeStreamAs("blob", f, st.Size(), false)
+	oid, err := w.writeStreamAs("blob", fileSource(path), false)
 	if err == nil {
 		w.note(oid, "blob", nil, path)
 	}
 	return oid, err
+}
+
+func bytesSource(data []byte) func() (io.Reader, int64, func(), error) {
+	return func() (io.Reader, int64, func(), error) {
+		return bytes.NewReader(data), int64(len(data)), func() {}, nil
+	}
+}
+
+func fileSource(path string) func() (io.Reader, int64, func(), error) {
+	return func() (io.Reader, int64, func(), error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, 0, nil, err
+		}
+		return f, st.Size(), func() { f.Close() }, nil
+	}
 }
 
 // TreeEntry is one entry of a git tree.

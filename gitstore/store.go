@@ -120,10 +120,27 @@ var ErrNoChange = errors.New("no change")
 // random wait), so concurrent writers never lose each other's records. fn must therefore be repeatable.
 func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) error {
 	deadline := time.Now().Add(5 * time.Minute)
+	start := time.Now()
+	// missing tells whether to read again after an object was not found: another writer that just moved the ref
+	// may be writing again what a concurrent `git gc --prune=now` deleted (ensureComplete), so wait a little, and
+	// as long as a gc runs.
+	missing := func(err error) bool {
+		if !errors.Is(err, gitcmd.ErrMissing) || ctx.Err() != nil {
+			return false
+		}
+		if time.Since(start) > 2*time.Second && (s.gcPID() == "" || time.Since(start) > gcWaitLimit) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+		return true
+	}
 	for attempt := 0; ; attempt++ {
 		t0 := time.Now()
 		tip, tree, err := s.TipTree()
 		if err != nil {
+			if missing(err) {
+				continue
+			}
 			return err
 		}
 		parents := []string{}
@@ -152,6 +169,9 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		if err := fn(tx); err != nil {
 			if errors.Is(err, ErrNoChange) {
 				return nil
+			}
+			if missing(err) {
+				continue
 			}
 			return err
 		}
