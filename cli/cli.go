@@ -84,6 +84,7 @@ type CLI struct {
 	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
 	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
+	Fsck      FsckCmd      `cmd:"" help:"Check the store (every object there, manifests parse); --repair goes back to the newest complete state."`
 	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
 
 	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
