@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,7 @@ func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, pla
 	if err := st.CreateBatch(rec, "stage", b, recs); err != nil {
 		return err
 	}
+	env.detached.report("batch", b.ID)
 	if stageOnly {
 		fmt.Fprintf(env.IO.Err, "staged %d experiment(s) in batch %s; run them with: git exp run --staged\n", len(plans), b.ID[:7])
 		for _, p := range plans {
@@ -131,6 +133,12 @@ func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, pla
 					o.snapshot = p.m.Git.Snapshot
 				}
 				code, err := execute(ctx, env, st, p, o)
+				var taken *takenError
+				if errors.As(err, &taken) {
+					// Another runner started it first (two `run --staged` at once): its run, not ours.
+					prog.skip()
+					continue
+				}
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -190,6 +198,7 @@ type progress struct {
 	p                               *mpb.Progress
 	mu                              sync.Mutex
 	passed, failed, cached, running int
+	skipped                         int // taken by another runner
 	total                           int
 	plain                           bool
 	start                           time.Time
@@ -236,6 +245,17 @@ func (pr *progress) started(m *gitstore.Manifest) {
 	pr.mu.Unlock()
 }
 
+// skip takes out of the count a run that another runner took first.
+func (pr *progress) skip() {
+	pr.mu.Lock()
+	pr.skipped++
+	pr.total--
+	pr.mu.Unlock()
+	if pr.bar != nil {
+		pr.bar.SetTotal(int64(pr.total), false)
+	}
+}
+
 func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
 	pr.mu.Lock()
 	if pr.running > 0 {
@@ -267,7 +287,11 @@ func (pr *progress) wait() {
 		}
 		pr.p.Wait()
 	}
-	fmt.Fprintf(pr.io.Err, "%d passed, %d failed, %d cached in %s\n", pr.passed, pr.failed, pr.cached, time.Since(pr.start).Round(time.Millisecond))
+	others := ""
+	if pr.skipped > 0 {
+		others = fmt.Sprintf(" (%d run by another git exp at the same time)", pr.skipped)
+	}
+	fmt.Fprintf(pr.io.Err, "%d passed, %d failed, %d cached in %s%s\n", pr.passed, pr.failed, pr.cached, time.Since(pr.start).Round(time.Millisecond), others)
 }
 
 // prefixWriters prefix every line of several runs' output with the run's name, writing whole lines only.

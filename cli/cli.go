@@ -107,8 +107,11 @@ type kongExit struct{ code int }
 // Main runs git-exp with args (without the program name) and returns the exit status.
 // Exit statuses: 0 success; 1 an operation failed; 2 bad usage or input; 128 not in a git repository;
 // 130 interrupted; for `run`, the script's own status.
+//
+// SIGHUP (the terminal closed) stops a command like SIGINT and SIGTERM: a run stops its script's process group,
+// stores what was captured and records the experiment as cancelled (git exp run --detach outlives the terminal).
 func Main(args []string, io *IO) (code int) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return MainContext(ctx, args, io)
 }
@@ -222,6 +225,7 @@ type Env struct {
 	IO       *IO
 	Tail     []string // arguments after "--"
 	DashDash bool
+	detached *detachedReporter // in the background process of `run --detach`: tells its starter what it runs
 }
 
 // open opens the store of the repository around the working directory.

@@ -262,7 +262,11 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 			if lerr == nil && cur.Status != gitstore.StatusRunning {
 				break // ended: the rest is in the store
 			}
-			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() {
+			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() && cur.Executor != "slurm" {
+				// Its runner died: record the crash with what it captured (the spool), then print the rest.
+				if err := recoverCrashed(ctx, env, st, cur); err != nil {
+					return fmt.Errorf("%s: its git-exp process (pid %d) is gone, and recording the crash failed: %w", e.ID[:7], cur.Runner.PID, err)
+				}
 				break
 			}
 			select {
@@ -273,6 +277,9 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 		}
 		if e, err = st.Load(e.ID); err != nil {
 			return err
+		}
+		if e.Status == gitstore.StatusCrashed {
+			defer env.IO.Warnf("git exp: %s crashed: %s; above is what it had captured", e.ID[:7], e.Error)
 		}
 	}
 	r, closeFn, err := openStoredLog(ctx, st, e, name)

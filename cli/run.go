@@ -53,6 +53,23 @@ type plan struct {
 
 // Run implements git exp run.
 func (c *RunCmd) Run(ctx context.Context, env *Env) error {
+	if env.detached = newDetachedReporter(); env.detached != nil {
+		// The background process of --detach: nothing on a terminal, the output only in the spools.
+		c.Quiet, c.S, c.Capture = true, false, "yes"
+		defer removeEmptyLog()
+	}
+	if c.Detach && env.detached == nil && !c.DryRun && !c.Stage {
+		st, err := env.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if executor, err := c.executor(st); err != nil {
+			return err
+		} else if executor == "local" {
+			return c.detach(ctx, env, st)
+		}
+	}
 	if c.Staged {
 		return c.runStaged(ctx, env)
 	}
@@ -208,9 +225,6 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	rec := context.WithoutCancel(ctx) // recording must finish even after Ctrl-C
 	m := p.m
 	spool := st.SpoolFor(m.ID)
-	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
-		return 0, err
-	}
 	// The spool goes only once its contents are stored: if recording fails (the process is being killed), the
 	// next command that reads the store recovers it (crashed, or Slurm's reason) with the output.
 	recorded := false
@@ -219,11 +233,16 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 			os.RemoveAll(spool.Dir)
 		}
 	}()
-	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
-		return 0, err
-	}
 	t0 := time.Now()
 	if err := begin(rec, st, m, p.params, o.verb); err != nil {
+		return 0, err
+	}
+	env.detached.report("exp", m.ID)
+	// The spool is made once the experiment is this runner's (another `run --staged` may have taken it first).
+	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
 		return 0, err
 	}
 	gitcmd.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
@@ -320,7 +339,7 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, v
 		again := verb == "continue" && !(target == gitstore.StatusRunning && cur.Status == gitstore.StatusQueued)
 		switch {
 		case verb == "run" && cur.Status != gitstore.StatusStaged && cur.Status != gitstore.StatusQueued:
-			return fmt.Errorf("experiment %s is %s, not staged or queued", m.ID[:7], cur.Status)
+			return &takenError{id: m.ID, status: cur.Status}
 		case again && cur.Status == gitstore.StatusCompleted:
 			return usagef("experiment %s is complete: nothing to continue (git exp rerun %s runs it again)", m.ID[:7], m.ID[:7])
 		case again && cur.Status != gitstore.StatusFailed && cur.Status != gitstore.StatusCancelled && cur.Status != gitstore.StatusCrashed:
@@ -358,6 +377,14 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, v
 		*m = *cur
 		return gitstore.WriteManifest(tx, m)
 	})
+}
+
+// takenError says that a staged or queued experiment is no longer waiting: another `git exp run --staged` (or a
+// cancel) took it first. A batch runner skips it: it is not this runner's run.
+type takenError struct{ id, status string }
+
+func (e *takenError) Error() string {
+	return fmt.Sprintf("experiment %s is %s, not staged or queued", e.id[:7], e.status)
 }
 
 // restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
