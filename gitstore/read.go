@@ -139,7 +139,7 @@ func (e *Experiment) applyNotes() {
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
 // date by reading only what changed between the cached tip and the new one.
 //
-// On disk it is a base file (cache-v9, every experiment) and a delta (cache-v9.delta: what changed since the base,
+// On disk it is a base file (cache-v10, every experiment) and a delta (cache-v10.delta: what changed since the base,
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
 // rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
@@ -257,7 +257,7 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 // SortNewest sorts as listings show experiments (CompareNewest).
 func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
 
-const cacheVersion = 9
+const cacheVersion = 10
 
 func (s *Store) cachePath() string {
 	return filepath.Join(s.ExpDir(), "cache-v"+strconv.Itoa(cacheVersion))

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
 // DefaultMaxUntrackedSize is the default of git config exp.maxUntrackedSize.
@@ -125,6 +127,16 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 		}
 	}
 	snap.Info.Dirty = snap.Tree != headTree
+	// Submodules go into the snapshot as gitlinks at their checked-out commit; what is uncommitted inside them does
+	// not, so record which ones had any (and count them as making the worktree dirty).
+	if subs, err := s.submodules(ctx); err != nil {
+		return nil, err
+	} else if len(subs) > 0 {
+		snap.Info.Submodules = subs
+		for _, sm := range subs {
+			snap.Info.Dirty = snap.Info.Dirty || sm.Dirty
+		}
+	}
 	msg := "git-exp snapshot"
 	if snap.Info.Branch != "" {
 		msg += " of " + snap.Info.Branch
@@ -161,4 +173,38 @@ func (s *Store) headInfo() GitInfo {
 	}
 	info.Remote = s.ConfigString("remote."+remote+".url", "")
 	return info
+}
+
+// submodules returns the state of each checked-out submodule listed in .gitmodules: its commit and whether it has
+// uncommitted changes (untracked files included). A repository without .gitmodules costs one stat.
+func (s *Store) submodules(ctx context.Context) ([]Submodule, error) {
+	if _, err := os.Stat(filepath.Join(s.Root, ".gitmodules")); err != nil {
+		return nil, nil
+	}
+	out, err := s.Git.Run(ctx, "config", "-z", "--file", filepath.Join(s.Root, ".gitmodules"), "--get-regexp", `^submodule\..*\.path$`)
+	if err != nil {
+		return nil, nil // no submodule paths (or an unreadable .gitmodules, which git itself would complain about)
+	}
+	var subs []Submodule
+	for _, rec := range bytes.Split(out, []byte{0}) {
+		_, path, ok := bytes.Cut(rec, []byte("\n"))
+		if !ok || len(path) == 0 {
+			continue
+		}
+		dir := filepath.Join(s.Root, filepath.FromSlash(string(path)))
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+			continue // not checked out
+		}
+		sub := &gitcmd.Git{Dir: dir, Env: []string{"GIT_DIR=" + filepath.Join(dir, ".git"), "GIT_WORK_TREE=" + dir}}
+		head, err := sub.Run(ctx, "rev-parse", "HEAD")
+		if err != nil {
+			continue
+		}
+		status, err := sub.Run(ctx, "status", "--porcelain", "--ignore-submodules=none")
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the state of submodule %s: %w", path, err)
+		}
+		subs = append(subs, Submodule{Path: string(path), Commit: strings.TrimSpace(string(head)), Dirty: len(bytes.TrimSpace(status)) > 0})
+	}
+	return subs, nil
 }
