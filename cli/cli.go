@@ -166,7 +166,11 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
 	gitcmd.Tracef("phase total (%s since start)", sinceStart())
-	return exitCode(io, err)
+	code = exitCode(io, err)
+	if env.detached != nil {
+		removeEmptyLog()
+	}
+	return code
 }
 
 func exitCode(io *IO, err error) int {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,7 +76,8 @@ func (c *RunCmd) detach(ctx context.Context, env *Env, st *gitstore.Store) error
 	if !ok {
 		// It ended before starting anything (a mistake in the command, for instance): say what it said.
 		state, _ := cmd.Process.Wait()
-		data, _ := os.ReadFile(logFile.Name())
+		logFile.Seek(0, io.SeekStart)
+		data, _ := io.ReadAll(logFile)
 		os.Remove(logFile.Name())
 		env.IO.Err.Write(data)
 		if state != nil && state.ExitCode() > 0 {
@@ -120,7 +122,7 @@ func (d *detachedReporter) report(kind, id string) {
 	})
 }
 
-// removeEmptyLog deletes the background process's log at its end when it said nothing.
+// removeEmptyLog deletes the background process's log at its end (after its last message) when it said nothing.
 func removeEmptyLog() {
 	path := os.Getenv(detachLogEnv)
 	if st, err := os.Stat(path); path != "" && err == nil && st.Size() == 0 {

@@ -56,7 +56,6 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if env.detached = newDetachedReporter(); env.detached != nil {
 		// The background process of --detach: nothing on a terminal, the output only in the spools.
 		c.Quiet, c.S, c.Capture = true, false, "yes"
-		defer removeEmptyLog()
 	}
 	if c.Detach && env.detached == nil && !c.DryRun && !c.Stage {
 		st, err := env.open(ctx)

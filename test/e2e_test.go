@@ -55,6 +55,7 @@ func TestScripts(t *testing.T) {
 			"waitfor": cmdWaitFor,
 			"signal":  cmdSignal,
 			"zstd":    cmdZstd,
+			"hangup":  cmdHangup,
 		},
 	})
 }
