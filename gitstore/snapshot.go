@@ -32,6 +32,19 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	if s.Bare {
 		return nil, ErrBare
 	}
+	// git's own object writes fail when a concurrent `git gc --prune=now` deletes their temporary files: try again
+	// (twice) before giving up on the run.
+	for try := 0; ; try++ {
+		snap, err := s.snapshot(ctx, maxUntracked)
+		if err == nil || try >= 2 || ctx.Err() != nil {
+			return snap, err
+		}
+		gitcmd.Tracef("snapshot failed (%v); trying again", err)
+		time.Sleep(time.Duration(100<<try) * time.Millisecond)
+	}
+}
+
+func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, error) {
 	tmpDir := filepath.Join(s.ExpDir(), "tmp")
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, err
