@@ -168,7 +168,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	gitcmd.Tracef("phase total (%s since start)", sinceStart())
 	code = exitCode(io, err)
 	if env.detached != nil {
-		removeEmptyLog()
+		env.detached.removeEmptyLog()
 	}
 	return code
 }

@@ -102,14 +102,17 @@ func (c *RunCmd) detach(ctx context.Context, env *Env, st *gitstore.Store) error
 type detachedReporter struct {
 	once sync.Once
 	f    *os.File
+	log  string // its own log, removed at the end when empty
 }
 
 func newDetachedReporter() *detachedReporter {
 	if os.Getenv(detachEnv) != "3" {
 		return nil
 	}
+	d := &detachedReporter{f: os.NewFile(3, "detach"), log: os.Getenv(detachLogEnv)}
 	os.Unsetenv(detachEnv) // not for the scripts (nor for a git exp they run)
-	return &detachedReporter{f: os.NewFile(3, "detach")}
+	os.Unsetenv(detachLogEnv)
+	return d
 }
 
 func (d *detachedReporter) report(kind, id string) {
@@ -123,9 +126,8 @@ func (d *detachedReporter) report(kind, id string) {
 }
 
 // removeEmptyLog deletes the background process's log at its end (after its last message) when it said nothing.
-func removeEmptyLog() {
-	path := os.Getenv(detachLogEnv)
-	if st, err := os.Stat(path); path != "" && err == nil && st.Size() == 0 {
-		os.Remove(path)
+func (d *detachedReporter) removeEmptyLog() {
+	if st, err := os.Stat(d.log); d.log != "" && err == nil && st.Size() == 0 {
+		os.Remove(d.log)
 	}
 }

@@ -168,9 +168,9 @@ func (s *Store) gcPID() string {
 	return f[0]
 }
 
-// movedRecently reports whether the store's ref moved in the last 30 seconds (its reflog was written): the writer
+// movedRecently reports whether the store's ref moved in the last 10 seconds (its reflog was written): the writer
 // that moved it may still be writing again what a prune deleted.
 func (s *Store) movedRecently() bool {
 	st, err := os.Stat(filepath.Join(s.CommonDir, "logs", filepath.FromSlash(s.Ref)))
-	return err == nil && time.Since(st.ModTime()) < 30*time.Second
+	return err == nil && time.Since(st.ModTime()) < 10*time.Second
 }

@@ -128,7 +128,8 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		if !errors.Is(err, gitcmd.ErrMissing) || ctx.Err() != nil {
 			return false
 		}
-		if time.Since(start) > gcWaitLimit || time.Since(start) > 2*time.Second && s.gcPID() == "" && !s.movedRecently() {
+		waited := time.Since(start)
+		if waited > gcWaitLimit || waited > 2*time.Second && s.gcPID() == "" && (waited > 20*time.Second || !s.movedRecently()) {
 			return false
 		}
 		time.Sleep(20 * time.Millisecond)
