@@ -33,7 +33,7 @@ func (s *Store) ensureComplete(roots []string) error {
 	}
 	// A gc that is running now may have walked the refs before this ref moved, and prune later: wait for it to
 	// end and check again. A gc that starts after it ended walks the new ref, so one wait is enough.
-	if pid := s.gcPID(); pid != "" {
+	if pid := s.gcPID(); pid != "" && s.gcPrunesRecent(pid) {
 		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -173,4 +173,24 @@ func (s *Store) gcPID() string {
 func (s *Store) movedRecently() bool {
 	st, err := os.Stat(filepath.Join(s.CommonDir, "logs", filepath.FromSlash(s.Ref)))
 	return err == nil && time.Since(st.ModTime()) < 10*time.Second
+}
+
+// gcPrunesRecent reports whether the running gc may prune objects as young as the ones just written: it was started
+// with --prune=now (or another --prune date), or gc.pruneExpire says so. A gc with git's default expiry (two weeks)
+// never deletes what a writer just wrote, and waiting for it would only slow the writer down. When its command line
+// cannot be read (another host, no /proc), assume it may.
+func (s *Store) gcPrunesRecent(pid string) bool {
+	if v := s.ConfigString("gc.pruneexpire", ""); v != "" && v != "2.weeks.ago" && v != "never" {
+		return true
+	}
+	data, err := os.ReadFile("/proc/" + pid + "/cmdline")
+	if err != nil {
+		return true
+	}
+	for _, arg := range strings.Split(string(data), "\x00") {
+		if v, ok := strings.CutPrefix(arg, "--prune="); ok && v != "2.weeks.ago" && v != "never" {
+			return true
+		}
+	}
+	return false
 }

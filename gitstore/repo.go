@@ -117,7 +117,7 @@ func (r *Repo) Config(key string) []string {
 
 func readConfig(ctx context.Context, g *gitcmd.Git) (map[string][]string, error) {
 	cfg := map[string][]string{}
-	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync)`)
+	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync|gc\.pruneexpire)`)
 	if err != nil && !gitcmd.IsExit(err, 1) {
 		return cfg, err
 	}
