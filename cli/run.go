@@ -142,6 +142,9 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	// 2. The code, exactly as it is now.
 	t0 := time.Now()
 	snap, err := st.Snapshot(ctx, maxUntracked)
+	if err == nil {
+		snap, err = st.SettleSnapshot(ctx, snap)
+	}
 	if err != nil {
 		return err
 	}
@@ -234,7 +237,20 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	}()
 	t0 := time.Now()
 	if err := begin(rec, st, m, p.params, o.verb); err != nil {
-		return 0, err
+		var inc *gitstore.IncompleteError
+		if !errors.As(err, &inc) {
+			return 0, err
+		}
+		// The start is recorded, but a concurrent prune took objects it needs (its snapshot): do not run on a
+		// broken record; record the failure, not a crash.
+		env.IO.Warnf("git exp: %v", err)
+		res := run.Result{ExitCode: 1, StartErr: err, Started: time.Now()}
+		saveEndTo(st, m.ID, res)
+		if ferr := finishRetrying(rec, st, m, st.SpoolFor(m.ID), res, env); ferr != nil {
+			return 0, ferr
+		}
+		os.RemoveAll(st.SpoolFor(m.ID).Dir)
+		return 1, nil
 	}
 	env.detached.report("exp", m.ID)
 	// The spool is made once the experiment is this runner's (another `run --staged` may have taken it first).
@@ -438,6 +454,12 @@ func finishRetrying(ctx context.Context, st *gitstore.Store, m *gitstore.Manifes
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		err := finishWith(ctx, st, m, spool, res, env)
+		var inc *gitstore.IncompleteError
+		if errors.As(err, &inc) {
+			// Recorded, but a concurrent prune took objects that cannot be written again: say so, do not retry.
+			env.IO.Warnf("git exp: %v", err)
+			return nil
+		}
 		if err == nil {
 			return nil
 		}
@@ -482,6 +504,14 @@ type spoolEnd struct {
 	StartErr  string `json:"start_error,omitempty"`
 	Started   string `json:"started"`
 	Ended     string `json:"ended"`
+}
+
+// saveEndTo saves how a run ended in its spool, creating the spool.
+func saveEndTo(st *gitstore.Store, id string, res run.Result) {
+	spool := st.SpoolFor(id)
+	if os.MkdirAll(spool.Dir, 0o755) == nil {
+		saveEnd(spool, res)
+	}
 }
 
 func saveEnd(spool gitstore.Spool, res run.Result) {

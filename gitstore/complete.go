@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -28,45 +29,136 @@ const gcWaitLimit = 2 * time.Minute
 // the first check; a gc that starts after the ref moved sees the objects as reachable.
 func (s *Store) ensureComplete(roots []string) error {
 	list := s.written(roots)
-	if err := s.restore(list); err != nil {
+	lost, err := s.restore(list)
+	if err != nil {
 		return err
 	}
 	// A gc that is running now may have walked the refs before this ref moved, and prune later: wait for it to
 	// end and check again. A gc that starts after it ended walks the new ref, so one wait is enough.
+	risky := false
 	if pid := s.gcPID(); pid != "" && s.gcPrunesRecent(pid) {
+		risky = true
 		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if err := s.restore(list); err != nil {
+		if lost, err = s.restore(list); err != nil {
 			return err
 		}
+	}
+	// Snapshots are written by git (git add into a temporary index), not by this process: when a pruning gc ran, or
+	// a snapshot's tree is gone, check everything the snapshot added to HEAD, and take it again from the worktree.
+	if risky || len(lost) > 0 {
+		if lost, err = s.ensureSnapshots(list, lost); err != nil {
+			return err
+		}
+	}
+	if len(lost) > 0 {
+		s.objs.forget(list) // nothing more to do about them: later writes need not check them again
+		return &IncompleteError{fmt.Errorf("%s points to objects that were deleted (by a concurrent 'git gc --prune=now'?) and cannot be written again: %s; run 'git exp fsck --repair'",
+			s.Ref, strings.Join(lost, ", "))}
 	}
 	s.objs.forget(list)
 	return nil
 }
 
-// restore writes again the objects of list that are missing.
-func (s *Store) restore(list []string) error {
+// IncompleteError is returned by a write that moved the ref but could not make everything it points to whole: the
+// write is recorded, and what is lost is named.
+type IncompleteError struct{ Err error }
+
+func (e *IncompleteError) Error() string { return e.Err.Error() }
+func (e *IncompleteError) Unwrap() error { return e.Err }
+
+// restore writes again the objects of list that are missing, and returns those it has no copy of.
+func (s *Store) restore(list []string) (lost []string, err error) {
 	missing, err := s.missingObjects(list)
 	if err != nil || len(missing) == 0 {
-		return err
+		return nil, err
 	}
-	var lost []string
 	for _, oid := range missing {
 		ok, err := s.objs.rewrite(oid)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
 			lost = append(lost, oid)
 		}
 	}
 	gitcmd.Tracef("store: %d object(s) deleted by a concurrent prune, %d written again", len(missing), len(missing)-len(lost))
-	if len(lost) > 0 {
-		return fmt.Errorf("%s points to objects that were deleted (by a concurrent 'git gc --prune=now'?) and cannot be written again: %s; run 'git exp fsck --repair'",
-			s.Ref, strings.Join(lost, ", "))
+	return lost, nil
+}
+
+// ensureSnapshots checks the snapshots among list (those this process took): every object a snapshot holds that
+// its parent (HEAD) does not must exist; when some are gone, the snapshot is taken again from the worktree, which
+// writes the same objects while the files are unchanged. It returns what is still lost.
+func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
+	still := map[string]bool{}
+	for _, oid := range lost {
+		still[oid] = true
 	}
-	return nil
+	for _, oid := range list {
+		s.snapMu.Lock()
+		snap := s.snaps[oid]
+		s.snapMu.Unlock()
+		if snap == nil {
+			continue
+		}
+		if s.snapshotComplete(snap) {
+			delete(still, snap.Tree)
+			continue
+		}
+		again, err := s.snapshot(context.Background(), snap.maxUntracked)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s lost objects to a concurrent prune, and taking it again failed: %w", oid, err)
+		}
+		s.snapMu.Lock()
+		delete(s.snaps, oid) // checked once: a later write does not try again
+		s.snapMu.Unlock()
+		if again.Tree != snap.Tree || !s.snapshotComplete(snap) {
+			return nil, &IncompleteError{fmt.Errorf("snapshot %s lost objects to a concurrent prune, and the worktree changed since: its code is incomplete; run 'git exp fsck --repair'", oid)}
+		}
+		gitcmd.Tracef("store: snapshot %s taken again after a concurrent prune", oid[:10])
+		delete(still, snap.Tree)
+	}
+	out := lost[:0]
+	for _, oid := range lost {
+		if still[oid] {
+			out = append(out, oid)
+		}
+	}
+	return out, nil
+}
+
+// SettleSnapshot is called between taking a snapshot and recording it. git wrote the snapshot's objects, not this
+// process, so they cannot be written again from memory if a `git gc --prune=now` deletes them before the record
+// makes them reachable: when such a gc is running, wait for it to end, then check the snapshot and take it again if
+// it lost objects. Without a gc running it costs one failed open of gc.pid.
+func (s *Store) SettleSnapshot(ctx context.Context, snap *Snapshot) (*Snapshot, error) {
+	pid := s.gcPID()
+	if pid == "" || !s.gcPrunesRecent(pid) {
+		return snap, nil
+	}
+	for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit && ctx.Err() == nil; waited += 10 * time.Millisecond {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for try := 0; try < 3 && !s.snapshotComplete(snap); try++ {
+		gitcmd.Tracef("store: snapshot %s lost objects to a concurrent prune; taking it again", snap.Commit[:10])
+		again, err := s.Snapshot(ctx, snap.maxUntracked)
+		if err != nil {
+			return nil, err
+		}
+		snap = again
+	}
+	return snap, nil
+}
+
+// snapshotComplete reports whether every object of the snapshot that HEAD does not hold exists.
+func (s *Store) snapshotComplete(snap *Snapshot) bool {
+	args := []string{"rev-list", "--objects", "--missing=print", "--no-object-names", snap.Commit}
+	if snap.Info.Head != "" {
+		args = append(args, "--not", snap.Info.Head)
+	}
+	out, err := s.Git.Run(context.Background(), args...)
+	return err == nil && !bytes.Contains(out, []byte("?"))
 }
 
 // written returns roots and every object reachable from them that this process wrote since it last checked it,

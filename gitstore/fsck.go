@@ -289,8 +289,12 @@ func (s *Store) Repair(ctx context.Context) (*RepairReport, error) {
 					if f.Name == "experiment.json" {
 						if obj, err := s.get(f.OID); err == nil {
 							var m Manifest
-							if json.Unmarshal(obj.Data, &m) == nil && m.Git.Snapshot != "" && s.has(m.Git.Snapshot) {
-								snapshots = append(snapshots, m.Git.Snapshot)
+							if json.Unmarshal(obj.Data, &m) == nil && m.Git.Snapshot != "" {
+								if s.snapshotComplete(&Snapshot{Commit: m.Git.Snapshot, Info: m.Git}) {
+									snapshots = append(snapshots, m.Git.Snapshot)
+								} else {
+									lost[dir+" snapshot "+m.Git.Snapshot] = "its code is incomplete; checkout and rerun of it will fail"
+								}
 							}
 						}
 					}

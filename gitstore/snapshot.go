@@ -23,6 +23,8 @@ type Snapshot struct {
 	Tree    string   // its tree
 	Info    GitInfo  // what experiment.json records
 	Skipped []string // untracked files left out for size
+
+	maxUntracked int64
 }
 
 // Snapshot records the worktree — tracked changes and untracked files that are not ignored, exactly what
@@ -36,6 +38,15 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	// (twice) before giving up on the run.
 	for try := 0; ; try++ {
 		snap, err := s.snapshot(ctx, maxUntracked)
+		if err == nil {
+			snap.maxUntracked = maxUntracked
+			s.snapMu.Lock()
+			if s.snaps == nil {
+				s.snaps = map[string]*Snapshot{}
+			}
+			s.snaps[snap.Commit] = snap
+			s.snapMu.Unlock()
+		}
 		if err == nil || try >= 2 || ctx.Err() != nil {
 			return snap, err
 		}

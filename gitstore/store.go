@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -21,6 +22,9 @@ type Store struct {
 	objs *objectWriter
 	// Ref is the branch written (Ref by default).
 	Ref string
+
+	snapMu sync.Mutex
+	snaps  map[string]*Snapshot // snapshots taken by this process, by commit, until recorded (ensureSnapshots)
 }
 
 // Open opens the store of the repository containing dir. The store itself may not exist yet.
