@@ -93,3 +93,33 @@ func TestReflog(t *testing.T) {
 		t.Fatalf("Reflog() has %d entries, want 2", n)
 	}
 }
+
+// A large log is compressed through a temporary file that does not outlive PrepareOutputs: after a prune, the blob is
+// made again from the spooled output (same encoder settings, same bytes).
+func TestRewriteLargeCompressedLog(t *testing.T) {
+	st, _ := testStore(t)
+	spool := st.SpoolFor("abcdef0123456789")
+	if err := os.MkdirAll(spool.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	big := []byte(strings.Repeat("a line of output that repeats with a counter\n", smallOutput/40))
+	big = append(big, []byte("the end\n")...)
+	if err := os.WriteFile(spool.Stdout, big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.PrepareOutputs(Outputs{Spool: spool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oid := p.Entries["stdout.zst"].OID
+	loose := filepath.Join(st.ObjectDir, oid[:2], oid[2:])
+	if err := os.Remove(loose); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.objs.rewrite(oid); err != nil || !ok {
+		t.Fatalf("rewrite: %v, %v", ok, err)
+	}
+	if _, err := os.Stat(loose); err != nil {
+		t.Fatal(err)
+	}
+}

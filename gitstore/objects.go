@@ -44,9 +44,20 @@ type objectWriter struct {
 
 // source is how to write an object again: its content, or the file it was read from.
 type source struct {
-	typ  string
-	data []byte
-	path string
+	typ     string
+	data    []byte
+	path    string
+	rebuild func() (path string, done func(), err error) // makes a file with the content again (compressed logs)
+}
+
+// setRebuild says how to make the content of a noted object again when neither its content nor its file is kept.
+func (w *objectWriter) setRebuild(oid string, fn func() (string, func(), error)) {
+	w.mu.Lock()
+	if src, ok := w.recent[oid]; ok {
+		src.rebuild = fn
+		w.recent[oid] = src
+	}
+	w.mu.Unlock()
 }
 
 func (w *objectWriter) note(oid, typ string, data []byte, path string) {
@@ -80,6 +91,14 @@ func (w *objectWriter) rewrite(oid string) (bool, error) {
 		return false, nil
 	}
 	open := bytesSource(src.data)
+	if src.rebuild != nil {
+		path, done, err := src.rebuild()
+		if err != nil {
+			return false, nil // the file it was made from is gone
+		}
+		defer done()
+		src.path = path
+	}
 	if src.path != "" {
 		if _, err := os.Stat(src.path); err != nil {
 			return false, nil // the file is gone: nothing left to write it from
