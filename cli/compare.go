@@ -10,9 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/git-exp/git-exp/config"
-	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
@@ -138,7 +137,8 @@ func differs(maps []map[string]any, k string) bool {
 type DiffCmd struct {
 	A     string `arg:"" help:"First experiment."`
 	B     string `arg:"" help:"Second experiment."`
-	Patch bool   `short:"p" help:"Show the full code diff (default: a --stat summary)."`
+	Patch bool   `short:"p" xor:"diffmode" help:"Show the full code diff (default: a --stat summary)."`
+	Stat  bool   `xor:"diffmode" help:"Show the code change as git diff --stat does (the default)."`
 }
 
 // Run implements git exp diff.
@@ -177,13 +177,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	if keys := unionKeys(ra, rb); len(keys) > 0 {
 		rows = rows[:0]
 		for _, k := range keys {
-			delta := ""
-			x, xok := exp.Float(ra[k])
-			y, yok := exp.Float(rb[k])
-			if xok && yok {
-				delta = fmt.Sprintf("%+.6g", y-x)
-			}
-			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta})
+			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta(ra[k], rb[k], human)})
 		}
 		fmt.Fprintln(w, "results:")
 		table(env.IO, []string{"RESULT", a.ID[:7], b.ID[:7], "DELTA"}, rows)
@@ -270,12 +264,12 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	out := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	if c.Format == "json" || c.Format == "jsonl" {
-		// config.MarshalJSON keeps the types as params.json has them (1.0 stays a float), keys sorted.
+		// value.Marshal keeps the types as params.json has them (1.0 stays a float), keys sorted.
 		if c.Format == "json" {
 			out.WriteString("[")
 		}
 		for i, e := range exps {
-			b, err := config.MarshalJSON(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
+			b, err := value.Marshal(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
 			if err != nil {
 				return err
 			}

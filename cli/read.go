@@ -1,21 +1,20 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/value"
 )
 
 // experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
@@ -105,6 +104,9 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	}
 	e, err := gitstore.Resolve(exps, query)
 	if err != nil {
+		if hint := tagHint(exps, query); hint != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
+			return nil, &usageError{hint}
+		}
 		return nil, &usageError{err.Error()}
 	}
 	return e, nil
@@ -139,7 +141,7 @@ func docJSON(e *gitstore.Experiment, short string) []byte {
 func decodeTree(raw []byte) map[string]any { return results.DecodeJSON(raw) }
 
 // flat decodes stored params or results into dotted keys.
-func flat(raw []byte) map[string]any { return config.Flatten(results.DecodeJSON(raw)) }
+func flat(raw []byte) map[string]any { return value.Flatten(results.DecodeJSON(raw)) }
 
 // ShowCmd shows one experiment.
 type ShowCmd struct {
@@ -156,12 +158,7 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	}
 	defer st.Close()
 	if c.JSON {
-		var b bytes.Buffer
-		if err := json.Indent(&b, docJSON(e, e.ID[:7]), "", "  "); err != nil {
-			return err
-		}
-		b.WriteByte('\n')
-		_, err := env.IO.Out.Write(b.Bytes())
+		_, err := env.IO.Out.Write(value.Indent(docJSON(e, e.ID[:7])))
 		return err
 	}
 	w := env.IO.Out
@@ -194,6 +191,9 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 		line("archived", "yes")
 	}
 	line("batch", e.Batch)
+	if e.Attempt > 1 {
+		line("attempt", strconv.Itoa(e.Attempt))
+	}
 	line("parent", e.Parent)
 	g := e.Git
 	gitLine := g.Branch
@@ -213,8 +213,12 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	if job := e.Extra["slurm_job_id"]; job != "" {
 		line("slurm job", job)
 	}
-	fmt.Fprintln(w, "params:")
-	printTree(w, decodeTree(e.ParamsJSON), "  ")
+	if params := decodeTree(e.ParamsJSON); len(params) > 0 {
+		fmt.Fprintln(w, "params:")
+		printTree(w, params, "  ")
+	} else {
+		fmt.Fprintln(w, "params:     (none)")
+	}
 	if res := decodeTree(e.ResultsJSON); len(res) > 0 {
 		fmt.Fprintln(w, "results:")
 		printTree(w, res, "  ")
@@ -330,4 +334,22 @@ func openStoredLog(ctx context.Context, st *gitstore.Store, e *gitstore.Experime
 		return nil, nil, err
 	}
 	return dec, func() { dec.Close(); blob.Close() }, nil
+}
+
+// tagHint says so when what was given for an experiment is a tag (git exp show best): a tag names a set.
+func tagHint(exps []*gitstore.Experiment, query string) string {
+	n := 0
+	for _, e := range exps {
+		for _, t := range e.Tags {
+			if t == query {
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("no experiment has the id or name %q, but %d %s it as a tag: give an id or name (git exp list --tag %s lists them)",
+		query, n, plural(n, "has", "have"), query)
 }

@@ -15,8 +15,8 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Experiment is what the readers know of one experiment: its manifest with every note applied, and its parameters
@@ -38,20 +38,24 @@ type Experiment struct {
 	ShortID string
 	// ParamsTop and ResultsTop are the top-level values of params and results, typed (top.go).
 	ParamsTop, ResultsTop []byte
+	// MetricsJSON is metrics.summary.json: each metric's last, min and max value, for filters and sorts on
+	// metrics.NAME even when the script wrote explicit results.
+	MetricsJSON []byte
 }
 
-// docView is the shape of Doc.
+// docView is the shape of Doc; params and results follow it (see finishLoad).
 type docView struct {
 	Manifest
-	Archived bool            `json:"archived"`
-	Params   json.RawMessage `json:"params"`
-	Results  json.RawMessage `json:"results"`
+	Archived bool `json:"archived"`
 }
 
 // finishLoad computes what readers show of an experiment read from git.
 func (e *Experiment) finishLoad() {
 	e.applyNotes()
-	v := docView{Manifest: e.Manifest, Archived: e.Archived, Params: e.ParamsJSON, Results: e.ResultsJSON}
+	if e.Attempt == 0 && e.Started != "" {
+		e.Attempt = 1 // recorded by a version that left a staged experiment's first run at 0: attempts count from 1
+	}
+	v := docView{Manifest: e.Manifest, Archived: e.Archived}
 	v.Runner = nil
 	if v.Tags == nil {
 		v.Tags = []string{}
@@ -62,24 +66,34 @@ func (e *Experiment) finishLoad() {
 	if v.Git.Skipped == nil {
 		v.Git.Skipped = []string{}
 	}
-	if len(v.Params) == 0 || !json.Valid(v.Params) {
-		v.Params = json.RawMessage("{}")
+	// Each JSON is decoded once, for the document and both precomputed forms. value.Unmarshal reads what a
+	// script wrote (NaN, Infinity, 1e400 included); a file that is not JSON at all shows as {} (its bytes stay in
+	// the store).
+	params, presults := map[string]any{}, map[string]any{}
+	if x, err := value.Unmarshal(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
+		e.ParamsKV, e.ParamsTop = value.CompactKV(value.Flatten(x)), encodeTop(x)
+		if m, ok := x.(map[string]any); ok {
+			params = m
+		}
 	}
-	if len(v.Results) == 0 || !json.Valid(v.Results) {
-		v.Results = json.RawMessage("{}")
+	if x, err := value.Unmarshal(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
+		e.ResultsKV, e.ResultsTop = value.CompactKV(value.Flatten(x)), encodeTop(x)
+		if m, ok := x.(map[string]any); ok {
+			presults = m
+		}
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if enc.Encode(v) == nil {
-		e.Doc = bytes.TrimRight(b.Bytes(), "\n")
-	}
-	// Each JSON is decoded once, for both of its precomputed forms.
-	if v, err := config.UnmarshalJSON(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
-		e.ParamsKV, e.ParamsTop = config.CompactKV(config.Flatten(v)), encodeTop(v)
-	}
-	if v, err := config.UnmarshalJSON(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
-		e.ResultsKV, e.ResultsTop = config.CompactKV(config.Flatten(v)), encodeTop(v)
+		doc := bytes.TrimRight(b.Bytes(), "\n")
+		doc = append(doc[:len(doc)-1], `,"params":`...)
+		doc, perr := value.AppendJSON(doc, params)
+		doc = append(doc, `,"results":`...)
+		doc, rerr := value.AppendJSON(doc, presults)
+		if perr == nil && rerr == nil {
+			e.Doc = append(doc, '}')
+		}
 	}
 	e.Notes = nil // applied; the cache does not keep them
 }
@@ -139,7 +153,7 @@ func (e *Experiment) applyNotes() {
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
 // date by reading only what changed between the cached tip and the new one.
 //
-// On disk it is a base file (cache-v10, every experiment) and a delta (cache-v10.delta: what changed since the base,
+// On disk it is a base file (cache-v11, every experiment) and a delta (cache-v11.delta: what changed since the base,
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
 // rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
@@ -257,7 +271,7 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 // SortNewest sorts as listings show experiments (CompareNewest).
 func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
 
-const cacheVersion = 10
+const cacheVersion = 11
 
 func (s *Store) cachePath() string {
 	return filepath.Join(s.ExpDir(), "cache-v"+strconv.Itoa(cacheVersion))
@@ -531,6 +545,8 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 				kind = "params"
 			case "results.json":
 				kind = "results"
+			case "metrics.summary.json":
+				kind = "metrics-summary"
 			case "notes":
 				kind = "notes-tree"
 			}
@@ -556,6 +572,8 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 				sl.exp.ParamsJSON = o.Data
 			case "results":
 				sl.exp.ResultsJSON = o.Data
+			case "metrics-summary":
+				sl.exp.MetricsJSON = o.Data
 			case "notes-tree":
 				ents, err := decodeTree(o.Data, s.HexLen())
 				if err != nil {

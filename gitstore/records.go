@@ -72,6 +72,7 @@ func (s *Store) Create(ctx context.Context, verb string, m *Manifest, params []b
 type Outputs struct {
 	Spool           Spool
 	Results         []byte // results.json content; nil for none
+	MetricsSummary  []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
 	MaxArtifactSize int64  // files above it are left out (0: no limit)
 	Warn            func(format string, args ...any)
 }
@@ -106,6 +107,13 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 			return nil, err
 		}
 		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
+	}
+	if o.MetricsSummary != nil {
+		oid, err := s.WriteBlob(o.MetricsSummary)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	tree, skipped, err := s.storeDir(o.Spool.Out, "", o.MaxArtifactSize)
 	if err != nil {

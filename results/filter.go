@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Filter selects experiments. The zero Filter selects every experiment that is neither archived nor removed. All the
@@ -232,78 +232,61 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 	return out
 }
 
-// metaFields are the names of the metadata an expression sees (meta.x, or x when no parameter or result is named x).
-var metaFields = []string{"id", "name", "status", "tags", "created", "started", "ended", "duration_s", "script",
-	"batch", "user", "host", "parent", "executor", "description", "attempt", "archived", "branch", "dirty", "exit_code"}
-
 // Record is what --where expressions and sort keys see of an experiment: its parameters, its results and its
-// metadata (id, name, status, tags, created, started, ended, duration_s, exit_code, script, batch, user, host, parent,
-// executor, description, attempt, archived, branch, dirty).
+// metadata (the names of Fields).
 func Record(e *gitstore.Experiment) query.Record {
 	return query.Record{Params: DecodeJSON(e.ParamsJSON), Results: DecodeJSON(e.ResultsJSON), Meta: metaOf(e)}
 }
 
 func metaOf(e *gitstore.Experiment) map[string]any {
-	meta := make(map[string]any, len(metaFields))
-	for _, k := range metaFields {
-		if v, ok := metaValue(e, k); ok {
-			meta[k] = v
+	meta := make(map[string]any, len(Fields))
+	for i := range Fields {
+		if v, ok := Fields[i].Value(e); ok {
+			meta[Fields[i].Name] = v
 		}
+	}
+	if m := metricsOf(e); len(m) > 0 {
+		meta["metrics"] = m
 	}
 	return meta
 }
 
-// metaValue is one metadata field of e (exit_code is missing until the experiment has ended).
+// metaValue is the metadata field k of e (see Fields).
 func metaValue(e *gitstore.Experiment, k string) (any, bool) {
-	switch k {
-	case "id":
-		return e.ID, true
-	case "name":
-		return e.Name, true
-	case "status":
-		return e.Status, true
-	case "tags":
-		tags := make([]any, len(e.Tags))
-		for i, t := range e.Tags {
-			tags[i] = t
-		}
-		return tags, true
-	case "created":
-		return e.Created, true
-	case "started":
-		return e.Started, true
-	case "ended":
-		return e.Ended, true
-	case "duration_s":
-		return e.DurationS, true
-	case "script":
-		return e.Script, true
-	case "batch":
-		return e.Batch, true
-	case "user":
-		return e.User, true
-	case "host":
-		return e.Host, true
-	case "parent":
-		return e.Parent, true
-	case "executor":
-		return e.Executor, true
-	case "description":
-		return e.Description, true
-	case "attempt":
-		return e.Attempt, true
-	case "archived":
-		return e.Archived, true
-	case "branch":
-		return e.Git.Branch, true
-	case "dirty":
-		return e.Git.Dirty, true
-	case "exit_code":
-		if e.ExitCode != nil {
-			return *e.ExitCode, true
-		}
+	if f := fieldByName[k]; f != nil {
+		return f.Value(e)
+	}
+	if k == "metrics" {
+		m := metricsOf(e)
+		return m, len(m) > 0
+	}
+	if name, ok := strings.CutPrefix(k, "metrics."); ok {
+		v, ok := metricsOf(e)[name]
+		return v, ok
 	}
 	return nil, false
+}
+
+// metricsOf is what filters and sorts see of an experiment's metrics (metrics.summary.json): metrics.NAME is the
+// last value of NAME, metrics.NAME.last too, metrics.NAME.min and metrics.NAME.max its extremes.
+func metricsOf(e *gitstore.Experiment) map[string]any {
+	if len(e.MetricsJSON) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for name, v := range DecodeJSON(e.MetricsJSON) {
+		agg, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		for part, x := range agg {
+			out[name+"."+part] = x
+		}
+		if last, ok := agg["last"]; ok {
+			out[name] = last
+		}
+	}
+	return out
 }
 
 // source answers the lookups of expressions and sort keys from an experiment's typed top-level values
@@ -343,12 +326,12 @@ func topOf(top, raw []byte, decoded *map[string]any, key string) (any, bool) {
 }
 
 // DecodeJSON decodes a stored params.json or results.json into a tree whose numbers keep their type (int for
-// integers, float64 otherwise: see config.UnmarshalJSON). Empty or unreadable input gives an empty map.
+// integers, float64 otherwise: see value.Unmarshal). Empty or unreadable input gives an empty map.
 func DecodeJSON(raw []byte) map[string]any {
 	if len(raw) == 0 {
 		return map[string]any{}
 	}
-	v, err := config.UnmarshalJSON(raw)
+	v, err := value.Unmarshal(raw)
 	if m, ok := v.(map[string]any); ok && err == nil {
 		return m
 	}
@@ -383,6 +366,15 @@ func sortItems(items []sortItem, keys []string) {
 				}
 				if ma {
 					return 1 // missing values last, whatever the direction
+				}
+				return -1
+			}
+			if na, nb := ka.IsNaN(), kb.IsNaN(); na || nb {
+				if na && nb {
+					continue
+				}
+				if na {
+					return 1 // NaN after every number, whatever the direction (and before missing values)
 				}
 				return -1
 			}
