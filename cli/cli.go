@@ -97,6 +97,7 @@ type CLI struct {
 	Fetch      FetchCmd      `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull       PullCmd       `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
 	Remote     RemoteCmd     `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
+	Fsck       FsckCmd       `cmd:"" help:"Check the store (every object there, manifests parse); --repair goes back to the newest complete state."`
 	Version    VersionCmd    `cmd:"" help:"Print the version, commit and Go version of git-exp."`
 
 	// Help, completion and the hidden answer to a TAB (issue 18).
@@ -125,8 +126,11 @@ type kongExit struct{ code int }
 // Main runs git-exp with args (without the program name) and returns the exit status.
 // Exit statuses: 0 success; 1 an operation failed; 2 bad usage or input; 128 not in a git repository;
 // 130 interrupted; for `run`, the script's own status.
+//
+// SIGHUP (the terminal closed) stops a command like SIGINT and SIGTERM: a run stops its script's process group,
+// stores what was captured and records the experiment as cancelled (git exp run --detach outlives the terminal).
 func Main(args []string, io *IO) (code int) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return MainContext(ctx, args, io)
 }
@@ -183,7 +187,11 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
 	gitcmd.Tracef("phase total (%s since start)", sinceStart())
-	return exitCode(io, err)
+	code = exitCode(io, err)
+	if env.detached != nil {
+		env.detached.removeEmptyLog()
+	}
+	return code
 }
 
 func exitCode(io *IO, err error) int {
@@ -270,6 +278,7 @@ type Env struct {
 	IO       *IO
 	Tail     []string // arguments after "--"
 	DashDash bool
+	detached *detachedReporter // in the background process of `run --detach`: tells its starter what it runs
 }
 
 // open opens the store of the repository around the working directory.

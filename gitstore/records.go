@@ -176,6 +176,31 @@ func (s *Store) compressFile(path string) (string, error) {
 	} else {
 		return s.WriteBlob(smallEncoder().EncodeAll(nil, nil))
 	}
+	tmp, err := s.compressToTemp(src)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp)
+	oid, err := s.WriteFileBlob(tmp)
+	if err == nil {
+		// The temporary file goes: to write the blob again after a prune, compress the output again (same
+		// settings, same bytes).
+		s.objs.note(oid, "blob", nil, "")
+		s.objs.setRebuild(oid, func() (string, func(), error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return "", nil, err
+			}
+			defer f.Close()
+			tmp, err := s.compressToTemp(f)
+			return tmp, func() { os.Remove(tmp) }, err
+		})
+	}
+	return oid, err
+}
+
+// compressToTemp writes a zstd-compressed copy of src to a temporary file and returns its path.
+func (s *Store) compressToTemp(src io.Reader) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.ExpDir(), "tmp"), "zst-")
 	if errors.Is(err, os.ErrNotExist) {
 		os.MkdirAll(filepath.Join(s.ExpDir(), "tmp"), 0o755)
@@ -184,21 +209,21 @@ func (s *Store) compressFile(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	zw, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
 		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+	if err == nil {
+		if _, err = io.Copy(zw, src); err != nil {
+			zw.Close()
+		} else {
+			err = zw.Close()
+		}
+	}
 	if err != nil {
+		os.Remove(tmp.Name())
 		return "", err
 	}
-	if _, err := io.Copy(zw, src); err != nil {
-		zw.Close()
-		return "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return s.WriteFileBlob(tmp.Name())
+	return tmp.Name(), nil
 }
 
 const smallOutput = 4 << 20

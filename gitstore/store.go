@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/git-exp/git-exp/internal/gitcmd"
@@ -21,6 +22,9 @@ type Store struct {
 	objs *objectWriter
 	// Ref is the branch written (Ref by default).
 	Ref string
+
+	snapMu sync.Mutex
+	snaps  map[string]*Snapshot // snapshots taken by this process, by commit, until recorded (ensureSnapshots)
 }
 
 // Open opens the store of the repository containing dir. The store itself may not exist yet.
@@ -120,10 +124,28 @@ var ErrNoChange = errors.New("no change")
 // random wait), so concurrent writers never lose each other's records. fn must therefore be repeatable.
 func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) error {
 	deadline := time.Now().Add(5 * time.Minute)
+	start := time.Now()
+	// missing tells whether to read again after an object was not found: another writer that just moved the ref
+	// may be writing again what a concurrent `git gc --prune=now` deleted (ensureComplete), so wait a little, and
+	// as long as a gc runs.
+	missing := func(err error) bool {
+		if !errors.Is(err, gitcmd.ErrMissing) || ctx.Err() != nil {
+			return false
+		}
+		waited := time.Since(start)
+		if waited > gcWaitLimit || waited > 2*time.Second && s.gcPID() == "" && (waited > 20*time.Second || !s.movedRecently()) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+		return true
+	}
 	for attempt := 0; ; attempt++ {
 		t0 := time.Now()
 		tip, tree, err := s.TipTree()
 		if err != nil {
+			if missing(err) {
+				continue
+			}
 			return err
 		}
 		parents := []string{}
@@ -156,6 +178,9 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 			if errors.Is(err, ErrNoChange) {
 				return nil
 			}
+			if missing(err) {
+				continue
+			}
 			return err
 		}
 		if !tx.Dirty() && tip != "" {
@@ -179,7 +204,7 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 		gitcmd.Tracef("store update %q: tip %s, edit %s, trees %s, commit %s, ref %s", msg, t1.Sub(t0).Round(time.Microsecond),
 			t2.Sub(t1).Round(time.Microsecond), t3.Sub(t2).Round(time.Microsecond), t4.Sub(t3).Round(time.Microsecond), time.Since(t4).Round(time.Microsecond))
 		if err == nil {
-			return nil
+			return s.ensureComplete([]string{commit})
 		}
 		if !errors.Is(err, errCASFailed) {
 			return err

@@ -54,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"waitfor": cmdWaitFor,
 			"signal":  cmdSignal,
 			"zstd":    cmdZstd,
+			"hangup":  cmdHangup,
 		},
 	})
 }
