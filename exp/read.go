@@ -50,6 +50,7 @@ type MetricsScanner struct {
 	r       *bufio.Reader
 	buf     []byte
 	p       Point
+	raw     []byte // the line of p, valid until the next Scan
 	line    int
 	skipped int
 	first   *MalformedError
@@ -89,7 +90,7 @@ func (s *MetricsScanner) Scan() bool {
 			s.skip(perr)
 			continue
 		}
-		s.p = p
+		s.p, s.raw = p, line
 		return true
 	}
 	return false
