@@ -2,12 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,79 +33,49 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	var r io.Reader
-	if e.Status == gitstore.StatusRunning {
-		f, err := os.Open(st.SpoolFor(e.ID).Metrics)
-		if err == nil {
-			defer f.Close()
-			r = f
+	// The series streams (exp.Series): one pass learns the metric names and whether the steps go back, a second
+	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it.
+	debug.SetGCPercent(200)
+	open := func() (io.ReadCloser, error) {
+		if e.Status == gitstore.StatusRunning {
+			f, err := os.Open(st.SpoolFor(e.ID).Metrics)
+			if err == nil {
+				return f, nil
+			}
+			if !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
 		}
-	} else {
 		rc, ok, err := st.OpenFile(ctx, e.ID, "metrics.jsonl")
-		if err != nil {
-			return err
+		if err != nil || !ok {
+			return io.NopCloser(strings.NewReader("")), err
 		}
-		if ok {
-			defer rc.Close()
-			r = rc
-		}
+		return rc, nil
 	}
-	var points []exp.Point
-	if r != nil {
-		if points, err = exp.ReadMetrics(r); err != nil {
-			return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
-		}
+	series, err := exp.ScanMetrics(open)
+	if err != nil {
+		return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
 	}
 	names := c.Names
 	if len(names) == 0 {
-		seen := map[string]bool{}
-		for _, p := range points {
-			for k := range p.Values {
-				if !seen[k] {
-					seen[k] = true
-					names = append(names, k)
-				}
-			}
-		}
-		sort.Strings(names)
+		names = series.Names()
 	}
-	if c.JSON {
-		out := make([]map[string]any, 0, len(points))
-		for _, p := range points {
-			row := map[string]any{"step": p.Step, "time": p.Time}
-			for _, n := range names {
-				if v, ok := p.Values[n]; ok {
-					row[n] = v
-				}
-			}
-			out = append(out, row)
-		}
-		return writeJSON(env.IO.Out, out)
-	}
-	header := append([]string{"step"}, names...)
-	rows := make([][]string, 0, len(points))
-	for _, p := range points {
-		row := []string{strconv.FormatInt(p.Step, 10)}
-		for _, n := range names {
-			if v, ok := p.Values[n]; ok {
-				row = append(row, formatValue(v))
-			} else {
-				row = append(row, "")
-			}
-		}
-		rows = append(rows, row)
-	}
-	if c.CSV {
-		w := csv.NewWriter(env.IO.Out)
-		w.Write(header)
-		w.WriteAll(rows)
-		return w.Error()
-	}
-	if len(points) == 0 {
+	var w metricsWriter
+	switch {
+	case c.JSON:
+		w = newMetricsJSON(env.IO.Out, names)
+	case c.CSV:
+		w = newMetricsCSV(env.IO.Out, names)
+	case series.Len() == 0:
 		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", e.ID[:7])
 		return nil
+	default:
+		w = newMetricsTable(env.IO, names)
 	}
-	return table(env.IO, header, rows)
+	if err := series.Each(w.point); err != nil {
+		return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
+	}
+	return w.close()
 }
 
 // ArtifactsCmd lists or extracts an experiment's artifacts.
