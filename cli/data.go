@@ -34,8 +34,11 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	}
 	defer st.Close()
 	// The series streams (exp.Series): one pass learns the metric names and whether the steps go back, a second
-	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it.
-	debug.SetGCPercent(200)
+	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it, but only
+	// when 48 MiB have piled up (the live heap is a few points, so a collection costs little; collecting at every
+	// doubling of so small a heap would be constant work).
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(48 << 20)
 	open := func() (io.ReadCloser, error) {
 		if e.Status == gitstore.StatusRunning {
 			f, err := os.Open(st.SpoolFor(e.ID).Metrics)

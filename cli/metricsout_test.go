@@ -157,3 +157,41 @@ func TestMetricsWritersMatchInMemory(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMetrics prints a 200,000-point series (as exp.Log writes it) in each format, in process.
+func BenchmarkMetrics(b *testing.B) {
+	var buf bytes.Buffer
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 200000; i++ {
+		fmt.Fprintf(&buf, `{"step":%d,"time":"2025-01-02T03:04:%02d.%09dZ","acc":%v,"loss":%v}`+"\n", i, i%60, i, r.Float64(), r.Float64()*10)
+	}
+	data := buf.Bytes()
+	open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	for _, format := range []string{"scan", "json", "csv", "tsv"} {
+		b.Run(format, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				s, err := exp.ScanMetrics(open)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if format == "scan" {
+					continue
+				}
+				var w metricsWriter
+				switch format {
+				case "json":
+					w = newMetricsJSON(io.Discard, s.Names())
+				case "csv":
+					w = newMetricsCSV(io.Discard, s.Names())
+				default:
+					w = newMetricsTable(&IO{Out: io.Discard}, s.Names())
+				}
+				if err := s.Each(w.point); err != nil {
+					b.Fatal(err)
+				}
+				w.close()
+			}
+		})
+	}
+}

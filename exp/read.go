@@ -47,15 +47,19 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // than MaxLineSize) are skipped and counted, so a line cut short by a crash
 // never hides the rest of the file.
 type MetricsScanner struct {
-	r       *bufio.Reader
-	buf     []byte
-	p       Point
-	raw     []byte // the line of p, valid until the next Scan
-	line    int
-	skipped int
-	first   *MalformedError
-	err     error
-	eof     bool
+	r   *bufio.Reader
+	buf []byte
+	p   Point
+	raw []byte // the line of p, valid until the next Scan
+	// keysOnly: Scan reads only the step and the metric names (into keys) of the lines it can read fast, leaving
+	// the Point's Values nil (see ScanMetrics).
+	keysOnly bool
+	keys     [][]byte
+	line     int
+	skipped  int
+	first    *MalformedError
+	err      error
+	eof      bool
 }
 
 // NewMetricsScanner returns a scanner reading from r.
@@ -85,7 +89,7 @@ func (s *MetricsScanner) Scan() bool {
 		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue // blank lines are neither points nor malformed
 		}
-		p, perr := parsePoint(line)
+		p, perr := s.parse(line)
 		if perr != nil {
 			s.skip(perr)
 			continue
@@ -94,6 +98,23 @@ func (s *MetricsScanner) Scan() bool {
 		return true
 	}
 	return false
+}
+
+func (s *MetricsScanner) parse(line []byte) (Point, error) {
+	if !s.keysOnly {
+		return parsePoint(line)
+	}
+	step, keys, ok := scanKeys(line, s.keys[:0])
+	s.keys = keys[:0]
+	if ok {
+		s.keys = keys
+		return Point{Step: step}, nil
+	}
+	p, err := parsePoint(line)
+	for k := range p.Values {
+		s.keys = append(s.keys, []byte(k))
+	}
+	return p, err
 }
 
 func (s *MetricsScanner) skip(err error) {

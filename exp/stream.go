@@ -3,6 +3,7 @@ package exp
 import (
 	"bufio"
 	"container/heap"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,7 @@ type Series struct {
 }
 
 // SortRunBytes bounds the lines a Series sorts in memory at once when a file's steps go back.
-var SortRunBytes = 32 << 20
+var SortRunBytes = 8 << 20
 
 // ScanMetrics reads a metrics file once (open is called now and again by each Each or Thin) and returns the
 // Series. Errors are as for ReadMetrics.
@@ -44,6 +45,7 @@ func ScanMetrics(open func() (io.ReadCloser, error)) (*Series, error) {
 	s := &Series{open: open, ordered: true}
 	seen := map[string]bool{}
 	sc := NewMetricsScanner(rc)
+	sc.keysOnly = true
 	var last int64
 	lines := 0
 	for sc.Scan() {
@@ -56,10 +58,10 @@ func ScanMetrics(open func() (io.ReadCloser, error)) (*Series, error) {
 		}
 		lines++
 		last = p.Step
-		for k := range p.Values {
-			if !seen[k] {
-				seen[k] = true
-				s.names = append(s.names, k)
+		for _, k := range sc.keys {
+			if !seen[string(k)] {
+				seen[string(k)] = true
+				s.names = append(s.names, string(k))
 			}
 		}
 	}
@@ -316,4 +318,97 @@ func (h *mergeHeap) Pop() any {
 	x := h.srcs[len(h.srcs)-1]
 	h.srcs = h.srcs[:len(h.srcs)-1]
 	return x
+}
+
+// scanKeys is the first pass's reading of a line: its step and its metric names (appended to keys; they point into
+// line), without converting any value. It accepts exactly the lines parseFlat accepts, and reports ok=false for
+// any other, which the caller then parses in full (parsePoint) to learn whether it is a point at all.
+func scanKeys(line []byte, keys [][]byte) (step int64, _ [][]byte, ok bool) {
+	i := skipSpace(line, 0)
+	if i >= len(line) || line[i] != '{' {
+		return 0, keys, false
+	}
+	i = skipSpace(line, i+1)
+	var stepNum []byte
+	hasStep := false
+	first := true
+	for {
+		if i >= len(line) {
+			return 0, keys, false
+		}
+		if line[i] == '}' && first {
+			i++
+			break
+		}
+		k, n, ok := plainString(line, i)
+		if !ok {
+			return 0, keys, false
+		}
+		i = skipSpace(line, n)
+		if i >= len(line) || line[i] != ':' {
+			return 0, keys, false
+		}
+		i = skipSpace(line, i+1)
+		if i >= len(line) {
+			return 0, keys, false
+		}
+		isNum, isStr := false, false
+		switch c := line[i]; {
+		case c == '"':
+			_, n, ok := plainString(line, i)
+			if !ok {
+				return 0, keys, false
+			}
+			i, isStr = n, true
+		case c == '-' || '0' <= c && c <= '9':
+			n := numberEnd(line, i)
+			if n < 0 {
+				return 0, keys, false
+			}
+			if string(k) == "step" {
+				stepNum = line[i:n]
+			}
+			i, isNum = n, true
+		case hasPrefix(line[i:], "true"):
+			i += 4
+		case hasPrefix(line[i:], "false"):
+			i += 5
+		case hasPrefix(line[i:], "null"):
+			i += 4
+		default:
+			return 0, keys, false
+		}
+		switch string(k) {
+		case "step":
+			if !isNum {
+				return 0, keys, false
+			}
+			hasStep = true
+		case "time":
+			if !isStr {
+				return 0, keys, false
+			}
+		default:
+			keys = append(keys, k)
+		}
+		first = false
+		i = skipSpace(line, i)
+		if i < len(line) && line[i] == ',' {
+			i = skipSpace(line, i+1)
+			continue
+		}
+		if i < len(line) && line[i] == '}' {
+			i++
+			break
+		}
+		return 0, keys, false
+	}
+	if skipSpace(line, i) != len(line) || !hasStep {
+		return 0, keys, false
+	}
+	s, err := parseStep(json.Number(stepNum))
+	if err != nil {
+		return 0, keys, false
+	}
+	return s, keys, true
 }
