@@ -202,3 +202,38 @@ func TestThin(t *testing.T) {
 		}
 	}
 }
+
+// TestLastValuesMatchesFullParse checks LastValues, which parses only the lines it needs, against the rule read
+// from every line parsed in full: the value at the largest step, the later line on a tie.
+func TestLastValuesMatchesFullParse(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for i := 0; i < 100; i++ {
+		data := randomSeries(r, r.Intn(200), i%2 == 1)
+		type last struct {
+			step int64
+			v    any
+		}
+		want := map[string]last{}
+		s := NewMetricsScanner(bytes.NewReader(data))
+		for s.Scan() {
+			p := s.Point()
+			for k, v := range p.Values {
+				if l, ok := want[k]; !ok || p.Step >= l.step {
+					want[k] = last{p.Step, v}
+				}
+			}
+		}
+		got, err := LastValues(bytes.NewReader(data))
+		if err != nil && len(want) > 0 {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("case %d: %v, want %v", i, got, want)
+		}
+		for k, l := range want {
+			if !reflect.DeepEqual(got[k], l.v) {
+				t.Fatalf("case %d: %s = %v, want %v", i, k, got[k], l.v)
+			}
+		}
+	}
+}
