@@ -423,7 +423,8 @@ func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore
 	if err != nil {
 		env.IO.Warnf("git exp: %v", err)
 	}
-	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool), MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, ResultsFrom: func() []byte { return resultsOf(spool) },
+		MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
 }
 
 // recordEnd records the end of a run that its own process could not record (it crashed, or a scheduler killed it):

@@ -52,9 +52,9 @@ func BenchmarkWriteFileBlob(b *testing.B) {
 	}
 	b.Run("git-exp", func(b *testing.B) {
 		b.SetBytes(st.Size())
-		w := &objectWriter{dir: objects}
 		for i := 0; i < b.N; i++ {
 			clean()
+			w := &objectWriter{dir: objects}
 			if _, err := w.writeFile(path); err != nil {
 				b.Fatal(err)
 			}

@@ -70,9 +70,12 @@ func (s *Store) Create(ctx context.Context, verb string, m *Manifest, params []b
 
 // Outputs is what a finished run leaves to store.
 type Outputs struct {
-	Spool           Spool
-	Results         []byte // results.json content; nil for none
-	MaxArtifactSize int64  // files above it are left out (0: no limit)
+	Spool   Spool
+	Results []byte // results.json content; nil for none
+	// ResultsFrom, when set, computes Results while the other outputs are being stored (deriving the results from
+	// a long metrics file and compressing that file take about as long: on two cores they overlap).
+	ResultsFrom     func() []byte
+	MaxArtifactSize int64 // files above it are left out (0: no limit)
 	Warn            func(format string, args ...any)
 }
 
@@ -86,26 +89,35 @@ type Prepared struct {
 // the commit that references them, so that a retried commit does not redo the work.
 func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p := &Prepared{Entries: map[string]TreeEntry{}}
+	// The metrics file (often the largest output) and the results are stored on their own goroutines, the logs and
+	// the artifacts on this one.
+	var (
+		wg         sync.WaitGroup
+		metricsOID string
+		metricsErr error
+		results    = o.Results
+	)
+	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			metricsOID, metricsErr = s.WriteFileBlob(o.Spool.Metrics)
+		}()
+	}
+	if o.ResultsFrom != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results = o.ResultsFrom()
+		}()
+	}
+	defer wg.Wait()
 	for name, src := range map[string]string{"stdout.zst": o.Spool.Stdout, "stderr.zst": o.Spool.Stderr} {
 		oid, err := s.compressFile(src)
 		if err != nil {
 			return nil, err
 		}
 		p.Entries[name] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
-		oid, err := s.WriteFileBlob(o.Spool.Metrics)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["metrics.jsonl"] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if o.Results != nil {
-		oid, err := s.WriteBlob(o.Results)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	tree, skipped, err := s.storeDir(o.Spool.Out, "", o.MaxArtifactSize)
 	if err != nil {
@@ -118,6 +130,20 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p.Skipped = skipped
 	if tree != "" {
 		p.Entries["artifacts"] = TreeEntry{Mode: ModeTree, OID: tree}
+	}
+	wg.Wait()
+	if metricsErr != nil {
+		return nil, metricsErr
+	}
+	if metricsOID != "" {
+		p.Entries["metrics.jsonl"] = TreeEntry{Mode: ModeFile, OID: metricsOID}
+	}
+	if results != nil {
+		oid, err := s.WriteBlob(results)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }
