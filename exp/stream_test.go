@@ -79,10 +79,14 @@ func randomSeries(r *rand.Rand, n int, back bool) []byte {
 func TestSeriesMatchesReadMetrics(t *testing.T) {
 	defer func(n int) { SortRunBytes = n }(SortRunBytes)
 	r := rand.New(rand.NewSource(1))
-	for i := 0; i < 200; i++ {
+	cases := 200
+	if testing.Short() {
+		cases = 40
+	}
+	for i := 0; i < cases; i++ {
 		back := i%2 == 1
 		n := r.Intn(300)
-		if i%50 == 0 {
+		if i%50 == 0 && !testing.Short() {
 			n = 5000
 		}
 		data := randomSeries(r, n, back)
