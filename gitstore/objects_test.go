@@ -2,6 +2,8 @@ package gitstore
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -41,5 +43,53 @@ func TestWriteLargeObject(t *testing.T) {
 	}
 	if out, err := exec.Command("git", "-C", repo, "fsck", "--full").CombinedOutput(); err != nil {
 		t.Fatalf("fsck: %v: %s", err, out)
+	}
+}
+
+// TestStreamBlob reads blobs back through StreamBlob: a loose one (inflated in process) and the same content once
+// packed (through git cat-file), and a tree id, which is not a blob.
+func TestStreamBlob(t *testing.T) {
+	st, dir := testStore(t)
+	data := bytes.Repeat([]byte("{\"step\":1,\"loss\":0.5}\n"), 100000)
+	oid, err := st.WriteBlob(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() []byte {
+		t.Helper()
+		rc, err := st.StreamBlob(context.Background(), oid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if st.openLoose(oid, "blob") == nil {
+		t.Fatal("the blob is not read as a loose object")
+	}
+	if !bytes.Equal(read(), data) {
+		t.Fatal("loose blob read back differently")
+	}
+	for _, args := range [][]string{{"tag", "b", oid}, {"repack", "-adq"}, {"prune-packed"}} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	if st.openLoose(oid, "blob") != nil {
+		t.Fatal("a packed blob is read as a loose object")
+	}
+	if !bytes.Equal(read(), data) {
+		t.Fatal("packed blob read back differently")
+	}
+	tree, err := st.WriteTree([]TreeEntry{{Mode: ModeFile, Name: "f", OID: oid}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.openLoose(tree, "blob") != nil {
+		t.Fatal("a tree is read as a blob")
 	}
 }
