@@ -80,6 +80,7 @@ type CLI struct {
 	Continue  ContinueCmd  `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
 	Cancel    CancelCmd    `cmd:"" help:"Cancel queued, staged or running experiments (Slurm jobs with scancel)."`
 	ExecJob   ExecJobCmd   `cmd:"" name:"exec-job" hidden:"" help:"Run one queued experiment (what a Slurm job runs)."`
+	Params    ParamsCmd    `cmd:"" hidden:"" help:"Print the parameters a bare run resolves (config.yaml, GIT_EXP_PARAM_*) as JSON."`
 	Push      PushCmd      `cmd:"" help:"Share experiments with a remote (fetch, merge and push again when it moved; never forced)."`
 	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`

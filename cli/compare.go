@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // CompareCmd puts experiments side by side: one row each, a column for each parameter that differs and each result.
@@ -181,7 +182,15 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 			x, xok := exp.Float(ra[k])
 			y, yok := exp.Float(rb[k])
 			if xok && yok {
-				delta = fmt.Sprintf("%+.6g", y-x)
+				switch d := y - x; {
+				case math.IsNaN(d): // a NaN on either side, or Infinity minus Infinity: no delta
+				case math.IsInf(d, 1):
+					delta = "+Infinity"
+				case math.IsInf(d, -1):
+					delta = "-Infinity"
+				default:
+					delta = fmt.Sprintf("%+.6g", d)
+				}
 			}
 			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta})
 		}
@@ -270,12 +279,12 @@ func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
 	}
 	out := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	if c.Format == "json" || c.Format == "jsonl" {
-		// config.MarshalJSON keeps the types as params.json has them (1.0 stays a float), keys sorted.
+		// value.Marshal keeps the types as params.json has them (1.0 stays a float), keys sorted.
 		if c.Format == "json" {
 			out.WriteString("[")
 		}
 		for i, e := range exps {
-			b, err := config.MarshalJSON(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
+			b, err := value.Marshal(rowOf(e, flat(e.ParamsJSON), flat(e.ResultsJSON)))
 			if err != nil {
 				return err
 			}

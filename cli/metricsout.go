@@ -2,11 +2,8 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +11,7 @@ import (
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/git-exp/git-exp/exp"
+	"github.com/git-exp/git-exp/value"
 )
 
 // A metricsWriter prints the points of `git exp metrics` one at a time, so that the series never has to be held:
@@ -24,15 +22,14 @@ type metricsWriter interface {
 }
 
 // metricsJSON prints the JSON array of {step, time, <metric>: value}, byte for byte what writeJSON prints for the
-// same rows held as maps (keys sorted, two-space indent), one row at a time.
+// same rows held as maps (value's encoder: keys sorted, two-space indent, NaN and Infinity as bare tokens), one row
+// at a time.
 type metricsJSON struct {
 	w     *bufio.Writer
-	keys  []string // step, time and the metric names, sorted as encoding/json sorts map keys
+	keys  []string // step, time and the metric names, sorted as value.Marshal sorts map keys
 	quote [][]byte // each key, quoted
 	n     int
 	b     []byte
-	enc   *json.Encoder // for values that are not plain scalars
-	buf   bytes.Buffer
 }
 
 func newMetricsJSON(out io.Writer, names []string) *metricsJSON {
@@ -40,12 +37,8 @@ func newMetricsJSON(out io.Writer, names []string) *metricsJSON {
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	m := &metricsJSON{w: bufio.NewWriterSize(out, 64<<10), keys: keys}
-	m.enc = json.NewEncoder(&m.buf)
-	m.enc.SetEscapeHTML(false)
-	m.enc.SetIndent("    ", "  ")
 	for _, k := range keys {
-		q, _ := m.value(nil, k)
-		m.quote = append(m.quote, slices.Clone(q))
+		m.quote = append(m.quote, value.AppendString(nil, k))
 	}
 	return m
 }
@@ -80,47 +73,44 @@ func (m *metricsJSON) point(p exp.Point) error {
 		b = append(b, m.quote[i]...)
 		b = append(b, ": "...)
 		var err error
-		if b, err = m.value(b, v); err != nil {
+		if b, err = appendIndented(b, v); err != nil {
 			return err
 		}
 	}
-	if first {
-		b = append(b, '}') // no key at all: encoding/json prints {} (cannot happen: step is always there)
-	} else {
-		b = append(b, "\n  }"...)
-	}
+	b = append(b, "\n  }"...) // step is always there: the row is never {}
 	m.b = b
 	_, err := m.w.Write(b)
 	return err
 }
 
-// value appends v as encoding/json encodes it at the depth of a row's value.
-func (m *metricsJSON) value(b []byte, v any) ([]byte, error) {
+// appendIndented appends v as value.MarshalIndent prints it at the depth of a row's value.
+func appendIndented(b []byte, v any) ([]byte, error) {
+	start := len(b)
+	b, err := value.AppendJSON(b, v)
+	if err != nil {
+		return b[:start], err
+	}
 	switch x := v.(type) {
-	case int:
-		return strconv.AppendInt(b, int64(x), 10), nil
-	case int64:
-		return strconv.AppendInt(b, x, 10), nil
-	case float64:
-		if !math.IsInf(x, 0) && !math.IsNaN(x) {
-			return appendJSONFloat(b, x), nil
+	case map[string]any:
+		if len(x) == 0 {
+			return b, nil
 		}
-	case string:
-		if plainJSONString(x) {
-			b = append(b, '"')
-			b = append(b, x...)
-			return append(b, '"'), nil
+	case []any:
+		if len(x) == 0 {
+			return b, nil
 		}
-	case bool:
-		return strconv.AppendBool(b, x), nil
-	case nil:
-		return append(b, "null"...), nil
+	default:
+		return b, nil // a scalar: compact is indented
 	}
-	m.buf.Reset()
-	if err := m.enc.Encode(v); err != nil {
-		return b, err
+	ind := value.Indent(slices.Clone(b[start:]))
+	b = b[:start]
+	for _, c := range ind[:len(ind)-1] {
+		b = append(b, c)
+		if c == '\n' {
+			b = append(b, "    "...)
+		}
 	}
-	return append(b, bytes.TrimSuffix(m.buf.Bytes(), []byte{'\n'})...), nil
+	return b, nil
 }
 
 func (m *metricsJSON) close() error {
@@ -130,33 +120,6 @@ func (m *metricsJSON) close() error {
 		m.w.WriteString("\n]\n")
 	}
 	return m.w.Flush()
-}
-
-// appendJSONFloat formats a finite float as encoding/json does.
-func appendJSONFloat(b []byte, f float64) []byte {
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// clean up e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b
-}
-
-// plainJSONString reports whether s encodes as itself between quotes (printable ASCII, no quote or backslash).
-func plainJSONString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // metricsCSV prints CSV with a header row.

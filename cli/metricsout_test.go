@@ -82,7 +82,7 @@ func randomValue(r *rand.Rand) string {
 	case 7:
 		return "null"
 	}
-	return `"NaN"`
+	return []string{`"NaN"`, "NaN", "Infinity", "-Infinity", "1e400"}[r.Intn(5)]
 }
 
 func TestMetricsWritersMatchInMemory(t *testing.T) {

@@ -2,29 +2,29 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/git-exp/git-exp/value"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
-
-	"github.com/git-exp/git-exp/config"
 )
 
+// writeJSON prints v as indented JSON with the one typed encoder (value.MarshalIndent): floats stay floats, and NaN,
+// Infinity and -Infinity are the bare tokens of the stored files.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	b, err := value.MarshalIndent(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 // printTree prints a params/results tree as indented "key: value" lines.
@@ -52,10 +52,10 @@ func printTree(w io.Writer, v any, indent string) {
 // tableValue is formatValue for tables: on a terminal (human) a float shows 6 significant digits (0.059, not
 // 0.05900000000000005); pipes, files and --format get every digit.
 func tableValue(v any, human bool) string {
-	if f, ok := v.(float64); ok && human && !math.IsInf(f, 0) && !math.IsNaN(f) {
-		return strconv.FormatFloat(f, 'g', 6, 64)
+	if human {
+		return value.Short(v)
 	}
-	return formatValue(v)
+	return value.Cell(v)
 }
 
 // tableCell is tableValue of m[k], "-" when missing.
@@ -69,11 +69,11 @@ func tableCell(m map[string]any, k string, human bool) string {
 
 // humanKV is the "k=v k=v" cell of a params or results JSON for a terminal (floats as tableValue shows them).
 func humanKV(raw []byte) string {
-	return config.CompactKVWith(flat(raw), func(v any) string { return tableValue(v, true) })
+	return value.CompactKVWith(flat(raw), func(v any) string { return tableValue(v, true) })
 }
 
 // formatValue prints one value as a user wrote it.
-func formatValue(v any) string { return config.FormatValue(v) }
+func formatValue(v any) string { return value.Cell(v) }
 
 // relTime prints a time relative to now, for terminals.
 func relTime(s string) string {

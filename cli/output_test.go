@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -55,6 +56,11 @@ func TestTableValue(t *testing.T) {
 		{1.0, false, "1.0"},
 		{"x", true, "x"},
 		{1234567.891, true, "1.23457e+06"},
+		{math.NaN(), true, "NaN"},
+		{math.Inf(1), false, "Infinity"},
+		{math.Inf(-1), true, "-Infinity"},
+		{[]any{1.0, math.NaN()}, false, "[1.0,NaN]"},
+		{1e-7, false, "1e-07"},
 	} {
 		if got := tableValue(c.v, c.human); got != c.want {
 			t.Errorf("tableValue(%v, %v) = %q, want %q", c.v, c.human, got, c.want)

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -13,9 +11,9 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/value"
 )
 
 // experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
@@ -134,7 +132,7 @@ func docJSON(e *gitstore.Experiment, short string) []byte {
 func decodeTree(raw []byte) map[string]any { return results.DecodeJSON(raw) }
 
 // flat decodes stored params or results into dotted keys.
-func flat(raw []byte) map[string]any { return config.Flatten(results.DecodeJSON(raw)) }
+func flat(raw []byte) map[string]any { return value.Flatten(results.DecodeJSON(raw)) }
 
 // ShowCmd shows one experiment.
 type ShowCmd struct {
@@ -151,12 +149,7 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	}
 	defer st.Close()
 	if c.JSON {
-		var b bytes.Buffer
-		if err := json.Indent(&b, docJSON(e, e.ID[:7]), "", "  "); err != nil {
-			return err
-		}
-		b.WriteByte('\n')
-		_, err := env.IO.Out.Write(b.Bytes())
+		_, err := env.IO.Out.Write(value.Indent(docJSON(e, e.ID[:7])))
 		return err
 	}
 	w := env.IO.Out

@@ -9,6 +9,8 @@ import (
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/sweep"
+	"github.com/git-exp/git-exp/value"
 )
 
 // CheckoutCmd restores an experiment's snapshot.
@@ -103,31 +105,44 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	}
 	host, _ := os.Hostname()
 	user, email := st.Ident()
-	for i, o := range originals {
+	// The same pipeline as run: resolve (the recorded parameters, then each --param), then expand, so
+	// --param 'lr=list(0.1, 0.2)' reruns the experiment once per value, as a batch.
+	for _, o := range originals {
 		params := decodeTree(o.ParamsJSON)
-		for _, kv := range c.Param {
-			k, v, err := config.ParseParam(kv)
+		keys, err := config.ApplyParams(params, c.Param)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		points, err := sweep.Expand(params)
+		if err != nil {
+			return &usageError{err.Error()}
+		}
+		if len(points) > 1 && batch == "" {
+			batch = gitstore.NewID()
+			for _, p := range plans {
+				p.m.Batch = batch
+			}
+		}
+		for _, pt := range points {
+			data, err := value.MarshalIndent(pt.Params)
 			if err != nil {
 				return &usageError{err.Error()}
 			}
-			if err := config.Set(params, k, v); err != nil {
-				return &usageError{err.Error()}
+			m := o.Manifest
+			m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, len(plans)+1
+			m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
+			m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
+			m.Runner, m.Extra = nil, nil
+			m.Tags = append([]string{}, o.Tags...)
+			if len(points) > 1 {
+				m.Name = o.Name + "[" + sweep.Name(pt.Vars) + "]"
+				m.Tags = appendUnique(m.Tags, "sweep")
 			}
+			if len(keys) > 0 {
+				m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
+			}
+			plans = append(plans, &plan{m: &m, params: data})
 		}
-		data, err := config.MarshalJSONIndent(params)
-		if err != nil {
-			return err
-		}
-		m := o.Manifest
-		m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, i+1
-		m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
-		m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
-		m.Runner, m.Extra = nil, nil
-		m.Tags = append([]string{}, o.Tags...)
-		if len(c.Param) > 0 {
-			m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: c.Param})
-		}
-		plans = append(plans, &plan{m: &m, params: data})
 	}
 	executor, err := c.executor(st)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/run"
 	"github.com/git-exp/git-exp/sweep"
+	"github.com/git-exp/git-exp/value"
 )
 
 // RunCmd runs a script (or a command after --) as a tracked experiment, or a grid of them.
@@ -97,7 +98,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	}
 	relCwd, _ := filepath.Rel(st.Root, wd)
 	for _, pt := range points {
-		data, err := config.MarshalJSONIndent(pt.Params)
+		data, err := value.MarshalIndent(pt.Params)
 		if err != nil {
 			return &usageError{err.Error()}
 		}
@@ -423,7 +424,7 @@ func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore
 	if err != nil {
 		env.IO.Warnf("git exp: %v", err)
 	}
-	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, ResultsFrom: func() []byte { return resultsOf(spool) },
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, ResultsFrom: func() []byte { return resultsOf(spool, env.IO.Warnf) },
 		MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
 }
 
@@ -454,16 +455,21 @@ func recordEnd(ctx context.Context, env *Env, st *gitstore.Store, id, verb strin
 }
 
 // resultsOf returns results.json for a finished run: the explicit results the script wrote, else the last value of
-// each metric; nil when there are neither.
-func resultsOf(spool gitstore.Spool) []byte {
+// each metric; nil when there are neither. NaN, Infinity and -Infinity (as Python's json writes them) are values like
+// any other; a results file that is not a JSON object is stored exactly as written, and warn says so in one line.
+func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []byte {
 	if data, err := os.ReadFile(spool.Results); err == nil && len(bytes.TrimSpace(data)) > 0 {
-		if v, err := config.UnmarshalJSON(data); err == nil {
+		v, err := value.Unmarshal(data)
+		if err == nil {
 			if obj, ok := v.(map[string]any); ok {
-				if out, err := config.MarshalJSONIndent(obj); err == nil {
+				if out, err := value.MarshalIndent(obj); err == nil {
 					return append(out, '\n')
 				}
 			}
+			err = errors.New("not a JSON object")
 		}
+		warn("git exp: $GIT_EXP_RESULTS is not a JSON object of results (%v): stored as written, not shown as results", err)
+		return data
 	}
 	f, err := os.Open(spool.Metrics)
 	if err != nil {
@@ -474,7 +480,7 @@ func resultsOf(spool gitstore.Spool) []byte {
 	if err != nil && len(last) == 0 || len(last) == 0 {
 		return nil
 	}
-	out, err := config.MarshalJSONIndent(last)
+	out, err := value.MarshalIndent(last)
 	if err != nil {
 		return nil
 	}
@@ -531,7 +537,7 @@ func printPlan(io *IO, plans []*plan, asJSON bool) error {
 			fmt.Fprintf(io.Out, "# run %d of %d: %s\n", i+1, len(plans), p.m.Name)
 		}
 		fmt.Fprintf(io.Out, "command: %s\n", strings.Join(p.m.Argv, " "))
-		v, _ := config.UnmarshalJSON(p.params)
+		v, _ := value.Unmarshal(p.params)
 		fmt.Fprint(io.Out, "params:\n")
 		printTree(io.Out, v, "  ")
 		if len(p.m.Sources) > 0 {

@@ -1,5 +1,5 @@
 // Package config loads experiment parameters: YAML config files with imports and dotted keys, command-line
-// --param values, GIT_EXP_PARAM_* environment variables, and the JSON in which parameters and results are stored.
+// --param values and GIT_EXP_PARAM_* environment variables.
 //
 // # Values
 //
@@ -37,8 +37,6 @@
 // Resolve applies, lowest first: the repository's config.yaml, each --config file, GIT_EXP_PARAM_* variables
 // ("__" stands for "."), and each --param KEY=VALUE. It returns the tree and a list of Sources for the record.
 //
-// # JSON
-//
-// MarshalJSON and UnmarshalJSON keep the types of a tree across a round trip: floats are always written with a '.'
-// or an exponent, so 1.0 stays a float and 1 an int.
+// Values are the tree of package value, and every plain scalar (in a file, a --param or a variable) is read by
+// value.Scalar, the one scalar parser: "010" is the int 10 (octal is 0o10), "0x10" is 16, "1_000" is a string.
 package config

@@ -21,12 +21,3 @@ func ExampleParseValue() {
 	// "\"3\""      string 3
 	// "list(1, 2)" string list(1, 2)
 }
-
-func ExampleMerge() {
-	base := map[string]any{"model": map[string]any{"hidden_size": 256, "num_layers": 4}}
-	merged, _ := config.Merge(base, map[string]any{"model.hidden_size": 512})
-	b, _ := config.MarshalJSON(merged)
-	fmt.Println(string(b))
-	// Output:
-	// {"model":{"hidden_size":512,"num_layers":4}}
-}

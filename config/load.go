@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/git-exp/git-exp/value"
 	"gopkg.in/yaml.v3"
 )
 
@@ -438,6 +439,16 @@ func (c *converter) value(n *yaml.Node) (any, error) {
 
 // scalar converts a scalar node following the YAML 1.2 core schema as resolved by yaml.v3.
 func (c *converter) scalar(n *yaml.Node) (any, error) {
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle|yaml.TaggedStyle) == 0 {
+		// A plain scalar without a tag: read by git-exp's one scalar parser (YAML 1.2 core), as --param values are;
+		// yaml.v3 alone would read 010 as 8 and 1_000 as 1000 (YAML 1.1).
+		v, err := value.Scalar(n.Value)
+		var ir *value.IntRangeError
+		if errors.As(err, &ir) {
+			return nil, &intRangeError{posErrorf(c.name, n, "%s", ir.Error()), ir.Error()}
+		}
+		return v, nil
+	}
 	switch n.ShortTag() {
 	case "!!null":
 		return nil, nil
@@ -534,7 +545,7 @@ func (c *converter) applyMapping(dst map[string]any, n *yaml.Node, top bool) err
 		if err != nil {
 			return err
 		}
-		if err := Set(dst, key, val); err != nil {
+		if err := value.Set(dst, key, val); err != nil {
 			return posErrorf(c.name, k, "%v", err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // writeFiles creates files (path -> content) under a new temporary directory and returns it.
@@ -73,7 +75,7 @@ func TestLoadChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := Get(base, "model.hidden_size"); v != 256 {
+	if v, _ := value.Get(base, "model.hidden_size"); v != 256 {
 		t.Errorf("base model.hidden_size = %v, want 256", v)
 	}
 }

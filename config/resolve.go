@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // Kinds of Source, from the lowest precedence to the highest.
@@ -65,7 +67,7 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 		keys := make([]string, 0, len(names))
 		for _, name := range names {
 			key := envKey(name)
-			if err := Set(tree, key, envValues[key]); err != nil {
+			if err := value.Set(tree, key, envValues[key]); err != nil {
 				return nil, nil, fmt.Errorf("%s: %v", name, err)
 			}
 			keys = appendUnique(keys, key)
@@ -74,20 +76,31 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 	}
 
 	if len(params) > 0 {
-		var keys []string
-		for _, p := range params {
-			key, value, err := ParseParam(p)
-			if err != nil {
-				return nil, nil, err
-			}
-			if err := Set(tree, key, value); err != nil {
-				return nil, nil, fmt.Errorf("--param %s: %v", p, err)
-			}
-			keys = appendUnique(keys, key)
+		keys, err := ApplyParams(tree, params)
+		if err != nil {
+			return nil, nil, err
 		}
 		sources = append(sources, Source{Kind: KindParam, Keys: keys})
 	}
 	return tree, sources, nil
+}
+
+// ApplyParams sets each --param KEY=VALUE argument onto tree, in order (the last step of Resolve, and what rerun
+// applies onto the recorded parameters), and returns the keys set. Sweep values (list(...), range(...)) stay strings
+// here: sweep.Expand turns the tree into its points, for run and rerun alike.
+func ApplyParams(tree map[string]any, params []string) ([]string, error) {
+	var keys []string
+	for _, p := range params {
+		key, v, err := ParseParam(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := value.Set(tree, key, v); err != nil {
+			return nil, fmt.Errorf("--param %s: %v", p, err)
+		}
+		keys = appendUnique(keys, key)
+	}
+	return keys, nil
 }
 
 func appendUnique(list []string, s string) []string {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/git-exp/git-exp/value"
 	"gopkg.in/yaml.v3"
 )
 
@@ -82,23 +83,23 @@ func parseFlow(s string) (n *yaml.Node, ok bool) {
 
 // ParseParam parses a --param argument "key=value": the key (which may be dotted) is everything before the first
 // "=", the value is parsed with ParseValue. Errors are one line and say how to fix the argument.
-func ParseParam(s string) (key string, value any, err error) {
-	k, v, ok := strings.Cut(s, "=")
+func ParseParam(s string) (key string, v any, err error) {
+	k, text, ok := strings.Cut(s, "=")
 	if !ok {
 		return "", nil, fmt.Errorf("malformed --param %q: expected KEY=VALUE, e.g. --param lr=0.01", s)
 	}
 	if k == "" {
 		return "", nil, fmt.Errorf("malformed --param %q: the key before \"=\" is empty, e.g. --param lr=0.01", s)
 	}
-	if _, err := splitKey(k); err != nil {
+	if _, err := value.SplitKey(k); err != nil {
 		return "", nil, fmt.Errorf("malformed --param %q: key %q has an empty segment; use dots only between names, e.g. --param model.lr=0.01", s, k)
 	}
-	value, err = parseValue(v)
+	v, err = parseValue(text)
 	var ir *intRangeError
 	if errors.As(err, &ir) {
 		return "", nil, fmt.Errorf("--param %s: %s", s, ir.msg)
 	}
-	return k, value, nil
+	return k, v, nil
 }
 
 // EnvPrefix starts the name of every environment variable that sets a parameter.
@@ -133,7 +134,7 @@ func envParams(environ []string) (params map[string]any, names, invalid []string
 	used := names[:0]
 	for _, name := range names {
 		key := envKey(name)
-		if _, err := splitKey(key); err != nil {
+		if _, err := value.SplitKey(key); err != nil {
 			invalid = append(invalid, name)
 			continue
 		}

@@ -1,8 +1,11 @@
 package config
 
 import (
+	"math"
 	"reflect"
 	"testing"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 func TestParseValue(t *testing.T) {
@@ -45,7 +48,10 @@ func TestParseValue(t *testing.T) {
 		{"a\n---\nb", "a\n---\nb"},
 		{"|\n  text", "|\n  text"},
 		{"2024-01-02", "2024-01-02"},
-		{"1_000", 1000}, // yaml.v3 still reads digit separators, as YAML 1.1 did
+		{"1_000", "1_000"}, // YAML 1.2 core has no digit separators
+		{"010", 10},        // decimal, as in YAML 1.2 core (octal is 0o10)
+		{"0o10", 8},
+		{"[010, 0x10, -.inf, 1e-7]", []any{10, 16, math.Inf(-1), 1e-7}},
 	}
 	for _, tt := range tests {
 		got := ParseValue(tt.in)
@@ -77,17 +83,17 @@ func TestValueRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		v := ParseValue(tt.in)
-		b, err := MarshalJSON(v)
+		b, err := value.Marshal(v)
 		if err != nil {
-			t.Errorf("MarshalJSON(ParseValue(%q)): %v", tt.in, err)
+			t.Errorf("value.Marshal(ParseValue(%q)): %v", tt.in, err)
 			continue
 		}
 		if string(b) != tt.json {
-			t.Errorf("MarshalJSON(ParseValue(%q)) = %s, want %s", tt.in, b, tt.json)
+			t.Errorf("value.Marshal(ParseValue(%q)) = %s, want %s", tt.in, b, tt.json)
 		}
-		got, err := UnmarshalJSON(b)
+		got, err := value.Unmarshal(b)
 		if err != nil {
-			t.Errorf("UnmarshalJSON(%s): %v", b, err)
+			t.Errorf("value.Unmarshal(%s): %v", b, err)
 			continue
 		}
 		if !reflect.DeepEqual(got, tt.want) {

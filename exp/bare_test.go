@@ -11,6 +11,7 @@ import (
 // bareRepo makes a repository-like directory tree, cds into a subdirectory
 // of it and clears the run protocol from the environment.
 func bareRepo(t *testing.T, configYAML string) (root, sub string) {
+	gitExpOnPath(t)
 	root = t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, ".git"), 0o755); err != nil {
 		t.Fatal(err)
@@ -118,6 +119,7 @@ func TestBareModeNoRepo(t *testing.T) {
 	if repoRoot(dir) != dir {
 		t.Skip("temporary directory is inside a git repository")
 	}
+	gitExpOnPath(t)
 	t.Chdir(dir)
 	t.Setenv(EnvID, "")
 	os.WriteFile("config.yaml", []byte("epochs: 2\n"), 0o644)
@@ -160,7 +162,7 @@ func TestResults(t *testing.T) {
 	if err := c.Results(map[string]any{"loss": 0.25, "epochs": 10, "bad": []any{1.5, "x"}, "inf": 1 / zero()}); err != nil {
 		t.Fatal(err)
 	}
-	if got := readFile(t, r.results); got != `{"acc":0.9,"bad":[1.5,"x"],"epochs":10,"inf":"+Inf","loss":0.25,"old":1}`+"\n" {
+	if got := readFile(t, r.results); got != `{"acc":0.9,"bad":[1.5,"x"],"epochs":10,"inf":Infinity,"loss":0.25,"old":1}`+"\n" {
 		t.Fatalf("results: %s", got)
 	}
 	if err := c.Result("", 1); err == nil {

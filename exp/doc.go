@@ -37,7 +37,9 @@
 //
 //   - params are the struct's defaults, overlaid with config.yaml at the root
 //     of the enclosing git repository (or the working directory when there is
-//     none), overlaid with GIT_EXP_PARAM_<key> environment variables;
+//     none), overlaid with GIT_EXP_PARAM_<key> environment variables, as
+//     `git-exp params` resolves them (so git-exp must be on PATH when there
+//     is a config.yaml or such a variable: exp itself imports no YAML library);
 //   - metrics go to ./exp-out/metrics.jsonl, results to ./exp-out/results.json
 //     and Out() is ./exp-out/artifacts, all relative to the working directory
 //     when the Client was created;
@@ -54,9 +56,9 @@
 //
 // "step" is an integer >= 0 and "time" is RFC 3339 with nanoseconds, in UTC.
 // Values are JSON numbers (floats are always written with a '.' or an
-// exponent, so readers can tell 1.0 from 1), booleans or strings. JSON has no
-// NaN or infinities: they are written as the strings "NaN", "+Inf" and "-Inf"
-// (see Float). Several lines may carry the same step; readers merge them, later
+// exponent, so readers can tell 1.0 from 1), booleans or strings. NaN and the
+// infinities are written as the bare tokens NaN, Infinity and -Infinity, as
+// Python's json module writes and reads them (see package value). Several lines may carry the same step; readers merge them, later
 // keys winning (see ReadMetrics). The file is only ever appended to.
 //
 // # Concurrency

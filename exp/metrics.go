@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // A LogOption configures one Log call. (It is a plain value rather than a
@@ -44,8 +44,9 @@ type metricsWriter struct {
 
 // Log appends one point to the metrics file: the given metrics, the step (see
 // Step) and the current time. Values may be integers, floats, bools or
-// strings (NaN and infinities are written as the strings "NaN", "+Inf" and
-// "-Inf"); the names "step" and "time" are reserved. A point with an invalid
+// strings (NaN and infinities are written as the bare tokens NaN, Infinity and
+// -Infinity, as Python's json module writes them; see package value); the
+// names "step" and "time" are reserved. A point with an invalid
 // value is not written at all.
 //
 // Log is cheap: points are buffered and written at most FlushInterval later,
@@ -214,7 +215,7 @@ func (m *metricsWriter) encode(step int64, now time.Time, metrics map[string]any
 	b = append(b, '"')
 	for _, k := range m.keys {
 		b = append(b, ',')
-		b = appendString(b, k)
+		b = value.AppendString(b, k)
 		b = append(b, ':')
 		var ok bool
 		if b, ok = appendValue(b, metrics[k]); !ok {
@@ -231,9 +232,9 @@ func (m *metricsWriter) encode(step int64, now time.Time, metrics map[string]any
 func appendValue(b []byte, v any) ([]byte, bool) {
 	switch x := v.(type) {
 	case float64:
-		return appendFloat(b, x, 64), true
+		return value.AppendFloat(b, x, 64), true
 	case float32:
-		return appendFloat(b, float64(x), 32), true
+		return value.AppendFloat(b, float64(x), 32), true
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), true
 	case int64:
@@ -257,15 +258,15 @@ func appendValue(b []byte, v any) ([]byte, bool) {
 	case bool:
 		return strconv.AppendBool(b, x), true
 	case string:
-		return appendString(b, x), true
+		return value.AppendString(b, x), true
 	}
 	// Named types (type Loss float64, ...).
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Float64:
-		return appendFloat(b, rv.Float(), 64), true
+		return value.AppendFloat(b, rv.Float(), 64), true
 	case reflect.Float32:
-		return appendFloat(b, rv.Float(), 32), true
+		return value.AppendFloat(b, rv.Float(), 32), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return strconv.AppendInt(b, rv.Int(), 10), true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -273,91 +274,7 @@ func appendValue(b []byte, v any) ([]byte, bool) {
 	case reflect.Bool:
 		return strconv.AppendBool(b, rv.Bool()), true
 	case reflect.String:
-		return appendString(b, rv.String()), true
+		return value.AppendString(b, rv.String()), true
 	}
 	return b, false
-}
-
-// appendFloat writes f like encoding/json does, except that the result always
-// reads back as a float (1 is written "1.0") and that NaN and infinities
-// become the strings "NaN", "+Inf" and "-Inf".
-func appendFloat(b []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(b, `"+Inf"`...)
-	case math.IsInf(f, -1):
-		return append(b, `"-Inf"`...)
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs != 0 {
-		if bits == 64 && (abs < 1e-6 || abs >= 1e21) ||
-			bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
-			format = 'e'
-		}
-	}
-	start := len(b)
-	b = strconv.AppendFloat(b, f, format, -1, bits)
-	num := b[start:]
-	if format == 'e' {
-		// 1e-07 -> 1.0e-7: a '.' in the mantissa, no leading 0 in the exponent.
-		e := slices.Index(num, 'e')
-		exp := slices.Clone(num[e:])
-		if len(exp) == 4 && exp[2] == '0' {
-			exp = append(exp[:2], exp[3])
-		}
-		b = b[:start+e]
-		if slices.Index(num[:e], '.') < 0 {
-			b = append(b, '.', '0')
-		}
-		return append(b, exp...)
-	}
-	if slices.Index(num, '.') < 0 {
-		b = append(b, '.', '0')
-	}
-	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

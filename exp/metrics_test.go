@@ -2,7 +2,6 @@ package exp
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // lines returns the metrics file's lines, each decoded.
@@ -24,9 +25,15 @@ func lines(t testing.TB, path string) []map[string]any {
 	var out []map[string]any
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+		v, err := value.Unmarshal(sc.Bytes())
+		m, ok := v.(map[string]any)
+		if err != nil || !ok {
 			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		for k, x := range m { // numbers as float64, as the tests compare them
+			if i, ok := x.(int); ok {
+				m[k] = float64(i)
+			}
 		}
 		out = append(out, m)
 	}
@@ -117,15 +124,19 @@ func TestLogValues(t *testing.T) {
 	c.Close()
 	line := strings.TrimSpace(readFile(t, r.metrics))
 	for _, want := range []string{
-		`"f":1.0,`, `"g":0.25,`, `"tiny":1.0e-7,`, `"huge":1.0e+21,`, `"f32":0.1,`, `"i":3,`, `"u":4`, `"neg":-5`,
-		`"b":true`, `"s":"a\"b\n\u0001é\ufffd"`, `"nan":"NaN"`, `"pinf":"+Inf"`, `"ninf":"-Inf"`, `"named":2.0`,
+		`"f":1.0,`, `"g":0.25,`, `"tiny":1e-7,`, `"huge":1e+21,`, `"f32":0.1,`, `"i":3,`, `"u":4`, `"neg":-5`,
+		`"b":true`, `"s":"a\"b\n\u0001é\ufffd"`, `"nan":NaN`, `"pinf":Infinity`, `"ninf":-Infinity`, `"named":2.0`,
 	} {
 		if !strings.Contains(line, want) {
 			t.Errorf("line lacks %s:\n%s", want, line)
 		}
 	}
-	if !json.Valid([]byte(line)) {
-		t.Fatalf("invalid JSON: %s", line)
+	// 1e-7 is written as in params and results: one encoder (value.Marshal).
+	if b, _ := value.Marshal(1e-7); !strings.Contains(line, `"tiny":`+string(b)+`,`) {
+		t.Errorf("1e-7 is %s in params and results, but not in %s", b, line)
+	}
+	if _, err := value.Unmarshal([]byte(line)); err != nil {
+		t.Fatalf("the line does not read back: %v: %s", err, line)
 	}
 	// Keys are sorted after step and time.
 	if !strings.HasPrefix(line, `{"step":0,"time":"`) || strings.Index(line, `"b":`) > strings.Index(line, `"f":`) {

@@ -1,20 +1,15 @@
 package exp
 
 import (
-	"encoding"
+	"bytes"
 	"errors"
 	"fmt"
-	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"reflect"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/value"
 )
 
 // An Option configures Params and Decode.
@@ -39,7 +34,8 @@ func AllowUnknown() Option {
 // (GIT_EXP_PARAMS). In bare mode they are config.yaml at the root of the
 // enclosing git repository (if present), overlaid with GIT_EXP_PARAM_<key>
 // environment variables ("__" in a key stands for ".", as in
-// GIT_EXP_PARAM_model__hidden), resolved by config.Resolve.
+// GIT_EXP_PARAM_model__hidden), resolved by `git-exp params` (so git-exp must
+// be on PATH when either is present).
 func (c *Client) Params(dst any, opts ...Option) error {
 	c.mu.Lock()
 	c.start()
@@ -73,7 +69,7 @@ func (c *Client) readParams() (map[string]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("exp: reading params: %w", err)
 		}
-		v, err := config.UnmarshalJSON(data)
+		v, err := value.Unmarshal(data)
 		if err != nil {
 			return nil, fmt.Errorf("exp: reading params %s: %w", c.paramsPath, err)
 		}
@@ -87,12 +83,43 @@ func (c *Client) readParams() (map[string]any, error) {
 		return m, nil
 	}
 	// The same layering as `git exp run`, minus --config and --param.
-	root := repoRoot(c.cwd)
-	params, _, err := config.Resolve(root, filepath.Join(root, "config.yaml"), nil, c.environ, nil)
-	if err != nil {
-		return nil, fmt.Errorf("exp: resolving params: %w", err)
+	return bareParams(repoRoot(c.cwd), c.environ)
+}
+
+// bareParams resolves the params of a bare run: config.yaml in root overlaid with GIT_EXP_PARAM_* variables. YAML
+// is read by git-exp itself (`git-exp params`), so its semantics are those of `git exp run` and exp needs no YAML
+// library; with neither a config.yaml nor such a variable there is nothing to resolve and git-exp is not needed.
+func bareParams(root string, environ []string) (map[string]any, error) {
+	_, statErr := os.Stat(filepath.Join(root, "config.yaml"))
+	hasVars := false
+	for _, kv := range environ {
+		hasVars = hasVars || strings.HasPrefix(kv, "GIT_EXP_PARAM_")
 	}
-	return params, nil
+	if statErr != nil && !hasVars {
+		return map[string]any{}, nil
+	}
+	bin, err := exec.LookPath("git-exp")
+	if err != nil {
+		return nil, errors.New("exp: resolving params (config.yaml, GIT_EXP_PARAM_*) needs git-exp on PATH: " +
+			"go install github.com/git-exp/git-exp/cmd/git-exp@latest")
+	}
+	cmd := exec.Command(bin, "params", "--root", root)
+	cmd.Env = environ
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return nil, fmt.Errorf("exp: resolving params: %s", strings.TrimPrefix(msg, "git exp: "))
+		}
+		return nil, fmt.Errorf("exp: resolving params: %s: %w", bin, err)
+	}
+	v, err := value.Unmarshal(out)
+	m, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return nil, fmt.Errorf("exp: resolving params: %s params printed no JSON object", bin)
+	}
+	return m, nil
 }
 
 // repoRoot returns the nearest directory at or above dir holding .git (a
@@ -110,525 +137,21 @@ func repoRoot(dir string) string {
 	}
 }
 
-// Decode decodes params (as produced by config.Load or config.UnmarshalJSON)
-// into dst, a non-nil pointer to a struct or a map, onto its current value:
-//
-//   - A struct field matches a key by its json tag name, else by its Go name
-//     ignoring case and '_' or '-' in the key (BatchSize matches "batch_size",
-//     "batchSize" and "BatchSize"). `json:"-"` fields and unexported fields
-//     never match. Embedded structs' fields are promoted, as with
-//     encoding/json.
-//   - Keys matching no field are an error naming them, unless AllowUnknown.
-//   - Nested maps decode into nested structs (or maps, pointers, interfaces);
-//     nested structs and maps are decoded onto too, so their absent keys keep
-//     their defaults as well. Lists replace slices whole.
-//   - An int param fits a float field; a float param fits an integer field only
-//     if integral and in range. The strings "NaN", "+Inf", "-Inf" fit floats.
-//     Strings fit types implementing encoding.TextUnmarshaler, and
-//     time.Duration as "1m30s". Anything else that does not match the field's
-//     type is an error naming the key.
-//   - A null param sets pointers, maps, slices and interfaces to nil and
-//     leaves other fields unchanged.
-//
-// All mismatches are reported together. Decode never modifies params.
+// Decode decodes params (as produced by config.Load or value.Unmarshal) into
+// dst, a non-nil pointer to a struct or a map, onto its current value, with
+// value.Decode — the same rules as registry.Build: a key matches a field by
+// json tag, else by Go name ignoring case, '_' and '-' (batch_size fills
+// BatchSize); absent keys keep the defaults; keys matching no field are an
+// error unless AllowUnknown; all mismatches are reported together. Decode
+// never modifies params.
 func Decode(dst any, params map[string]any, opts ...Option) error {
-	d := &decoder{}
-	for _, o := range opts {
-		o(&d.opts)
+	var o decodeOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
-	rv := reflect.ValueOf(dst)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return fmt.Errorf("exp: Params needs a non-nil pointer to a struct or map, got %T", dst)
-	}
-	for rv.Kind() == reflect.Pointer {
-		if rv.IsNil() {
-			rv.Set(reflect.New(rv.Type().Elem()))
-		}
-		rv = rv.Elem()
-	}
-	if k := rv.Kind(); k != reflect.Struct && k != reflect.Map {
-		return fmt.Errorf("exp: Params needs a pointer to a struct or map, got %T", dst)
-	}
-	d.value("", rv, params)
-	return d.err()
-}
-
-type decoder struct {
-	opts    decodeOptions
-	errs    []error
-	unknown []error
-}
-
-func (d *decoder) err() error {
-	if d.opts.allowUnknown {
-		d.unknown = nil
-	}
-	return errors.Join(append(d.unknown, d.errs...)...)
-}
-
-func (d *decoder) errorf(path, format string, args ...any) {
-	d.errs = append(d.errs, fmt.Errorf("exp: param %s: %s", quotePath(path), fmt.Sprintf(format, args...)))
-}
-
-func (d *decoder) mismatch(path string, src any, t reflect.Type, hint string) {
-	d.errorf(path, "cannot use %s as %s%s", describe(src), t, hint)
-}
-
-func quotePath(path string) string {
-	if path == "" {
-		return "(root)"
-	}
-	return strconv.Quote(path)
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// describe names a param value for error messages: `string "abc"`, `float 0.5`.
-func describe(v any) string {
-	switch x := v.(type) {
-	case string:
-		if len(x) > 40 {
-			x = x[:37] + "..."
-		}
-		return "string " + strconv.Quote(x)
-	case map[string]any:
-		return "a map"
-	case []any:
-		return "a list"
-	}
-	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
-	case reflect.Float32, reflect.Float64:
-		return "float " + strconv.FormatFloat(rv.Float(), 'g', -1, 64)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return fmt.Sprintf("int %v", v)
-	case reflect.Bool:
-		return fmt.Sprintf("bool %v", v)
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Map:
-		return "a map"
-	}
-	return fmt.Sprintf("%T %v", v, v)
-}
-
-var (
-	durationType        = reflect.TypeFor[time.Duration]()
-	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
-
-func (d *decoder) value(path string, v reflect.Value, src any) {
-	if src == nil {
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice:
-			v.SetZero()
-		}
-		return
-	}
-	t := v.Type()
-	if t == durationType {
-		s, ok := src.(string)
-		if !ok {
-			d.mismatch(path, src, t, ` (write a duration like "1m30s")`)
-			return
-		}
-		dur, err := time.ParseDuration(s)
-		if err != nil {
-			d.errorf(path, "%v", err)
-			return
-		}
-		v.SetInt(int64(dur))
-		return
-	}
-	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(textUnmarshalerType) {
-		s, ok := src.(string)
-		if !ok {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
-			d.errorf(path, "%v", err)
-		}
-		return
-	}
-	sv := reflect.ValueOf(src)
-	switch t.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() {
-			v.Set(reflect.New(t.Elem()))
-		}
-		d.value(path, v.Elem(), src)
-	case reflect.Interface:
-		if t.NumMethod() == 0 {
-			if sm, ok := src.(map[string]any); ok {
-				if cur, ok := v.Interface().(map[string]any); ok && cur != nil {
-					mergeInto(cur, sm)
-					return
-				}
-			}
-			v.Set(reflect.ValueOf(deepCopy(src)))
-			return
-		}
-		if !sv.Type().AssignableTo(t) {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		v.Set(sv)
-	case reflect.Struct:
-		m, ok := src.(map[string]any)
-		if !ok {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		d.structValue(path, v, m)
-	case reflect.Map:
-		m, ok := src.(map[string]any)
-		if !ok {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		if t.Key().Kind() != reflect.String {
-			d.errorf(path, "unsupported map key type %s (want string keys)", t.Key())
-			return
-		}
-		if v.IsNil() {
-			v.Set(reflect.MakeMapWithSize(t, len(m)))
-		}
-		for _, k := range sortedKeys(m) {
-			key := reflect.ValueOf(k).Convert(t.Key())
-			ev := reflect.New(t.Elem()).Elem()
-			if cur := v.MapIndex(key); cur.IsValid() {
-				ev.Set(cur)
-			}
-			d.value(joinPath(path, k), ev, m[k])
-			v.SetMapIndex(key, ev)
-		}
-	case reflect.Slice, reflect.Array:
-		if sv.Kind() != reflect.Slice && sv.Kind() != reflect.Array {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		n := sv.Len()
-		target := v
-		if t.Kind() == reflect.Slice {
-			target = reflect.MakeSlice(t, n, n)
-		} else if n != t.Len() {
-			d.errorf(path, "a list of %d cannot fill %s", n, t)
-			return
-		}
-		for i := range n {
-			d.value(fmt.Sprintf("%s[%d]", path, i), target.Index(i), sv.Index(i).Interface())
-		}
-		if t.Kind() == reflect.Slice {
-			v.Set(target)
-		}
-	case reflect.Bool:
-		if sv.Kind() != reflect.Bool {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		v.SetBool(sv.Bool())
-	case reflect.String:
-		if sv.Kind() != reflect.String {
-			d.mismatch(path, src, t, ` (quote it to make it a string, e.g. --param key='"3"')`)
-			return
-		}
-		v.SetString(sv.String())
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		i, ok := toInt(sv)
-		if !ok || v.OverflowInt(i) {
-			d.mismatch(path, src, t, intHint(sv))
-			return
-		}
-		v.SetInt(i)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		u, ok := toUint(sv)
-		if !ok || v.OverflowUint(u) {
-			d.mismatch(path, src, t, intHint(sv))
-			return
-		}
-		v.SetUint(u)
-	case reflect.Float32, reflect.Float64:
-		f, ok := toFloat(sv)
-		if !ok || v.OverflowFloat(f) {
-			d.mismatch(path, src, t, "")
-			return
-		}
-		v.SetFloat(f)
-	default:
-		d.errorf(path, "unsupported field type %s", t)
-	}
-}
-
-func intHint(sv reflect.Value) string {
-	switch sv.Kind() {
-	case reflect.Float32, reflect.Float64:
-		if f := sv.Float(); f == math.Trunc(f) {
-			return " (out of range)"
-		}
-		return " (not an integer)"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return " (out of range)"
-	}
-	return ""
-}
-
-func toInt(sv reflect.Value) (int64, bool) {
-	switch sv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return sv.Int(), true
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		u := sv.Uint()
-		return int64(u), u <= math.MaxInt64
-	case reflect.Float32, reflect.Float64:
-		f := sv.Float()
-		if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-			return 0, false
-		}
-		return int64(f), true
-	}
-	return 0, false
-}
-
-func toUint(sv reflect.Value) (uint64, bool) {
-	switch sv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		i := sv.Int()
-		return uint64(i), i >= 0
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return sv.Uint(), true
-	case reflect.Float32, reflect.Float64:
-		f := sv.Float()
-		if f != math.Trunc(f) || f < 0 || f >= math.MaxUint64 {
-			return 0, false
-		}
-		return uint64(f), true
-	}
-	return 0, false
-}
-
-func toFloat(sv reflect.Value) (float64, bool) {
-	switch sv.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return float64(sv.Int()), true
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return float64(sv.Uint()), true
-	case reflect.Float32, reflect.Float64:
-		return sv.Float(), true
-	case reflect.String:
-		switch sv.String() {
-		case "NaN", "+Inf", "Inf", "-Inf":
-			return Float(sv.String())
-		}
-	}
-	return 0, false
-}
-
-func (d *decoder) structValue(path string, v reflect.Value, m map[string]any) {
-	fields := fieldsOf(v.Type())
-	setBy := make(map[int]string) // field number -> key that set it
-	for _, k := range sortedKeys(m) {
-		src := m[k]
-		i := fields.lookup(k)
-		if i < 0 {
-			// A dotted key ("model.hidden") that was not expanded.
-			if head, rest, ok := strings.Cut(k, "."); ok && head != "" && rest != "" {
-				if i = fields.lookup(head); i >= 0 {
-					src = map[string]any{rest: src}
-					k = head
-				}
-			}
-		}
-		if i < 0 {
-			d.unknown = append(d.unknown, fmt.Errorf("exp: unknown param %s (%s has: %s); use exp.AllowUnknown() to ignore unknown params",
-				strconv.Quote(joinPath(path, k)), describeStruct(path, v.Type()), strings.Join(fields.names(), ", ")))
-			continue
-		}
-		if prev, dup := setBy[i]; dup && prev != k {
-			d.errorf(joinPath(path, k), "sets the same field %s as %q", fields.list[i].goName, joinPath(path, prev))
-			continue
-		}
-		setBy[i] = k
-		f := &fields.list[i]
-		d.value(joinPath(path, k), fieldByIndexAlloc(v, f.index), src)
-	}
-}
-
-func describeStruct(path string, t reflect.Type) string {
-	if path == "" {
-		return t.String()
-	}
-	return strconv.Quote(path)
-}
-
-// fieldByIndexAlloc is v.FieldByIndex, allocating nil embedded pointers.
-func fieldByIndexAlloc(v reflect.Value, index []int) reflect.Value {
-	for i, x := range index {
-		if i > 0 && v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				v.Set(reflect.New(v.Type().Elem()))
-			}
-			v = v.Elem()
-		}
-		v = v.Field(x)
-	}
-	return v
-}
-
-type field struct {
-	name   string // json name, else Go name
-	goName string
-	norm   string // name lowercased without '_' and '-'
-	index  []int
-	depth  int
-}
-
-type fieldList struct{ list []field }
-
-func normalize(s string) string {
-	s = strings.ToLower(s)
-	if strings.ContainsAny(s, "_-") {
-		s = strings.NewReplacer("_", "", "-", "").Replace(s)
-	}
-	return s
-}
-
-// lookup returns the number of the field key names, or -1: an exact name
-// first, then case-insensitively, then ignoring '_' and '-'.
-func (fl *fieldList) lookup(key string) int {
-	for i := range fl.list {
-		if fl.list[i].name == key {
-			return i
-		}
-	}
-	for i := range fl.list {
-		if strings.EqualFold(fl.list[i].name, key) {
-			return i
-		}
-	}
-	n := normalize(key)
-	for i := range fl.list {
-		if fl.list[i].norm == n {
-			return i
-		}
-	}
-	return -1
-}
-
-func (fl *fieldList) names() []string {
-	names := make([]string, len(fl.list))
-	for i, f := range fl.list {
-		names[i] = f.name
-	}
-	return names
-}
-
-var fieldCache sync.Map // reflect.Type -> *fieldList
-
-func fieldsOf(t reflect.Type) *fieldList {
-	if fl, ok := fieldCache.Load(t); ok {
-		return fl.(*fieldList)
-	}
-	fl := &fieldList{}
-	collectFields(t, nil, 0, fl, map[reflect.Type]bool{})
-	// Like encoding/json: a shallower field hides deeper ones of the same name.
-	slices.SortStableFunc(fl.list, func(a, b field) int { return a.depth - b.depth })
-	seen := map[string]bool{}
-	kept := fl.list[:0]
-	for _, f := range fl.list {
-		if !seen[f.name] {
-			seen[f.name] = true
-			kept = append(kept, f)
-		}
-	}
-	fl.list = kept
-	fieldCache.Store(t, fl)
-	return fl
-}
-
-func collectFields(t reflect.Type, index []int, depth int, fl *fieldList, visiting map[reflect.Type]bool) {
-	if visiting[t] {
-		return
-	}
-	visiting[t] = true
-	defer delete(visiting, t)
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag, hasTag := sf.Tag.Lookup("json")
-		name, _, _ := strings.Cut(tag, ",")
-		if name == "-" && tag == "-" {
-			continue
-		}
-		idx := append(slices.Clone(index), i)
-		if sf.Anonymous && name == "" {
-			ft := sf.Type
-			if ft.Kind() == reflect.Pointer {
-				if !sf.IsExported() {
-					continue // cannot be allocated through reflection
-				}
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				collectFields(ft, idx, depth+1, fl, visiting)
-				continue
-			}
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		if !hasTag || name == "" {
-			name = sf.Name
-		}
-		fl.list = append(fl.list, field{name: name, goName: sf.Name, norm: normalize(name), index: idx, depth: depth})
-	}
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// deepCopy copies maps and lists so that decoded values never share storage
-// with the params.
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = deepCopy(e)
-		}
-		return s
-	}
-	return v
-}
-
-// mergeInto merges src into dst: nested maps recursively, anything else
-// replaced.
-func mergeInto(dst, src map[string]any) {
-	for k, sv := range src {
-		if sm, ok := sv.(map[string]any); ok {
-			if dm, ok := dst[k].(map[string]any); ok && dm != nil {
-				mergeInto(dm, sm)
-				continue
-			}
-		}
-		dst[k] = deepCopy(sv)
-	}
+	return value.Decode(dst, params, value.DecodeOptions{
+		AllowUnknown: o.allowUnknown,
+		Prefix:       "exp: ",
+		UnknownHint:  "; use exp.AllowUnknown() to ignore unknown params",
+	})
 }

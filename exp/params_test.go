@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/value"
 )
 
 type modelCfg struct {
@@ -48,7 +48,7 @@ func defaults() trainCfg {
 
 func mustJSON(t *testing.T, s string) map[string]any {
 	t.Helper()
-	v, err := config.UnmarshalJSON([]byte(s))
+	v, err := value.Unmarshal([]byte(s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,14 +107,14 @@ func TestDecode(t *testing.T) {
 		{name: "ignored field is unknown", params: `{"Skipped":1}`, errs: []string{`unknown param "Skipped"`}},
 		{name: "unexported field is unknown", params: `{"hidden":1}`, errs: []string{`unknown param "hidden"`}},
 		{name: "string into int", params: `{"epochs":"ten"}`,
-			errs: []string{`param "epochs": cannot use string "ten" as int`}},
+			errs: []string{`param "epochs": cannot use a string ("ten") as int`}},
 		{name: "fractional float into int", params: `{"model":{"hidden":1.5}}`,
-			errs: []string{`param "model.hidden": cannot use float 1.5 as int (not an integer)`}},
+			errs: []string{`param "model.hidden": cannot use a float (1.5) as int (not an integer)`}},
 		{name: "overflow", params: `{"small":300}`, errs: []string{`param "small"`, "out of range"}},
 		{name: "negative uint", params: `{"count":-1}`, errs: []string{`param "count"`}},
 		{name: "int into string", params: `{"model":{"act":3}}`,
-			errs: []string{`param "model.act": cannot use int 3 as string`, "quote"}},
-		{name: "scalar into struct", params: `{"model":3}`, errs: []string{`param "model": cannot use int 3 as exp.modelCfg`}},
+			errs: []string{`param "model.act": cannot use an int (3) as string`, "quote"}},
+		{name: "scalar into struct", params: `{"model":3}`, errs: []string{`param "model": cannot use an int (3) as exp.modelCfg`}},
 		{name: "bad list element", params: `{"model":{"dims":[1,"x"]}}`, errs: []string{`param "model.dims[1]"`}},
 		{name: "bad duration", params: `{"timeout":5}`, errs: []string{`param "timeout"`, "1m30s"}},
 		{name: "two keys one field", params: `{"batch_size":1,"batchSize":2}`, errs: []string{"same field BatchSize"}},
@@ -124,10 +124,10 @@ func TestDecode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			params := mustJSON(t, tt.params)
-			before, _ := config.MarshalJSON(params)
+			before, _ := value.Marshal(params)
 			got := defaults()
 			err := Decode(&got, params, tt.opts...)
-			if after, _ := config.MarshalJSON(params); string(after) != string(before) {
+			if after, _ := value.Marshal(params); string(after) != string(before) {
 				t.Errorf("Decode modified params: %s -> %s", before, after)
 			}
 			if tt.errs != nil {

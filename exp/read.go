@@ -3,22 +3,21 @@ package exp
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // A Point is one step of a metrics series: the values logged for that step.
 type Point struct {
 	Step   int64
 	Time   string         // RFC 3339; of the last line that contributed to the point
-	Values map[string]any // int, float64, bool, string ("NaN", "+Inf", "-Inf" for non-finite floats), or nested JSON
+	Values map[string]any // int, float64 (NaN and ±Inf included), bool, string, or nested JSON
 }
 
 // MaxLineSize is the longest metrics line the readers accept; longer lines are
@@ -163,33 +162,18 @@ func (s *MetricsScanner) Skipped() (int, error) {
 	return s.skipped, &e
 }
 
-// parsePoint parses one metrics line.
+// parsePoint parses one metrics line with the one typed JSON decoder (value.Unmarshal), so NaN, Infinity and
+// -Infinity (as Python's json writes them) and 1e400 are values like any other.
 func parsePoint(line []byte) (Point, error) {
-	if p, ok := parseFlat(line); ok {
-		return p, nil
-	}
-	return parsePointJSON(line)
-}
-
-// parsePointJSON parses one metrics line with encoding/json.
-func parsePointJSON(line []byte) (Point, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
+	v, err := value.Unmarshal(line)
+	if err != nil {
 		return Point{}, err
 	}
-	if raw == nil {
+	raw, ok := v.(map[string]any)
+	if !ok {
 		return Point{}, errors.New("not a JSON object")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return Point{}, errors.New("data after the JSON object")
-	}
-	num, ok := raw["step"].(json.Number)
-	if !ok {
-		return Point{}, errors.New(`no numeric "step"`)
-	}
-	step, err := parseStep(num)
+	step, err := parseStep(raw["step"])
 	if err != nil {
 		return Point{}, err
 	}
@@ -201,47 +185,23 @@ func parsePointJSON(line []byte) (Point, error) {
 	}
 	delete(raw, "step")
 	delete(raw, "time")
-	for k, v := range raw {
-		raw[k] = convertNumbers(v)
-	}
 	p.Values = raw
 	return p, nil
 }
 
-func parseStep(n json.Number) (int64, error) {
-	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-		return i, nil
-	}
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
-		return 0, fmt.Errorf(`"step" %s is not an integer`, n)
-	}
-	return int64(f), nil
-}
-
-// convertNumbers turns json.Numbers into int (no '.' or exponent, and in
-// range) or float64, like config.UnmarshalJSON.
-func convertNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		s := string(x)
-		if !strings.ContainsAny(s, ".eE") {
-			if i, err := strconv.ParseInt(s, 10, 0); err == nil {
-				return int(i)
-			}
+func parseStep(v any) (int64, error) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), nil
+	case float64:
+		if n != math.Trunc(n) || n < math.MinInt64 || n >= math.MaxInt64 {
+			return 0, fmt.Errorf(`"step" %s is not an integer`, value.FormatFloat(n))
 		}
-		f, _ := strconv.ParseFloat(s, 64) // out of range gives ±Inf
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = convertNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = convertNumbers(e)
-		}
+		return int64(n), nil
+	case nil:
+		return 0, errors.New(`no numeric "step"`)
 	}
-	return v
+	return 0, errors.New(`no numeric "step"`)
 }
 
 // ReadMetrics reads a whole metrics file and merges its lines by step (for
@@ -341,35 +301,6 @@ func LastValues(r io.Reader) (map[string]any, error) {
 	return out, scanError(s, parsed)
 }
 
-// Float converts a metric value to a float64: integers, floats, and the
-// strings "NaN", "+Inf", "Inf" and "-Inf" that stand for non-finite floats in
-// the metrics file. It reports false for anything else.
-func Float(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case string:
-		switch x {
-		case "NaN":
-			return math.NaN(), true
-		case "+Inf", "Inf":
-			return math.Inf(1), true
-		case "-Inf":
-			return math.Inf(-1), true
-		}
-	}
-	return 0, false
-}
+// Float converts a metric value to a float64: integers, floats, and the strings "NaN", "Infinity", "-Infinity"
+// (and "+Inf", "Inf", "-Inf", which earlier versions wrote for non-finite floats). It reports false for anything else.
+func Float(v any) (float64, bool) { return value.Float(v) }

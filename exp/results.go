@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 
-	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Result sets one explicit result of the experiment; see Results.
@@ -20,9 +19,9 @@ func (c *Client) Result(key string, v any) error {
 // Results merges m into the experiment's explicit results (GIT_EXP_RESULTS, or
 // ./exp-out/results.json in bare mode): keys already set are replaced, others
 // kept. The file is rewritten atomically (temporary file, then rename), so a
-// reader never sees half of it. Values are anything config.MarshalJSON
-// accepts; NaN and infinities are stored as the strings "NaN", "+Inf" and
-// "-Inf", as in the metrics file. Results also flushes buffered metrics.
+// reader never sees half of it. Values are anything value.Marshal
+// accepts; NaN and infinities are stored as the bare tokens NaN, Infinity and
+// -Infinity, as in the metrics file. Results also flushes buffered metrics.
 //
 // When a run sets no explicit results, `git exp` uses the last value of each
 // metric instead (see LastValues).
@@ -45,12 +44,12 @@ func (c *Client) Results(m map[string]any) error {
 	}
 	next := maps.Clone(c.results)
 	for k, v := range m {
-		next[k] = finite(v)
+		next[k] = v
 	}
-	data, err := config.MarshalJSON(next)
+	data, err := value.Marshal(next)
 	if err != nil {
 		for k, v := range m { // name the culprit
-			if _, kerr := config.MarshalJSON(finite(v)); kerr != nil {
+			if _, kerr := value.Marshal(v); kerr != nil {
 				return fmt.Errorf("exp: result %q: %w", k, kerr)
 			}
 		}
@@ -82,7 +81,7 @@ func readResults(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("exp: reading results: %w", err)
 	}
-	v, err := config.UnmarshalJSON(data)
+	v, err := value.Unmarshal(data)
 	if err != nil {
 		return nil, fmt.Errorf("exp: reading results %s: %w", path, err)
 	}
@@ -94,48 +93,6 @@ func readResults(path string) (map[string]any, error) {
 		return nil, fmt.Errorf("exp: results file %s does not hold a JSON object", path)
 	}
 	return m, nil
-}
-
-// finite replaces non-finite floats (at any depth of maps and lists) by the
-// strings the metrics file uses for them.
-func finite(v any) any {
-	switch x := v.(type) {
-	case float64:
-		return finiteFloat(x)
-	case float32:
-		return finiteFloat(float64(x))
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = finite(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = finite(e)
-		}
-		return s
-	case []float64:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = finiteFloat(e)
-		}
-		return s
-	}
-	return v
-}
-
-func finiteFloat(f float64) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
-	}
-	return f
 }
 
 // writeFileAtomic replaces path with data: a temporary file in the same

@@ -2,8 +2,8 @@ package exp
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +11,9 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"unicode/utf8"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // A Series is a metrics file read in constant memory: ScanMetrics reads it once to learn its metric names and
@@ -321,15 +324,18 @@ func (h *mergeHeap) Pop() any {
 }
 
 // scanKeys is the first pass's reading of a line: its step and its metric names (appended to keys; they point into
-// line), without converting any value. It accepts exactly the lines parseFlat accepts, and reports ok=false for
-// any other, which the caller then parses in full (parsePoint) to learn whether it is a point at all.
+// line), without converting any value. It accepts flat objects of plain strings (no escapes), JSON numbers,
+// booleans and null — what Log writes, and a subset of what parsePoint accepts, with the same step and names — and
+// reports ok=false for any other line (NaN and Infinity tokens, escapes, nested values, bad JSON), which the caller
+// then parses in full (parsePoint) to learn what it is.
 func scanKeys(line []byte, keys [][]byte) (step int64, _ [][]byte, ok bool) {
-	i := skipSpace(line, 0)
+	i := scanSpace(line, 0)
 	if i >= len(line) || line[i] != '{' {
 		return 0, keys, false
 	}
-	i = skipSpace(line, i+1)
+	i = scanSpace(line, i+1)
 	var stepNum []byte
+	stepInt := false
 	hasStep := false
 	first := true
 	for {
@@ -340,40 +346,40 @@ func scanKeys(line []byte, keys [][]byte) (step int64, _ [][]byte, ok bool) {
 			i++
 			break
 		}
-		k, n, ok := plainString(line, i)
+		k, n, ok := scanString(line, i)
 		if !ok {
 			return 0, keys, false
 		}
-		i = skipSpace(line, n)
+		i = scanSpace(line, n)
 		if i >= len(line) || line[i] != ':' {
 			return 0, keys, false
 		}
-		i = skipSpace(line, i+1)
+		i = scanSpace(line, i+1)
 		if i >= len(line) {
 			return 0, keys, false
 		}
 		isNum, isStr := false, false
 		switch c := line[i]; {
 		case c == '"':
-			_, n, ok := plainString(line, i)
+			_, n, ok := scanString(line, i)
 			if !ok {
 				return 0, keys, false
 			}
 			i, isStr = n, true
 		case c == '-' || '0' <= c && c <= '9':
-			n := numberEnd(line, i)
+			n := scanNumber(line, i)
 			if n < 0 {
 				return 0, keys, false
 			}
 			if string(k) == "step" {
-				stepNum = line[i:n]
+				stepNum, stepInt = line[i:n], !bytes.ContainsAny(line[i:n], ".eE")
 			}
 			i, isNum = n, true
-		case hasPrefix(line[i:], "true"):
+		case scanPrefix(line[i:], "true"):
 			i += 4
-		case hasPrefix(line[i:], "false"):
+		case scanPrefix(line[i:], "false"):
 			i += 5
-		case hasPrefix(line[i:], "null"):
+		case scanPrefix(line[i:], "null"):
 			i += 4
 		default:
 			return 0, keys, false
@@ -392,9 +398,9 @@ func scanKeys(line []byte, keys [][]byte) (step int64, _ [][]byte, ok bool) {
 			keys = append(keys, k)
 		}
 		first = false
-		i = skipSpace(line, i)
+		i = scanSpace(line, i)
 		if i < len(line) && line[i] == ',' {
-			i = skipSpace(line, i+1)
+			i = scanSpace(line, i+1)
 			continue
 		}
 		if i < len(line) && line[i] == '}' {
@@ -403,12 +409,88 @@ func scanKeys(line []byte, keys [][]byte) (step int64, _ [][]byte, ok bool) {
 		}
 		return 0, keys, false
 	}
-	if skipSpace(line, i) != len(line) || !hasStep {
+	if scanSpace(line, i) != len(line) || !hasStep {
 		return 0, keys, false
 	}
-	s, err := parseStep(json.Number(stepNum))
+	s, err := parseStep(value.NumberValue(string(stepNum), stepInt))
 	if err != nil {
 		return 0, keys, false
 	}
 	return s, keys, true
+}
+
+func scanSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func scanPrefix(b []byte, s string) bool {
+	return len(b) >= len(s) && string(b[:len(s)]) == s
+}
+
+// scanString reads a JSON string at b[i] without escapes or control characters, in valid UTF-8; it returns its
+// contents and the index after it.
+func scanString(b []byte, i int) ([]byte, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, 0, false
+	}
+	ascii := true
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			s := b[i+1 : j]
+			if !ascii && !utf8.Valid(s) {
+				return nil, 0, false
+			}
+			return s, j + 1, true
+		case c == '\\' || c < 0x20:
+			return nil, 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, 0, false
+}
+
+// scanNumber returns the end of the JSON number at b[i], or -1 if there is none:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func scanNumber(b []byte, i int) int {
+	digits := func(i int) int {
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		return i
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = digits(i)
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
 }

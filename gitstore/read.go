@@ -17,8 +17,8 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/internal/gitcmd"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Experiment is what the readers know of one experiment: its manifest with every note applied, and its parameters
@@ -42,18 +42,16 @@ type Experiment struct {
 	ParamsTop, ResultsTop []byte
 }
 
-// docView is the shape of Doc.
+// docView is the shape of Doc; params and results follow it (see finishLoad).
 type docView struct {
 	Manifest
-	Archived bool            `json:"archived"`
-	Params   json.RawMessage `json:"params"`
-	Results  json.RawMessage `json:"results"`
+	Archived bool `json:"archived"`
 }
 
 // finishLoad computes what readers show of an experiment read from git.
 func (e *Experiment) finishLoad() {
 	e.applyNotes()
-	v := docView{Manifest: e.Manifest, Archived: e.Archived, Params: e.ParamsJSON, Results: e.ResultsJSON}
+	v := docView{Manifest: e.Manifest, Archived: e.Archived}
 	v.Runner = nil
 	if v.Tags == nil {
 		v.Tags = []string{}
@@ -64,24 +62,34 @@ func (e *Experiment) finishLoad() {
 	if v.Git.Skipped == nil {
 		v.Git.Skipped = []string{}
 	}
-	if len(v.Params) == 0 || !json.Valid(v.Params) {
-		v.Params = json.RawMessage("{}")
+	// Each JSON is decoded once, for the document and both precomputed forms. value.Unmarshal reads what a
+	// script wrote (NaN, Infinity, 1e400 included); a file that is not JSON at all shows as {} (its bytes stay in
+	// the store).
+	params, presults := map[string]any{}, map[string]any{}
+	if x, err := value.Unmarshal(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
+		e.ParamsKV, e.ParamsTop = value.CompactKV(value.Flatten(x)), encodeTop(x)
+		if m, ok := x.(map[string]any); ok {
+			params = m
+		}
 	}
-	if len(v.Results) == 0 || !json.Valid(v.Results) {
-		v.Results = json.RawMessage("{}")
+	if x, err := value.Unmarshal(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
+		e.ResultsKV, e.ResultsTop = value.CompactKV(value.Flatten(x)), encodeTop(x)
+		if m, ok := x.(map[string]any); ok {
+			presults = m
+		}
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if enc.Encode(v) == nil {
-		e.Doc = bytes.TrimRight(b.Bytes(), "\n")
-	}
-	// Each JSON is decoded once, for both of its precomputed forms.
-	if v, err := config.UnmarshalJSON(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
-		e.ParamsKV, e.ParamsTop = config.CompactKV(config.Flatten(v)), encodeTop(v)
-	}
-	if v, err := config.UnmarshalJSON(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
-		e.ResultsKV, e.ResultsTop = config.CompactKV(config.Flatten(v)), encodeTop(v)
+		doc := bytes.TrimRight(b.Bytes(), "\n")
+		doc = append(doc[:len(doc)-1], `,"params":`...)
+		doc, perr := value.AppendJSON(doc, params)
+		doc = append(doc, `,"results":`...)
+		doc, rerr := value.AppendJSON(doc, presults)
+		if perr == nil && rerr == nil {
+			e.Doc = append(doc, '}')
+		}
 	}
 	e.Notes = nil // applied; the cache does not keep them
 }

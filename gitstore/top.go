@@ -5,7 +5,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Top-level values of params.json and results.json, encoded once when an experiment is read from git and kept in
@@ -26,7 +26,7 @@ func EncodeTop(raw []byte) []byte {
 	if len(raw) == 0 {
 		return nil
 	}
-	v, err := config.UnmarshalJSON(raw)
+	v, err := value.Unmarshal(raw)
 	if err != nil {
 		return nil
 	}
@@ -68,7 +68,7 @@ func encodeTop(v any) []byte {
 			b = binary.AppendUvarint(b, uint64(len(x)))
 			b = append(b, x...)
 		default:
-			j, err := config.MarshalJSON(x)
+			j, err := value.Marshal(x)
 			if err != nil {
 				return nil
 			}

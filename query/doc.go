@@ -42,7 +42,7 @@
 //
 // "params.x", "results.x" and "meta.x" look in one place; an unqualified name
 // looks in the params, then the results, then the metadata (id, name, status,
-// tags, created, ...). Dotted paths descend into nested maps and, by index,
+// tags, created, ...: the names of results.Fields). Dotted paths descend into nested maps and, by index,
 // lists; a flat key containing dots ("model.name") matches too. See Lookup.
 //
 // # Semantics
@@ -54,6 +54,10 @@
 //     zone): created >= "2024-05-01". Booleans only with == and !=.
 //   - Different kinds never match: a number compared with a string (or bool,
 //     list...) gives false for ==, <, <=, >, >= and true for !=.
+//   - NaN (a diverged loss, stored as the bare token NaN) is a number that
+//     compares as IEEE 754 says: false for ==, <, <=, >, >= and true for !=,
+//     so `x != y` is always `not x == y`. Infinity and -Infinity order as
+//     numbers. Compare, for sorting, puts NaN after every other number.
 //   - A missing key, or a null value, makes every comparison false (even !=
 //     and "not in"), never an error; the exception is null itself:
 //     `x == null` is true when x is missing or null, `x != null` when it is

@@ -367,6 +367,10 @@ func MakeSortKey(v any) SortKey {
 // Missing reports whether the key is a missing (nil) value.
 func (a SortKey) Missing() bool { return a.k == kNull }
 
+// IsNaN reports whether the key is the number NaN (a diverged loss), which sorts after every other number in both
+// directions.
+func (a SortKey) IsNaN() bool { return a.k == kNumber && !a.n.isInt && math.IsNaN(a.n.f) }
+
 // CompareKeys is Compare on prepared values.
 func CompareKeys(a, b *SortKey) int {
 	if a.k == b.k {

@@ -9,7 +9,7 @@
 //   - Registering a name twice is an error naming both registration sites (Register on Default panics with it).
 //   - Build of a value that already is a T returns it unchanged (overrides are not applied to it).
 //   - Build of a map[string]any config needs a "type" key naming a registered constructor; overrides are merged on
-//     top of the config with config.Merge (dotted keys work, and an override wins, "type" included), "type" is
+//     top of the config with value.Merge (dotted keys work, and an override wins, "type" included), "type" is
 //     removed, and the constructor is called with the rest. Its result must be a T.
 //   - A missing or unknown type is an error that lists the registered names.
 //
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/value"
 )
 
 // TypeKey is the config key that names the constructor to use.
@@ -96,7 +96,7 @@ func Build[T any](v any, overrides ...map[string]any) (T, error) {
 //   - a v that already is a T is returned unchanged (but a map[string]any is always a config, unless T is
 //     map[string]any itself);
 //   - a map[string]any config names its constructor in its "type" key. The overrides are merged on top of a copy of
-//     the config (config.Merge: later overrides win, dotted keys update nested values), "type" is removed, and the
+//     the config (value.Merge: later overrides win, dotted keys update nested values), "type" is removed, and the
 //     constructor is called with the rest; its result must be a T;
 //   - anything else is an error.
 func BuildWith[T any](r *Registry, v any, overrides ...map[string]any) (T, error) {
@@ -113,12 +113,12 @@ func BuildWith[T any](r *Registry, v any, overrides ...map[string]any) (T, error
 		return zero, fmt.Errorf("registry: cannot build a %v from a %T; give a %v or a config with a %q key", want, v, want, TypeKey)
 	}
 
-	merged, err := config.Merge(nil, cfg)
+	merged, err := value.Merge(nil, cfg)
 	if err != nil {
 		return zero, fmt.Errorf("registry: building a %v: %w", want, err)
 	}
 	for _, o := range overrides {
-		if merged, err = config.Merge(merged, o); err != nil {
+		if merged, err = value.Merge(merged, o); err != nil {
 			return zero, fmt.Errorf("registry: building a %v: override: %w", want, err)
 		}
 	}

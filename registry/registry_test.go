@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 type Shape interface{ Area() float64 }
@@ -210,8 +212,8 @@ func TestStructConstructor(t *testing.T) {
 		t.Fatal(err)
 	}
 	o, err := BuildWith[Optim](r, map[string]any{"type": "Optim", "lr": 1, "extra": map[string]any{"b": 2}}, map[string]any{"steps": 10})
-	// encoding/json decodes into the defaults' map, and numbers in an untyped field become float64.
-	want := Optim{Name: "sgd", LR: 1, Steps: 10, Extra: map[string]any{"a": 1, "b": 2.0}}
+	// Decoded onto the defaults' map; numbers keep their types, as with exp.Params (one decoder: value.Decode).
+	want := Optim{Name: "sgd", LR: 1, Steps: 10, Extra: map[string]any{"a": 1, "b": 2}}
 	if err != nil || !reflect.DeepEqual(o, want) {
 		t.Errorf("Build = %#v, %v\nwant %#v", o, err, want)
 	}
@@ -234,9 +236,30 @@ func TestStructConstructor(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "steps") {
 		t.Errorf("a float for an int field: error = %v", err)
 	}
-	_, err = BuildWith[Optim](r, map[string]any{"type": "Optim", "steps": 2.0})
-	if err == nil {
-		t.Errorf("a float (2.0) for an int field: no error")
+	// An integral float fits an int field, as in exp.Params.
+	if o, err := BuildWith[Optim](r, map[string]any{"type": "Optim", "steps": 2.0}); err != nil || o.Steps != 2 {
+		t.Errorf("a float (2.0) for an int field: %v, %v", o.Steps, err)
+	}
+}
+
+type Trainer struct {
+	BatchSize int
+	LR        float64 `json:"lr"`
+}
+
+// A config key batch_size fills BatchSize in registry.Build exactly as in exp.Params.
+func TestStructConstructorNames(t *testing.T) {
+	r := New()
+	if err := r.Register("Trainer", StructConstructor[Trainer]()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := BuildWith[Trainer](r, map[string]any{"type": "Trainer", "batch_size": 64, "lr": 0.1})
+	if err != nil || got != (Trainer{BatchSize: 64, LR: 0.1}) {
+		t.Errorf("Build = %#v, %v", got, err)
+	}
+	var viaExp Trainer
+	if err := value.Decode(&viaExp, map[string]any{"batch_size": 64, "lr": 0.1}, value.DecodeOptions{}); err != nil || viaExp != got {
+		t.Errorf("value.Decode = %#v, %v", viaExp, err)
 	}
 }
 

@@ -45,7 +45,8 @@ func (db *DB) Close() error { return db.st.Close() }
 func (db *DB) Store() *gitstore.Store { return db.st }
 
 // all returns every experiment at the store's tip, removed ones included. It reads the store's cache
-// (.git/exp/cache-v8) once per tip: while refs/experiments/main does not move, later calls cost nothing.
+// (.git/exp/cache-v*, the version gitstore sets) once per tip: while refs/experiments/main does not move, later
+// calls cost nothing.
 func (db *DB) all() ([]*gitstore.Experiment, error) {
 	tip, err := db.st.Tip()
 	if err != nil {

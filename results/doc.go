@@ -21,8 +21,9 @@
 // in one run and 3.0 in another compares equal in expressions, but is an int in one and a float64 in the other
 // here; Experiment.Float converts).
 //
-// A DB reads the store's local cache (.git/exp/cache-v8), so finding among 100,000 experiments takes a fraction of a
-// second, and keeps what it read while refs/experiments/main does not move. It never writes to the repository.
+// A DB reads the store's local cache (.git/exp/cache-v*, the version gitstore sets), so finding among 100,000
+// experiments takes a fraction of a second, and keeps what it read while refs/experiments/main does not move. It
+// never writes to the repository.
 //
 // Dependencies: gitstore, query, config, exp and the standard library (and the zstd decoder gitstore already uses);
 // not the command-line packages.

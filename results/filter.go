@@ -11,9 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/value"
 )
 
 // Filter selects experiments. The zero Filter selects every experiment that is neither archived nor removed. All the
@@ -232,76 +232,26 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 	return out
 }
 
-// metaFields are the names of the metadata an expression sees (meta.x, or x when no parameter or result is named x).
-var metaFields = []string{"id", "name", "status", "tags", "created", "started", "ended", "duration_s", "script",
-	"batch", "user", "host", "parent", "executor", "description", "attempt", "archived", "branch", "dirty", "exit_code"}
-
 // Record is what --where expressions and sort keys see of an experiment: its parameters, its results and its
-// metadata (id, name, status, tags, created, started, ended, duration_s, exit_code, script, batch, user, host, parent,
-// executor, description, attempt, archived, branch, dirty).
+// metadata (the names of Fields).
 func Record(e *gitstore.Experiment) query.Record {
 	return query.Record{Params: DecodeJSON(e.ParamsJSON), Results: DecodeJSON(e.ResultsJSON), Meta: metaOf(e)}
 }
 
 func metaOf(e *gitstore.Experiment) map[string]any {
-	meta := make(map[string]any, len(metaFields))
-	for _, k := range metaFields {
-		if v, ok := metaValue(e, k); ok {
-			meta[k] = v
+	meta := make(map[string]any, len(Fields))
+	for i := range Fields {
+		if v, ok := Fields[i].Value(e); ok {
+			meta[Fields[i].Name] = v
 		}
 	}
 	return meta
 }
 
-// metaValue is one metadata field of e (exit_code is missing until the experiment has ended).
+// metaValue is the metadata field k of e (see Fields).
 func metaValue(e *gitstore.Experiment, k string) (any, bool) {
-	switch k {
-	case "id":
-		return e.ID, true
-	case "name":
-		return e.Name, true
-	case "status":
-		return e.Status, true
-	case "tags":
-		tags := make([]any, len(e.Tags))
-		for i, t := range e.Tags {
-			tags[i] = t
-		}
-		return tags, true
-	case "created":
-		return e.Created, true
-	case "started":
-		return e.Started, true
-	case "ended":
-		return e.Ended, true
-	case "duration_s":
-		return e.DurationS, true
-	case "script":
-		return e.Script, true
-	case "batch":
-		return e.Batch, true
-	case "user":
-		return e.User, true
-	case "host":
-		return e.Host, true
-	case "parent":
-		return e.Parent, true
-	case "executor":
-		return e.Executor, true
-	case "description":
-		return e.Description, true
-	case "attempt":
-		return e.Attempt, true
-	case "archived":
-		return e.Archived, true
-	case "branch":
-		return e.Git.Branch, true
-	case "dirty":
-		return e.Git.Dirty, true
-	case "exit_code":
-		if e.ExitCode != nil {
-			return *e.ExitCode, true
-		}
+	if f := fieldByName[k]; f != nil {
+		return f.Value(e)
 	}
 	return nil, false
 }
@@ -343,12 +293,12 @@ func topOf(top, raw []byte, decoded *map[string]any, key string) (any, bool) {
 }
 
 // DecodeJSON decodes a stored params.json or results.json into a tree whose numbers keep their type (int for
-// integers, float64 otherwise: see config.UnmarshalJSON). Empty or unreadable input gives an empty map.
+// integers, float64 otherwise: see value.Unmarshal). Empty or unreadable input gives an empty map.
 func DecodeJSON(raw []byte) map[string]any {
 	if len(raw) == 0 {
 		return map[string]any{}
 	}
-	v, err := config.UnmarshalJSON(raw)
+	v, err := value.Unmarshal(raw)
 	if m, ok := v.(map[string]any); ok && err == nil {
 		return m
 	}
@@ -383,6 +333,15 @@ func sortItems(items []sortItem, keys []string) {
 				}
 				if ma {
 					return 1 // missing values last, whatever the direction
+				}
+				return -1
+			}
+			if na, nb := ka.IsNaN(), kb.IsNaN(); na || nb {
+				if na && nb {
+					continue
+				}
+				if na {
+					return 1 // NaN after every number, whatever the direction (and before missing values)
 				}
 				return -1
 			}

@@ -5,14 +5,14 @@ import (
 	"math"
 	"unsafe"
 
-	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // lookupTop finds key among the typed top-level values of gitstore.EncodeTop and decodes its value as DecodeJSON
 // would (ints as int, other numbers as float64, nested values from their JSON). valid is false when top cannot be
 // read; the caller then decodes the JSON.
-func lookupTop(top []byte, key string) (value any, found, valid bool) {
+func lookupTop(top []byte, key string) (val any, found, valid bool) {
 	b := top
 	for len(b) > 0 {
 		n, w := binary.Uvarint(b)
@@ -57,7 +57,7 @@ func lookupTop(top []byte, key string) (value any, found, valid bool) {
 			if hit {
 				if kind == gitstore.TopString {
 					v = unsafe.String(unsafe.SliceData(b[w:skip]), skip-w) // top is never modified
-				} else if v, _ = config.UnmarshalJSON(b[w:skip]); v == nil {
+				} else if v, _ = value.Unmarshal(b[w:skip]); v == nil {
 					return nil, false, false
 				}
 			}

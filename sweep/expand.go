@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // MaxPoints is the largest number of points Expand produces.
@@ -121,31 +123,12 @@ func setPath(m map[string]any, path []string, v any) {
 	m[path[len(path)-1]] = v
 }
 
-// deepCopy copies maps and lists recursively; other values are returned as is.
-func deepCopy(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return deepCopyMap(v)
-	case []any:
-		if v == nil {
-			return []any(nil)
-		}
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = deepCopy(e)
-		}
-		return out
-	}
-	return v
-}
-
 // deepCopyMap copies a tree; a nil map gives an empty (non-nil) map.
 func deepCopyMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = deepCopy(v)
+	if m == nil {
+		return map[string]any{}
 	}
-	return out
+	return value.DeepCopy(m).(map[string]any)
 }
 
 // Sweep is the Go counterpart of pyexp's sweep(configs, variations): for each
@@ -171,7 +154,7 @@ func Sweep(configs []map[string]any, variations []map[string]any) []map[string]a
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				setPath(m, strings.Split(k, "."), deepCopy(vr[k]))
+				setPath(m, strings.Split(k, "."), value.DeepCopy(vr[k]))
 			}
 			out = append(out, m)
 		}
@@ -203,7 +186,7 @@ func Grid(axes map[string][]any) []map[string]any {
 	for range total {
 		m := make(map[string]any, len(keys))
 		for i, k := range keys {
-			m[k] = deepCopy(axes[k][idx[i]])
+			m[k] = value.DeepCopy(axes[k][idx[i]])
 		}
 		out = append(out, m)
 		for i := len(keys) - 1; i >= 0; i-- {

@@ -2,6 +2,8 @@ package sweep
 
 import (
 	"testing"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 func FuzzParse(f *testing.F) {
@@ -73,9 +75,9 @@ func FuzzName(f *testing.F) {
 			t.Fatalf("ParseName(Name(%#v)) = %#v (name %q)", vars, back, name)
 		}
 		// Names of distinct values differ.
-		other := []Var{{Key: key, Value: Format(fl)}}
+		other := []Var{{Key: key, Value: value.Format(fl)}}
 		if Name(other) == Name([]Var{{Key: key, Value: fl}}) {
-			t.Fatalf("string %q and float %v share a name", Format(fl), fl)
+			t.Fatalf("string %q and float %v share a name", value.Format(fl), fl)
 		}
 	})
 }

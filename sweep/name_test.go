@@ -10,39 +10,6 @@ import (
 var point1, point2 = 0.1, 0.2
 var point3 = point1 + point2 // not constant-folded: 0.30000000000000004
 
-func TestFormat(t *testing.T) {
-	tests := []struct {
-		in   any
-		want string
-	}{
-		{1, "1"}, {-2, "-2"}, {0, "0"},
-		{1.0, "1.0"}, {0.01, "0.01"}, {0.001, "0.001"}, {1e-4, "0.0001"}, {1e-05, "1e-05"},
-		{1.5e-7, "1.5e-07"}, {123456789.0, "123456789.0"}, {1e15, "1000000000000000.0"},
-		{1e16, "1e+16"}, {1.5e300, "1.5e+300"}, {-0.5, "-0.5"}, {0.0, "0.0"}, {math.Copysign(0, -1), "-0.0"},
-		{point3, "0.30000000000000004"}, {3.16227766016838, "3.16227766016838"},
-		{math.Inf(1), ".inf"}, {math.Inf(-1), "-.inf"}, {math.NaN(), ".nan"},
-		{float32(0.1), "0.1"},
-		{true, "true"}, {false, "false"}, {nil, "null"}, {"adam", "adam"},
-		{[]any{1, "a", 0.5}, "[1, a, 0.5]"}, {map[string]any{"b": 1, "a": nil}, "{a: null, b: 1}"},
-		{int64(7), "7"}, {uint8(8), "8"},
-	}
-	for _, tt := range tests {
-		if got := Format(tt.in); got != tt.want {
-			t.Errorf("Format(%#v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-// Every float formats to a string that reads back as the same float.
-func TestFormatRoundTrip(t *testing.T) {
-	for _, f := range []float64{0.1, 1e-4, 9.999e-5, 1e16, 9999999999999998, 5e-324, math.MaxFloat64, -123.456, 1.0 / 3} {
-		s := Format(f)
-		if g, ok := parseScalar(s).(float64); !ok || g != f {
-			t.Errorf("Format(%v) = %q reads back as %#v", f, s, parseScalar(s))
-		}
-	}
-}
-
 func TestName(t *testing.T) {
 	tests := []struct {
 		vars []Var

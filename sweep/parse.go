@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // MaxValues is the largest number of values a single sweep may produce.
@@ -239,84 +241,11 @@ func (p *parser) arg() (arg, error) {
 		// Only non-ASCII white space: treat as a missing argument.
 		return arg{}, p.errorAt(start, "expected %s", p.what)
 	}
-	return arg{value: parseScalar(text), text: text, col: p.col(start)}, nil
-}
-
-// parseScalar reads a bare YAML 1.2 core-schema scalar.
-func parseScalar(s string) any {
-	switch s {
-	case "null", "Null", "NULL", "~":
-		return nil
-	case "true", "True", "TRUE":
-		return true
-	case "false", "False", "FALSE":
-		return false
-	case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
-		return math.Inf(1)
-	case "-.inf", "-.Inf", "-.INF":
-		return math.Inf(-1)
-	case ".nan", ".NaN", ".NAN":
-		return math.NaN()
+	v, err := value.Scalar(text)
+	if err != nil {
+		return arg{}, p.errorAt(start, "%v", err)
 	}
-	isInt, isFloat := numberShape(s)
-	if isInt {
-		if n, err := strconv.Atoi(s); err == nil {
-			return n
-		}
-		isFloat = true // out of int range: fall back to float
-	}
-	if isFloat {
-		f, err := strconv.ParseFloat(s, 64)
-		if err == nil || isRangeErr(err) {
-			return f
-		}
-	}
-	return s
-}
-
-func isRangeErr(err error) bool {
-	ne, ok := err.(*strconv.NumError)
-	return ok && ne.Err == strconv.ErrRange
-}
-
-// numberShape reports whether s matches [-+]?[0-9]+ (isInt) or the YAML 1.2
-// float [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? (isFloat, only
-// when not an int).
-func numberShape(s string) (isInt, isFloat bool) {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	intDigits := digits()
-	if i == len(s) {
-		return intDigits > 0, false
-	}
-	fracDigits := 0
-	if s[i] == '.' {
-		i++
-		fracDigits = digits()
-	}
-	if intDigits == 0 && fracDigits == 0 {
-		return false, false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			return false, false
-		}
-	}
-	return false, i == len(s)
+	return arg{value: v, text: text, col: p.col(start)}, nil
 }
 
 // number is a numeric argument as an exact decimal.
@@ -557,7 +486,7 @@ func (p *parser) logspace(args []arg) ([]any, error) {
 			}
 		}
 		if math.IsInf(f, 0) || f == 0 {
-			return nil, p.errorf("10**%s is out of float64 range", strings.TrimSuffix(Format(e), ".0"))
+			return nil, p.errorf("10**%s is out of float64 range", strings.TrimSuffix(value.Format(e), ".0"))
 		}
 		out[i] = f
 	}

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/git-exp/git-exp/value"
 )
 
 // Expected values below were computed with Python 3 (range, exact decimal
@@ -27,8 +29,8 @@ func TestParseValues(t *testing.T) {
 		{"list(hello world ,  x )", []any{"hello world", "x"}},
 		{"list(1)", []any{1}},
 		{"list(1, 1.0)", []any{1, 1.0}},
-		{"list(0x10, 1_000, 1e)", []any{"0x10", "1_000", "1e"}},
-		{"list(99999999999999999999)", []any{1e20}},
+		{"list(0x10, 010, 0o10, 1_000, 1e)", []any{16, 10, 8, "1_000", "1e"}},
+		{"list(99999999999999999999.0)", []any{1e20}},
 		{"  list(1,2)  ", []any{1, 2}},
 		{"list(\n1,\t2\n)", []any{1, 2}},
 		// range: Python's range for ints.
@@ -92,7 +94,7 @@ func TestParseValues(t *testing.T) {
 func fmtValues(vs []any) string {
 	parts := make([]string, len(vs))
 	for i, v := range vs {
-		parts[i] = Format(v)
+		parts[i] = value.Format(v)
 		if _, ok := v.(string); ok {
 			parts[i] = "'" + parts[i] + "'"
 		}
@@ -150,7 +152,7 @@ func TestLinspaceMatchesNumpy(t *testing.T) {
 			if gf == want[i] {
 				continue
 			}
-			if len(Format(gf)) > 12 || math.Abs(gf-want[i]) > 4*ulp(want[i]) {
+			if len(value.Format(gf)) > 12 || math.Abs(gf-want[i]) > 4*ulp(want[i]) {
 				t.Errorf("%s[%d] = %v, numpy %v", c.expr, i, gf, want[i])
 			}
 		}
@@ -180,6 +182,7 @@ func TestParseErrors(t *testing.T) {
 		{"list(1,)", `list(1,): expected a value after "," at column 8`},
 		{"list(1,,2)", `list(1,,2): expected a value after "," at column 8`},
 		{"list()", `list(): expected at least one value at column 6`},
+		{"list(1, 99999999999999999999)", `list(1, 99999999999999999999): 99999999999999999999 does not fit a 64-bit integer: quote it to keep it as text, or write it as a float (1e+20) at column 9`},
 		{"list( )", `list( ): expected at least one value at column 7`},
 		{"linspace(0,1)", `linspace(0,1): expected 3 arguments (start, stop, num), got 2 at column 13`},
 		{"linspace(0,1,2,3)", `linspace(0,1,2,3): expected 3 arguments (start, stop, num), got 4 at column 16`},

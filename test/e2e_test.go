@@ -7,8 +7,6 @@
 package test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +21,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/git-exp/git-exp/cli"
+	"github.com/git-exp/git-exp/value"
 )
 
 // TestMain registers git-exp as a command: testscript copies the test binary as `git-exp` into a directory on PATH,
@@ -153,7 +152,8 @@ func goCacheEnv() []string {
 //	! json FILE PATH [WANT]     the value at PATH is absent (or differs from WANT)
 //
 // PATH is dot-separated: object keys, array indexes, `#` for the length of an array or object, `.` alone for the
-// whole document. Numbers are compared as written in the file, so `1` and `1.0` differ (the int/float contract).
+// whole document. Documents are read with value.Unmarshal (NaN, Infinity, -Infinity included) and compared by type,
+// so `1` and `1.0` differ (the int/float contract).
 // FILE may be `stdout` or `stderr` for the last command's output.
 func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	setVar := ""
@@ -167,10 +167,8 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: json [-set VAR] FILE PATH [WANT]")
 	}
 	data := ts.ReadFile(args[0]) // "stdout" and "stderr" name the last command's output
-	dec := json.NewDecoder(strings.NewReader(data))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
+	doc, err := value.Unmarshal([]byte(data))
+	if err != nil {
 		ts.Fatalf("%s: not JSON: %v", args[0], err)
 	}
 	v, err := lookup(doc, args[1])
@@ -204,10 +202,8 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if f, ok := strings.CutPrefix(wantText, "@"); ok {
 		wantText = ts.ReadFile(f)
 	}
-	var want any
-	wdec := json.NewDecoder(strings.NewReader(wantText))
-	wdec.UseNumber()
-	if err := wdec.Decode(&want); err != nil {
+	want, err := value.Unmarshal([]byte(wantText))
+	if err != nil {
 		ts.Fatalf("WANT %q is not JSON: %v", args[2], err)
 	}
 	equal := got == compact(ts, want)
@@ -235,7 +231,7 @@ func lookup(v any, path string) (any, error) {
 		switch x := v.(type) {
 		case map[string]any:
 			if key == "#" {
-				v = json.Number(strconv.Itoa(len(x)))
+				v = len(x)
 				continue
 			}
 			next, ok := x[key]
@@ -245,7 +241,7 @@ func lookup(v any, path string) (any, error) {
 			v = next
 		case []any:
 			if key == "#" {
-				v = json.Number(strconv.Itoa(len(x)))
+				v = len(x)
 				continue
 			}
 			n, err := strconv.Atoi(key)
@@ -261,13 +257,11 @@ func lookup(v any, path string) (any, error) {
 }
 
 func compact(ts *testscript.TestScript, v any) string {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := value.Marshal(v)
+	if err != nil {
 		ts.Fatalf("encoding %v: %v", v, err)
 	}
-	return strings.TrimSpace(buf.String())
+	return string(b)
 }
 
 // cmdWaitFor waits until a file exists (and is not empty), failing after SECONDS.

@@ -1,8 +1,8 @@
 // Command genstore fabricates N experiments directly into the store of a repository, fast: one `git fast-import`
 // stream writes the store's root commit (VERSION only, byte for byte the one git-exp creates) and one commit holding
 // N experiment directories in the fan-out layout of DESIGN.md §3, each with experiment.json, params.json and
-// results.json. It is written from the design document, not with gitstore, so it also checks that a store written by
-// another program reads back whole.
+// results.json. It writes the store with git fast-import, not with gitstore's writer, so it also checks that a store
+// written by another program reads back whole; the manifest is gitstore.Manifest itself (no copy to drift).
 //
 //	go run ./bench/genstore -C REPO -n 10000 [-snapshot COMMIT] [-seed 1]
 //
@@ -20,6 +20,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/git-exp/git-exp/gitstore"
 )
 
 func main() {
@@ -33,40 +35,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "genstore:", err)
 		os.Exit(1)
 	}
-}
-
-type gitInfo struct {
-	Head     string   `json:"head"`
-	Branch   string   `json:"branch"`
-	Dirty    bool     `json:"dirty"`
-	Remote   string   `json:"remote"`
-	Snapshot string   `json:"snapshot"`
-	Skipped  []string `json:"skipped"`
-}
-
-// manifest is experiment.json as DESIGN.md §3 lists it.
-type manifest struct {
-	Format      int      `json:"format"`
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Tags        []string `json:"tags"`
-	Status      string   `json:"status"`
-	Script      string   `json:"script"`
-	Argv        []string `json:"argv"`
-	Executor    string   `json:"executor"`
-	Host        string   `json:"host"`
-	User        string   `json:"user"`
-	Created     string   `json:"created"`
-	Started     string   `json:"started"`
-	Ended       string   `json:"ended"`
-	Updated     string   `json:"updated"`
-	DurationS   float64  `json:"duration_s"`
-	ExitCode    *int     `json:"exit_code"`
-	Error       string   `json:"error"`
-	Batch       string   `json:"batch"`
-	Parent      string   `json:"parent"`
-	Git         gitInfo  `json:"git"`
 }
 
 func run(dir, ref string, n int, snapshot string, seed uint64) error {
@@ -128,13 +96,13 @@ func run(dir, ref string, n int, snapshot string, seed uint64) error {
 		}
 		lr := []float64{0.1, 0.01, 0.001, 0.0001}[i%4]
 		bs := []int{16, 32, 64, 128}[(i/4)%4]
-		m := manifest{
+		m := gitstore.Manifest{
 			Format: 1, ID: id, Name: fmt.Sprintf("train[lr=%g,bs=%d]", lr, bs), Description: "",
 			Tags: []string{"bench"}, Status: status, Script: "train.py", Argv: []string{"python3", "-u", "train.py"},
 			Executor: "local", Host: "bench-host", User: "Bench User",
 			Created: ts(created), Started: ts(created), Ended: ts(ended), Updated: ts(ended),
 			DurationS: float64(int(dur*1000)) / 1000, ExitCode: &code, Error: errMsg,
-			Git: gitInfo{Head: head, Branch: "main", Snapshot: snapshot, Skipped: []string{}},
+			Git: gitstore.GitInfo{Head: head, Branch: "main", Snapshot: snapshot, Skipped: []string{}},
 		}
 		if i%3 == 0 {
 			m.Tags = append(m.Tags, "sweep")

@@ -1,4 +1,4 @@
-package config
+package value
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func Merge(dst, src map[string]any) (map[string]any, error) {
 		return keys[i] < keys[j]
 	})
 	for _, k := range keys {
-		v := deepCopy(src[k])
+		v := DeepCopy(src[k])
 		if !strings.Contains(k, ".") {
 			dst[k] = v
 			continue
@@ -47,7 +47,7 @@ func Merge(dst, src map[string]any) (map[string]any, error) {
 // by a new map; any other value that is not a map[string]any is an error, e.g.
 // `cannot set "a.b": "a" is an int (3), not a map`. Set stores v itself, without copying it.
 func Set(m map[string]any, dottedKey string, v any) error {
-	parts, err := splitKey(dottedKey)
+	parts, err := SplitKey(dottedKey)
 	if err != nil {
 		return fmt.Errorf("cannot set %q: %v", dottedKey, err)
 	}
@@ -68,7 +68,7 @@ func Set(m map[string]any, dottedKey string, v any) error {
 			cur[p] = created
 			cur = created
 		default:
-			return fmt.Errorf("cannot set %q: %q is %s, not a map", dottedKey, strings.Join(parts[:i+1], "."), describeValue(next))
+			return fmt.Errorf("cannot set %q: %q is %s, not a map", dottedKey, strings.Join(parts[:i+1], "."), Describe(next))
 		}
 	}
 	cur[parts[len(parts)-1]] = v
@@ -77,7 +77,7 @@ func Set(m map[string]any, dottedKey string, v any) error {
 
 // Get returns the value at the dotted key path in m and whether it exists.
 func Get(m map[string]any, dottedKey string) (any, bool) {
-	parts, err := splitKey(dottedKey)
+	parts, err := SplitKey(dottedKey)
 	if err != nil {
 		return nil, false
 	}
@@ -94,8 +94,8 @@ func Get(m map[string]any, dottedKey string) (any, bool) {
 	return cur, true
 }
 
-// splitKey splits a dotted key into its segments, none of which may be empty.
-func splitKey(key string) ([]string, error) {
+// SplitKey splits a dotted key into its segments, none of which may be empty.
+func SplitKey(key string) ([]string, error) {
 	if key == "" {
 		return nil, fmt.Errorf("the key is empty")
 	}
@@ -108,8 +108,8 @@ func splitKey(key string) ([]string, error) {
 	return parts, nil
 }
 
-// deepCopy copies maps and lists recursively; other values are immutable and shared.
-func deepCopy(v any) any {
+// DeepCopy copies maps and lists recursively; other values are immutable and shared.
+func DeepCopy(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		if v == nil {
@@ -117,7 +117,7 @@ func deepCopy(v any) any {
 		}
 		m := make(map[string]any, len(v))
 		for k, e := range v {
-			m[k] = deepCopy(e)
+			m[k] = DeepCopy(e)
 		}
 		return m
 	case []any:
@@ -126,15 +126,15 @@ func deepCopy(v any) any {
 		}
 		l := make([]any, len(v))
 		for i, e := range v {
-			l[i] = deepCopy(e)
+			l[i] = DeepCopy(e)
 		}
 		return l
 	}
 	return v
 }
 
-// describeValue names a value and its type for error messages: `an int (3)`, `a string ("x")`.
-func describeValue(v any) string {
+// Describe names a value and its type for error messages: `an int (3)`, `a string ("x")`, `a float (0.5)`.
+func Describe(v any) string {
 	const max = 40
 	short := func(s string) string {
 		if len(s) > max {
@@ -149,8 +149,10 @@ func describeValue(v any) string {
 		return fmt.Sprintf("a bool (%t)", v)
 	case string:
 		return fmt.Sprintf("a string (%s)", short(strconv.Quote(v)))
-	case float32, float64:
-		return fmt.Sprintf("a float (%v)", v)
+	case float64:
+		return fmt.Sprintf("a float (%s)", FormatFloat(v))
+	case float32:
+		return fmt.Sprintf("a float (%s)", formatFloat(float64(v), 32))
 	case []any:
 		return fmt.Sprintf("a list of %d values", len(v))
 	case map[string]any:
@@ -162,4 +164,40 @@ func describeValue(v any) string {
 		return fmt.Sprintf("an int (%v)", v)
 	}
 	return fmt.Sprintf("a %T", v)
+}
+
+// MergeDeep merges src into dst: nested maps recursively, anything else replaced by a deep copy.
+func MergeDeep(dst, src map[string]any) {
+	for k, sv := range src {
+		if sm, ok := sv.(map[string]any); ok {
+			if dm, ok := dst[k].(map[string]any); ok && dm != nil {
+				MergeDeep(dm, sm)
+				continue
+			}
+		}
+		dst[k] = DeepCopy(sv)
+	}
+}
+
+// Flatten turns a tree into dotted keys ("model.depth"); a non-empty map is descended, anything else is a leaf.
+func Flatten(v any) map[string]any {
+	out := map[string]any{}
+	flatten("", v, out)
+	return out
+}
+
+func flatten(prefix string, v any, out map[string]any) {
+	if m, ok := v.(map[string]any); ok && len(m) > 0 {
+		for k, x := range m {
+			key := k
+			if prefix != "" {
+				key = prefix + "." + k
+			}
+			flatten(key, x, out)
+		}
+		return
+	}
+	if prefix != "" {
+		out[prefix] = v
+	}
 }
