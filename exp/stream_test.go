@@ -241,3 +241,32 @@ func TestLastValuesMatchesFullParse(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSeries reads a 200,000-point series point by point and thinned to 2,000 points: thinning costs one
+// reading (both include the first pass, ScanMetrics).
+func BenchmarkSeries(b *testing.B) {
+	var buf bytes.Buffer
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 200000; i++ {
+		fmt.Fprintf(&buf, `{"step":%d,"time":"2025-01-02T03:04:%02d.%09dZ","acc":%v,"loss":%v}`+"\n", i, i%60, i, r.Float64(), r.Float64()*10)
+	}
+	data := buf.Bytes()
+	for _, n := range []int{0, 2000} {
+		b.Run(fmt.Sprintf("thin=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				s, err := ScanMetrics(bytesOpener(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := 0
+				if err := s.Thin(n, func(Point) error { got++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if n > 0 && got > n {
+					b.Fatalf("%d points", got)
+				}
+			}
+		})
+	}
+}
