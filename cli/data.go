@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -33,15 +34,22 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
+	// Only the id and the status are kept: the experiment points into the store's list (a slab of every
+	// experiment), which becomes garbage here.
+	id, running := strings.Clone(e.ID), e.Status == gitstore.StatusRunning
+	e = nil
 	// The series streams (exp.Series): one pass learns the metric names and whether the steps go back, a second
-	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it, but only
-	// when 48 MiB have piled up (the live heap is a few points, so a collection costs little; collecting at every
-	// doubling of so small a heap would be constant work).
+	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it,
+	// but only when 48 MiB have piled up above what is live now (a few points: a collection costs little, and
+	// collecting at every doubling of so small a heap would be constant work).
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(48 << 20)
+	debug.SetMemoryLimit(int64(ms.HeapAlloc) + 48<<20)
 	open := func() (io.ReadCloser, error) {
-		if e.Status == gitstore.StatusRunning {
-			f, err := os.Open(st.SpoolFor(e.ID).Metrics)
+		if running {
+			f, err := os.Open(st.SpoolFor(id).Metrics)
 			if err == nil {
 				return f, nil
 			}
@@ -49,7 +57,7 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 				return nil, err
 			}
 		}
-		rc, ok, err := st.OpenFile(ctx, e.ID, "metrics.jsonl")
+		rc, ok, err := st.OpenFile(ctx, id, "metrics.jsonl")
 		if err != nil || !ok {
 			return io.NopCloser(strings.NewReader("")), err
 		}
@@ -57,7 +65,7 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	}
 	series, err := exp.ScanMetrics(open)
 	if err != nil {
-		return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
+		return fmt.Errorf("metrics of %s: %v", id[:7], err)
 	}
 	names := c.Names
 	if len(names) == 0 {
@@ -70,13 +78,13 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	case c.CSV:
 		w = newMetricsCSV(env.IO.Out, names)
 	case series.Len() == 0:
-		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", e.ID[:7])
+		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", id[:7])
 		return nil
 	default:
 		w = newMetricsTable(env.IO, names)
 	}
 	if err := series.Each(w.point); err != nil {
-		return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
+		return fmt.Errorf("metrics of %s: %v", id[:7], err)
 	}
 	return w.close()
 }
