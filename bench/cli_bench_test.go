@@ -129,3 +129,36 @@ func BenchmarkSweepTrue(b *testing.B) {
 	}
 	b.ReportMetric(medianMS(ds)/runs, "per-run-ms")
 }
+
+// BenchmarkComplete: what a TAB costs, `git exp __complete -- show PREFIX` in-process on the store named by
+// GITEXP_BENCH_STORE (bench/genstore; skipped without it), with the completion index up to date (target at
+// 100,000 experiments: < 50 ms, issue 18). GITEXP_BENCH_COLD=1 deletes the index before every call (the first TAB
+// after the store moved rebuilds it from the listing cache).
+func BenchmarkComplete(b *testing.B) {
+	dir := os.Getenv("GITEXP_BENCH_STORE")
+	if dir == "" {
+		b.Skip("GITEXP_BENCH_STORE is not set (make a store with bench/genstore)")
+	}
+	cold := os.Getenv("GITEXP_BENCH_COLD") == "1"
+	for _, args := range [][]string{
+		{"-C", dir, "__complete", "--", "show", "a1"},
+		{"-C", dir, "__complete", "--", "list", "--sort", "-res"},
+	} {
+		b.Run(args[4], func(b *testing.B) {
+			runCLI(b, args...)
+			var ds []time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if cold {
+					b.StopTimer()
+					os.Remove(filepath.Join(dir, ".git", "exp", "complete-v1"))
+					b.StartTimer()
+				}
+				t0 := time.Now()
+				runCLI(b, args...)
+				ds = append(ds, time.Since(t0))
+			}
+			b.ReportMetric(medianMS(ds), "median-ms")
+		})
+	}
+}

@@ -167,11 +167,12 @@ feed:
 		if id == "" && len(plans) > 0 {
 			id = plans[0].m.Batch
 		}
-		hint := "git exp run --staged"
-		if id != "" {
-			hint += " --batch " + id[:7]
+		// continue --batch finishes the batch: the cancelled members (another attempt each) and the staged ones.
+		hint := "git exp continue --batch " + id[:min(7, len(id))]
+		if id == "" {
+			hint = "git exp run --staged"
 		}
-		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started and still staged; continue with: %s\n", cancelled, left, hint)
+		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started (still staged); finish the batch with: %s\n", cancelled, left, hint)
 		return &exitError{130}
 	}
 	if firstErr != nil {
@@ -190,6 +191,7 @@ type progress struct {
 	p                               *mpb.Progress
 	mu                              sync.Mutex
 	passed, failed, cached, running int
+	cancelled                       int
 	total                           int
 	plain                           bool
 	start                           time.Time
@@ -209,13 +211,16 @@ func newProgress(io *IO, total int, live bool) *progress {
 		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string {
 			pr.mu.Lock()
 			defer pr.mu.Unlock()
-			return fmt.Sprintf("%s%d passed%s %s%d failed%s %s%d cached%s %d running",
+			s := fmt.Sprintf("%s%d passed%s %s%d failed%s %s%d cached%s %d running",
 				green, pr.passed, reset, red, pr.failed, reset, yellow, pr.cached, reset, pr.running)
+			if pr.cancelled > 0 {
+				s += fmt.Sprintf(" %d cancelled", pr.cancelled)
+			}
+			return s
 		})),
 		mpb.AppendDecorators(
 			decor.CountersNoUnit(" %d/%d"),
-			decor.Elapsed(decor.ET_STYLE_GO, decor.WC{W: 6}),
-			decor.OnComplete(decor.AverageETA(decor.ET_STYLE_GO, decor.WC{W: 8}), ""),
+			decor.Any(func(decor.Statistics) string { return pr.timing(time.Now()) }),
 		),
 	)
 	return pr
@@ -249,6 +254,7 @@ func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
 	case status == gitstore.StatusCompleted:
 		pr.passed++
 	case status == gitstore.StatusCancelled:
+		pr.cancelled++
 	default:
 		pr.failed++
 	}
@@ -267,7 +273,34 @@ func (pr *progress) wait() {
 		}
 		pr.p.Wait()
 	}
-	fmt.Fprintf(pr.io.Err, "%d passed, %d failed, %d cached in %s\n", pr.passed, pr.failed, pr.cached, time.Since(pr.start).Round(time.Millisecond))
+	fmt.Fprintln(pr.io.Err, pr.summary(time.Since(pr.start)))
+}
+
+// summary is the line that ends a batch.
+func (pr *progress) summary(elapsed time.Duration) string {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	s := fmt.Sprintf("%d passed, %d failed, ", pr.passed, pr.failed)
+	if pr.cancelled > 0 {
+		s += fmt.Sprintf("%d cancelled, ", pr.cancelled)
+	}
+	return s + fmt.Sprintf("%d cached in %s", pr.cached, elapsed.Round(time.Millisecond))
+}
+
+// timing is the bar's labelled elapsed time and, once a member has finished, the estimate of the time left (from
+// the pace so far: runs finished in this process, cached ones left out).
+func (pr *progress) timing(now time.Time) string {
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	elapsed := now.Sub(pr.start)
+	s := " elapsed " + elapsed.Round(time.Second).String()
+	done := pr.passed + pr.failed + pr.cancelled
+	left := pr.total - done - pr.cached
+	if done > 0 && left > 0 {
+		eta := time.Duration(float64(elapsed) / float64(done) * float64(left))
+		s += ", about " + eta.Round(time.Second).String() + " left"
+	}
+	return s
 }
 
 // prefixWriters prefix every line of several runs' output with the run's name, writing whole lines only.

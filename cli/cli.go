@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,10 @@ func SystemIO() *IO {
 			io.Width = w
 		}
 	}
+	// COLUMNS wins over the terminal's size, as in git (term_columns).
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		io.Width = n
+	}
 	return io
 }
 
@@ -85,9 +90,15 @@ type CLI struct {
 	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
 	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
 	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
-	Version   VersionCmd   `cmd:"" help:"Print the version of git-exp."`
+	Version   VersionCmd   `cmd:"" help:"Print the version, commit and Go version of git-exp."`
 
-	Chdir string `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
+	// Help, completion and the hidden answer to a TAB (issue 18).
+	Help       HelpCmd       `cmd:"" help:"Show the help of a command: git exp help list."`
+	Completion CompletionCmd `cmd:"" help:"Print the shell completion script for bash, zsh or fish."`
+	Complete   CompleteCmd   `cmd:"" name:"__complete" hidden:"" help:"Answer shell completion (used by the completion scripts)."`
+
+	Chdir       string           `short:"C" name:"chdir" placeholder:"DIR" help:"Run as if git exp was started in DIR."`
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 }
 
 // exitError carries an exit status without a message (the script's own status, for instance).
@@ -135,6 +146,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 		kong.Writers(io.Out, io.Err),
 		kong.Exit(func(c int) { panic(kongExit{c}) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionText()},
 	)
 	if err != nil {
 		fmt.Fprintf(io.Err, "git exp: internal error: %v\n", err)
@@ -143,6 +155,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	if len(head) == 0 {
 		head = []string{"--help"}
 	}
+	head = joinSortValues(head)
 	kctx, err := parser.Parse(head)
 	if err != nil {
 		msg := err.Error()
@@ -202,6 +215,35 @@ func splitDashDash(args []string) (head, tail []string, found bool) {
 	return args, nil, false
 }
 
+// joinSortValues turns "--sort -KEY" (a space, as people type it and as git's own --sort -committerdate accepts)
+// into "--sort=-KEY", which the flag parser would otherwise read as short flags (and "--sort a,-b" likewise).
+func joinSortValues(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--" { // what follows is not git exp's (the words of __complete, a command's arguments)
+			if out != nil {
+				out = append(out, args[i:]...)
+			}
+			break
+		}
+		if args[i] == "--sort" && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			if out == nil {
+				out = append([]string{}, args[:i]...)
+			}
+			out = append(out, "--sort="+args[i+1])
+			i++
+			continue
+		}
+		if out != nil {
+			out = append(out, args[i])
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
 // isRun reports whether the command is run (the only one whose "--" separates the script's own arguments).
 func isRun(args []string) bool {
 	for i := 0; i < len(args); i++ {
@@ -231,15 +273,6 @@ func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 		return nil, err
 	}
 	return gitstore.Open(ctx, wd)
-}
-
-// VersionCmd prints the version.
-type VersionCmd struct{}
-
-// Run prints the version.
-func (c *VersionCmd) Run(env *Env) error {
-	fmt.Fprintf(env.IO.Out, "git-exp %s (storage format %d)\n", Version, gitstore.FormatVersion)
-	return nil
 }
 
 // sinceStart is the time since the process started, for GIT_EXP_TRACE.

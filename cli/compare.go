@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"math"
 	"os"
 	"runtime/debug"
 	"sort"
 	"strings"
 
-	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/value"
 )
@@ -139,7 +137,8 @@ func differs(maps []map[string]any, k string) bool {
 type DiffCmd struct {
 	A     string `arg:"" help:"First experiment."`
 	B     string `arg:"" help:"Second experiment."`
-	Patch bool   `short:"p" help:"Show the full code diff (default: a --stat summary)."`
+	Patch bool   `short:"p" xor:"diffmode" help:"Show the full code diff (default: a --stat summary)."`
+	Stat  bool   `xor:"diffmode" help:"Show the code change as git diff --stat does (the default)."`
 }
 
 // Run implements git exp diff.
@@ -178,21 +177,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	if keys := unionKeys(ra, rb); len(keys) > 0 {
 		rows = rows[:0]
 		for _, k := range keys {
-			delta := ""
-			x, xok := exp.Float(ra[k])
-			y, yok := exp.Float(rb[k])
-			if xok && yok {
-				switch d := y - x; {
-				case math.IsNaN(d): // a NaN on either side, or Infinity minus Infinity: no delta
-				case math.IsInf(d, 1):
-					delta = "+Infinity"
-				case math.IsInf(d, -1):
-					delta = "-Infinity"
-				default:
-					delta = fmt.Sprintf("%+.6g", d)
-				}
-			}
-			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta})
+			rows = append(rows, []string{k, tableCell(ra, k, human), tableCell(rb, k, human), delta(ra[k], rb[k], human)})
 		}
 		fmt.Fprintln(w, "results:")
 		table(env.IO, []string{"RESULT", a.ID[:7], b.ID[:7], "DELTA"}, rows)

@@ -76,7 +76,7 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 	case c.JSON:
 		w = newMetricsJSON(env.IO.Out, names)
 	case c.CSV:
-		w = newMetricsCSV(env.IO.Out, names)
+		w = newMetricsCSV(env.IO.Out, names, env.IO.OutTTY)
 	case series.Len() == 0:
 		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", id[:7])
 		return nil
@@ -157,7 +157,11 @@ func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
 	}
 	rows := make([][]string, len(arts))
 	for i, a := range arts {
-		rows[i] = []string{a.Path, strconv.FormatInt(a.Size, 10)}
+		size := strconv.FormatInt(a.Size, 10)
+		if env.IO.OutTTY {
+			size = humanBytes(a.Size)
+		}
+		rows[i] = []string{a.Path, size}
 	}
 	return table(env.IO, []string{"PATH", "SIZE"}, rows)
 }
@@ -301,9 +305,40 @@ func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
 	return table(env.IO, []string{"BATCH", "CREATED", "RUNS", "STATUS", "COMMAND"}, rows)
 }
 
+// commandLine is the command that made a batch, quoted so that it can be pasted back into a shell.
 func commandLine(argv []string) string {
-	if len(argv) > 0 {
-		argv = append([]string{"git exp"}, argv[1:]...)
+	if len(argv) == 0 {
+		return ""
 	}
-	return strings.Join(argv, " ")
+	out := []string{"git exp"}
+	for _, a := range argv[1:] {
+		out = append(out, shellWord(a))
+	}
+	return strings.Join(out, " ")
+}
+
+// shellWord quotes a for a POSIX shell when it needs it (lr=list(0.1,0.2) becomes 'lr=list(0.1,0.2)').
+func shellWord(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
+
+// humanBytes is a size for a terminal: 512 B, 1.5 KiB, 20 MiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	if v < 10 {
+		return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
+	}
+	return fmt.Sprintf("%.0f %ciB", v, "KMGTPE"[exp])
 }

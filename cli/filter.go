@@ -98,6 +98,7 @@ func (f *Filters) selectExps(ctx context.Context, env *Env, st *gitstore.Store) 
 	if err != nil {
 		return nil, err
 	}
+	warnUnknownKeys(env, all, f.Where, nil)
 	return f.matcher.Select(all), nil
 }
 

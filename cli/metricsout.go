@@ -58,6 +58,9 @@ func (m *metricsJSON) point(p exp.Point) error {
 		case "step":
 			v = p.Step
 		case "time":
+			if p.Time == "" { // a point logged without a time has none, not ""
+				continue
+			}
 			v = p.Time
 		default:
 			var ok bool
@@ -122,21 +125,22 @@ func (m *metricsJSON) close() error {
 	return m.w.Flush()
 }
 
-// metricsCSV prints CSV with a header row.
+// metricsCSV prints CSV with a header row (values as tables show them: every digit, 6 significant ones when human).
 type metricsCSV struct {
 	w     *csv.Writer
 	names []string
+	human bool
 	row   []string
 }
 
-func newMetricsCSV(out io.Writer, names []string) *metricsCSV {
-	m := &metricsCSV{w: csv.NewWriter(out), names: names}
+func newMetricsCSV(out io.Writer, names []string, human bool) *metricsCSV {
+	m := &metricsCSV{w: csv.NewWriter(out), names: names, human: human}
 	m.w.Write(append([]string{"step"}, names...))
 	return m
 }
 
 func (m *metricsCSV) point(p exp.Point) error {
-	m.row = metricsRow(m.row[:0], p, m.names)
+	m.row = metricsRow(m.row[:0], p, m.names, m.human)
 	return m.w.Write(m.row)
 }
 
@@ -145,12 +149,12 @@ func (m *metricsCSV) close() error {
 	return m.w.Error()
 }
 
-// metricsRow appends the cells of a point: its step, then each metric's value ("" when missing).
-func metricsRow(row []string, p exp.Point, names []string) []string {
+// metricsRow appends the cells of a point: its step, then each metric's value ("" when missing; see tableValue).
+func metricsRow(row []string, p exp.Point, names []string, human bool) []string {
 	row = append(row, strconv.FormatInt(p.Step, 10))
 	for _, n := range names {
 		if v, ok := p.Values[n]; ok {
-			row = append(row, formatValue(v))
+			row = append(row, tableValue(v, human))
 		} else {
 			row = append(row, "")
 		}
@@ -158,7 +162,7 @@ func metricsRow(row []string, p exp.Point, names []string) []string {
 	return row
 }
 
-// metricsTable prints tab-separated rows on a pipe, streaming. On a terminal it prints what table prints: the
+// metricsTable prints a header line and tab-separated rows on a pipe, streaming. On a terminal it prints what table prints: the
 // first tableRows rows are held to size the columns; a longer series then streams in those columns (a later, wider
 // cell widens its own line only).
 type metricsTable struct {
@@ -173,7 +177,13 @@ type metricsTable struct {
 const tableRows = 1000
 
 func newMetricsTable(io *IO, names []string) *metricsTable {
-	return &metricsTable{io: io, names: names, w: bufio.NewWriterSize(io.Out, 64<<10)}
+	m := &metricsTable{io: io, names: names, w: bufio.NewWriterSize(io.Out, 64<<10)}
+	if !io.OutTTY {
+		// On a pipe too the columns are named (the metric names are data).
+		m.w.WriteString(strings.Join(append([]string{"step"}, names...), "\t"))
+		m.w.WriteByte('\n')
+	}
+	return m
 }
 
 func (m *metricsTable) point(p exp.Point) error {
@@ -182,7 +192,7 @@ func (m *metricsTable) point(p exp.Point) error {
 		for _, n := range m.names {
 			b = append(b, '\t')
 			if v, ok := p.Values[n]; ok {
-				c := formatValue(v)
+				c := tableValue(v, false)
 				if strings.IndexByte(c, '\t') >= 0 || strings.IndexByte(c, '\n') >= 0 {
 					c = tsvCell.Replace(c)
 				}
@@ -193,7 +203,7 @@ func (m *metricsTable) point(p exp.Point) error {
 		_, err := m.w.Write(m.line)
 		return err
 	}
-	row := metricsRow(nil, p, m.names)
+	row := metricsRow(nil, p, m.names, true)
 	if m.widths == nil {
 		m.rows = append(m.rows, row)
 		if len(m.rows) <= tableRows {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,9 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	}
 	e, err := gitstore.Resolve(exps, query)
 	if err != nil {
+		if hint := tagHint(exps, query); hint != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
+			return nil, &usageError{hint}
+		}
 		return nil, &usageError{err.Error()}
 	}
 	return e, nil
@@ -182,6 +186,9 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 		line("archived", "yes")
 	}
 	line("batch", e.Batch)
+	if e.Attempt > 1 {
+		line("attempt", strconv.Itoa(e.Attempt))
+	}
 	line("parent", e.Parent)
 	g := e.Git
 	gitLine := g.Branch
@@ -201,8 +208,12 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	if job := e.Extra["slurm_job_id"]; job != "" {
 		line("slurm job", job)
 	}
-	fmt.Fprintln(w, "params:")
-	printTree(w, decodeTree(e.ParamsJSON), "  ")
+	if params := decodeTree(e.ParamsJSON); len(params) > 0 {
+		fmt.Fprintln(w, "params:")
+		printTree(w, params, "  ")
+	} else {
+		fmt.Fprintln(w, "params:     (none)")
+	}
 	if res := decodeTree(e.ResultsJSON); len(res) > 0 {
 		fmt.Fprintln(w, "results:")
 		printTree(w, res, "  ")
@@ -311,4 +322,22 @@ func openStoredLog(ctx context.Context, st *gitstore.Store, e *gitstore.Experime
 		return nil, nil, err
 	}
 	return dec, func() { dec.Close(); blob.Close() }, nil
+}
+
+// tagHint says so when what was given for an experiment is a tag (git exp show best): a tag names a set.
+func tagHint(exps []*gitstore.Experiment, query string) string {
+	n := 0
+	for _, e := range exps {
+		for _, t := range e.Tags {
+			if t == query {
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("no experiment has the id or name %q, but %d %s it as a tag: give an id or name (git exp list --tag %s lists them)",
+		query, n, plural(n, "has", "have"), query)
 }

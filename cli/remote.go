@@ -272,6 +272,9 @@ func (c *RemoteSetupCmd) Run(ctx context.Context, env *Env) error {
 			}
 		}
 	}
-	fmt.Fprintf(env.IO.Err, "git fetch %s now fetches experiments into %s, and git push %s pushes the current branch and refs/experiments/main (merge diverged experiments with git exp pull)\n", remote, remoteRef(remote), remote)
+	fmt.Fprintf(env.IO.Err, "git fetch %s now fetches its experiments into %s, and the next git exp list merges them in.\n"+
+		"git push %s now pushes the current branch and refs/experiments/main; when a teammate pushed experiments first, git rejects\n"+
+		"refs/experiments/main and suggests git pull, which does not merge experiments: run git exp push %s (it merges and pushes).\n",
+		remote, remoteRef(remote), remote, remote)
 	return nil
 }

@@ -3,11 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/big"
 	"os"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/git-exp/git-exp/config"
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/sweep"
 	"github.com/git-exp/git-exp/value"
@@ -81,6 +86,7 @@ type RerunCmd struct {
 	ID    string   `arg:"" optional:"" help:"Experiment id, id prefix or name."`
 	Batch string   `help:"Rerun every experiment of this batch (id or prefix) as a new batch."`
 	Param []string `sep:"none" short:"p" placeholder:"KEY=VALUE" help:"Override a parameter. Repeatable."`
+	Name  string   `short:"n" placeholder:"NAME" help:"Name of the new experiment (default: the original's, with NAME[k=v] for changed parameters)."`
 	Quiet bool     `short:"q" help:"Do not show the output live."`
 	Jobs  int      `short:"j" default:"1" help:"With --batch: run N at a time."`
 	Retry int      `help:"Retry a failing run up to N more times."`
@@ -134,9 +140,18 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
 			m.Runner, m.Extra = nil, nil
 			m.Tags = append([]string{}, o.Tags...)
-			if len(points) > 1 {
-				m.Name = o.Name + "[" + sweep.Name(pt.Vars) + "]"
+			switch {
+			case len(points) > 1:
+				base := o.Name
+				if c.Name != "" {
+					base = c.Name
+				}
+				m.Name = base + "[" + sweep.Name(pt.Vars) + "]"
 				m.Tags = appendUnique(m.Tags, "sweep")
+			case c.Name != "":
+				m.Name = c.Name
+			case len(c.Param) > 0:
+				m.Name = o.Name + "[" + changedName(c.Param) + "]" // what changed, as a sweep names its members
 			}
 			if len(keys) > 0 {
 				m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
@@ -174,6 +189,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	reportEnd(ctx, env, st, p.m)
 	printBeside(env, originals[0], p.m.ID, st)
 	if code != 0 {
 		return &exitError{code}
@@ -181,40 +197,97 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// printBeside prints the original's results beside the new run's.
+// changedName is the k=v list of the --param overrides of a rerun, for its name (the last value of a key wins).
+func changedName(params []string) string {
+	var vars []sweep.Var
+	for _, kv := range params {
+		k, v, err := config.ParseParam(kv)
+		if err != nil {
+			continue
+		}
+		vars = slices.DeleteFunc(vars, func(x sweep.Var) bool { return x.Key == k })
+		vars = append(vars, sweep.Var{Key: k, Value: v})
+	}
+	return sweep.Name(vars)
+}
+
+// printBeside prints the original's results beside the new run's, with a header (on a pipe too) and the change of
+// each number: 6 significant digits on a terminal, every digit on a pipe.
 func printBeside(env *Env, orig *gitstore.Experiment, newID string, st *gitstore.Store) {
 	cur, err := st.Load(newID)
 	if err != nil {
 		return
 	}
 	a, b := flat(orig.ResultsJSON), flat(cur.ResultsJSON)
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
-	}
-	for k := range b {
-		keys[k] = true
-	}
-	if len(keys) == 0 {
+	names := unionKeys(a, b)
+	if len(names) == 0 {
 		return
 	}
-	names := make([]string, 0, len(keys))
-	for k := range keys {
-		names = append(names, k)
-	}
-	sort.Strings(names)
+	human := env.IO.ErrTTY
 	rows := make([][]string, 0, len(names))
 	for _, k := range names {
-		same := ""
-		if formatValue(a[k]) == formatValue(b[k]) {
-			same = "same"
-		}
-		rows = append(rows, []string{k, cell(a, k), cell(b, k), same})
+		rows = append(rows, []string{k, tableCell(a, k, human), tableCell(b, k, human), delta(a[k], b[k], human)})
 	}
 	io := *env.IO
 	io.Out = env.IO.Err
 	io.OutTTY = env.IO.ErrTTY
-	table(&io, []string{"RESULT", orig.ID[:7] + " (original)", newID[:7] + " (rerun)", ""}, rows)
+	header := []string{"RESULT", orig.ID[:7] + " (original)", newID[:7] + " (rerun)", "DELTA"}
+	if !io.OutTTY {
+		fmt.Fprintln(io.Out, strings.Join(header, "\t"))
+	}
+	table(&io, header, rows)
+}
+
+// delta is how b differs from a: "same", the difference of two numbers (signed), or "" when they cannot be
+// subtracted.
+func delta(a, b any, human bool) string {
+	if a != nil && b != nil && formatValue(a) == formatValue(b) {
+		return "same"
+	}
+	x, xok := exp.Float(a)
+	y, yok := exp.Float(b)
+	if !xok || !yok {
+		return ""
+	}
+	switch d := y - x; {
+	case math.IsNaN(d): // a NaN on either side, or Infinity minus Infinity: no delta
+		return ""
+	case math.IsInf(d, 1):
+		return "+Infinity"
+	case math.IsInf(d, -1):
+		return "-Infinity"
+	}
+	if human {
+		return fmt.Sprintf("%+.6g", y-x)
+	}
+	// Every digit, of the decimal difference: 0.95 - 0.9 is 0.05, not the float subtraction's 0.04999999999999993.
+	s, ok := decimalDelta(formatValue(a), formatValue(b))
+	if !ok {
+		s = strconv.FormatFloat(y-x, 'g', -1, 64)
+	}
+	if !strings.HasPrefix(s, "-") && y-x > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// decimalDelta subtracts two plain decimal numbers exactly (b - a), with as many decimals as the longer of them.
+func decimalDelta(a, b string) (string, bool) {
+	if strings.ContainsAny(a+b, "eEInfa") {
+		return "", false
+	}
+	ra, ok1 := new(big.Rat).SetString(a)
+	rb, ok2 := new(big.Rat).SetString(b)
+	if !ok1 || !ok2 {
+		return "", false
+	}
+	decimals := func(s string) int {
+		if _, frac, ok := strings.Cut(s, "."); ok {
+			return len(frac)
+		}
+		return 0
+	}
+	return rb.Sub(rb, ra).FloatString(max(decimals(a), decimals(b))), true
 }
 
 func cell(m map[string]any, k string) string {
@@ -307,6 +380,7 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		if err != nil {
 			return err
 		}
+		reportEnd(ctx, env, st, p.m)
 		if code != 0 {
 			return &exitError{code}
 		}

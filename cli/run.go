@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,20 +26,24 @@ type RunCmd struct {
 	Script      string   `arg:"" optional:"" help:"Script to run (.py, .go, .sh or executable). Or give a command after --."`
 	Param       []string `sep:"none" short:"p" placeholder:"KEY=VALUE" help:"Set a parameter (dotted keys; YAML values; sweeps like lr=list(0.1,0.01)). Repeatable."`
 	Config      []string `sep:"none" short:"c" placeholder:"FILE" help:"YAML config file (imports, dotted keys). Repeatable, merged in order."`
-	Name        string   `short:"n" help:"Experiment name (default: the script's name)."`
+	Name        string   `short:"n" placeholder:"NAME" help:"Experiment name (default: the script's name; NAME[k=v,...] for each run of a sweep)."`
 	Tag         []string `sep:"none" short:"t" help:"Tag the experiment. Repeatable."`
-	Description string   `short:"d" help:"Free-text description."`
+	Description string   `short:"d" placeholder:"TEXT" help:"Free-text description."`
 	Quiet       bool     `short:"q" help:"Do not show the script's output (it is still recorded)."`
 	DryRun      bool     `help:"Resolve and validate parameters, print them, run and record nothing."`
 	JSON        bool     `name:"json" help:"With --dry-run: print the plan as JSON."`
 	Stage       bool     `help:"Record the experiments as staged, to run later with --staged."`
 	Staged      bool     `help:"Run every staged experiment, each from the snapshot it was staged with."`
-	Batch       string   `help:"With --staged: only this batch (id or prefix)."`
-	Jobs        int      `short:"j" default:"1" help:"Run N experiments at a time (0: one per CPU)."`
-	S           bool     `short:"s" help:"Show every run's output live (same as --capture=no)."`
+	Batch       string   `placeholder:"ID" help:"With --staged: only this batch (id or prefix)."`
+	Jobs        int      `short:"j" default:"1" placeholder:"N" help:"Run N experiments at a time (0: one per CPU)."`
+	S           bool     `short:"s" name:"live" help:"Show every run's output live, prefixed by its run (same as --capture=no)."`
 	Capture     string   `default:"yes" enum:"yes,no" help:"'no' streams each run's output, prefixed by its run."`
 	Yes         bool     `short:"y" help:"Do not ask before running a grid of more than 1000 runs."`
-	Retry       int      `help:"Retry a failing run up to N more times (each try is an attempt of the same experiment)."`
+	Retry       int      `placeholder:"N" help:"Retry a failing run up to N more times (each try is an attempt of the same experiment)."`
+
+	// A dirty worktree is recorded in the snapshot; these are for those who want it refused (issue 18).
+	RequireClean bool `help:"Refuse to run when the worktree has uncommitted changes or untracked files (default: git config exp.requireClean; otherwise the dirty state is recorded in the snapshot)."`
+	IgnoreDirty  bool `help:"Run even when exp.requireClean is set (without it, a dirty worktree is recorded anyway: accepted for yanex users)."`
 	ExecFlags
 
 	cached int // members already complete (continue --batch), counted as cached
@@ -113,6 +118,9 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 		}
 		plans = append(plans, &plan{m: m, params: append(data, '\n'), dir: wd})
 	}
+	if err := c.checkClean(ctx, st); err != nil {
+		return err
+	}
 	if c.DryRun {
 		return printPlan(env.IO, plans, c.JSON)
 	}
@@ -151,10 +159,42 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	reportEnd(ctx, env, st, plans[0].m)
 	if code != 0 {
 		return &exitError{code}
 	}
 	return nil
+}
+
+// checkClean refuses a dirty worktree under --require-clean or git config exp.requireClean (unless --ignore-dirty),
+// naming what is uncommitted.
+func (c *RunCmd) checkClean(ctx context.Context, st *gitstore.Store) error {
+	require, err := st.ConfigBool("exp.requireClean", false)
+	if err != nil {
+		return &usageError{err.Error()}
+	}
+	if c.RequireClean && c.IgnoreDirty {
+		return usagef("--require-clean and --ignore-dirty contradict each other: give one")
+	}
+	if !(c.RequireClean || require && !c.IgnoreDirty) {
+		return nil
+	}
+	dirty, err := st.Uncommitted(ctx)
+	if err != nil || len(dirty) == 0 {
+		return err
+	}
+	const most = 10
+	shown := dirty[:min(len(dirty), most)]
+	more := ""
+	if len(dirty) > most {
+		more = fmt.Sprintf(" and %d more", len(dirty)-most)
+	}
+	why := "--require-clean"
+	if !c.RequireClean {
+		why = "git config exp.requireClean is true"
+	}
+	return usagef("the worktree is not clean (%s): %s%s; commit or stash them (git status), or pass --ignore-dirty to record them in the snapshot",
+		why, strings.Join(shown, ", "), more)
 }
 
 // command works out the argv to run and the script to record.
@@ -346,6 +386,7 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, v
 		cur.Status, cur.Runner = target, runner
 		if started != "" {
 			cur.Started = started
+			cur.Attempt = max(cur.Attempt, 1) // a staged or queued experiment's first run is attempt 1
 		}
 		if job := os.Getenv("SLURM_JOB_ID"); job != "" && target == gitstore.StatusRunning && cur.Executor == "slurm" {
 			if cur.Extra == nil {
@@ -424,8 +465,10 @@ func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore
 	if err != nil {
 		env.IO.Warnf("git exp: %v", err)
 	}
-	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, ResultsFrom: func() []byte { return resultsOf(spool, env.IO.Warnf) },
-		MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool,
+		ResultsFrom:        func() []byte { return resultsOf(spool, env.IO.Warnf) },
+		MetricsSummaryFrom: func() []byte { return metricsSummary(spool) },
+		MaxArtifactSize:    maxArt, Warn: env.IO.Warnf})
 }
 
 // recordEnd records the end of a run that its own process could not record (it crashed, or a scheduler killed it):
@@ -485,6 +528,61 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []by
 		return nil
 	}
 	return append(out, '\n')
+}
+
+// metricsSummary is metrics.summary.json for a finished run: each metric's last value (at the highest step) and,
+// for numbers, its min and max; nil when no metric was logged. Filters and sorts read it as metrics.NAME (last),
+// metrics.NAME.min and metrics.NAME.max, whatever results the script wrote.
+func metricsSummary(spool gitstore.Spool) []byte {
+	f, err := os.Open(spool.Metrics)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	type agg struct {
+		step          int64
+		last          any
+		min, max      float64
+		numeric, seen bool
+	}
+	aggs := map[string]*agg{}
+	s := exp.NewMetricsScanner(f)
+	for s.Scan() {
+		p := s.Point()
+		for k, v := range p.Values {
+			a := aggs[k]
+			if a == nil {
+				a = &agg{}
+				aggs[k] = a
+			}
+			if !a.seen || p.Step >= a.step {
+				a.step, a.last = p.Step, v
+			}
+			if x, ok := exp.Float(v); ok && !math.IsNaN(x) {
+				if !a.numeric {
+					a.min, a.max, a.numeric = x, x, true
+				}
+				a.min, a.max = min(a.min, x), max(a.max, x)
+			}
+			a.seen = true
+		}
+	}
+	if len(aggs) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(aggs))
+	for k, a := range aggs {
+		m := map[string]any{"last": a.last}
+		if a.numeric {
+			m["min"], m["max"] = a.min, a.max
+		}
+		out[k] = m
+	}
+	data, err := value.MarshalIndent(out)
+	if err != nil {
+		return nil
+	}
+	return append(data, '\n')
 }
 
 // scriptEnv is the environment of the script: the user's, plus the run protocol (DESIGN.md §4).

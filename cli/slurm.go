@@ -221,6 +221,17 @@ func (c *RunCmd) follow(ctx context.Context, env *Env, st *gitstore.Store, sl *r
 		fmt.Fprintln(env.IO.Err, "interrupted: the Slurm jobs were cancelled")
 		return &exitError{130}
 	}
+	if len(ids) == 1 && batch == "" {
+		// One experiment: its own end line, and the script's exit status, as a local run gives them.
+		m := jobs[ids[0]].m
+		reportEnd(ctx, env, st, m)
+		if m.Status != gitstore.StatusCompleted {
+			if m.ExitCode != nil && *m.ExitCode != 0 {
+				return &exitError{*m.ExitCode}
+			}
+			return &exitError{1}
+		}
+	}
 	if failed > 0 {
 		return &exitError{1}
 	}

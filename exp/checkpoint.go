@@ -37,7 +37,7 @@ func Retry(n int) CkptOption {
 // and saves *state as JSON, atomically (temporary file, fsync, rename). When
 // fn keeps failing, nothing is saved and its last error is returned, wrapped.
 //
-// `git exp run --continue` restores the previous attempt's Out(), so finished
+// `git exp continue ID` restores the previous attempt's Out(), so finished
 // steps are skipped and the program carries on where it failed. The state is
 // saved with encoding/json: only exported fields are kept, and it may not
 // hold NaN or infinities. Names are letters, digits, '.', '_' and '-', not

@@ -164,10 +164,10 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if _, err := st.Experiments(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v9.delta")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v10.delta")); err == nil {
 			sawDelta = true
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v9")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v10")); err == nil {
 			if lastBase != "" && string(b) != lastBase {
 				sawRewrite = true
 			}

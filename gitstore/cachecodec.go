@@ -387,6 +387,7 @@ func (e *cacheEnc) experiment(x *Experiment) {
 	e.str(x.ShortID)
 	e.bytes(x.ParamsTop)
 	e.bytes(x.ResultsTop)
+	e.bytes(x.MetricsJSON)
 }
 
 func (d *cacheDec) experiment(x *Experiment) {
@@ -450,4 +451,5 @@ func (d *cacheDec) experiment(x *Experiment) {
 	x.ShortID = d.str()
 	x.ParamsTop = d.bytes()
 	x.ResultsTop = d.bytes()
+	x.MetricsJSON = d.bytes()
 }

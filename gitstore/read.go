@@ -40,6 +40,9 @@ type Experiment struct {
 	ShortID string
 	// ParamsTop and ResultsTop are the top-level values of params and results, typed (top.go).
 	ParamsTop, ResultsTop []byte
+	// MetricsJSON is metrics.summary.json: each metric's last, min and max value, for filters and sorts on
+	// metrics.NAME even when the script wrote explicit results.
+	MetricsJSON []byte
 }
 
 // docView is the shape of Doc; params and results follow it (see finishLoad).
@@ -51,6 +54,9 @@ type docView struct {
 // finishLoad computes what readers show of an experiment read from git.
 func (e *Experiment) finishLoad() {
 	e.applyNotes()
+	if e.Attempt == 0 && e.Started != "" {
+		e.Attempt = 1 // recorded by a version that left a staged experiment's first run at 0: attempts count from 1
+	}
 	v := docView{Manifest: e.Manifest, Archived: e.Archived}
 	v.Runner = nil
 	if v.Tags == nil {
@@ -149,7 +155,7 @@ func (e *Experiment) applyNotes() {
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
 // date by reading only what changed between the cached tip and the new one.
 //
-// On disk it is a base file (cache-v9, every experiment) and a delta (cache-v9.delta: what changed since the base,
+// On disk it is a base file (cache-v10, every experiment) and a delta (cache-v10.delta: what changed since the base,
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
 // rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
@@ -267,7 +273,7 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 // SortNewest sorts as listings show experiments (CompareNewest).
 func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
 
-const cacheVersion = 9
+const cacheVersion = 10
 
 func (s *Store) cachePath() string {
 	return filepath.Join(s.ExpDir(), "cache-v"+strconv.Itoa(cacheVersion))
@@ -566,6 +572,8 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 				kind = "params"
 			case "results.json":
 				kind = "results"
+			case "metrics.summary.json":
+				kind = "metrics-summary"
 			case "notes":
 				kind = "notes-tree"
 			}
@@ -591,6 +599,8 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 				sl.exp.ParamsJSON = o.Data
 			case "results":
 				sl.exp.ResultsJSON = o.Data
+			case "metrics-summary":
+				sl.exp.MetricsJSON = o.Data
 			case "notes-tree":
 				ents, err := decodeTree(o.Data, s.HexLen())
 				if err != nil {

@@ -70,13 +70,15 @@ func (s *Store) Create(ctx context.Context, verb string, m *Manifest, params []b
 
 // Outputs is what a finished run leaves to store.
 type Outputs struct {
-	Spool   Spool
-	Results []byte // results.json content; nil for none
-	// ResultsFrom, when set, computes Results while the other outputs are being stored (deriving the results from
-	// a long metrics file and compressing that file take about as long: on two cores they overlap).
-	ResultsFrom     func() []byte
-	MaxArtifactSize int64 // files above it are left out (0: no limit)
-	Warn            func(format string, args ...any)
+	Spool          Spool
+	Results        []byte // results.json content; nil for none
+	MetricsSummary []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
+	// ResultsFrom and MetricsSummaryFrom, when set, compute Results and MetricsSummary while the other outputs are
+	// being stored: reading a long metrics file and compressing it take about as long, and overlap on two cores.
+	ResultsFrom        func() []byte
+	MetricsSummaryFrom func() []byte
+	MaxArtifactSize    int64 // files above it are left out (0: no limit)
+	Warn               func(format string, args ...any)
 }
 
 // Prepared are the stored objects of a run's outputs, ready to be put into an experiment's directory.
@@ -89,13 +91,14 @@ type Prepared struct {
 // the commit that references them, so that a retried commit does not redo the work.
 func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p := &Prepared{Entries: map[string]TreeEntry{}}
-	// The metrics file (often the largest output) and the results are stored on their own goroutines, the logs and
-	// the artifacts on this one.
+	// The metrics file (often the largest output), the results and the summary are made on goroutines of their own,
+	// the logs and the artifacts on this one.
 	var (
 		wg         sync.WaitGroup
 		metricsOID string
 		metricsErr error
 		results    = o.Results
+		summary    = o.MetricsSummary
 	)
 	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
 		wg.Add(1)
@@ -109,6 +112,13 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		go func() {
 			defer wg.Done()
 			results = o.ResultsFrom()
+		}()
+	}
+	if o.MetricsSummaryFrom != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			summary = o.MetricsSummaryFrom()
 		}()
 	}
 	defer wg.Wait()
@@ -144,6 +154,13 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 			return nil, err
 		}
 		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
+	}
+	if summary != nil {
+		oid, err := s.WriteBlob(summary)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }

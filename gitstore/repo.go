@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,3 +329,56 @@ func (r *Repo) updateRefCLI(ctx context.Context, ref, newOID, oldOID, msg string
 }
 
 var errCASFailed = errors.New("ref moved")
+
+// ConfigBool reads a boolean git config value as git does (true/yes/on/1, false/no/off/0; a key without a value
+// is true).
+func (r *Repo) ConfigBool(key string, def bool) (bool, error) {
+	v := r.Config(key)
+	if len(v) == 0 {
+		return def, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v[len(v)-1])) {
+	case "true", "yes", "on", "1", "":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return def, fmt.Errorf("git config %s = %q is not a boolean (true or false)", key, v[len(v)-1])
+}
+
+// Uncommitted lists what differs from HEAD in the worktree and index, untracked files included (ignored ones
+// not), as git status --short prints it: "M  path", "?? path".
+func (r *Repo) Uncommitted(ctx context.Context) ([]string, error) {
+	out, err := r.Git.Run(ctx, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+	if err != nil {
+		return nil, err
+	}
+	var list []string
+	recs := strings.Split(string(out), "\x00")
+	for i := 0; i < len(recs); i++ {
+		rec := recs[i]
+		if len(rec) < 4 {
+			continue
+		}
+		list = append(list, rec)
+		if rec[0] == 'R' || rec[0] == 'C' {
+			i++ // the source path of a rename or copy follows
+		}
+	}
+	return list, nil
+}
+
+// Remotes lists the configured remotes (those with a URL), sorted.
+func (r *Repo) Remotes() []string {
+	r.Config("remote.origin.url") // loads the config
+	var out []string
+	for k := range r.cfg {
+		if rest, ok := strings.CutPrefix(k, "remote."); ok {
+			if name, ok := strings.CutSuffix(rest, ".url"); ok {
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -245,6 +245,9 @@ func metaOf(e *gitstore.Experiment) map[string]any {
 			meta[Fields[i].Name] = v
 		}
 	}
+	if m := metricsOf(e); len(m) > 0 {
+		meta["metrics"] = m
+	}
 	return meta
 }
 
@@ -253,7 +256,37 @@ func metaValue(e *gitstore.Experiment, k string) (any, bool) {
 	if f := fieldByName[k]; f != nil {
 		return f.Value(e)
 	}
+	if k == "metrics" {
+		m := metricsOf(e)
+		return m, len(m) > 0
+	}
+	if name, ok := strings.CutPrefix(k, "metrics."); ok {
+		v, ok := metricsOf(e)[name]
+		return v, ok
+	}
 	return nil, false
+}
+
+// metricsOf is what filters and sorts see of an experiment's metrics (metrics.summary.json): metrics.NAME is the
+// last value of NAME, metrics.NAME.last too, metrics.NAME.min and metrics.NAME.max its extremes.
+func metricsOf(e *gitstore.Experiment) map[string]any {
+	if len(e.MetricsJSON) == 0 {
+		return nil
+	}
+	out := map[string]any{}
+	for name, v := range DecodeJSON(e.MetricsJSON) {
+		agg, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		for part, x := range agg {
+			out[name+"."+part] = x
+		}
+		if last, ok := agg["last"]; ok {
+			out[name] = last
+		}
+	}
+	return out
 }
 
 // source answers the lookups of expressions and sort keys from an experiment's typed top-level values

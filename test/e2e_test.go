@@ -368,8 +368,17 @@ func cmdZstd(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // condition adds [slurm]: a Slurm controller answers on this machine (scripts/slurm.sh start).
+// gitCompletionBash is git's git-completion.bash as Debian installs it.
+const gitCompletionBash = "/usr/share/bash-completion/completions/git"
+
 func condition(cond string) (bool, error) {
 	switch cond {
+	case "gitcompletion": // git's own bash completion, as Debian's git ships it
+		_, err := os.Stat(gitCompletionBash)
+		return err == nil, nil
+	case "bashcompletion": // the bash-completion package, whose loader finds completions by command name
+		_, err := os.Stat("/usr/share/bash-completion/bash_completion")
+		return err == nil, nil
 	case "slurm":
 		if _, err := exec.LookPath("sbatch"); err != nil {
 			return false, nil

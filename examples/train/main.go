@@ -18,7 +18,7 @@
 //  1. declare its parameters as a struct, with defaults;
 //  2. exp.Params fills the struct in from the run's resolved params;
 //  3. each expensive step is wrapped in exp.Checkpoint, so that a failed
-//     experiment continued with `git exp run --continue` skips the finished
+//     experiment continued with `git exp continue ID` skips the finished
 //     steps;
 //  4. exp.Log records metrics while training, exp.Out() receives artifacts,
 //     exp.Result stores the final numbers.
