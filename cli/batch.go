@@ -39,7 +39,7 @@ func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, pla
 	if stageOnly {
 		fmt.Fprintf(env.IO.Err, "staged %d experiment(s) in batch %s; run them with: git exp run --staged\n", len(plans), b.ID[:7])
 		for _, p := range plans {
-			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.m.ID, p.m.Name)
+			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.m.ID, env.IO.Text(p.m.Name))
 		}
 		return nil
 	}
@@ -126,7 +126,7 @@ func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, pla
 				if verb == "" {
 					verb = "run"
 				}
-				o := execOptions{live: live, prefix: p.m.Name, stdout: pw, verb: verb, retries: c.Retry, onStart: func() { prog.started(p.m) }}
+				o := execOptions{live: live, prefix: env.IO.Text(p.m.Name), stdout: pw, verb: verb, retries: c.Retry, onStart: func() { prog.started(p.m) }}
 				if fromSnapshot {
 					o.snapshot = p.m.Git.Snapshot
 				}
@@ -260,7 +260,7 @@ func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
 	}
 	pr.mu.Unlock()
 	if pr.plain {
-		fmt.Fprintf(pr.io.Out, "%s\t%s\t%s\t%s\n", status, m.ID, m.Name, humanDuration(m.DurationS))
+		fmt.Fprintf(pr.io.Out, "%s\t%s\t%s\t%s\n", status, m.ID, pr.io.Text(m.Name), humanDuration(m.DurationS))
 		return
 	}
 	pr.bar.Increment()

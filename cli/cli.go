@@ -56,8 +56,14 @@ func SystemIO() *IO {
 }
 
 // Warnf prints a message on stderr.
+// On a terminal its control characters are escaped, as io.Text does for stdout: messages name experiments, tags
+// and paths that may come from a teammate's store.
 func (io *IO) Warnf(format string, args ...any) {
-	fmt.Fprintf(io.Err, format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	if io.ErrTTY {
+		msg = escapeControls(msg)
+	}
+	fmt.Fprintln(io.Err, msg)
 }
 
 // CLI is the command tree.
@@ -187,8 +193,7 @@ func exitCode(io *IO, err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	msg := err.Error()
-	fmt.Fprintf(io.Err, "git exp: %s\n", msg)
+	io.Warnf("git exp: %s", err)
 	var ue *usageError
 	switch {
 	case errors.Is(err, gitstore.ErrNotRepo):

@@ -158,7 +158,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 	}
 	a, b := exps[0], exps[1]
 	w := env.IO.Out
-	fmt.Fprintf(w, "--- %s %s\n+++ %s %s\n", a.ID[:7], a.Name, b.ID[:7], b.Name)
+	fmt.Fprintf(w, "--- %s %s\n+++ %s %s\n", a.ID[:7], env.IO.Text(a.Name), b.ID[:7], env.IO.Text(b.Name))
 	human := env.IO.OutTTY
 	pa, pb := flat(a.ParamsJSON), flat(b.ParamsJSON)
 	rows := [][]string{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -137,10 +138,8 @@ func (c *ArtifactsCmd) Run(ctx context.Context, env *Env) error {
 		arts = keep
 	}
 	if c.Output != "" {
-		for _, a := range arts {
-			if err := extract(ctx, st, a, c.Output); err != nil {
-				return err
-			}
+		if err := extractAll(ctx, st, arts, c.Output); err != nil {
+			return err
 		}
 		fmt.Fprintf(env.IO.Err, "extracted %d file(s) into %s\n", len(arts), c.Output)
 		return nil
@@ -191,15 +190,56 @@ func listArtifacts(ctx context.Context, st *gitstore.Store, id string) ([]artifa
 	return arts, nil
 }
 
-// extract writes one artifact under dir, refusing paths that would leave it.
-func extract(ctx context.Context, st *gitstore.Store, a artifact, dir string) error {
-	clean := path.Clean(a.Path)
-	if strings.HasPrefix(clean, "../") || clean == ".." || path.IsAbs(clean) {
-		return fmt.Errorf("refusing to extract %q outside %s", a.Path, dir)
+// extractAll writes artifacts under dir (created) through an os.Root, so that nothing — a stored symlink, a link
+// already in dir — can make a write land outside dir; paths git refuses (a .git component, "..") and paths that
+// lead through a symlink are refused before anything is written.
+func extractAll(ctx context.Context, st *gitstore.Store, arts []artifact, dir string) error {
+	for _, a := range arts {
+		if err := gitstore.CheckArtifactPath(a.Path, a.Mode == gitstore.ModeSymlink); err != nil {
+			return fmt.Errorf("refusing to extract into %s: %v", dir, err)
+		}
 	}
-	dst := filepath.Join(dir, filepath.FromSlash(clean))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, a := range arts {
+		if err := extract(ctx, st, root, a); err != nil {
+			return fmt.Errorf("extracting %s into %s: %w", a.Path, dir, err)
+		}
+	}
+	return nil
+}
+
+// extract writes one artifact inside root. Like git's checkout, it never writes through a symlink on the way: a
+// directory of the path that is a symlink is an error, and a symlink at the path itself is replaced.
+func extract(ctx context.Context, st *gitstore.Store, root *os.Root, a artifact) error {
+	name := filepath.FromSlash(a.Path)
+	parts := strings.Split(a.Path, "/")
+	for i := 1; i < len(parts); i++ {
+		dir := filepath.FromSlash(strings.Join(parts[:i], "/"))
+		fi, err := root.Lstat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := root.Mkdir(dir, 0o755); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symbolic link: refusing to write through it", strings.Join(parts[:i], "/"))
+		case !fi.IsDir():
+			return fmt.Errorf("%s is a file, not a directory", strings.Join(parts[:i], "/"))
+		}
+	}
+	if fi, err := root.Lstat(name); err == nil && (fi.Mode()&fs.ModeSymlink != 0 || a.Mode == gitstore.ModeSymlink) {
+		if err := root.Remove(name); err != nil {
+			return err
+		}
 	}
 	rc, err := st.StreamBlob(ctx, a.oid)
 	if err != nil {
@@ -211,14 +251,21 @@ func extract(ctx context.Context, st *gitstore.Store, a artifact, dir string) er
 		if err != nil {
 			return err
 		}
-		os.Remove(dst)
-		return os.Symlink(string(target), dst)
+		return root.Symlink(string(target), name)
 	}
 	perm := os.FileMode(0o644)
 	if a.Mode == gitstore.ModeExec {
 		perm = 0o755
 	}
-	return writeFileFrom(dst, perm, rc)
+	f, err := root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // writeFileFrom writes what r holds to the file dst (created or truncated, with perm when created).

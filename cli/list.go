@@ -138,7 +138,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	if constants != "" {
-		fmt.Fprintf(env.IO.Err, "same in every row: %s\n", constants)
+		env.IO.Warnf("same in every row: %s", constants) // escaped on a terminal, like every message
 	}
 	if more > 0 && env.IO.OutTTY {
 		fmt.Fprintf(env.IO.Err, "... and %d more (--all to show them, -n N for N)\n", more)
@@ -157,10 +157,7 @@ func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Exp
 	case "name":
 		return e.Name
 	case "status":
-		if human {
-			return colorStatus(io, e.Status)
-		}
-		return e.Status
+		return e.Status // coloured by table()
 	case "created":
 		if human {
 			return relTime(e.Created)

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/git-exp/git-exp/value"
 	"github.com/olekukonko/tablewriter"
@@ -27,11 +28,53 @@ func writeJSON(w io.Writer, v any) error {
 	return err
 }
 
-// printTree prints a params/results tree as indented "key: value" lines.
-func printTree(w io.Writer, v any, indent string) {
+// Text is what a terminal gets of a string that comes from data (a name, a tag, a parameter value, anything read from
+// the store): on a terminal, control characters (C0 but tab, DEL, C1) and bytes that are not UTF-8 are shown escaped
+// (\x1b, \x07, \u009b, \xff), so that a teammate's experiment cannot set the window title, clear the screen or
+// move the cursor; pipes, --format and --json keep the exact bytes. Every human output of data goes through it:
+// table() for every cell, and show, diff and printTree for the lines they print.
+func (io *IO) Text(s string) string {
+	if !io.OutTTY {
+		return s
+	}
+	return escapeControls(s)
+}
+
+// escapeControls escapes control characters and invalid UTF-8 in s (it returns s itself when there are none).
+func escapeControls(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 && r != '\t', r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// printTree prints a params/results tree as indented "key: value" lines, data through io.Text.
+func printTree(io *IO, w io.Writer, v any, indent string) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		fmt.Fprintf(w, "%s%s\n", indent, formatValue(v))
+		fmt.Fprintf(w, "%s%s\n", indent, io.Text(formatValue(v)))
 		return
 	}
 	keys := make([]string, 0, len(m))
@@ -41,11 +84,11 @@ func printTree(w io.Writer, v any, indent string) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 {
-			fmt.Fprintf(w, "%s%s:\n", indent, k)
-			printTree(w, sub, indent+"  ")
+			fmt.Fprintf(w, "%s%s:\n", indent, io.Text(k))
+			printTree(io, w, sub, indent+"  ")
 			continue
 		}
-		fmt.Fprintf(w, "%s%s: %s\n", indent, k, formatValue(m[k]))
+		fmt.Fprintf(w, "%s%s: %s\n", indent, io.Text(k), io.Text(formatValue(m[k])))
 	}
 }
 
@@ -131,7 +174,25 @@ func table(io *IO, header []string, rows [][]string) error {
 		}
 		return w.Flush()
 	}
+	// Data is escaped here, once for every table; the status column is coloured after (colorStatus of the escaped
+	// text), so that only git-exp's own colour codes reach the terminal.
+	status := slices.Index(header, "STATUS")
+	for i := range header {
+		header[i] = io.Text(header[i])
+	}
+	for _, r := range rows {
+		for i := range r {
+			r[i] = io.Text(r[i])
+		}
+	}
 	fitTable(io.Width, header, rows)
+	if status >= 0 && io.Color {
+		for _, r := range rows {
+			if status < len(r) {
+				r[status] = colorStatus(io, r[status])
+			}
+		}
+	}
 	t := tablewriter.NewTable(io.Out,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
 			Borders: tw.BorderNone,

@@ -161,8 +161,8 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	if e.Name != "" {
 		title += "  " + e.Name
 	}
-	fmt.Fprintf(w, "experiment %s\n", title)
-	status := colorStatus(env.IO, e.Status)
+	fmt.Fprintf(w, "experiment %s\n", env.IO.Text(title))
+	status := colorStatus(env.IO, env.IO.Text(e.Status))
 	if e.ExitCode != nil {
 		status += fmt.Sprintf(" (exit %d)", *e.ExitCode)
 	}
@@ -171,10 +171,10 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	}
 	line := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(w, "%-12s %s\n", k+":", v)
+			fmt.Fprintf(w, "%-12s %s\n", k+":", env.IO.Text(v))
 		}
 	}
-	line("status", status)
+	fmt.Fprintf(w, "%-12s %s\n", "status:", status) // escaped before it was coloured
 	line("error", e.Error)
 	line("command", strings.Join(e.Argv, " "))
 	line("created", e.Created+" ("+relTime(e.Created)+")")
@@ -210,13 +210,13 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
 	}
 	if params := decodeTree(e.ParamsJSON); len(params) > 0 {
 		fmt.Fprintln(w, "params:")
-		printTree(w, params, "  ")
+		printTree(env.IO, w, params, "  ")
 	} else {
 		fmt.Fprintln(w, "params:     (none)")
 	}
 	if res := decodeTree(e.ResultsJSON); len(res) > 0 {
 		fmt.Fprintln(w, "results:")
-		printTree(w, res, "  ")
+		printTree(env.IO, w, res, "  ")
 	}
 	return nil
 }

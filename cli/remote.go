@@ -184,6 +184,13 @@ func (c *PushCmd) Run(ctx context.Context, env *Env) error {
 			if rejected {
 				return fmt.Errorf("push to %s kept being rejected while others pushed (%d tries): run git exp push again", remote, tries)
 			}
+			if reason := pushRejection(errStderr(err)); reason != "" {
+				msg = "the remote refused it (" + reason + ")"
+				if strings.Contains(reason, "shallow update not allowed") {
+					msg += ": this clone is shallow, and the history the experiments' snapshots need is not on " + remote +
+						"; run 'git fetch --unshallow' and push again (or allow it on the remote: git config receive.shallowUpdate true)"
+				}
+			}
 			return fmt.Errorf("push to %s failed: %s", remote, msg)
 		}
 		// The remote moved: merge its experiments and try again.
@@ -192,6 +199,21 @@ func (c *PushCmd) Run(ctx context.Context, env *Env) error {
 		}
 		time.Sleep(time.Duration(rand.IntN(50*attempt)) * time.Millisecond)
 	}
+}
+
+// pushRejection returns the reason git push gives for a refused ref ("! [remote rejected] REF -> REF (REASON)"), or
+// "" when there is none: it says more than git's closing "failed to push some refs".
+func pushRejection(stderr string) string {
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "! [") || !strings.HasSuffix(l, ")") {
+			continue
+		}
+		if i := strings.LastIndex(l, " ("); i >= 0 {
+			return l[i+2 : len(l)-1]
+		}
+	}
+	return ""
 }
 
 // lastLine picks git's most telling line: the first fatal or error line, else the last one.

@@ -270,9 +270,10 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	gitcmd.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
 	if m.Attempt > 1 {
 		if err := restoreOutputs(rec, st, m.ID, spool); err != nil {
+			env.IO.Warnf("git exp: %s", err)
 			ferr := finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
 			recorded = ferr == nil
-			return 0, ferr
+			return 1, ferr
 		}
 	}
 	if o.onStart != nil {
@@ -282,9 +283,10 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if o.snapshot != "" {
 		checkout, err := st.Checkout(rec, o.snapshot, filepath.Join(spool.Dir, "src"))
 		if err != nil {
+			env.IO.Warnf("git exp: %s", err)
 			ferr := finishWith(rec, st, m, spool, run.Result{ExitCode: 1, StartErr: err}, env)
 			recorded = ferr == nil
-			return 0, ferr
+			return 1, ferr
 		}
 		dir = filepath.Join(checkout, filepath.FromSlash(m.Cwd))
 	}
@@ -406,10 +408,8 @@ func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gi
 	if err != nil {
 		return err
 	}
-	for _, a := range arts {
-		if err := extract(ctx, st, a, spool.Out); err != nil {
-			return fmt.Errorf("restoring artifacts: %w", err)
-		}
+	if err := extractAll(ctx, st, arts, spool.Out); err != nil {
+		return fmt.Errorf("restoring artifacts: %w", err)
 	}
 	rc, ok, err := st.OpenFile(ctx, id, "metrics.jsonl")
 	if err != nil || !ok {
@@ -632,12 +632,12 @@ func printPlan(io *IO, plans []*plan, asJSON bool) error {
 	}
 	for i, p := range plans {
 		if len(plans) > 1 {
-			fmt.Fprintf(io.Out, "# run %d of %d: %s\n", i+1, len(plans), p.m.Name)
+			fmt.Fprintf(io.Out, "# run %d of %d: %s\n", i+1, len(plans), io.Text(p.m.Name))
 		}
-		fmt.Fprintf(io.Out, "command: %s\n", strings.Join(p.m.Argv, " "))
+		fmt.Fprintf(io.Out, "command: %s\n", io.Text(strings.Join(p.m.Argv, " ")))
 		v, _ := value.Unmarshal(p.params)
 		fmt.Fprint(io.Out, "params:\n")
-		printTree(io.Out, v, "  ")
+		printTree(io, io.Out, v, "  ")
 		if len(p.m.Sources) > 0 {
 			var src []string
 			for _, s := range p.m.Sources {

@@ -147,7 +147,7 @@ func (c *RunCmd) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, 
 	if c.Detach {
 		fmt.Fprintf(env.IO.Err, "submitted %d Slurm job(s); follow them with git exp list, cancel with git exp cancel\n", len(ids))
 		for _, id := range ids {
-			fmt.Fprintf(env.IO.Out, "%s\t%s\t%s\n", jobs[id].m.ID, id, jobs[id].m.Name)
+			fmt.Fprintf(env.IO.Out, "%s\t%s\t%s\n", jobs[id].m.ID, id, env.IO.Text(jobs[id].m.Name))
 		}
 		return nil
 	}

@@ -32,6 +32,15 @@
 // b.yaml -> a.yaml"); a missing import names the file that asked for it ("b.yaml: imports "missing.yaml": file not
 // found") and matches fs.ErrNotExist.
 //
+// # Limits
+//
+// An import must resolve, symlinks followed, inside an allowed directory: for Resolve the repository root, the
+// directory of config.yaml and of each --config file; for Load the loaded file's directory; for LoadBytes dir. Every
+// file must be a regular file of at most MaxFileSize bytes (it is opened without blocking, so a FIFO is refused, not
+// waited on). A key may appear once per mapping. Trees nest at most value.MaxDepth levels (dotted keys and
+// nesting together; value.Unmarshal applies the same bound to stored JSON), and Resolve refuses
+// parameters that take more than MaxParamsSize bytes as JSON.
+//
 // # Precedence
 //
 // Resolve applies, lowest first: the repository's config.yaml, each --config file, GIT_EXP_PARAM_* variables

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/git-exp/git-exp/value"
@@ -30,8 +31,12 @@ const maxNodes = 1 << 20
 // dotted keys. It returns the merged tree: a map[string]any whose values are int, float64, bool, nil, string, []any
 // and map[string]any. The `imports` key itself is removed from the result. See the package documentation for the
 // exact semantics.
+//
+// Imports must resolve, after following symlinks, inside the directory of path; every file must be a regular file
+// of at most MaxFileSize bytes.
 func Load(path string) (map[string]any, error) {
 	l := newLoader()
+	l.allow(filepath.Dir(path))
 	dst := map[string]any{}
 	if err := l.applyFile(dst, path, ""); err != nil {
 		return nil, err
@@ -40,9 +45,14 @@ func Load(path string) (map[string]any, error) {
 }
 
 // LoadBytes is Load for in-memory YAML: name is used in error messages, and dir resolves imports (the current
-// directory when empty).
+// directory when empty), which imports must resolve inside.
 func LoadBytes(name string, data []byte, dir string) (map[string]any, error) {
 	l := newLoader()
+	if dir == "" {
+		l.allow(".")
+	} else {
+		l.allow(dir)
+	}
 	dst := map[string]any{}
 	if err := l.applyBytes(dst, name, data, dir); err != nil {
 		return nil, err
@@ -55,6 +65,85 @@ type loader struct {
 	readFile func(path string) ([]byte, error)
 	// stack holds the files being loaded, outermost first, for import cycle detection.
 	stack []loadingFile
+	// roots are the directories (absolute, symlinks resolved) that imports must resolve inside.
+	roots []string
+}
+
+// MaxFileSize is the largest config file (or import) that is read, in bytes.
+const MaxFileSize = 10 << 20
+
+// allow lets imports resolve inside dir.
+func (l *loader) allow(dir string) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	l.roots = append(l.roots, abs)
+}
+
+// checkImport refuses an import that resolves (symlinks followed) outside every allowed directory, so that a
+// repository's config cannot turn any file of the machine into parameters (which are stored and pushed).
+func (l *loader) checkImport(path, imp, importer string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return &notFoundError{fmt.Sprintf("%s: imports %q: file not found", importer, imp)}
+		}
+		return fmt.Errorf("%s: imports %q: %w", importer, imp, err)
+	}
+	for _, root := range l.roots {
+		if _, ok := within(root, real); ok {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: imports %q, which is %s, outside the repository and the directories of the --config files: copy it into the repository, or name it with --config", importer, imp, real)
+}
+
+// readConfigFile reads a config file that must be a regular file of at most MaxFileSize bytes. It opens without
+// blocking, so a FIFO (or a device) is refused instead of waiting forever for a writer, and reads at most the limit,
+// so /dev/zero cannot grow without bound.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s): config files and imports must be regular files", fileKind(st.Mode()))
+	}
+	if st.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%d bytes, larger than the %d MiB a config file may have", st.Size(), MaxFileSize>>20)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err == nil && len(data) > MaxFileSize {
+		err = fmt.Errorf("larger than the %d MiB a config file may have", MaxFileSize>>20)
+	}
+	return data, err
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a plain file"
 }
 
 type loadingFile struct {
@@ -62,7 +151,7 @@ type loadingFile struct {
 	name string // path as shown to the user
 }
 
-func newLoader() *loader { return &loader{readFile: os.ReadFile} }
+func newLoader() *loader { return &loader{readFile: readConfigFile} }
 
 // notFoundError is a missing config file; it matches fs.ErrNotExist with errors.Is.
 type notFoundError struct{ msg string }
@@ -89,6 +178,11 @@ func (l *loader) applyFileAs(dst map[string]any, path, imp, importer string) err
 			return fmt.Errorf("import cycle: %s", strings.Join(names, " -> "))
 		}
 	}
+	if importer != "" && l.roots != nil {
+		if err := l.checkImport(path, imp, importer); err != nil {
+			return err
+		}
+	}
 	data, err := l.readFile(path)
 	if err != nil {
 		switch {
@@ -99,7 +193,10 @@ func (l *loader) applyFileAs(dst map[string]any, path, imp, importer string) err
 		case importer != "":
 			return fmt.Errorf("%s: imports %q: %w", importer, imp, err)
 		}
-		return err
+		if _, ok := errors.AsType[*fs.PathError](err); ok {
+			return err // names the file already
+		}
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	l.stack = append(l.stack, loadingFile{id: id, name: path})
 	defer func() { l.stack = l.stack[:len(l.stack)-1] }()
@@ -529,6 +626,7 @@ func (c *converter) applyMapping(dst map[string]any, n *yaml.Node, top bool) err
 			}
 		}
 	}
+	seen := make(map[string]int, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
@@ -538,6 +636,10 @@ func (c *converter) applyMapping(dst map[string]any, n *yaml.Node, top bool) err
 		if err != nil {
 			return err
 		}
+		if line, dup := seen[key]; dup {
+			return posErrorf(c.name, k, "key %s is defined twice (also on line %d): keep one", clip(key), line)
+		}
+		seen[key] = k.Line
 		if top && key == importsKey {
 			continue
 		}

@@ -36,12 +36,22 @@ type Source struct {
 // Every layer is applied onto the tree built so far like a file onto its imports: a config file's plain top-level
 // keys replace, its dotted keys update one nested value; env and params are applied with Set, so a dotted key
 // through a non-map value is an error, never a silent replacement. Paths are relative to the current directory;
-// repoRoot only makes the recorded paths relative. Resolve returns the tree and the sources used, in the order
+// repoRoot makes the recorded paths relative. Imports must resolve, after following symlinks, inside repoRoot or
+// inside the directory of one of configFiles; every file must be a regular file of at most MaxFileSize bytes. Resolve returns the tree and the sources used, in the order
 // applied.
 func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, params []string) (map[string]any, []Source, error) {
 	tree := map[string]any{}
 	var sources []Source
 	l := newLoader()
+	if repoRoot != "" {
+		l.allow(repoRoot)
+	}
+	if rootConfig != "" {
+		l.allow(filepath.Dir(rootConfig))
+	}
+	for _, f := range configFiles {
+		l.allow(filepath.Dir(f))
+	}
 	if rootConfig != "" {
 		if _, err := os.Stat(rootConfig); err == nil {
 			if err := l.applyFile(tree, rootConfig, ""); err != nil {
@@ -81,6 +91,12 @@ func Resolve(repoRoot, rootConfig string, configFiles []string, env []string, pa
 			return nil, nil, err
 		}
 		sources = append(sources, Source{Kind: KindParam, Keys: keys})
+	}
+	if value.TooDeep(tree, value.MaxDepth) {
+		return nil, nil, fmt.Errorf("the parameters nest more than %d levels deep (config files and dotted keys together): flatten them", value.MaxDepth)
+	}
+	if err := checkSize(tree); err != nil {
+		return nil, nil, err
 	}
 	return tree, sources, nil
 }
@@ -145,4 +161,39 @@ func within(root, path string) (string, bool) {
 		return "", false
 	}
 	return filepath.ToSlash(rel), true
+}
+
+// MaxParamsSize is the most the parameters of one experiment may take as JSON. Parameters are read by every
+// listing, so they are meant for settings; data belongs in files (pass their path as a parameter).
+const MaxParamsSize = 256 << 10
+
+// checkSize refuses parameters larger than MaxParamsSize, naming the largest value.
+func checkSize(tree map[string]any) error {
+	b, err := value.Marshal(tree)
+	if err != nil || len(b) <= MaxParamsSize {
+		return nil // values JSON cannot hold are reported where the parameters are stored
+	}
+	key, size := largest(tree, "")
+	return fmt.Errorf("the parameters take %d KiB as JSON, more than the %d KiB allowed; the largest is %s (%d KiB): put data in a file and pass its path",
+		len(b)>>10, MaxParamsSize>>10, shorten(key), size>>10)
+}
+
+// largest returns the dotted key of the largest leaf value of v (lists count as leaves) and its size as JSON.
+func largest(v any, prefix string) (string, int) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		b, _ := value.Marshal(v)
+		return prefix, len(b)
+	}
+	bestKey, best := "", -1
+	for k, e := range m {
+		key := k
+		if prefix != "" {
+			key = prefix + "." + k
+		}
+		if k2, n := largest(e, key); n > best {
+			bestKey, best = k2, n
+		}
+	}
+	return bestKey, best
 }

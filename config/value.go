@@ -86,20 +86,34 @@ func parseFlow(s string) (n *yaml.Node, ok bool) {
 func ParseParam(s string) (key string, v any, err error) {
 	k, text, ok := strings.Cut(s, "=")
 	if !ok {
-		return "", nil, fmt.Errorf("malformed --param %q: expected KEY=VALUE, e.g. --param lr=0.01", s)
+		return "", nil, fmt.Errorf("malformed --param %s: expected KEY=VALUE, e.g. --param lr=0.01", clip(s))
 	}
 	if k == "" {
-		return "", nil, fmt.Errorf("malformed --param %q: the key before \"=\" is empty, e.g. --param lr=0.01", s)
+		return "", nil, fmt.Errorf("malformed --param %s: the key before \"=\" is empty, e.g. --param lr=0.01", clip(s))
 	}
 	if _, err := value.SplitKey(k); err != nil {
-		return "", nil, fmt.Errorf("malformed --param %q: key %q has an empty segment; use dots only between names, e.g. --param model.lr=0.01", s, k)
+		if strings.Count(k, ".") >= value.MaxDepth {
+			return "", nil, fmt.Errorf("malformed --param %s: %v", clip(s), err)
+		}
+		return "", nil, fmt.Errorf("malformed --param %s: key %s has an empty segment; use dots only between names, e.g. --param model.lr=0.01", clip(s), clip(k))
 	}
 	v, err = parseValue(text)
 	var ir *intRangeError
 	if errors.As(err, &ir) {
-		return "", nil, fmt.Errorf("--param %s: %s", s, ir.msg)
+		return "", nil, fmt.Errorf("--param %s: %s", shorten(s), ir.msg)
 	}
 	return k, v, nil
+}
+
+// clip is value.Clip: a quoted string cut to a readable length.
+func clip(s string) string { return value.Clip(s) }
+
+// shorten is clip without the quotes.
+func shorten(s string) string {
+	if len(s) <= 60 {
+		return s
+	}
+	return clip(s)
 }
 
 // EnvPrefix starts the name of every environment variable that sets a parameter.

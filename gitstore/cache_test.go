@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -164,10 +165,10 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if _, err := st.Experiments(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v10.delta")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v11.delta")); err == nil {
 			sawDelta = true
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v10")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v11")); err == nil {
 			if lastBase != "" && string(b) != lastBase {
 				sawRewrite = true
 			}
@@ -226,5 +227,59 @@ func TestPrefetchThenEdit(t *testing.T) {
 	}
 	if with, without := edit(true), edit(false); with != without {
 		t.Errorf("tree after Prefetch %s, without %s", with, without)
+	}
+}
+
+// Issue 14, item 13: a cache file changed on disk (a flipped bit in a name) is detected and rebuilt, never shown.
+func TestCacheCorruptionRebuilt(t *testing.T) {
+	st, dir := testStore(t)
+	ctx := context.Background()
+	create := func(i int) {
+		m := &Manifest{ID: fmt.Sprintf("%016x", 0xabc000+i), Name: fmt.Sprintf("name-%d", i), Status: StatusCompleted,
+			Created: fmt.Sprintf("2026-01-01T00:00:%02dZ", i)}
+		if err := st.Create(ctx, "run", m, []byte(`{"lr":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 {
+		create(i)
+	}
+	want := func() []string {
+		exps, err := st.Experiments()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return view(t, exps)
+	}
+	good := want()
+	for _, file := range []string{"cache-v11", "cache-v11.delta"} {
+		if file == "cache-v11.delta" {
+			create(7)
+			good = want() // writes the delta
+		}
+		path := filepath.Join(dir, ".git", "exp", file)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := []byte("name-")
+		if !bytes.Contains(b, name) {
+			t.Fatalf("%s does not hold a name", file)
+		}
+		for i := bytes.Index(b, name); i >= 0; i = bytes.Index(b[i+1:], name) + i + 1 {
+			b[i+len(name)] ^= 0x01 // "name-4" reads "name-5"
+			if bytes.Index(b[i+1:], name) < 0 {
+				break
+			}
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := want(); !reflect.DeepEqual(got, good) {
+			t.Fatalf("with %s corrupted the listing is\n%q\nwant\n%q", file, got, good)
+		}
+		if got := want(); !reflect.DeepEqual(got, good) { // and rebuilt: the next read is right as well
+			t.Fatalf("after %s was corrupted, the rebuilt cache gives\n%q\nwant\n%q", file, got, good)
+		}
 	}
 }

@@ -7,20 +7,34 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"github.com/zeebo/xxh3"
 )
 
 // The cache file is a hand-written binary encoding, not gob or JSON: a warm `list` of 100,000 experiments reads it
 // whole, and decoding must cost little more than reading. Every string is a substring of the file's one buffer (no
 // copy, no allocation), every []byte a slice of it. The file is disposable: any error means "rebuild".
 //
-// Layout: magic, base id, tip, root tree, fan-out table, count, then each experiment's fields in the order of
-// (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the round-trip
-// test fills every field by reflection and fails when one is forgotten.
+// Layout: magic, base id, tip, root tree, fan-out table, count, each experiment's end offset, a checksum of each
+// block of cacheBlock experiments, a checksum of everything before it (the header), then each experiment's fields in
+// the order of (*cacheEnc).experiment. A new Manifest field must be added there and in (*cacheDec).experiment; the
+// round-trip test fills every field by reflection and fails when one is forgotten.
+//
+// A reader checks each block's checksum right before it decodes the block (so the block is in the CPU cache for the
+// decoder, on the core that decodes it): a bit flipped on disk means "rebuild", never a wrong answer. The delta ends
+// with a checksum of all of it. Checksums are XXH3-64: on a 145 MB base (100,000 experiments) CRC-32C from the
+// standard library added about 20% to the decode's CPU time, XXH3 (AVX2) an amount within the noise.
 
 var (
-	cacheMagic = []byte("GXC\x09")
-	deltaMagic = []byte("GXD\x09")
+	cacheMagic = []byte("GXC\x0b")
+	deltaMagic = []byte("GXD\x0b")
 )
+
+// cacheBlock is how many experiments one checksum of the base file covers (about 350 KB: it stays in the CPU's
+// cache between the checksum and the decode).
+const cacheBlock = 256
+
+func sum(b []byte) uint64 { return xxh3.Hash(b) }
 
 type cacheEnc struct{ b []byte }
 
@@ -165,14 +179,24 @@ func encodeCache(c *cacheFile) []byte {
 	e.state(c.Tip, c.RootTree, c.Fanout)
 	e.uvarint(uint64(len(c.List)))
 	// Each experiment's end offset, relative to the first experiment (fixed 4 bytes each), so that a reader can
-	// decode ranges of experiments in parallel.
+	// decode ranges of experiments in parallel; then the blocks' checksums and the header's.
 	table := len(e.b)
-	e.b = append(e.b, make([]byte, 4*len(c.List))...)
+	blocks := (len(c.List) + cacheBlock - 1) / cacheBlock
+	e.b = append(e.b, make([]byte, 4*len(c.List)+8*blocks+8)...)
+	sums := table + 4*len(c.List)
 	start := len(e.b)
 	for i, x := range c.List {
 		e.experiment(x)
 		binary.LittleEndian.PutUint32(e.b[table+4*i:], uint32(len(e.b)-start))
 	}
+	for k := 0; k < blocks; k++ {
+		lo, hi := start, start+int(binary.LittleEndian.Uint32(e.b[table+4*min((k+1)*cacheBlock, len(c.List))-4:]))
+		if k > 0 {
+			lo = start + int(binary.LittleEndian.Uint32(e.b[table+4*(k*cacheBlock)-4:]))
+		}
+		binary.LittleEndian.PutUint64(e.b[sums+8*k:], sum(e.b[lo:hi]))
+	}
+	binary.LittleEndian.PutUint64(e.b[start-8:], sum(e.b[:start-8]))
 	return e.b
 }
 
@@ -188,27 +212,38 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	if d.err != nil || n > uint64(len(data)) {
 		return nil, errCache
 	}
-	if uint64(len(data)-d.i) < 4*n {
+	blocks := (n + cacheBlock - 1) / cacheBlock
+	if uint64(len(data)-d.i) < 4*n+8*blocks+8 {
+		return nil, errCache
+	}
+	sums := d.i + 4*int(n)
+	base := sums + 8*int(blocks) + 8
+	if binary.LittleEndian.Uint64(data[base-8:]) != sum(data[:base-8]) {
 		return nil, errCache
 	}
 	ends := make([]int, n)
 	for i := range ends {
 		ends[i] = int(binary.LittleEndian.Uint32(data[d.i+4*i:]))
 	}
-	base := d.i + 4*int(n)
 	if n > 0 && base+ends[n-1] != len(data) {
 		return nil, errCache
 	}
 	c.List = make([]*Experiment, n)
 	all := make([]Experiment, n) // one allocation for every experiment
 	hugePages(unsafe.Pointer(unsafe.SliceData(all)), uintptr(n)*unsafe.Sizeof(Experiment{}))
-	decodeRange := func(lo, hi int) error {
+	decodeRange := func(lo, hi int) error { // lo is at the start of a block
 		start := base
 		if lo > 0 {
 			start = base + ends[lo-1]
 		}
 		rd := &cacheDec{b: d.b, s: d.s, i: start}
 		for i := lo; i < hi; i++ {
+			if i%cacheBlock == 0 {
+				end := base + ends[min(i+cacheBlock, int(n))-1]
+				if end < rd.i || binary.LittleEndian.Uint64(data[sums+8*(i/cacheBlock):]) != sum(data[rd.i:end]) {
+					return errCache
+				}
+			}
 			rd.experiment(&all[i])
 			if rd.err != nil || rd.i != base+ends[i] {
 				return errCache
@@ -225,7 +260,8 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for p := 0; p < parts; p++ {
-		lo, hi := p*int(n)/parts, (p+1)*int(n)/parts
+		// whole blocks to each part, so that each checks the checksums of what it decodes
+		lo, hi := int(blocks)*p/parts*cacheBlock, min(int(blocks)*(p+1)/parts*cacheBlock, int(n))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -290,14 +326,18 @@ func encodeDelta(c *cacheDelta) []byte {
 	for _, x := range c.List {
 		e.experiment(x)
 	}
-	return e.b
+	return binary.LittleEndian.AppendUint64(e.b, sum(e.b))
 }
 
 // decodeDelta decodes a delta read into memory it owns (its strings point into data).
 func decodeDelta(data []byte) (c *cacheDelta, err error) {
-	if len(data) < len(deltaMagic) || string(data[:len(deltaMagic)]) != string(deltaMagic) {
+	if len(data) < len(deltaMagic)+8 || string(data[:len(deltaMagic)]) != string(deltaMagic) {
 		return nil, errCache
 	}
+	if binary.LittleEndian.Uint64(data[len(data)-8:]) != sum(data[:len(data)-8]) {
+		return nil, errCache
+	}
+	data = data[:len(data)-8]
 	defer func() {
 		if recover() != nil {
 			c, err = nil, errCache

@@ -1,6 +1,8 @@
 package gitstore
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"testing"
@@ -109,4 +111,53 @@ func FuzzDecodeCache(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		decodeCache(data) // a corrupt cache is an error, never a panic
 	})
+}
+
+// Issue 14, item 13: any single flipped bit in a base or a delta is detected (a 64-bit XXH3 misses one with odds 2^-64),
+// so the cache is rebuilt instead of giving wrong answers.
+func TestCacheBitFlipsDetected(t *testing.T) {
+	var list []*Experiment
+	for i := range 2*cacheBlock + 3 { // three blocks, the last one short
+		var e Experiment
+		n := i
+		fill(reflect.ValueOf(&e).Elem(), &n)
+		e.Notes = nil
+		e.ID = fmt.Sprintf("%016x", i)
+		list = append(list, &e)
+	}
+	base := encodeCache(&cacheFile{Tip: "t", RootTree: "r", Fanout: map[string]string{"00": "x"}, List: list, BaseID: "b"})
+	if _, err := decodeCache(base); err != nil {
+		t.Fatal(err)
+	}
+	delta := encodeDelta(&cacheDelta{BaseID: "b", Tip: "t2", Fanout: map[string]string{"01": "y"}, Dropped: []string{"z"}, List: list[:3]})
+	if _, err := decodeDelta(delta); err != nil {
+		t.Fatal(err)
+	}
+	// every bit of the delta; of the base, the first and last 16 bytes and a random sample of bits elsewhere
+	for bit := 0; bit < 8*len(delta); bit++ {
+		b := append([]byte(nil), delta...)
+		b[bit/8] ^= 1 << (bit % 8)
+		if _, err := decodeDelta(b); err == nil {
+			t.Fatalf("delta with bit %d flipped decoded without error", bit)
+		}
+	}
+	var bits []int
+	for i := range 8 * 16 {
+		bits = append(bits, i, 8*len(base)-1-i)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		bits = append(bits, r.IntN(8*len(base)))
+	}
+	if testing.Short() {
+		bits = bits[:64]
+	}
+	for _, bit := range bits {
+		base[bit/8] ^= 1 << (bit % 8)
+		_, err := decodeCache(base)
+		base[bit/8] ^= 1 << (bit % 8)
+		if err == nil {
+			t.Fatalf("base with bit %d (of %d) flipped decoded without error", bit, 8*len(base))
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -123,10 +124,36 @@ func (s *Store) RestoreSnapshot(ctx context.Context, snapshot string, force bool
 	}
 	sort.Strings(conflicts)
 	if len(conflicts) > 0 && !force {
-		if len(conflicts) > 10 {
-			conflicts = append(conflicts[:10], fmt.Sprintf("and %d more", len(conflicts)-10))
+		return 0, fmt.Errorf("restoring would overwrite uncommitted changes in %s: commit or stash them, or pass --force", listSome(conflicts))
+	}
+	// A path the snapshot adds but the worktree already has on disk is a file the worktree's own snapshot left out:
+	// ignored, or untracked above exp.maxUntrackedSize. Its content is nowhere else: never overwrite it silently.
+	if !force {
+		var unknown []string
+		for p, status := range writes {
+			if status == "D" {
+				continue
+			}
+			if status == "A" {
+				if _, err := os.Lstat(filepath.Join(s.Root, filepath.FromSlash(p))); err == nil {
+					unknown = append(unknown, p)
+					continue
+				}
+			}
+			for i := strings.IndexByte(p, '/'); i >= 0; i = next(p, i) {
+				if fi, err := os.Lstat(filepath.Join(s.Root, filepath.FromSlash(p[:i]))); err == nil && !fi.IsDir() {
+					if _, tracked := writes[p[:i]]; !tracked {
+						unknown = append(unknown, p[:i])
+					}
+					break
+				}
+			}
 		}
-		return 0, fmt.Errorf("restoring would overwrite uncommitted changes in %s: commit or stash them, or pass --force", strings.Join(conflicts, ", "))
+		if len(unknown) > 0 {
+			sort.Strings(unknown)
+			unknown = slices.Compact(unknown)
+			return 0, fmt.Errorf("restoring would overwrite %s, which the worktree holds outside git-exp's view (ignored, or untracked and larger than exp.maxUntrackedSize): move them away, or pass --force", listSome(unknown))
+		}
 	}
 	var write []string
 	for p, status := range writes {
@@ -149,6 +176,23 @@ func (s *Store) RestoreSnapshot(ctx context.Context, snapshot string, force bool
 		}
 	}
 	return len(writes), nil
+}
+
+// next returns the index of the next '/' in p after i, or -1.
+func next(p string, i int) int {
+	j := strings.IndexByte(p[i+1:], '/')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+// listSome joins up to ten names, saying how many more there are.
+func listSome(names []string) string {
+	if len(names) > 10 {
+		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	return strings.Join(names, ", ")
 }
 
 func (s *Store) emptyTree() string {

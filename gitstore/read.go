@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,7 +156,7 @@ func (e *Experiment) applyNotes() {
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
 // date by reading only what changed between the cached tip and the new one.
 //
-// On disk it is a base file (cache-v10, every experiment) and a delta (cache-v10.delta: what changed since the base,
+// On disk it is a base file (cache-v11, every experiment) and a delta (cache-v11.delta: what changed since the base,
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
 // rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
@@ -273,7 +274,7 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 // SortNewest sorts as listings show experiments (CompareNewest).
 func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
 
-const cacheVersion = 10
+const cacheVersion = 11
 
 func (s *Store) cachePath() string {
 	return filepath.Join(s.ExpDir(), "cache-v"+strconv.Itoa(cacheVersion))
@@ -390,6 +391,9 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 		return nil, err
 	}
 	c := s.loadCache()
+	if tip == "" && c.Tip != "" {
+		return nil, s.refGone(c.Tip)
+	}
 	if tip != c.Tip {
 		if err := s.refreshCache(c, tip); err != nil {
 			return nil, err
@@ -397,6 +401,23 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 		s.saveCache(c)
 	}
 	return append([]*Experiment(nil), c.List...), nil
+}
+
+// refGone is the error for a store whose ref was deleted while its cache (which remembers the last tip) remains:
+// rather than list nothing, say so and how to get the experiments back.
+func (s *Store) refGone(last string) error {
+	msg := fmt.Sprintf("%s is gone (it was at %s when git-exp last read it)", s.Ref, short(last))
+	if obj, err := s.cat.Get(last); err == nil && obj.Type == "commit" {
+		msg += fmt.Sprintf(": restore it with 'git update-ref %s %s'", s.Ref, last)
+		if out, err := s.Git.Run(context.Background(), "for-each-ref", "--count=1", "--format=%(refname)", "refs/experiments/remotes/"); err == nil && len(out) > 0 {
+			msg += ", or get the shared experiments back with 'git exp pull'"
+		}
+	} else if out, err := s.Git.Run(context.Background(), "for-each-ref", "--count=1", "--format=%(refname)", "refs/experiments/remotes/"); err == nil && len(out) > 0 {
+		msg += ": its commits are gone too; get the shared experiments back with 'git exp pull'"
+	} else {
+		msg += ": its commits are gone too (see 'git fsck --lost-found')"
+	}
+	return fmt.Errorf("%s; to start a new, empty store instead, delete %s", msg, s.ExpDir())
 }
 
 func (s *Store) refreshCache(c *cacheFile, tip string) error {

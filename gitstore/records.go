@@ -129,15 +129,26 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		}
 		p.Entries[name] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
-	tree, skipped, err := s.storeDir(o.Spool.Out, "", o.MaxArtifactSize)
+	var left leftOut
+	tree, err := s.storeDir(o.Spool.Out, "", o.MaxArtifactSize, &left)
 	if err != nil {
 		return nil, fmt.Errorf("storing artifacts: %w", err)
 	}
-	if len(skipped) > 0 && o.Warn != nil {
-		o.Warn("warning: %d artifact(s) larger than exp.maxArtifactSize (%d bytes) were not stored: %s (raise it with 'git config exp.maxArtifactSize 1g')",
-			len(skipped), o.MaxArtifactSize, strings.Join(skipped, ", "))
+	if o.Warn != nil {
+		if len(left.large) > 0 {
+			o.Warn("warning: %d artifact(s) larger than exp.maxArtifactSize (%d bytes) were not stored: %s (raise it with 'git config exp.maxArtifactSize 1g')",
+				len(left.large), o.MaxArtifactSize, strings.Join(left.large, ", "))
+		}
+		if len(left.refused) > 0 {
+			o.Warn("warning: %d artifact(s) were not stored because git refuses their paths (a .git component): %s",
+				len(left.refused), strings.Join(left.refused, ", "))
+		}
+		if len(left.special) > 0 {
+			o.Warn("warning: %d artifact(s) were not stored because they are not regular files, directories or symlinks (FIFOs, sockets, devices): %s",
+				len(left.special), strings.Join(left.special, ", "))
+		}
 	}
-	p.Skipped = skipped
+	p.Skipped = left.large
 	if tree != "" {
 		p.Entries["artifacts"] = TreeEntry{Mode: ModeTree, OID: tree}
 	}
@@ -244,67 +255,78 @@ func smallEncoder() *zstd.Encoder {
 
 // storeDir stores a directory tree as git trees: regular files as blobs (executable bit kept), symbolic links as
 // links (never followed), other file types ignored. Returns "" for a missing or empty directory.
-func (s *Store) storeDir(dir, rel string, maxSize int64) (string, []string, error) {
+func (s *Store) storeDir(dir, rel string, maxSize int64, left *leftOut) (string, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil, nil
+		return "", nil
 	}
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	var tree []TreeEntry
-	var skipped []string
 	for _, de := range ents {
 		path := filepath.Join(dir, de.Name())
 		relPath := de.Name()
 		if rel != "" {
 			relPath = rel + "/" + de.Name()
 		}
-		switch t := de.Type(); {
+		t := de.Type()
+		if CheckArtifactPath(relPath, t&fs.ModeSymlink != 0) != nil {
+			left.refused = append(left.refused, relPath)
+			continue
+		}
+		switch {
 		case t&fs.ModeSymlink != 0:
 			target, err := os.Readlink(path)
 			if err != nil {
-				return "", nil, err
+				return "", err
 			}
 			oid, err := s.WriteBlob([]byte(target))
 			if err != nil {
-				return "", nil, err
+				return "", err
 			}
 			tree = append(tree, TreeEntry{Mode: ModeSymlink, Name: de.Name(), OID: oid})
 		case t.IsDir():
-			sub, sk, err := s.storeDir(path, relPath, maxSize)
+			sub, err := s.storeDir(path, relPath, maxSize, left)
 			if err != nil {
-				return "", nil, err
+				return "", err
 			}
-			skipped = append(skipped, sk...)
 			if sub != "" {
 				tree = append(tree, TreeEntry{Mode: ModeTree, Name: de.Name(), OID: sub})
 			}
 		case t.IsRegular():
 			info, err := de.Info()
 			if err != nil {
-				return "", nil, err
+				return "", err
 			}
 			if maxSize > 0 && info.Size() > maxSize {
-				skipped = append(skipped, relPath)
+				left.large = append(left.large, relPath)
 				continue
 			}
 			oid, err := s.WriteFileBlob(path)
 			if err != nil {
-				return "", nil, err
+				return "", err
 			}
 			mode := ModeFile
 			if info.Mode()&0o111 != 0 {
 				mode = ModeExec
 			}
 			tree = append(tree, TreeEntry{Mode: mode, Name: de.Name(), OID: oid})
+		default:
+			left.special = append(left.special, relPath)
 		}
 	}
 	if len(tree) == 0 {
-		return "", skipped, nil
+		return "", nil
 	}
-	oid, err := s.WriteTree(tree)
-	return oid, skipped, err
+	return s.WriteTree(tree)
+}
+
+// leftOut collects what storeDir did not store, for one warning each.
+type leftOut struct {
+	large   []string // above the size limit
+	refused []string // paths git refuses (CheckArtifactPath)
+	special []string // FIFOs, sockets, devices
 }
 
 // Finish stores a run's outputs and lets mutate set the final state of the manifest, in one commit. mutate sees the

@@ -137,6 +137,9 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 			parents = append(parents, tip)
 			old = tip
 		} else {
+			if c := s.loadCache(); c.Tip != "" { // the ref was deleted: never start a new store over it silently
+				return s.refGone(c.Tip)
+			}
 			// A new store begins with a parentless commit holding only VERSION, so that every later commit's
 			// first parent is on the branch and extra parents never take the first-parent slot.
 			root, err := s.rootCommit()

@@ -70,8 +70,8 @@ func (p *parser) unexpected() error {
 }
 
 func (p *parser) value(depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, p.errorf("nested more than %d levels", maxDepth)
+	if depth > MaxDepth { // stored params, results and metrics nest like parameters: at most MaxDepth levels
+		return nil, p.errorf("nested more than %d levels", MaxDepth)
 	}
 	if p.i >= len(p.b) {
 		return nil, p.unexpected()

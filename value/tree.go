@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Merge merges src onto dst and returns dst (a new map when dst is nil). A plain key replaces dst's value
@@ -49,10 +50,10 @@ func Merge(dst, src map[string]any) (map[string]any, error) {
 func Set(m map[string]any, dottedKey string, v any) error {
 	parts, err := SplitKey(dottedKey)
 	if err != nil {
-		return fmt.Errorf("cannot set %q: %v", dottedKey, err)
+		return fmt.Errorf("cannot set %s: %v", Clip(dottedKey), err)
 	}
 	if m == nil {
-		return fmt.Errorf("cannot set %q: the map is nil", dottedKey)
+		return fmt.Errorf("cannot set %s: the map is nil", Clip(dottedKey))
 	}
 	cur := m
 	for i, p := range parts[:len(parts)-1] {
@@ -68,7 +69,7 @@ func Set(m map[string]any, dottedKey string, v any) error {
 			cur[p] = created
 			cur = created
 		default:
-			return fmt.Errorf("cannot set %q: %q is %s, not a map", dottedKey, strings.Join(parts[:i+1], "."), Describe(next))
+			return fmt.Errorf("cannot set %s: %s is %s, not a map", Clip(dottedKey), Clip(strings.Join(parts[:i+1], ".")), Describe(next))
 		}
 	}
 	cur[parts[len(parts)-1]] = v
@@ -94,10 +95,18 @@ func Get(m map[string]any, dottedKey string) (any, bool) {
 	return cur, true
 }
 
-// SplitKey splits a dotted key into its segments, none of which may be empty.
+// MaxDepth is how deeply parameters (and results) may nest: the segments of a dotted key, the levels of a config
+// file's mappings and lists and of stored JSON together. Deeper input is an error, so that no input can make the
+// programs that walk a tree (flattening, sweeps, the cache) spend time or memory growing with the square of its depth.
+const MaxDepth = 100
+
+// SplitKey splits a dotted key into its segments, none of which may be empty, and at most MaxDepth of them.
 func SplitKey(key string) ([]string, error) {
 	if key == "" {
 		return nil, fmt.Errorf("the key is empty")
+	}
+	if n := strings.Count(key, ".") + 1; n > MaxDepth {
+		return nil, fmt.Errorf("the key has %d segments; parameters nest at most %d levels deep", n, MaxDepth)
 	}
 	parts := strings.Split(key, ".")
 	for _, p := range parts {
@@ -106,6 +115,45 @@ func SplitKey(key string) ([]string, error) {
 		}
 	}
 	return parts, nil
+}
+
+// TooDeep reports whether v nests maps and lists more than levels deep (a map of scalars is one level). It stops
+// as soon as it knows, so it costs at most one pass over v.
+func TooDeep(v any, levels int) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		if levels <= 0 {
+			return true
+		}
+		for _, e := range v {
+			if TooDeep(e, levels-1) {
+				return true
+			}
+		}
+	case []any:
+		if levels <= 0 {
+			return true
+		}
+		for _, e := range v {
+			if TooDeep(e, levels-1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Clip quotes s for an error message, cut to a readable length: an error stays one short line whatever the input.
+func Clip(s string) string {
+	const max = 60
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 // DeepCopy copies maps and lists recursively; other values are immutable and shared.
