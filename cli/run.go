@@ -595,8 +595,10 @@ func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore
 	if err != nil {
 		env.IO.Warnf("git exp: %v", err)
 	}
-	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool, env.IO.Warnf), MetricsSummary: metricsSummary(spool),
-		MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool,
+		ResultsFrom:        func() []byte { return resultsOf(spool, env.IO.Warnf) },
+		MetricsSummaryFrom: func() []byte { return metricsSummary(spool) },
+		MaxArtifactSize:    maxArt, Warn: env.IO.Warnf})
 }
 
 // recordEnd records the end of a run that its own process could not record (it crashed, or a scheduler killed it):

@@ -173,7 +173,12 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 	hdr := typ + " " + strconv.FormatInt(size, 10) + "\x00"
 	h.Write([]byte(hdr))
 	zw.Write([]byte(hdr))
-	n, err := io.Copy(io.MultiWriter(h, zw), r)
+	var n int64
+	if size >= pipelineSize {
+		n, err = hashAndCompress(h, zw, r)
+	} else {
+		n, err = io.Copy(io.MultiWriter(h, zw), r)
+	}
 	if err == nil && n != size {
 		err = fmt.Errorf("object changed while being stored (%d bytes, expected %d)", n, size)
 	}
@@ -230,6 +235,52 @@ func createTemp(dir, pattern string) (*os.File, error) {
 		f, err = os.CreateTemp(dir, pattern)
 	}
 	return f, err
+}
+
+// pipelineSize is the size from which an object's hash and its compression run on two goroutines.
+const pipelineSize = 1 << 20
+
+// hashAndCompress copies r into h and zw, hashing each block on another goroutine while the next one is compressed
+// (SHA-1 costs about a third of zlib at its fastest level: overlapping them stores a large file ~1.4x faster on two
+// cores, and costs nothing more on one).
+func hashAndCompress(h hash.Hash, zw io.Writer, r io.Reader) (int64, error) {
+	const block, blocks = 256 << 10, 4
+	free := make(chan []byte, blocks)
+	for i := 0; i < blocks; i++ {
+		free <- make([]byte, block)
+	}
+	toHash := make(chan []byte, blocks)
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for b := range toHash {
+			h.Write(b)
+			free <- b[:cap(b)]
+		}
+	}()
+	var n int64
+	var err error
+	for {
+		b := <-free
+		var m int
+		m, err = io.ReadFull(r, b)
+		if m > 0 {
+			n += int64(m)
+			if _, werr := zw.Write(b[:m]); werr != nil {
+				err = werr
+			}
+			toHash <- b[:m]
+		}
+		if err != nil {
+			break
+		}
+	}
+	close(toHash)
+	<-hashed
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return n, err
 }
 
 // writeFile stores the content of a file as a blob, streaming it.

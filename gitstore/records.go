@@ -70,11 +70,15 @@ func (s *Store) Create(ctx context.Context, verb string, m *Manifest, params []b
 
 // Outputs is what a finished run leaves to store.
 type Outputs struct {
-	Spool           Spool
-	Results         []byte // results.json content; nil for none
-	MetricsSummary  []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
-	MaxArtifactSize int64  // files above it are left out (0: no limit)
-	Warn            func(format string, args ...any)
+	Spool          Spool
+	Results        []byte // results.json content; nil for none
+	MetricsSummary []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
+	// ResultsFrom and MetricsSummaryFrom, when set, compute Results and MetricsSummary while the other outputs are
+	// being stored: reading a long metrics file and compressing it take about as long, and overlap on two cores.
+	ResultsFrom        func() []byte
+	MetricsSummaryFrom func() []byte
+	MaxArtifactSize    int64 // files above it are left out (0: no limit)
+	Warn               func(format string, args ...any)
 }
 
 // Prepared are the stored objects of a run's outputs, ready to be put into an experiment's directory.
@@ -87,33 +91,43 @@ type Prepared struct {
 // the commit that references them, so that a retried commit does not redo the work.
 func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p := &Prepared{Entries: map[string]TreeEntry{}}
+	// The metrics file (often the largest output), the results and the summary are made on goroutines of their own,
+	// the logs and the artifacts on this one.
+	var (
+		wg         sync.WaitGroup
+		metricsOID string
+		metricsErr error
+		results    = o.Results
+		summary    = o.MetricsSummary
+	)
+	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			metricsOID, metricsErr = s.WriteFileBlob(o.Spool.Metrics)
+		}()
+	}
+	if o.ResultsFrom != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results = o.ResultsFrom()
+		}()
+	}
+	if o.MetricsSummaryFrom != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			summary = o.MetricsSummaryFrom()
+		}()
+	}
+	defer wg.Wait()
 	for name, src := range map[string]string{"stdout.zst": o.Spool.Stdout, "stderr.zst": o.Spool.Stderr} {
 		oid, err := s.compressFile(src)
 		if err != nil {
 			return nil, err
 		}
 		p.Entries[name] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
-		oid, err := s.WriteFileBlob(o.Spool.Metrics)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["metrics.jsonl"] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if o.Results != nil {
-		oid, err := s.WriteBlob(o.Results)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if o.MetricsSummary != nil {
-		oid, err := s.WriteBlob(o.MetricsSummary)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	var left leftOut
 	tree, err := s.storeDir(o.Spool.Out, "", o.MaxArtifactSize, &left)
@@ -137,6 +151,27 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p.Skipped = left.large
 	if tree != "" {
 		p.Entries["artifacts"] = TreeEntry{Mode: ModeTree, OID: tree}
+	}
+	wg.Wait()
+	if metricsErr != nil {
+		return nil, metricsErr
+	}
+	if metricsOID != "" {
+		p.Entries["metrics.jsonl"] = TreeEntry{Mode: ModeFile, OID: metricsOID}
+	}
+	if results != nil {
+		oid, err := s.WriteBlob(results)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
+	}
+	if summary != nil {
+		oid, err := s.WriteBlob(summary)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }

@@ -1,16 +1,21 @@
 package gitstore
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/klauspost/compress/zlib"
 
 	"github.com/git-exp/git-exp/internal/gitcmd"
 )
@@ -314,8 +319,12 @@ func (s *Store) OpenFile(ctx context.Context, id, name string) (rc io.ReadCloser
 	return nil, false, nil
 }
 
-// StreamBlob streams a blob by id.
+// StreamBlob streams a blob by id. A loose blob (what a run stores its outputs as) is inflated here; a packed one
+// comes from git cat-file.
 func (s *Store) StreamBlob(ctx context.Context, oid string) (io.ReadCloser, error) {
+	if rc := s.openLoose(oid, "blob"); rc != nil {
+		return rc, nil
+	}
 	cmd := s.Git.Command(ctx, "cat-file", "blob", oid)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -325,6 +334,43 @@ func (s *Store) StreamBlob(ctx context.Context, oid string) (io.ReadCloser, erro
 		return nil, err
 	}
 	return &cmdReader{ReadCloser: out, cmd: cmd}, nil
+}
+
+// openLoose opens the loose object oid of type typ and reads past its header, or returns nil (not loose, another
+// type, unreadable: the caller asks git). git cat-file maps the whole compressed file into memory: for a metrics
+// file of 10M points that is ~280 MB of resident memory, where this reader holds its buffers only.
+func (s *Store) openLoose(oid, typ string) io.ReadCloser {
+	if len(oid) < 4 || s.objs == nil {
+		return nil
+	}
+	f, err := os.Open(filepath.Join(s.objs.dir, oid[:2], oid[2:]))
+	if err != nil {
+		return nil
+	}
+	zr, err := zlib.NewReader(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		f.Close()
+		return nil
+	}
+	br := bufio.NewReaderSize(zr, 64<<10)
+	hdr, err := br.ReadString(0)
+	if err != nil || !strings.HasPrefix(hdr, typ+" ") {
+		zr.Close()
+		f.Close()
+		return nil
+	}
+	return &looseReader{Reader: br, zr: zr, f: f}
+}
+
+type looseReader struct {
+	*bufio.Reader
+	zr io.ReadCloser
+	f  *os.File
+}
+
+func (r *looseReader) Close() error {
+	r.zr.Close()
+	return r.f.Close()
 }
 
 type cmdReader struct {
