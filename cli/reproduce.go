@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -50,6 +51,7 @@ func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
 			return err
 		}
 		fmt.Fprintf(env.IO.Err, "wrote the snapshot of %s (%s) into %s\n", e.ID[:7], snap[:10], dir)
+		warnSubmodules(env, st, e.ID, dir, false)
 		return nil
 	}
 	if st.Bare {
@@ -60,6 +62,7 @@ func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	fmt.Fprintf(env.IO.Err, "restored the files of %s (snapshot %s): %d changed; HEAD and the index are unchanged (see git status)\n", e.ID[:7], snap[:10], changes)
+	warnSubmodules(env, st, e.ID, st.Root, true)
 	return nil
 }
 
@@ -416,4 +419,26 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 	}
 	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached, ExecFlags: c.ExecFlags}
 	return run.runPlans(ctx, env, st, plans, exps[0].Batch, true)
+}
+
+// warnSubmodules says what a checkout did not restore: submodules are recorded as commits, not as files, and
+// their uncommitted changes not at all.
+func warnSubmodules(env *Env, st *gitstore.Store, id, dir string, worktree bool) {
+	e, err := st.Load(id)
+	if err != nil {
+		return
+	}
+	for _, sm := range e.Git.Submodules {
+		msg := fmt.Sprintf("note: submodule %s is not restored: the experiment ran with it at %s", sm.Path, sm.Commit)
+		if sm.Dirty {
+			msg += " with uncommitted changes, which were not recorded and cannot be restored"
+		}
+		path := filepath.Join(dir, filepath.FromSlash(sm.Path))
+		if worktree {
+			msg += fmt.Sprintf("; to check that commit out: git -C %s checkout %s", path, sm.Commit)
+		} else {
+			msg += fmt.Sprintf("; to get it: clone its URL (see .gitmodules) into %s and check out %s", path, sm.Commit)
+		}
+		env.IO.Warnf("%s", msg)
+	}
 }

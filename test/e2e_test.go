@@ -56,6 +56,7 @@ func TestScripts(t *testing.T) {
 			"waitfor":  cmdWaitFor,
 			"signal":   cmdSignal,
 			"zstd":     cmdZstd,
+			"hangup":   cmdHangup,
 			"tfevents": cmdTFEvents,
 		},
 	})
