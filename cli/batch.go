@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,7 @@ func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, pla
 	if err := st.CreateBatch(rec, "stage", b, recs); err != nil {
 		return err
 	}
+	env.detached.report("batch", b.ID)
 	if stageOnly {
 		fmt.Fprintf(env.IO.Err, "staged %d experiment(s) in batch %s; run them with: git exp run --staged\n", len(plans), b.ID[:7])
 		for _, p := range plans {
@@ -131,6 +133,12 @@ func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, pla
 					o.snapshot = p.m.Git.Snapshot
 				}
 				code, err := execute(ctx, env, st, p, o)
+				var taken *takenError
+				if errors.As(err, &taken) {
+					// Another runner started it first (two `run --staged` at once): its run, not ours.
+					prog.skip()
+					continue
+				}
 				mu.Lock()
 				switch {
 				case err != nil:
@@ -192,6 +200,7 @@ type progress struct {
 	mu                              sync.Mutex
 	passed, failed, cached, running int
 	cancelled                       int
+	skipped                         int // taken by another runner
 	total                           int
 	plain                           bool
 	start                           time.Time
@@ -241,6 +250,17 @@ func (pr *progress) started(m *gitstore.Manifest) {
 	pr.mu.Unlock()
 }
 
+// skip takes out of the count a run that another runner took first.
+func (pr *progress) skip() {
+	pr.mu.Lock()
+	pr.skipped++
+	pr.total--
+	pr.mu.Unlock()
+	if pr.bar != nil {
+		pr.bar.SetTotal(int64(pr.total), false)
+	}
+}
+
 func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
 	pr.mu.Lock()
 	if pr.running > 0 {
@@ -284,7 +304,11 @@ func (pr *progress) summary(elapsed time.Duration) string {
 	if pr.cancelled > 0 {
 		s += fmt.Sprintf("%d cancelled, ", pr.cancelled)
 	}
-	return s + fmt.Sprintf("%d cached in %s", pr.cached, elapsed.Round(time.Millisecond))
+	s += fmt.Sprintf("%d cached in %s", pr.cached, elapsed.Round(time.Millisecond))
+	if pr.skipped > 0 {
+		s += fmt.Sprintf(" (%d run by another git exp at the same time)", pr.skipped)
+	}
+	return s
 }
 
 // timing is the bar's labelled elapsed time and, once a member has finished, the estimate of the time left (from

@@ -68,36 +68,39 @@ func (io *IO) Warnf(format string, args ...any) {
 
 // CLI is the command tree.
 type CLI struct {
-	Run       RunCmd       `cmd:"" help:"Run a script as a tracked experiment."`
-	List      ListCmd      `cmd:"" aliases:"ls" help:"List experiments, newest first."`
-	Show      ShowCmd      `cmd:"" help:"Show one experiment: manifest, parameters, results."`
-	Logs      LogsCmd      `cmd:"" help:"Print an experiment's captured output."`
-	Metrics   MetricsCmd   `cmd:"" help:"Print an experiment's metric series."`
-	Artifacts ArtifactsCmd `cmd:"" help:"List or extract an experiment's artifacts."`
-	Batches   BatchesCmd   `cmd:"" help:"List batches (sweeps and staged work) with counts by status."`
-	Compare   CompareCmd   `cmd:"" help:"Compare experiments: the parameters that differ and the results."`
-	Diff      DiffCmd      `cmd:"" help:"What differs between two experiments: parameters, results, code."`
-	Export    ExportCmd    `cmd:"" help:"Export experiments with flattened params and results (csv, json, jsonl)."`
-	Tag       TagCmd       `cmd:"" help:"Add (+TAG) and remove (-TAG) tags: git exp tag ID... +best -old."`
-	Rename    RenameCmd    `cmd:"" help:"Rename an experiment."`
-	Describe  DescribeCmd  `cmd:"" help:"Set an experiment's description."`
-	Archive   ArchiveCmd   `cmd:"" help:"Hide experiments from listings (list --archived shows them)."`
-	Unarchive UnarchiveCmd `cmd:"" help:"Show archived experiments again."`
-	Rm        RmCmd        `cmd:"" help:"Remove experiments from every listing (recorded as a note; merges with other clones)."`
-	Compact   CompactCmd   `cmd:"" help:"Drop the data of removed experiments from this repository (rewrites refs/experiments/main locally)."`
-	Checkout  CheckoutCmd  `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
-	Branch    BranchCmd    `cmd:"" help:"Create a branch at an experiment's snapshot."`
-	Rerun     RerunCmd     `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`
-	Continue  ContinueCmd  `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
-	Cancel    CancelCmd    `cmd:"" help:"Cancel queued, staged or running experiments (Slurm jobs with scancel)."`
-	ExecJob   ExecJobCmd   `cmd:"" name:"exec-job" hidden:"" help:"Run one queued experiment (what a Slurm job runs)."`
-	Params    ParamsCmd    `cmd:"" hidden:"" help:"Print the parameters a bare run resolves (config.yaml, GIT_EXP_PARAM_*) as JSON."`
-	Push      PushCmd      `cmd:"" help:"Share experiments with a remote (fetch, merge and push again when it moved; never forced)."`
-	Fetch     FetchCmd     `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
-	Pull      PullCmd      `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
-	Remote    RemoteCmd    `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
-	UI        UICmd        `cmd:"" name:"ui" help:"Serve a local web UI: runs table, run pages, metric charts, compare and sweep views."`
-	Version   VersionCmd   `cmd:"" help:"Print the version, commit and Go version of git-exp."`
+	Run        RunCmd        `cmd:"" help:"Run a script as a tracked experiment."`
+	List       ListCmd       `cmd:"" aliases:"ls" help:"List experiments, newest first."`
+	Show       ShowCmd       `cmd:"" help:"Show one experiment: manifest, parameters, results."`
+	Logs       LogsCmd       `cmd:"" help:"Print an experiment's captured output."`
+	Metrics    MetricsCmd    `cmd:"" help:"Print an experiment's metric series."`
+	Artifacts  ArtifactsCmd  `cmd:"" help:"List or extract an experiment's artifacts."`
+	Batches    BatchesCmd    `cmd:"" help:"List batches (sweeps and staged work) with counts by status."`
+	Compare    CompareCmd    `cmd:"" help:"Compare experiments: the parameters that differ and the results."`
+	Diff       DiffCmd       `cmd:"" help:"What differs between two experiments: parameters, results, code."`
+	Export     ExportCmd     `cmd:"" help:"Export experiments with flattened params and results (csv, json, jsonl)."`
+	Tag        TagCmd        `cmd:"" help:"Add (+TAG) and remove (-TAG) tags: git exp tag ID... +best -old."`
+	Rename     RenameCmd     `cmd:"" help:"Rename an experiment."`
+	Describe   DescribeCmd   `cmd:"" help:"Set an experiment's description."`
+	Archive    ArchiveCmd    `cmd:"" help:"Hide experiments from listings (list --archived shows them)."`
+	Unarchive  UnarchiveCmd  `cmd:"" help:"Show archived experiments again."`
+	Rm         RmCmd         `cmd:"" help:"Remove experiments from every listing (recorded as a note; merges with other clones)."`
+	Compact    CompactCmd    `cmd:"" help:"Drop the data of removed experiments from this repository (rewrites refs/experiments/main locally)."`
+	Checkout   CheckoutCmd   `cmd:"" help:"Restore an experiment's snapshot into the worktree (HEAD and index unchanged), or --to DIR."`
+	Branch     BranchCmd     `cmd:"" help:"Create a branch at an experiment's snapshot."`
+	Rerun      RerunCmd      `cmd:"" help:"Run an experiment again from its snapshot, as a new experiment."`
+	Continue   ContinueCmd   `cmd:"" help:"Resume a failed, cancelled or crashed experiment (or a batch) with its outputs restored."`
+	Cancel     CancelCmd     `cmd:"" help:"Cancel queued, staged or running experiments (Slurm jobs with scancel)."`
+	ExecJob    ExecJobCmd    `cmd:"" name:"exec-job" hidden:"" help:"Run one queued experiment (what a Slurm job runs)."`
+	Params     ParamsCmd     `cmd:"" help:"Print the parameters a run here would get (config.yaml, --config, GIT_EXP_PARAM_*, --param) as JSON."`
+	PythonPath PythonPathCmd `cmd:"" name:"python-path" help:"Print the directory holding git-exp's Python client (git_exp), for PYTHONPATH."`
+	Push       PushCmd       `cmd:"" help:"Share experiments with a remote (fetch, merge and push again when it moved; never forced)."`
+	Fetch      FetchCmd      `cmd:"" help:"Fetch a remote's experiments into refs/experiments/remotes/REMOTE/main."`
+	Pull       PullCmd       `cmd:"" help:"Fetch and merge a remote's experiments (never conflicts, never drops)."`
+	Remote     RemoteCmd     `cmd:"" help:"Configure a remote so plain git fetch/push carry experiments."`
+	Import     ImportCmd     `cmd:"" help:"Import runs from yanex, MLflow or TensorBoard as experiments."`
+	Fsck       FsckCmd       `cmd:"" help:"Check the store (every object there, manifests parse); --repair goes back to the newest complete state."`
+	UI         UICmd         `cmd:"" name:"ui" help:"Serve a local web UI: runs table, run pages, metric charts, compare and sweep views."`
+	Version    VersionCmd    `cmd:"" help:"Print the version, commit and Go version of git-exp."`
 
 	// Help, completion and the hidden answer to a TAB (issue 18).
 	Help       HelpCmd       `cmd:"" help:"Show the help of a command: git exp help list."`
@@ -125,8 +128,11 @@ type kongExit struct{ code int }
 // Main runs git-exp with args (without the program name) and returns the exit status.
 // Exit statuses: 0 success; 1 an operation failed; 2 bad usage or input; 128 not in a git repository;
 // 130 interrupted; for `run`, the script's own status.
+//
+// SIGHUP (the terminal closed) stops a command like SIGINT and SIGTERM: a run stops its script's process group,
+// stores what was captured and records the experiment as cancelled (git exp run --detach outlives the terminal).
 func Main(args []string, io *IO) (code int) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	return MainContext(ctx, args, io)
 }
@@ -183,7 +189,11 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
 	gitcmd.Tracef("phase total (%s since start)", sinceStart())
-	return exitCode(io, err)
+	code = exitCode(io, err)
+	if env.detached != nil {
+		env.detached.removeEmptyLog()
+	}
+	return code
 }
 
 func exitCode(io *IO, err error) int {
@@ -270,6 +280,7 @@ type Env struct {
 	IO       *IO
 	Tail     []string // arguments after "--"
 	DashDash bool
+	detached *detachedReporter // in the background process of `run --detach`: tells its starter what it runs
 }
 
 // open opens the store of the repository around the working directory.

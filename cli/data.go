@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,86 +35,59 @@ func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	var r io.Reader
-	if e.Status == gitstore.StatusRunning {
-		f, err := os.Open(st.SpoolFor(e.ID).Metrics)
-		if err == nil {
-			defer f.Close()
-			r = f
+	// Only the id and the status are kept: the experiment points into the store's list (a slab of every
+	// experiment), which becomes garbage here.
+	id, running := strings.Clone(e.ID), e.Status == gitstore.StatusRunning
+	e = nil
+	// The series streams (exp.Series): one pass learns the metric names and whether the steps go back, a second
+	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it,
+	// but only when 48 MiB have piled up above what is live now (a few points: a collection costs little, and
+	// collecting at every doubling of so small a heap would be constant work).
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(int64(ms.HeapAlloc) + 48<<20)
+	open := func() (io.ReadCloser, error) {
+		if running {
+			f, err := os.Open(st.SpoolFor(id).Metrics)
+			if err == nil {
+				return f, nil
+			}
+			if !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
 		}
-	} else {
-		rc, ok, err := st.OpenFile(ctx, e.ID, "metrics.jsonl")
-		if err != nil {
-			return err
+		rc, ok, err := st.OpenFile(ctx, id, "metrics.jsonl")
+		if err != nil || !ok {
+			return io.NopCloser(strings.NewReader("")), err
 		}
-		if ok {
-			defer rc.Close()
-			r = rc
-		}
+		return rc, nil
 	}
-	var points []exp.Point
-	if r != nil {
-		if points, err = exp.ReadMetrics(r); err != nil {
-			return fmt.Errorf("metrics of %s: %v", e.ID[:7], err)
-		}
+	series, err := exp.ScanMetrics(open)
+	if err != nil {
+		return fmt.Errorf("metrics of %s: %v", id[:7], err)
 	}
 	names := c.Names
 	if len(names) == 0 {
-		seen := map[string]bool{}
-		for _, p := range points {
-			for k := range p.Values {
-				if !seen[k] {
-					seen[k] = true
-					names = append(names, k)
-				}
-			}
-		}
-		sort.Strings(names)
+		names = series.Names()
 	}
-	if c.JSON {
-		out := make([]map[string]any, 0, len(points))
-		for _, p := range points {
-			row := map[string]any{"step": p.Step}
-			if p.Time != "" { // a point logged without a time has none, not ""
-				row["time"] = p.Time
-			}
-			for _, n := range names {
-				if v, ok := p.Values[n]; ok {
-					row[n] = v
-				}
-			}
-			out = append(out, row)
-		}
-		return writeJSON(env.IO.Out, out)
-	}
-	header := append([]string{"step"}, names...)
-	rows := make([][]string, 0, len(points))
-	for _, p := range points {
-		row := []string{strconv.FormatInt(p.Step, 10)}
-		for _, n := range names {
-			if v, ok := p.Values[n]; ok {
-				row = append(row, tableValue(v, env.IO.OutTTY))
-			} else {
-				row = append(row, "")
-			}
-		}
-		rows = append(rows, row)
-	}
-	if c.CSV {
-		w := csv.NewWriter(env.IO.Out)
-		w.Write(header)
-		w.WriteAll(rows)
-		return w.Error()
-	}
-	if len(points) == 0 {
-		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", e.ID[:7])
+	var w metricsWriter
+	switch {
+	case c.JSON:
+		w = newMetricsJSON(env.IO.Out, names)
+	case c.CSV:
+		w = newMetricsCSV(env.IO.Out, names, env.IO.OutTTY)
+	case series.Len() == 0:
+		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", id[:7])
 		return nil
+	default:
+		w = newMetricsTable(env.IO, names)
 	}
-	if !env.IO.OutTTY {
-		// On a pipe too the columns are named (the metric names are data): a header line, then tab-separated rows.
-		fmt.Fprintln(env.IO.Out, strings.Join(header, "\t"))
+	if err := series.Each(w.point); err != nil {
+		return fmt.Errorf("metrics of %s: %v", id[:7], err)
 	}
-	return table(env.IO, header, rows)
+	return w.close()
 }
 
 // ArtifactsCmd lists or extracts an experiment's artifacts.

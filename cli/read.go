@@ -66,6 +66,11 @@ func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitsto
 		if m.Status != gitstore.StatusRunning || m.Runner == nil || *m.Runner != runner {
 			return gitstore.ErrNoChange
 		}
+		if res, ended, ok := loadEnd(st.SpoolFor(e.ID)); ok {
+			// The run ended and its runner saved how, but could not record it: record that, not a crash.
+			applyEnd(m, res, ended)
+			return nil
+		}
 		m.Status = gitstore.StatusCrashed
 		m.Error = fmt.Sprintf("the git-exp process (pid %d on %s) ended without recording how the run ended", runner.PID, runner.Host)
 		m.Ended = gitstore.Now()
@@ -243,7 +248,7 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 		name, spoolPath = "stderr.zst", st.SpoolFor(e.ID).Stderr
 	}
 	var printed int64
-	if e.Status == gitstore.StatusRunning {
+	if e.Status == gitstore.StatusRunning && !imported(e) {
 		// While it runs, the output is in the spool (on this machine).
 		for {
 			n, err := copyFrom(env.IO.Out, spoolPath, printed)
@@ -261,7 +266,11 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 			if lerr == nil && cur.Status != gitstore.StatusRunning {
 				break // ended: the rest is in the store
 			}
-			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() {
+			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() && cur.Executor != "slurm" {
+				// Its runner died: record the crash with what it captured (the spool), then print the rest.
+				if err := recoverCrashed(ctx, env, st, cur); err != nil {
+					return fmt.Errorf("%s: its git-exp process (pid %d) is gone, and recording the crash failed: %w", e.ID[:7], cur.Runner.PID, err)
+				}
 				break
 			}
 			select {
@@ -272,6 +281,9 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 		}
 		if e, err = st.Load(e.ID); err != nil {
 			return err
+		}
+		if e.Status == gitstore.StatusCrashed {
+			defer env.IO.Warnf("git exp: %s crashed: %s; above is what it had captured", e.ID[:7], e.Error)
 		}
 	}
 	r, closeFn, err := openStoredLog(ctx, st, e, name)

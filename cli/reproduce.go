@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/big"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/importer"
 	"github.com/git-exp/git-exp/results"
 	"github.com/git-exp/git-exp/sweep"
 	"github.com/git-exp/git-exp/value"
@@ -35,7 +38,7 @@ func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
 	defer st.Close()
 	snap := e.Git.Snapshot
 	if snap == "" {
-		return fmt.Errorf("experiment %s has no snapshot", e.ID[:7])
+		return noSnapshot(e, "to restore")
 	}
 	if err := st.MissingObjects(ctx, snap); err != nil {
 		return err
@@ -49,6 +52,7 @@ func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
 			return err
 		}
 		fmt.Fprintf(env.IO.Err, "wrote the snapshot of %s (%s) into %s\n", e.ID[:7], snap[:10], dir)
+		warnSubmodules(env, st, e.ID, dir, false)
 		return nil
 	}
 	if st.Bare {
@@ -59,6 +63,7 @@ func (c *CheckoutCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	fmt.Fprintf(env.IO.Err, "restored the files of %s (snapshot %s): %d changed; HEAD and the index are unchanged (see git status)\n", e.ID[:7], snap[:10], changes)
+	warnSubmodules(env, st, e.ID, st.Root, true)
 	return nil
 }
 
@@ -75,6 +80,9 @@ func (c *BranchCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
+	if e.Git.Snapshot == "" {
+		return noSnapshot(e, "to branch from")
+	}
 	if _, err := st.Git.Run(ctx, "branch", "--", c.Name, e.Git.Snapshot); err != nil {
 		return &usageError{err.Error()}
 	}
@@ -310,7 +318,10 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 			return nil, err
 		}
 		if e.Git.Snapshot == "" {
-			return nil, fmt.Errorf("experiment %s has no snapshot to run from", e.ID[:7])
+			return nil, noSnapshot(e, "to run from")
+		}
+		if len(e.Argv) == 0 {
+			return nil, usagef("experiment %s has no recorded command to run (%s): run its script with git exp run", e.ID[:7], cmp.Or(e.Extra[importer.ExtraImportedFrom], "none recorded"))
 		}
 		return []*gitstore.Experiment{e}, nil
 	}
@@ -409,4 +420,26 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 	}
 	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached, ExecFlags: c.ExecFlags}
 	return run.runPlans(ctx, env, st, plans, exps[0].Batch, true)
+}
+
+// warnSubmodules says what a checkout did not restore: submodules are recorded as commits, not as files, and
+// their uncommitted changes not at all.
+func warnSubmodules(env *Env, st *gitstore.Store, id, dir string, worktree bool) {
+	e, err := st.Load(id)
+	if err != nil {
+		return
+	}
+	for _, sm := range e.Git.Submodules {
+		msg := fmt.Sprintf("note: submodule %s is not restored: the experiment ran with it at %s", sm.Path, sm.Commit)
+		if sm.Dirty {
+			msg += " with uncommitted changes, which were not recorded and cannot be restored"
+		}
+		path := filepath.Join(dir, filepath.FromSlash(sm.Path))
+		if worktree {
+			msg += fmt.Sprintf("; to check that commit out: git -C %s checkout %s", path, sm.Commit)
+		} else {
+			msg += fmt.Sprintf("; to get it: clone its URL (see .gitmodules) into %s and check out %s", path, sm.Commit)
+		}
+		env.IO.Warnf("%s", msg)
+	}
 }

@@ -59,6 +59,22 @@ type plan struct {
 
 // Run implements git exp run.
 func (c *RunCmd) Run(ctx context.Context, env *Env) error {
+	if env.detached = newDetachedReporter(); env.detached != nil {
+		// The background process of --detach: nothing on a terminal, the output only in the spools.
+		c.Quiet, c.S, c.Capture = true, false, "yes"
+	}
+	if c.Detach && env.detached == nil && !c.DryRun && !c.Stage {
+		st, err := env.open(ctx)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if executor, err := c.executor(st); err != nil {
+			return err
+		} else if executor == "local" {
+			return c.detach(ctx, env, st)
+		}
+	}
 	if c.Staged {
 		return c.runStaged(ctx, env)
 	}
@@ -135,6 +151,9 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	// 2. The code, exactly as it is now.
 	t0 := time.Now()
 	snap, err := st.Snapshot(ctx, maxUntracked)
+	if err == nil {
+		snap, err = st.SettleSnapshot(ctx, snap)
+	}
 	if err != nil {
 		return err
 	}
@@ -249,9 +268,6 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	rec := context.WithoutCancel(ctx) // recording must finish even after Ctrl-C
 	m := p.m
 	spool := st.SpoolFor(m.ID)
-	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
-		return 0, err
-	}
 	// The spool goes only once its contents are stored: if recording fails (the process is being killed), the
 	// next command that reads the store recovers it (crashed, or Slurm's reason) with the output.
 	recorded := false
@@ -260,11 +276,29 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 			os.RemoveAll(spool.Dir)
 		}
 	}()
-	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
-		return 0, err
-	}
 	t0 := time.Now()
 	if err := begin(rec, st, m, p.params, o.verb); err != nil {
+		var inc *gitstore.IncompleteError
+		if !errors.As(err, &inc) {
+			return 0, err
+		}
+		// The start is recorded, but a concurrent prune took objects it needs (its snapshot): do not run on a
+		// broken record; record the failure, not a crash.
+		env.IO.Warnf("git exp: %v", err)
+		res := run.Result{ExitCode: 1, StartErr: err, Started: time.Now()}
+		saveEndTo(st, m.ID, res)
+		if ferr := finishRetrying(rec, st, m, st.SpoolFor(m.ID), res, env); ferr != nil {
+			return 0, ferr
+		}
+		os.RemoveAll(st.SpoolFor(m.ID).Dir)
+		return 1, nil
+	}
+	env.detached.report("exp", m.ID)
+	// The spool is made once the experiment is this runner's (another `run --staged` may have taken it first).
+	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
+		return 0, err
+	}
+	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
 		return 0, err
 	}
 	gitcmd.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
@@ -291,7 +325,7 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 		dir = filepath.Join(checkout, filepath.FromSlash(m.Cwd))
 	}
 	spec := run.Spec{
-		Argv: m.Argv, Dir: dir, Env: scriptEnv(st, m, spool),
+		Argv: m.Argv, Dir: dir, Env: append(scriptEnv(st, m, spool), pythonEnv(st, env.IO)...),
 		StdoutPath: spool.Stdout, StderrPath: spool.Stderr,
 	}
 	if o.live {
@@ -308,7 +342,10 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	}
 	gitcmd.Tracef("phase script (%s)", time.Since(t0).Round(time.Microsecond))
 	t0 = time.Now()
-	if err := finishWith(rec, st, m, spool, res, env); err != nil {
+	// How the run ended goes to the spool first: if recording it fails for good (or this process is killed now),
+	// the next command records that end, not "crashed".
+	saveEnd(spool, res)
+	if err := finishRetrying(rec, st, m, spool, res, env); err != nil {
 		return 0, err
 	}
 	recorded = true
@@ -360,7 +397,7 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, v
 		again := verb == "continue" && !(target == gitstore.StatusRunning && cur.Status == gitstore.StatusQueued)
 		switch {
 		case verb == "run" && cur.Status != gitstore.StatusStaged && cur.Status != gitstore.StatusQueued:
-			return fmt.Errorf("experiment %s is %s, not staged or queued", m.ID[:7], cur.Status)
+			return &takenError{id: m.ID, status: cur.Status}
 		case again && cur.Status == gitstore.StatusCompleted:
 			return usagef("experiment %s is complete: nothing to continue (git exp rerun %s runs it again)", m.ID[:7], m.ID[:7])
 		case again && cur.Status != gitstore.StatusFailed && cur.Status != gitstore.StatusCancelled && cur.Status != gitstore.StatusCrashed:
@@ -401,6 +438,14 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, v
 	})
 }
 
+// takenError says that a staged or queued experiment is no longer waiting: another `git exp run --staged` (or a
+// cancel) took it first. A batch runner skips it: it is not this runner's run.
+type takenError struct{ id, status string }
+
+func (e *takenError) Error() string {
+	return fmt.Sprintf("experiment %s is %s, not staged or queued", e.id[:7], e.status)
+}
+
 // restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
 // continued experiment picks up where it stopped.
 func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gitstore.Spool) error {
@@ -426,6 +471,9 @@ func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, s
 		return err
 	}
 	ended := time.Now()
+	if !res.Started.IsZero() && res.Duration > 0 {
+		ended = res.Started.Add(res.Duration)
+	}
 	return st.Finish(ctx, "finish", m.ID, prep, func(cur *gitstore.Manifest) error {
 		if gitstore.Finished(cur.Status) {
 			// Someone recorded the end first (the scheduler's verdict, e.g. a Slurm TIMEOUT reconciled while
@@ -434,28 +482,110 @@ func finishWith(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, s
 			*m = *cur
 			return nil
 		}
-		code := res.ExitCode
-		cur.ExitCode = &code
-		cur.Ended = gitstore.FormatTime(ended)
-		if !res.Started.IsZero() {
-			cur.DurationS = float64(ended.Sub(res.Started).Milliseconds()) / 1000
-		}
-		switch {
-		case res.Cancelled:
-			cur.Status, cur.Error = gitstore.StatusCancelled, "cancelled (interrupted)"
-		case res.StartErr != nil:
-			cur.Status, cur.Error = gitstore.StatusFailed, res.StartErr.Error()
-		case res.Signal != "":
-			cur.Status, cur.Error = gitstore.StatusFailed, "killed by signal "+res.Signal
-		case code != 0:
-			cur.Status, cur.Error = gitstore.StatusFailed, fmt.Sprintf("exit status %d", code)
-		default:
-			cur.Status, cur.Error = gitstore.StatusCompleted, ""
-		}
-		cur.Runner = nil
+		applyEnd(cur, res, ended)
 		*m = *cur
 		return nil
 	})
+}
+
+// finishRetrying records the end of a run, trying again with a growing wait when the store cannot be written for a
+// while (a busy disk, git's housekeeping): a run that ended must be recorded as it ended, never as crashed. It gives
+// up after about two minutes; the end stays in the spool (saveEnd) for the next command to record.
+func finishRetrying(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool, res run.Result, env *Env) error {
+	wait := 50 * time.Millisecond
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := finishWith(ctx, st, m, spool, res, env)
+		var inc *gitstore.IncompleteError
+		if errors.As(err, &inc) {
+			// Recorded, but a concurrent prune took objects that cannot be written again: say so, do not retry.
+			env.IO.Warnf("git exp: %v", err)
+			return nil
+		}
+		if err == nil {
+			return nil
+		}
+		var ue *usageError
+		if errors.As(err, &ue) || time.Now().After(deadline) {
+			return fmt.Errorf("could not record the end of %s (%v); it is kept in %s and the next git exp command records it", m.ID[:7], err, spool.Dir)
+		}
+		env.IO.Warnf("git exp: recording the end of %s failed (%v); trying again", m.ID[:7], err)
+		time.Sleep(wait)
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+// applyEnd sets the final state of a manifest from how its run ended.
+func applyEnd(cur *gitstore.Manifest, res run.Result, ended time.Time) {
+	code := res.ExitCode
+	cur.ExitCode = &code
+	cur.Ended = gitstore.FormatTime(ended)
+	if !res.Started.IsZero() {
+		cur.DurationS = float64(ended.Sub(res.Started).Milliseconds()) / 1000
+	}
+	switch {
+	case res.Cancelled:
+		cur.Status, cur.Error = gitstore.StatusCancelled, "cancelled (interrupted)"
+	case res.StartErr != nil:
+		cur.Status, cur.Error = gitstore.StatusFailed, res.StartErr.Error()
+	case res.Signal != "":
+		cur.Status, cur.Error = gitstore.StatusFailed, "killed by signal "+res.Signal
+	case code != 0:
+		cur.Status, cur.Error = gitstore.StatusFailed, fmt.Sprintf("exit status %d", code)
+	default:
+		cur.Status, cur.Error = gitstore.StatusCompleted, ""
+	}
+	cur.Runner = nil
+}
+
+// spoolEnd is how a run ended, kept in its spool (end.json) until the end is recorded.
+type spoolEnd struct {
+	ExitCode  int    `json:"exit_code"`
+	Cancelled bool   `json:"cancelled,omitempty"`
+	Signal    string `json:"signal,omitempty"`
+	StartErr  string `json:"start_error,omitempty"`
+	Started   string `json:"started"`
+	Ended     string `json:"ended"`
+}
+
+// saveEndTo saves how a run ended in its spool, creating the spool.
+func saveEndTo(st *gitstore.Store, id string, res run.Result) {
+	spool := st.SpoolFor(id)
+	if os.MkdirAll(spool.Dir, 0o755) == nil {
+		saveEnd(spool, res)
+	}
+}
+
+func saveEnd(spool gitstore.Spool, res run.Result) {
+	e := spoolEnd{ExitCode: res.ExitCode, Cancelled: res.Cancelled, Signal: res.Signal,
+		Started: res.Started.UTC().Format(time.RFC3339Nano), Ended: res.Started.Add(res.Duration).UTC().Format(time.RFC3339Nano)}
+	if res.StartErr != nil {
+		e.StartErr = res.StartErr.Error()
+	}
+	data, _ := json.Marshal(e)
+	tmp := filepath.Join(spool.Dir, "end.json.tmp")
+	if os.WriteFile(tmp, data, 0o644) == nil {
+		os.Rename(tmp, filepath.Join(spool.Dir, "end.json"))
+	}
+}
+
+// loadEnd reads how a run ended from its spool; ok is false when its runner never got to write it.
+func loadEnd(spool gitstore.Spool) (res run.Result, ended time.Time, ok bool) {
+	data, err := os.ReadFile(filepath.Join(spool.Dir, "end.json"))
+	if err != nil {
+		return res, ended, false
+	}
+	var e spoolEnd
+	if json.Unmarshal(data, &e) != nil {
+		return res, ended, false
+	}
+	res = run.Result{ExitCode: e.ExitCode, Cancelled: e.Cancelled, Signal: e.Signal}
+	if e.StartErr != "" {
+		res.StartErr = errors.New(e.StartErr)
+	}
+	res.Started, _ = time.Parse(time.RFC3339Nano, e.Started)
+	ended, err = time.Parse(time.RFC3339Nano, e.Ended)
+	return res, ended, err == nil
 }
 
 // prepareSpool stores what a run spooled — logs, metrics, results, artifacts (within exp.maxArtifactSize) — as
@@ -465,8 +595,10 @@ func prepareSpool(st *gitstore.Store, env *Env, spool gitstore.Spool) (*gitstore
 	if err != nil {
 		env.IO.Warnf("git exp: %v", err)
 	}
-	return st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: resultsOf(spool, env.IO.Warnf), MetricsSummary: metricsSummary(spool),
-		MaxArtifactSize: maxArt, Warn: env.IO.Warnf})
+	return st.PrepareOutputs(gitstore.Outputs{Spool: spool,
+		ResultsFrom:        func() []byte { return resultsOf(spool, env.IO.Warnf) },
+		MetricsSummaryFrom: func() []byte { return metricsSummary(spool) },
+		MaxArtifactSize:    maxArt, Warn: env.IO.Warnf})
 }
 
 // recordEnd records the end of a run that its own process could not record (it crashed, or a scheduler killed it):
@@ -591,7 +723,7 @@ func scriptEnv(st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool) [
 		if strings.HasPrefix(k, "GIT_EXP_") && !strings.HasPrefix(k, "GIT_EXP_PARAM_") && k != "GIT_EXP_TRACE" {
 			continue
 		}
-		if k == "GIT_INDEX_FILE" || k == "GIT_DIR" || k == "GIT_WORK_TREE" {
+		if k == "GIT_INDEX_FILE" || k == "GIT_DIR" || k == "GIT_WORK_TREE" || k == "PYTHONPATH" {
 			continue
 		}
 		env = append(env, kv)

@@ -25,7 +25,7 @@ type ExecFlags struct {
 	Mem       string   `help:"Slurm memory, e.g. 4G (default: exp.slurm.mem)."`
 	Gres      string   `help:"Slurm generic resources, e.g. gpu:1 (default: exp.slurm.gres)."`
 	SbatchArg []string `sep:"none" placeholder:"ARG" help:"Another sbatch argument, as given (repeatable)."`
-	Detach    bool     `help:"With slurm: submit and return at once; git exp list shows the jobs' states."`
+	Detach    bool     `help:"Return at once: locally, the run goes on in a background process (follow it with git exp logs -f ID); with slurm, once submitted."`
 }
 
 func (f *ExecFlags) executor(st *gitstore.Store) (string, error) {

@@ -59,7 +59,9 @@
 // exponent, so readers can tell 1.0 from 1), booleans or strings. NaN and the
 // infinities are written as the bare tokens NaN, Infinity and -Infinity, as
 // Python's json module writes and reads them (see package value). Several lines may carry the same step; readers merge them, later
-// keys winning (see ReadMetrics). The file is only ever appended to.
+// keys winning (see ReadMetrics). The file is only ever appended to. ScanMetrics
+// reads it back in constant memory, point by point (Series.Each) or thinned to a
+// number of points for a chart (Series.Thin).
 //
 // # Concurrency
 //

@@ -46,14 +46,19 @@ func (e *MalformedError) Unwrap() error { return e.Err }
 // than MaxLineSize) are skipped and counted, so a line cut short by a crash
 // never hides the rest of the file.
 type MetricsScanner struct {
-	r       *bufio.Reader
-	buf     []byte
-	p       Point
-	line    int
-	skipped int
-	first   *MalformedError
-	err     error
-	eof     bool
+	r   *bufio.Reader
+	buf []byte
+	p   Point
+	raw []byte // the line of p, valid until the next Scan
+	// keysOnly: Scan reads only the step and the metric names (into keys) of the lines it can read fast, leaving
+	// the Point's Values nil (see ScanMetrics).
+	keysOnly bool
+	keys     [][]byte
+	line     int
+	skipped  int
+	first    *MalformedError
+	err      error
+	eof      bool
 }
 
 // NewMetricsScanner returns a scanner reading from r.
@@ -83,15 +88,32 @@ func (s *MetricsScanner) Scan() bool {
 		if line = bytes.TrimSpace(line); len(line) == 0 {
 			continue // blank lines are neither points nor malformed
 		}
-		p, perr := parsePoint(line)
+		p, perr := s.parse(line)
 		if perr != nil {
 			s.skip(perr)
 			continue
 		}
-		s.p = p
+		s.p, s.raw = p, line
 		return true
 	}
 	return false
+}
+
+func (s *MetricsScanner) parse(line []byte) (Point, error) {
+	if !s.keysOnly {
+		return parsePoint(line)
+	}
+	step, keys, ok := scanKeys(line, s.keys[:0])
+	s.keys = keys[:0]
+	if ok {
+		s.keys = keys
+		return Point{Step: step}, nil
+	}
+	p, err := parsePoint(line)
+	for k := range p.Values {
+		s.keys = append(s.keys, []byte(k))
+	}
+	return p, err
 }
 
 func (s *MetricsScanner) skip(err error) {
@@ -234,25 +256,47 @@ func scanError(s *MetricsScanner, parsed bool) error {
 // file, so its memory grows with the number of metric names, not points.
 // Errors are as for ReadMetrics.
 func LastValues(r io.Reader) (map[string]any, error) {
+	// Only steps and names are read for most lines (as ScanMetrics does); each metric keeps a copy of the last line
+	// that holds it, and only those lines are parsed in full at the end.
 	type last struct {
 		step int64
+		line []byte // the line to parse for the value, or nil when v holds it
 		v    any
 	}
 	s := NewMetricsScanner(r)
-	lasts := make(map[string]last)
+	s.keysOnly = true
+	lasts := make(map[string]*last)
 	parsed := false
 	for s.Scan() {
 		parsed = true
 		p := s.Point()
-		for k, v := range p.Values {
-			if l, ok := lasts[k]; !ok || p.Step >= l.step {
-				lasts[k] = last{p.Step, v}
+		for _, k := range s.keys {
+			l, ok := lasts[string(k)]
+			if !ok {
+				l = &last{}
+				lasts[string(k)] = l
+			} else if p.Step < l.step {
+				continue
+			}
+			l.step = p.Step
+			if p.Values != nil {
+				l.line, l.v = l.line[:0], p.Values[string(k)]
+			} else {
+				l.line = append(l.line[:0], s.raw...)
 			}
 		}
 	}
 	out := make(map[string]any, len(lasts))
 	for k, l := range lasts {
-		out[k] = l.v
+		if len(l.line) == 0 {
+			out[k] = l.v
+			continue
+		}
+		p, err := parsePoint(l.line)
+		if err != nil {
+			return nil, err // cannot happen: the line was read once already
+		}
+		out[k] = p.Values[k]
 	}
 	return out, scanError(s, parsed)
 }

@@ -398,6 +398,12 @@ func (e *cacheEnc) experiment(x *Experiment) {
 	e.str(m.Git.Remote)
 	e.str(m.Git.Snapshot)
 	e.strs(m.Git.Skipped)
+	e.uvarint(uint64(len(m.Git.Submodules)))
+	for _, sm := range m.Git.Submodules {
+		e.str(sm.Path)
+		e.str(sm.Commit)
+		e.bool(sm.Dirty)
+	}
 	e.bool(m.Runner != nil)
 	if r := m.Runner; r != nil {
 		e.str(r.Host)
@@ -464,6 +470,12 @@ func (d *cacheDec) experiment(x *Experiment) {
 	m.Git.Remote = d.str()
 	m.Git.Snapshot = d.str()
 	m.Git.Skipped = d.strs()
+	if n := d.uvarint(); n > 0 && d.err == nil && n < uint64(len(d.b)) {
+		m.Git.Submodules = make([]Submodule, n)
+		for i := range m.Git.Submodules {
+			m.Git.Submodules[i] = Submodule{Path: d.str(), Commit: d.str(), Dirty: d.bool()}
+		}
+	}
 	if d.bool() {
 		m.Runner = &Runner{Host: d.str(), PID: int(d.varint()), Start: d.uvarint(), Boot: d.str()}
 	}

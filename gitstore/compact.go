@@ -169,6 +169,9 @@ func (s *Store) Compact(ctx context.Context, p *CompactPlan) (string, error) {
 		}
 		return "", err
 	}
+	if err := s.ensureComplete([]string{commit}); err != nil {
+		return commit, err
+	}
 	for _, ref := range p.RemoteRefs {
 		if _, err := s.Git.Run(ctx, "update-ref", "-d", ref); err != nil {
 			return commit, fmt.Errorf("compacted, but could not delete %s (it still holds the removed data): %v", ref, err)

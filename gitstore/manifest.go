@@ -40,6 +40,16 @@ type GitInfo struct {
 	Remote   string   `json:"remote"`
 	Snapshot string   `json:"snapshot"`
 	Skipped  []string `json:"skipped"`
+	// Submodules are recorded as gitlinks at their checked-out commit; uncommitted changes inside them are not in
+	// the snapshot, so each says whether it had any.
+	Submodules []Submodule `json:"submodules,omitempty"`
+}
+
+// Submodule is the state of one submodule when the experiment ran.
+type Submodule struct {
+	Path   string `json:"path"`
+	Commit string `json:"commit"`
+	Dirty  bool   `json:"dirty"`
 }
 
 // Runner identifies the process running an experiment, so a dead runner can be detected (status crashed).

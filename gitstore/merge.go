@@ -80,7 +80,7 @@ func (s *Store) Merge(ctx context.Context, theirs, label string) (string, error)
 		} else if err != nil {
 			return "", err
 		}
-		return "merged", nil
+		return "merged", s.ensureComplete([]string{commit})
 	}
 	return "", fmt.Errorf("could not merge into %s: other writers kept moving it", s.Ref)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zlib"
 )
@@ -59,8 +60,20 @@ func (s *Store) writeObjects(ctx context.Context, typ string, datas [][]byte) ([
 		}
 	}
 	pack := encodePack(s.objs, typ, unique)
-	if _, err := s.Git.RunWith(ctx, bytes.NewReader(pack), nil, "index-pack", "--stdin"); err != nil {
-		return nil, fmt.Errorf("cannot write to the object database: %w", err)
+	// `git prune` deletes the temporary files of a pack being written (tmp_pack_*) and `git repack` empty
+	// directories: like a loose object, the pack is written again when that happens.
+	for try := 0; ; try++ {
+		_, err := s.Git.RunWith(ctx, bytes.NewReader(pack), nil, "index-pack", "--stdin")
+		if err == nil {
+			break
+		}
+		if try >= 4 || ctx.Err() != nil {
+			return nil, fmt.Errorf("cannot write to the object database: %w", err)
+		}
+		time.Sleep(time.Duration(50<<try) * time.Millisecond)
+	}
+	for i, d := range datas {
+		s.objs.note(oids[i], typ, d, "")
 	}
 	return oids, nil
 }

@@ -70,11 +70,15 @@ func (s *Store) Create(ctx context.Context, verb string, m *Manifest, params []b
 
 // Outputs is what a finished run leaves to store.
 type Outputs struct {
-	Spool           Spool
-	Results         []byte // results.json content; nil for none
-	MetricsSummary  []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
-	MaxArtifactSize int64  // files above it are left out (0: no limit)
-	Warn            func(format string, args ...any)
+	Spool          Spool
+	Results        []byte // results.json content; nil for none
+	MetricsSummary []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
+	// ResultsFrom and MetricsSummaryFrom, when set, compute Results and MetricsSummary while the other outputs are
+	// being stored: reading a long metrics file and compressing it take about as long, and overlap on two cores.
+	ResultsFrom        func() []byte
+	MetricsSummaryFrom func() []byte
+	MaxArtifactSize    int64 // files above it are left out (0: no limit)
+	Warn               func(format string, args ...any)
 }
 
 // Prepared are the stored objects of a run's outputs, ready to be put into an experiment's directory.
@@ -87,33 +91,43 @@ type Prepared struct {
 // the commit that references them, so that a retried commit does not redo the work.
 func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p := &Prepared{Entries: map[string]TreeEntry{}}
+	// The metrics file (often the largest output), the results and the summary are made on goroutines of their own,
+	// the logs and the artifacts on this one.
+	var (
+		wg         sync.WaitGroup
+		metricsOID string
+		metricsErr error
+		results    = o.Results
+		summary    = o.MetricsSummary
+	)
+	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			metricsOID, metricsErr = s.WriteFileBlob(o.Spool.Metrics)
+		}()
+	}
+	if o.ResultsFrom != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results = o.ResultsFrom()
+		}()
+	}
+	if o.MetricsSummaryFrom != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			summary = o.MetricsSummaryFrom()
+		}()
+	}
+	defer wg.Wait()
 	for name, src := range map[string]string{"stdout.zst": o.Spool.Stdout, "stderr.zst": o.Spool.Stderr} {
 		oid, err := s.compressFile(src)
 		if err != nil {
 			return nil, err
 		}
 		p.Entries[name] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
-		oid, err := s.WriteFileBlob(o.Spool.Metrics)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["metrics.jsonl"] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if o.Results != nil {
-		oid, err := s.WriteBlob(o.Results)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if o.MetricsSummary != nil {
-		oid, err := s.WriteBlob(o.MetricsSummary)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	var left leftOut
 	tree, err := s.storeDir(o.Spool.Out, "", o.MaxArtifactSize, &left)
@@ -137,6 +151,27 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 	p.Skipped = left.large
 	if tree != "" {
 		p.Entries["artifacts"] = TreeEntry{Mode: ModeTree, OID: tree}
+	}
+	wg.Wait()
+	if metricsErr != nil {
+		return nil, metricsErr
+	}
+	if metricsOID != "" {
+		p.Entries["metrics.jsonl"] = TreeEntry{Mode: ModeFile, OID: metricsOID}
+	}
+	if results != nil {
+		oid, err := s.WriteBlob(results)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
+	}
+	if summary != nil {
+		oid, err := s.WriteBlob(summary)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }
@@ -176,6 +211,31 @@ func (s *Store) compressFile(path string) (string, error) {
 	} else {
 		return s.WriteBlob(smallEncoder().EncodeAll(nil, nil))
 	}
+	tmp, err := s.compressToTemp(src)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp)
+	oid, err := s.WriteFileBlob(tmp)
+	if err == nil {
+		// The temporary file goes: to write the blob again after a prune, compress the output again (same
+		// settings, same bytes).
+		s.objs.note(oid, "blob", nil, "")
+		s.objs.setRebuild(oid, func() (string, func(), error) {
+			f, err := os.Open(path)
+			if err != nil {
+				return "", nil, err
+			}
+			defer f.Close()
+			tmp, err := s.compressToTemp(f)
+			return tmp, func() { os.Remove(tmp) }, err
+		})
+	}
+	return oid, err
+}
+
+// compressToTemp writes a zstd-compressed copy of src to a temporary file and returns its path.
+func (s *Store) compressToTemp(src io.Reader) (string, error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.ExpDir(), "tmp"), "zst-")
 	if errors.Is(err, os.ErrNotExist) {
 		os.MkdirAll(filepath.Join(s.ExpDir(), "tmp"), 0o755)
@@ -184,21 +244,21 @@ func (s *Store) compressFile(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	zw, err := zstd.NewWriter(tmp, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
 		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+	if err == nil {
+		if _, err = io.Copy(zw, src); err != nil {
+			zw.Close()
+		} else {
+			err = zw.Close()
+		}
+	}
 	if err != nil {
+		os.Remove(tmp.Name())
 		return "", err
 	}
-	if _, err := io.Copy(zw, src); err != nil {
-		zw.Close()
-		return "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", err
-	}
-	return s.WriteFileBlob(tmp.Name())
+	return tmp.Name(), nil
 }
 
 const smallOutput = 4 << 20

@@ -118,7 +118,7 @@ func (r *Repo) Config(key string) []string {
 
 func readConfig(ctx context.Context, g *gitcmd.Git) (map[string][]string, error) {
 	cfg := map[string][]string{}
-	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync)`)
+	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync|gc\.pruneexpire)`)
 	if err != nil && !gitcmd.IsExit(err, 1) {
 		return cfg, err
 	}
@@ -296,6 +296,10 @@ func (r *Repo) UpdateRef(ctx context.Context, ref, newOID, oldOID, msg string) e
 	if err := f.Close(); err != nil {
 		return err
 	}
+	// The reflog is written under the lock, before the ref moves, as git's files backend does.
+	if err := r.appendReflog(ref, oldOID, newOID, msg); err != nil {
+		return err
+	}
 	if err := os.Rename(lock, path); err != nil {
 		return err
 	}
@@ -316,8 +320,37 @@ func (r *Repo) fsyncRefs() bool {
 	return false
 }
 
+// appendReflog adds one entry to the reflog of ref, in git's format ("OLD NEW IDENT\tMESSAGE\n", see
+// gitformat-refs / refs/files-backend.c), creating it when absent as core.logAllRefUpdates=always would: the store's
+// reflog is how `git exp fsck --repair` finds an earlier complete state, and it keeps recent states from gc.
+func (r *Repo) appendReflog(ref, oldOID, newOID, msg string) error {
+	if oldOID == "" {
+		oldOID = r.ZeroOID()
+	}
+	path := filepath.Join(r.CommonDir, "logs", filepath.FromSlash(ref))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+			return fmt.Errorf("cannot write the reflog of %s: %w", ref, err)
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o666)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write the reflog of %s: %w", ref, err)
+	}
+	msg = strings.TrimSpace(strings.NewReplacer("\n", " ", "\t", " ").Replace(msg))
+	_, err = f.WriteString(oldOID + " " + newOID + " " + r.identLine(time.Now()) + "\t" + msg + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write the reflog of %s: %w", ref, err)
+	}
+	return nil
+}
+
 func (r *Repo) updateRefCLI(ctx context.Context, ref, newOID, oldOID, msg string) error {
-	_, err := r.Git.Run(ctx, "update-ref", "-m", msg, ref, newOID, oldOID)
+	_, err := r.Git.Run(ctx, "update-ref", "--create-reflog", "-m", msg, ref, newOID, oldOID)
 	if err != nil {
 		if gitcmd.StderrContains(err, "cannot lock ref") || gitcmd.StderrContains(err, "Unable to create") ||
 			gitcmd.StderrContains(err, "but expected") || gitcmd.StderrContains(err, "reference already exists") {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
 // DefaultMaxUntrackedSize is the default of git config exp.maxUntrackedSize.
@@ -21,6 +23,8 @@ type Snapshot struct {
 	Tree    string   // its tree
 	Info    GitInfo  // what experiment.json records
 	Skipped []string // untracked files left out for size
+
+	maxUntracked int64
 }
 
 // Snapshot records the worktree — tracked changes and untracked files that are not ignored, exactly what
@@ -30,6 +34,28 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	if s.Bare {
 		return nil, ErrBare
 	}
+	// git's own object writes fail when a concurrent `git gc --prune=now` deletes their temporary files: try again
+	// (twice) before giving up on the run.
+	for try := 0; ; try++ {
+		snap, err := s.snapshot(ctx, maxUntracked)
+		if err == nil {
+			snap.maxUntracked = maxUntracked
+			s.snapMu.Lock()
+			if s.snaps == nil {
+				s.snaps = map[string]*Snapshot{}
+			}
+			s.snaps[snap.Commit] = snap
+			s.snapMu.Unlock()
+		}
+		if err == nil || try >= 2 || ctx.Err() != nil {
+			return snap, err
+		}
+		gitcmd.Tracef("snapshot failed (%v); trying again", err)
+		time.Sleep(time.Duration(100<<try) * time.Millisecond)
+	}
+}
+
+func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, error) {
 	tmpDir := filepath.Join(s.ExpDir(), "tmp")
 	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
 		return nil, err
@@ -125,6 +151,16 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 		}
 	}
 	snap.Info.Dirty = snap.Tree != headTree
+	// Submodules go into the snapshot as gitlinks at their checked-out commit; what is uncommitted inside them does
+	// not, so record which ones had any (and count them as making the worktree dirty).
+	if subs, err := s.submodules(ctx); err != nil {
+		return nil, err
+	} else if len(subs) > 0 {
+		snap.Info.Submodules = subs
+		for _, sm := range subs {
+			snap.Info.Dirty = snap.Info.Dirty || sm.Dirty
+		}
+	}
 	msg := "git-exp snapshot"
 	if snap.Info.Branch != "" {
 		msg += " of " + snap.Info.Branch
@@ -161,4 +197,38 @@ func (s *Store) headInfo() GitInfo {
 	}
 	info.Remote = s.ConfigString("remote."+remote+".url", "")
 	return info
+}
+
+// submodules returns the state of each checked-out submodule listed in .gitmodules: its commit and whether it has
+// uncommitted changes (untracked files included). A repository without .gitmodules costs one stat.
+func (s *Store) submodules(ctx context.Context) ([]Submodule, error) {
+	if _, err := os.Stat(filepath.Join(s.Root, ".gitmodules")); err != nil {
+		return nil, nil
+	}
+	out, err := s.Git.Run(ctx, "config", "-z", "--file", filepath.Join(s.Root, ".gitmodules"), "--get-regexp", `^submodule\..*\.path$`)
+	if err != nil {
+		return nil, nil // no submodule paths (or an unreadable .gitmodules, which git itself would complain about)
+	}
+	var subs []Submodule
+	for _, rec := range bytes.Split(out, []byte{0}) {
+		_, path, ok := bytes.Cut(rec, []byte("\n"))
+		if !ok || len(path) == 0 {
+			continue
+		}
+		dir := filepath.Join(s.Root, filepath.FromSlash(string(path)))
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+			continue // not checked out
+		}
+		sub := &gitcmd.Git{Dir: dir, Env: []string{"GIT_DIR=" + filepath.Join(dir, ".git"), "GIT_WORK_TREE=" + dir}}
+		head, err := sub.Run(ctx, "rev-parse", "HEAD")
+		if err != nil {
+			continue
+		}
+		status, err := sub.Run(ctx, "status", "--porcelain", "--ignore-submodules=none")
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the state of submodule %s: %w", path, err)
+		}
+		subs = append(subs, Submodule{Path: string(path), Commit: strings.TrimSpace(string(head)), Dirty: len(bytes.TrimSpace(status)) > 0})
+	}
+	return subs, nil
 }

@@ -77,17 +77,43 @@ func (e *Experiment) running() bool { return e.Status == gitstore.StatusRunning 
 
 // Metrics returns the metric series, merged by step and in step order (see exp.ReadMetrics). An experiment that
 // logged none has none. While an experiment runs on this machine, its series so far is read from the spool.
+// It holds the whole series: EachMetric and Series read it in constant memory.
 func (e *Experiment) Metrics() ([]exp.Point, error) {
-	rc, err := e.open("metrics.jsonl", e.db.st.SpoolFor(e.ID).Metrics)
-	if err != nil || rc == nil {
-		return nil, err
-	}
-	defer rc.Close()
-	pts, err := exp.ReadMetrics(rc)
+	var pts []exp.Point
+	err := e.EachMetric(func(p exp.Point) error {
+		pts = append(pts, p)
+		return nil
+	})
+	return pts, err
+}
+
+// EachMetric calls fn with each point of the metric series, as Metrics returns them, without holding them (see
+// exp.Series).
+func (e *Experiment) EachMetric(fn func(exp.Point) error) error {
+	s, err := e.Series()
 	if err != nil {
-		return pts, fmt.Errorf("metrics of %s: %w", e.Short(), err)
+		return err
 	}
-	return pts, nil
+	if err := s.Each(fn); err != nil {
+		return fmt.Errorf("metrics of %s: %w", e.Short(), err)
+	}
+	return nil
+}
+
+// Series reads the metric series once (its names, its length) and returns it for Each or Thin, which read it
+// again, in memory independent of its length. An experiment that logged no metrics has an empty series.
+func (e *Experiment) Series() (*exp.Series, error) {
+	s, err := exp.ScanMetrics(func() (io.ReadCloser, error) {
+		rc, err := e.open("metrics.jsonl", e.db.st.SpoolFor(e.ID).Metrics)
+		if rc == nil && err == nil {
+			rc = io.NopCloser(strings.NewReader(""))
+		}
+		return rc, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("metrics of %s: %w", e.Short(), err)
+	}
+	return s, nil
 }
 
 // open opens a file of the experiment's directory, or its spool copy while it runs here; nil when neither exists.

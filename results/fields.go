@@ -57,12 +57,13 @@ var Fields = []Field{
 
 // NotFields are the --json paths of the manifest that are deliberately not metadata names, with the reason.
 var NotFields = map[string]string{
-	"format":        "the storage format version, the same for every experiment",
-	"argv":          "a list of words; script names the program",
-	"runner":        "internal: the process that runs it (not in --json)",
-	"extra":         "a map of executor details (extra.slurm_job_id), not one value",
-	"param_sources": "where the parameters came from: a list of records",
-	"git.skipped":   "a list of file names",
+	"format":         "the storage format version, the same for every experiment",
+	"argv":           "a list of words; script names the program",
+	"runner":         "internal: the process that runs it (not in --json)",
+	"extra":          "a map of executor details (extra.slurm_job_id), not one value",
+	"param_sources":  "where the parameters came from: a list of records",
+	"git.skipped":    "a list of file names",
+	"git.submodules": "a list of records (path, commit, dirty); git.dirty already counts a dirty submodule",
 }
 
 var fieldByName = func() map[string]*Field {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/results"
@@ -184,6 +186,15 @@ func TestOutputs(t *testing.T) {
 	pts, err := a.Metrics()
 	if err != nil || len(pts) != 2 || pts[1].Step != 1 || pts[1].Values["loss"] != 0.5 {
 		t.Errorf("Metrics: %+v %v", pts, err)
+	}
+	series, err := a.Series()
+	if err != nil || series.Len() != 2 || !reflect.DeepEqual(series.Names(), []string{"loss"}) {
+		t.Fatalf("Series: %v", err)
+	}
+	var thin []exp.Point
+	if err := series.Thin(1, func(p exp.Point) error { thin = append(thin, p); return nil }); err != nil ||
+		len(thin) != 1 || thin[0].Step != 1 || thin[0].Values["loss"] != 0.5 {
+		t.Errorf("Thin(1): %+v %v", thin, err)
 	}
 	read := func(rc io.ReadCloser, err error) string {
 		t.Helper()

@@ -8,6 +8,7 @@ package test
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/git-exp/git-exp/cli"
+	"github.com/git-exp/git-exp/importer/fixture"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -50,10 +52,12 @@ func TestScripts(t *testing.T) {
 		},
 		Condition: condition,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"json":    cmdJSON,
-			"waitfor": cmdWaitFor,
-			"signal":  cmdSignal,
-			"zstd":    cmdZstd,
+			"json":     cmdJSON,
+			"waitfor":  cmdWaitFor,
+			"signal":   cmdSignal,
+			"zstd":     cmdZstd,
+			"hangup":   cmdHangup,
+			"tfevents": cmdTFEvents,
 		},
 	})
 }
@@ -387,4 +391,37 @@ func condition(cond string) (bool, error) {
 		return err == nil && strings.Contains(string(out), "UP"), nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
+}
+
+// cmdTFEvents writes a TensorBoard event file, as TensorFlow writes it, into DIR.
+//
+//	tfevents DIR              hyperparameters (lr 0.1, opt "sgd"), scalars loss (0.5, 0.25, NaN at steps 1-3, as
+//	                          simple values) and eval/acc (TF2 scalar tensors at steps 1-2)
+//	tfevents -damaged DIR     two events of loss, the last one cut short
+func cmdTFEvents(ts *testscript.TestScript, neg bool, args []string) {
+	damaged := len(args) == 2 && args[0] == "-damaged"
+	if damaged {
+		args = args[1:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: tfevents [-damaged] DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	if damaged {
+		path, err := fixture.TensorBoardRun(dir, 1700000100,
+			fixture.Event{WallTime: 1700000101, Step: 0, Scalars: []fixture.Scalar{{Tag: "loss", Value: 1}}},
+			fixture.Event{WallTime: 1700000102, Step: 1, Scalars: []fixture.Scalar{{Tag: "loss", Value: 2}}})
+		ts.Check(err)
+		data, err := os.ReadFile(path)
+		ts.Check(err)
+		ts.Check(os.WriteFile(path, data[:len(data)-3], 0o644))
+		return
+	}
+	_, err := fixture.TensorBoardRun(dir, 1700000000,
+		fixture.Event{WallTime: 1700000000.5, HParams: map[string]any{"lr": 0.1, "opt": "sgd"}},
+		fixture.Event{WallTime: 1700000001, Step: 1, Scalars: []fixture.Scalar{{Tag: "loss", Value: 0.5}, {Tag: "eval/acc", Value: 0.25, Tensor: true, Plugin: "scalars"}}},
+		fixture.Event{WallTime: 1700000002, Step: 2, Scalars: []fixture.Scalar{{Tag: "loss", Value: 0.25}, {Tag: "eval/acc", Value: 0.5, Tensor: true}}},
+		fixture.Event{WallTime: 1700000003, Step: 3, Scalars: []fixture.Scalar{{Tag: "loss", Value: math.NaN()}}},
+		fixture.Event{WallTime: 1700000004, EndStatus: 1})
+	ts.Check(err)
 }

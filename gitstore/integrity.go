@@ -1,0 +1,288 @@
+package gitstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
+)
+
+// gcWaitLimit bounds how long a writer waits for a running `git gc` to end before it checks its objects again.
+const gcWaitLimit = 2 * time.Minute
+
+// ensureComplete makes sure that what the ref now points to is whole: every object this process wrote for it
+// (the commit roots, and through them each tree and blob written since their last check) exists. `git gc
+// --prune=now` running beside a writer may delete objects between their write and the ref update, because they were
+// unreachable then; git documents this as unsafe, but the writer still has them, so it writes them again.
+//
+// It costs a few stat calls when nothing is missing: only objects written by this process are checked (through
+// loose-object paths; the object reader only for those that are not loose), never a walk of the store. While a
+// `git gc` is running (its gc.pid exists) the check is repeated once it has ended, since its prune may come after
+// the first check; a gc that starts after the ref moved sees the objects as reachable.
+func (s *Store) ensureComplete(roots []string) error {
+	list := s.written(roots)
+	lost, err := s.restore(list)
+	if err != nil {
+		return err
+	}
+	// A gc that is running now may have walked the refs before this ref moved, and prune later: wait for it to
+	// end and check again. A gc that starts after it ended walks the new ref, so one wait is enough.
+	risky := false
+	if pid := s.gcPID(); pid != "" && s.gcPrunesRecent(pid) {
+		risky = true
+		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if lost, err = s.restore(list); err != nil {
+			return err
+		}
+	}
+	// Snapshots are written by git (git add into a temporary index), not by this process: when a pruning gc ran, or
+	// a snapshot's tree is gone, check everything the snapshot added to HEAD, and take it again from the worktree.
+	if risky || len(lost) > 0 {
+		if lost, err = s.ensureSnapshots(list, lost); err != nil {
+			return err
+		}
+	}
+	if len(lost) > 0 {
+		s.objs.forget(list) // nothing more to do about them: later writes need not check them again
+		return &IncompleteError{fmt.Errorf("%s points to objects that were deleted (by a concurrent 'git gc --prune=now'?) and cannot be written again: %s; run 'git exp fsck --repair'",
+			s.Ref, strings.Join(lost, ", "))}
+	}
+	s.objs.forget(list)
+	return nil
+}
+
+// IncompleteError is returned by a write that moved the ref but could not make everything it points to whole: the
+// write is recorded, and what is lost is named.
+type IncompleteError struct{ Err error }
+
+func (e *IncompleteError) Error() string { return e.Err.Error() }
+func (e *IncompleteError) Unwrap() error { return e.Err }
+
+// restore writes again the objects of list that are missing, and returns those it has no copy of.
+func (s *Store) restore(list []string) (lost []string, err error) {
+	missing, err := s.missingObjects(list)
+	if err != nil || len(missing) == 0 {
+		return nil, err
+	}
+	for _, oid := range missing {
+		ok, err := s.objs.rewrite(oid)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			lost = append(lost, oid)
+		}
+	}
+	gitcmd.Tracef("store: %d object(s) deleted by a concurrent prune, %d written again", len(missing), len(missing)-len(lost))
+	return lost, nil
+}
+
+// ensureSnapshots checks the snapshots among list (those this process took): every object a snapshot holds that
+// its parent (HEAD) does not must exist; when some are gone, the snapshot is taken again from the worktree, which
+// writes the same objects while the files are unchanged. It returns what is still lost.
+func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
+	still := map[string]bool{}
+	for _, oid := range lost {
+		still[oid] = true
+	}
+	for _, oid := range list {
+		s.snapMu.Lock()
+		snap := s.snaps[oid]
+		s.snapMu.Unlock()
+		if snap == nil {
+			continue
+		}
+		if s.snapshotComplete(snap) {
+			delete(still, snap.Tree)
+			continue
+		}
+		again, err := s.snapshot(context.Background(), snap.maxUntracked)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %s lost objects to a concurrent prune, and taking it again failed: %w", oid, err)
+		}
+		s.snapMu.Lock()
+		delete(s.snaps, oid) // checked once: a later write does not try again
+		s.snapMu.Unlock()
+		if again.Tree != snap.Tree || !s.snapshotComplete(snap) {
+			return nil, &IncompleteError{fmt.Errorf("snapshot %s lost objects to a concurrent prune, and the worktree changed since: its code is incomplete; run 'git exp fsck --repair'", oid)}
+		}
+		gitcmd.Tracef("store: snapshot %s taken again after a concurrent prune", oid[:10])
+		delete(still, snap.Tree)
+	}
+	out := lost[:0]
+	for _, oid := range lost {
+		if still[oid] {
+			out = append(out, oid)
+		}
+	}
+	return out, nil
+}
+
+// SettleSnapshot is called between taking a snapshot and recording it. git wrote the snapshot's objects, not this
+// process, so they cannot be written again from memory if a `git gc --prune=now` deletes them before the record
+// makes them reachable: when such a gc is running, wait for it to end, then check the snapshot and take it again if
+// it lost objects. Without a gc running it costs one failed open of gc.pid.
+func (s *Store) SettleSnapshot(ctx context.Context, snap *Snapshot) (*Snapshot, error) {
+	pid := s.gcPID()
+	if pid == "" || !s.gcPrunesRecent(pid) {
+		return snap, nil
+	}
+	for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit && ctx.Err() == nil; waited += 10 * time.Millisecond {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for try := 0; try < 3 && !s.snapshotComplete(snap); try++ {
+		gitcmd.Tracef("store: snapshot %s lost objects to a concurrent prune; taking it again", snap.Commit[:10])
+		again, err := s.Snapshot(ctx, snap.maxUntracked)
+		if err != nil {
+			return nil, err
+		}
+		snap = again
+	}
+	return snap, nil
+}
+
+// snapshotComplete reports whether every object of the snapshot that HEAD does not hold exists.
+func (s *Store) snapshotComplete(snap *Snapshot) bool {
+	args := []string{"rev-list", "--objects", "--missing=print", "--no-object-names", snap.Commit}
+	if snap.Info.Head != "" {
+		args = append(args, "--not", snap.Info.Head)
+	}
+	out, err := s.Git.Run(context.Background(), args...)
+	return err == nil && !bytes.Contains(out, []byte("?"))
+}
+
+// written returns roots and every object reachable from them that this process wrote since it last checked it,
+// plus the tree of each commit written (a snapshot's tree is written by git, not by this process).
+func (s *Store) written(roots []string) []string {
+	seen := map[string]bool{}
+	var list []string
+	add := func(oid string) {
+		if oid != "" && !seen[oid] {
+			seen[oid] = true
+			list = append(list, oid)
+		}
+	}
+	for _, r := range roots {
+		add(r)
+	}
+	for i := 0; i < len(list); i++ {
+		src, ok := s.objs.lookup(list[i])
+		if !ok || src.data == nil {
+			continue
+		}
+		switch src.typ {
+		case "commit":
+			if tree, err := commitTree(src.data); err == nil {
+				add(tree)
+			}
+			for _, line := range bytes.Split(src.data, []byte("\n")) {
+				if len(line) == 0 {
+					break
+				}
+				if p, ok := bytes.CutPrefix(line, []byte("parent ")); ok {
+					if _, mine := s.objs.lookup(string(p)); mine {
+						add(string(p))
+					}
+				}
+			}
+		case "tree":
+			ents, err := decodeTree(src.data, s.HexLen())
+			if err != nil {
+				continue
+			}
+			for _, e := range ents {
+				if e.Mode == ModeGitlink {
+					continue
+				}
+				if _, mine := s.objs.lookup(e.OID); mine {
+					add(e.OID)
+				}
+			}
+		}
+	}
+	return list
+}
+
+// missingObjects returns the objects of oids that the repository does not have: a loose object is found by its
+// path, any other through the object reader (it may have been packed by a repack meanwhile).
+func (s *Store) missingObjects(oids []string) ([]string, error) {
+	var ask []string
+	for _, oid := range oids {
+		if _, err := os.Stat(filepath.Join(s.ObjectDir, oid[:2], oid[2:])); err != nil {
+			ask = append(ask, oid)
+		}
+	}
+	if len(ask) == 0 {
+		return nil, nil
+	}
+	objs, err := s.cat.GetMany(ask)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for i, o := range objs {
+		if o.Type == "" {
+			missing = append(missing, ask[i])
+		}
+	}
+	return missing, nil
+}
+
+// gcPID returns the content of the repository's gc.pid ("PID HOST", written by `git gc` while it runs), "" when
+// no gc runs. A file left by a process that is gone on this host does not count.
+func (s *Store) gcPID() string {
+	data, err := os.ReadFile(filepath.Join(s.CommonDir, "gc.pid"))
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) >= 2 {
+		host, _ := os.Hostname()
+		if pid, err := strconv.Atoi(f[0]); err == nil && f[1] == host {
+			if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+				return ""
+			}
+		}
+	}
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
+}
+
+// movedRecently reports whether the store's ref moved in the last 10 seconds (its reflog was written): the writer
+// that moved it may still be writing again what a prune deleted.
+func (s *Store) movedRecently() bool {
+	st, err := os.Stat(filepath.Join(s.CommonDir, "logs", filepath.FromSlash(s.Ref)))
+	return err == nil && time.Since(st.ModTime()) < 10*time.Second
+}
+
+// gcPrunesRecent reports whether the running gc may prune objects as young as the ones just written: it was started
+// with --prune=now (or another --prune date), or gc.pruneExpire says so. A gc with git's default expiry (two weeks)
+// never deletes what a writer just wrote, and waiting for it would only slow the writer down. When its command line
+// cannot be read (another host, no /proc), assume it may.
+func (s *Store) gcPrunesRecent(pid string) bool {
+	if v := s.ConfigString("gc.pruneexpire", ""); v != "" && v != "2.weeks.ago" && v != "never" {
+		return true
+	}
+	data, err := os.ReadFile("/proc/" + pid + "/cmdline")
+	if err != nil {
+		return true
+	}
+	for _, arg := range strings.Split(string(data), "\x00") {
+		if v, ok := strings.CutPrefix(arg, "--prune="); ok && v != "2.weeks.ago" && v != "never" {
+			return true
+		}
+	}
+	return false
+}
