@@ -17,7 +17,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/git-exp/git-exp/gitstore"
-	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
 var processStart = time.Now()
@@ -184,11 +183,11 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 			return 2
 		}
 	}
-	gitcmd.Tracef("phase parse (%s since start)", sinceStart())
+	gitstore.Tracef("phase parse (%s since start)", sinceStart())
 	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
-	gitcmd.Tracef("phase total (%s since start)", sinceStart())
+	gitstore.Tracef("phase total (%s since start)", sinceStart())
 	code = exitCode(io, err)
 	if env.detached != nil {
 		env.detached.removeEmptyLog()
@@ -213,10 +212,6 @@ func exitCode(io *IO, err error) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
-	}
-	var ge *gitcmd.Error
-	if errors.As(err, &ge) {
-		return 1
 	}
 	return 1
 }

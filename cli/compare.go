@@ -176,14 +176,7 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 		return nil
 	}
 	// Through git, so the user's diff configuration and pager apply.
-	args := []string{"diff", "--stat", a.Git.Snapshot, b.Git.Snapshot}
-	if c.Patch {
-		args = []string{"diff", a.Git.Snapshot, b.Git.Snapshot}
-	}
-	cmd := st.Git.Command(ctx, args...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, env.IO.Out, env.IO.Err
-	cmd.SysProcAttr = nil // the pager belongs to the terminal
-	return cmd.Run()
+	return st.DiffSnapshots(ctx, a.Git.Snapshot, b.Git.Snapshot, c.Patch, os.Stdin, env.IO.Out, env.IO.Err)
 }
 
 // ExportCmd writes experiments with their parameters and results flattened to dotted columns.

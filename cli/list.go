@@ -13,7 +13,6 @@ import (
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
 	"github.com/git-exp/git-exp/gitstore"
-	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/value"
 )
@@ -45,11 +44,11 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	gitcmd.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
+	gitstore.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
 	warnUnknownKeys(env, all, c.Where, c.Sort)
 	short := shortIDs(all)
 	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
-	gitcmd.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
+	gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
 	if len(c.Sort) == 0 {
 		gitstore.SortNewest(exps)
 		gridOrder(exps)

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
 	"github.com/git-exp/git-exp/value"
@@ -318,7 +316,7 @@ func copyFrom(w io.Writer, path string, off int64) (int64, error) {
 
 // openStoredLog streams a stored zstd log through `git cat-file blob` and a decoder (never whole in memory).
 func openStoredLog(ctx context.Context, st *gitstore.Store, e *gitstore.Experiment, name string) (io.Reader, func(), error) {
-	blob, ok, err := st.OpenFile(ctx, e.ID, name)
+	rc, ok, err := st.OpenLog(ctx, e.ID, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -328,12 +326,7 @@ func openStoredLog(ctx context.Context, st *gitstore.Store, e *gitstore.Experime
 		}
 		return nil, nil, fmt.Errorf("%s has no stored %s", e.ID[:7], name)
 	}
-	dec, err := zstd.NewReader(blob, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-	if err != nil {
-		blob.Close()
-		return nil, nil, err
-	}
-	return dec, func() { dec.Close(); blob.Close() }, nil
+	return rc, func() { rc.Close() }, nil
 }
 
 // tagHint says so when what was given for an experiment is a tag (git exp show best): a tag names a set.

@@ -8,13 +8,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
-	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
 // remoteName picks the remote: the argument, else git config exp.remote, else the current branch's upstream
@@ -36,41 +33,16 @@ func remoteName(st *gitstore.Store, arg string) string {
 	return "origin"
 }
 
-// remoteRef is where a remote's experiments are fetched to. A remote given as a path or URL gets a name that is
-// valid in a ref.
-func remoteRef(remote string) string {
-	name := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, remote)
-	return "refs/experiments/remotes/" + strings.Trim(name, "_") + "/main"
-}
-
-// errNoRemoteStore is returned by fetch when the remote has no experiments yet.
-var errNoRemoteStore = errors.New("no experiments on the remote")
+// remoteRef is where a remote's experiments are fetched to (gitstore.RemoteRef).
+func remoteRef(remote string) string { return gitstore.RemoteRef(remote) }
 
 // fetch copies the remote's experiments to refs/experiments/remotes/<remote>/main and returns that commit.
 func fetch(ctx context.Context, st *gitstore.Store, remote string) (string, error) {
-	g := *st.Git
-	g.Interactive = true // credential helpers and prompts work as with git fetch
-	_, err := g.Run(ctx, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, "+"+gitstore.Ref+":"+remoteRef(remote))
-	if err != nil {
-		switch {
-		case gitcmd.StderrContains(err, "couldn't find remote ref"):
-			return "", errNoRemoteStore
-		case gitcmd.StderrContains(err, "does not appear to be a git repository") || gitcmd.StderrContains(err, "not a valid remote") ||
-			gitcmd.StderrContains(err, "does not exist"):
-			return "", usagef("%s is not a remote of this repository or not a git repository (see git remote -v)", remote)
-		}
-		return "", fmt.Errorf("fetching experiments from %s failed: %v", remote, err)
+	tip, err := st.Fetch(ctx, remote)
+	if errors.Is(err, gitstore.ErrNotARemote) {
+		return "", usagef("%s is not a remote of this repository or not a git repository (see git remote -v)", remote)
 	}
-	tip, err := st.ReadRef(remoteRef(remote))
-	if err != nil || tip == "" {
-		return "", fmt.Errorf("fetching experiments from %s left no %s", remote, remoteRef(remote))
-	}
-	return tip, nil
+	return tip, err
 }
 
 // FetchCmd fetches a remote's experiments without merging them.
@@ -87,7 +59,7 @@ func (c *FetchCmd) Run(ctx context.Context, env *Env) error {
 	defer st.Close()
 	remote := remoteName(st, c.Remote)
 	tip, err := fetch(ctx, st, remote)
-	if errors.Is(err, errNoRemoteStore) {
+	if errors.Is(err, gitstore.ErrNoRemoteStore) {
 		fmt.Fprintf(env.IO.Err, "%s has no experiments yet (git exp push %s shares yours)\n", remote, remote)
 		return nil
 	}
@@ -113,7 +85,7 @@ func (c *PullCmd) Run(ctx context.Context, env *Env) error {
 	remote := remoteName(st, c.Remote)
 	before := countExps(st)
 	what, err := pull(ctx, st, remote)
-	if errors.Is(err, errNoRemoteStore) {
+	if errors.Is(err, gitstore.ErrNoRemoteStore) {
 		fmt.Fprintf(env.IO.Err, "%s has no experiments yet (git exp push %s shares yours)\n", remote, remote)
 		return nil
 	}
@@ -158,34 +130,28 @@ func (c *PushCmd) Run(ctx context.Context, env *Env) error {
 	if tip == "" {
 		return usagef("there are no experiments to push yet (record one with git exp run)")
 	}
-	g := *st.Git
-	if _, err := g.Run(ctx, "ls-remote", "--exit-code", remote, "HEAD"); err != nil && !gitcmd.IsExit(err, 2) {
-		return usagef("cannot reach remote %s: %s (see git remote -v)", remote, lastLine(errStderr(err)))
+	if err := st.CheckRemote(ctx, remote); err != nil {
+		return usagef("cannot reach remote %s: %s (see git remote -v)", remote, err)
 	}
 	advise(ctx, env, st, remote, tip)
-	g.Interactive = true
 	const tries = 10
 	for attempt := 1; ; attempt++ {
 		tip, _ = st.Tip()
-		_, err := g.Run(ctx, "push", "--quiet", "--no-verify", remote, gitstore.Ref+":"+gitstore.Ref)
+		err := st.Push(ctx, remote)
 		if err == nil {
-			st.Git.Run(ctx, "update-ref", "-m", "git-exp: pushed", remoteRef(remote), tip)
 			fmt.Fprintf(env.IO.Err, "pushed experiments to %s (%s)\n", remote, tip[:10])
 			return nil
 		}
-		rejected := gitcmd.StderrContains(err, "non-fast-forward") || gitcmd.StderrContains(err, "fetch first") ||
-			gitcmd.StderrContains(err, "cannot lock ref") || gitcmd.StderrContains(err, "failed to update ref") ||
-			gitcmd.StderrContains(err, "[rejected]") && !gitcmd.StderrContains(err, "hook declined")
-		if !rejected || attempt == tries {
-			var ge *gitcmd.Error
-			msg := err.Error()
-			if errors.As(err, &ge) {
-				msg = lastLine(ge.Stderr)
-			}
-			if rejected {
+		var pe *gitstore.PushError
+		if !errors.As(err, &pe) {
+			return err
+		}
+		if !pe.Rejected || attempt == tries {
+			msg := pe.Detail
+			if pe.Rejected {
 				return fmt.Errorf("push to %s kept being rejected while others pushed (%d tries): run git exp push again", remote, tries)
 			}
-			if reason := pushRejection(errStderr(err)); reason != "" {
+			if reason := pe.Reason; reason != "" {
 				msg = "the remote refused it (" + reason + ")"
 				if strings.Contains(reason, "shallow update not allowed") {
 					msg += ": this clone is shallow, and the history the experiments' snapshots need is not on " + remote +
@@ -195,46 +161,11 @@ func (c *PushCmd) Run(ctx context.Context, env *Env) error {
 			return fmt.Errorf("push to %s failed: %s", remote, msg)
 		}
 		// The remote moved: merge its experiments and try again.
-		if _, err := pull(ctx, st, remote); err != nil && !errors.Is(err, errNoRemoteStore) {
+		if _, err := pull(ctx, st, remote); err != nil && !errors.Is(err, gitstore.ErrNoRemoteStore) {
 			return err
 		}
 		time.Sleep(time.Duration(rand.IntN(50*attempt)) * time.Millisecond)
 	}
-}
-
-// pushRejection returns the reason git push gives for a refused ref ("! [remote rejected] REF -> REF (REASON)"), or
-// "" when there is none: it says more than git's closing "failed to push some refs".
-func pushRejection(stderr string) string {
-	for _, l := range strings.Split(stderr, "\n") {
-		l = strings.TrimSpace(l)
-		if !strings.HasPrefix(l, "! [") || !strings.HasSuffix(l, ")") {
-			continue
-		}
-		if i := strings.LastIndex(l, " ("); i >= 0 {
-			return l[i+2 : len(l)-1]
-		}
-	}
-	return ""
-}
-
-// lastLine picks git's most telling line: the first fatal or error line, else the last one.
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for _, l := range lines {
-		l = strings.TrimSpace(l)
-		if strings.HasPrefix(l, "fatal: ") || strings.HasPrefix(l, "error: ") || strings.HasPrefix(l, "remote: error: ") {
-			return strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(l, "remote: "), "error: "), "fatal: ")
-		}
-	}
-	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-func errStderr(err error) string {
-	var ge *gitcmd.Error
-	if errors.As(err, &ge) {
-		return ge.Stderr
-	}
-	return err.Error()
 }
 
 // advise says once per remote that snapshot commits (and their history) travel with the experiments.
@@ -246,14 +177,11 @@ func advise(ctx context.Context, env *Env, st *gitstore.Store, remote, tip strin
 	if _, err := os.Stat(marker); err == nil {
 		return
 	}
-	all, err1 := st.Git.Run(ctx, "rev-list", "--count", tip, "--not", "--remotes="+remote)
-	store, err2 := st.Git.Run(ctx, "rev-list", "--count", "--first-parent", tip, "--not", "--remotes="+remote)
-	if err1 != nil || err2 != nil {
+	n, err := st.UnsharedSnapshots(ctx, remote, tip)
+	if err != nil {
 		return
 	}
-	a, _ := strconv.Atoi(strings.TrimSpace(string(all)))
-	b, _ := strconv.Atoi(strings.TrimSpace(string(store)))
-	if n := a - b; n > 0 {
+	if n > 0 {
 		fmt.Fprintf(env.IO.Err, "note: pushing experiments also pushes their snapshots: %d commit(s) of code that are on no branch of %s will be sent (silence with: git config exp.pushAdvice false)\n", n, remote)
 	}
 	os.MkdirAll(st.ExpDir(), 0o755)
@@ -281,31 +209,16 @@ func (c *RemoteSetupCmd) Run(ctx context.Context, env *Env) error {
 	if st.ConfigString("remote."+remote+".url", "") == "" {
 		return usagef("%s is not a remote of this repository (see git remote -v)", remote)
 	}
-	fetchSpec := "+" + gitstore.Ref + ":" + remoteRef(remote)
-	if !slices.Contains(st.Config("remote."+remote+".fetch"), fetchSpec) {
-		if _, err := st.Git.Run(ctx, "config", "--add", "remote."+remote+".fetch", fetchSpec); err != nil {
-			return err
-		}
-	}
-	push := st.Config("remote." + remote + ".push")
-	for _, spec := range []string{"HEAD", gitstore.Ref + ":" + gitstore.Ref} {
-		if !slices.Contains(push, spec) {
-			if _, err := st.Git.Run(ctx, "config", "--add", "remote."+remote+".push", spec); err != nil {
-				return err
-			}
-		}
+	if err := st.AddRemoteRefspecs(ctx, remote); err != nil {
+		return err
 	}
 	fmt.Fprintf(env.IO.Err, "git fetch %s now fetches its experiments into %s, and the next git exp list merges them in.\n"+
 		"git push %s now pushes the current branch and refs/experiments/main; when a teammate pushed experiments first, git rejects\n"+
 		"refs/experiments/main and suggests git pull, which does not merge experiments: run git exp push %s (it merges and pushes).\n",
 		remote, remoteRef(remote), remote, remote)
-	out, err := st.Git.Run(ctx, "rev-parse", "--git-path", "hooks/pre-push")
+	hook, err := st.HookPath(ctx, "pre-push")
 	if err != nil {
 		return err
-	}
-	hook := strings.TrimSpace(string(out))
-	if !filepath.IsAbs(hook) {
-		hook = filepath.Join(st.Git.Dir, hook)
 	}
 	switch installed, err := installPushHint(hook); {
 	case err != nil:

@@ -83,7 +83,7 @@ func (c *BranchCmd) Run(ctx context.Context, env *Env) error {
 	if e.Git.Snapshot == "" {
 		return noSnapshot(e, "to branch from")
 	}
-	if _, err := st.Git.Run(ctx, "branch", "--", c.Name, e.Git.Snapshot); err != nil {
+	if err := st.CreateBranch(ctx, c.Name, e.Git.Snapshot); err != nil {
 		return &usageError{err.Error()}
 	}
 	fmt.Fprintf(env.IO.Err, "branch %s at the snapshot of %s (%s)\n", c.Name, e.ID[:7], e.Git.Snapshot[:10])

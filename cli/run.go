@@ -15,7 +15,6 @@ import (
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
-	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/run"
 	"github.com/git-exp/git-exp/sweep"
 	"github.com/git-exp/git-exp/value"
@@ -157,7 +156,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	gitcmd.Tracef("phase snapshot (%s)", time.Since(t0).Round(time.Microsecond))
+	gitstore.Tracef("phase snapshot (%s)", time.Since(t0).Round(time.Microsecond))
 	if len(snap.Skipped) > 0 {
 		env.IO.Warnf("warning: left out of the snapshot, larger than exp.maxUntrackedSize (%d bytes): %s", maxUntracked, strings.Join(snap.Skipped, ", "))
 	}
@@ -301,7 +300,7 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if err := os.WriteFile(spool.Params, p.params, 0o644); err != nil {
 		return 0, err
 	}
-	gitcmd.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
+	gitstore.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
 	if m.Attempt > 1 {
 		if err := restoreOutputs(rec, st, m.ID, spool); err != nil {
 			env.IO.Warnf("git exp: %s", err)
@@ -340,7 +339,7 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 	if res.StartErr != nil {
 		env.IO.Warnf("git exp: %s", res.StartErr)
 	}
-	gitcmd.Tracef("phase script (%s)", time.Since(t0).Round(time.Microsecond))
+	gitstore.Tracef("phase script (%s)", time.Since(t0).Round(time.Microsecond))
 	t0 = time.Now()
 	// How the run ended goes to the spool first: if recording it fails for good (or this process is killed now),
 	// the next command records that end, not "crashed".
@@ -349,7 +348,7 @@ func execute(ctx context.Context, env *Env, st *gitstore.Store, p *plan, o execO
 		return 0, err
 	}
 	recorded = true
-	gitcmd.Tracef("phase record finish (%s)", time.Since(t0).Round(time.Microsecond))
+	gitstore.Tracef("phase record finish (%s)", time.Since(t0).Round(time.Microsecond))
 	if res.Cancelled {
 		return 130, nil
 	}

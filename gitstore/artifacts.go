@@ -2,8 +2,11 @@ package gitstore
 
 import (
 	"context"
+	"io"
 	"strconv"
 	"strings"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // Artifact is one stored file of an experiment's artifacts/ directory.
@@ -53,4 +56,34 @@ func BatchCounts(exps []*Experiment) map[string]map[string]int {
 		counts[e.Batch][e.Status]++
 	}
 	return counts
+}
+
+// OpenLog streams a stored zstd-compressed log of an experiment (stdout.zst, stderr.zst) through `git cat-file
+// blob` and a decoder, decompressed and never whole in memory; ok is false when the experiment has no such file.
+func (s *Store) OpenLog(ctx context.Context, id, name string) (rc io.ReadCloser, ok bool, err error) {
+	blob, ok, err := s.OpenFile(ctx, id, name)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	dec, err := zstd.NewReader(blob, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+	if err != nil {
+		blob.Close()
+		return nil, false, err
+	}
+	return &zstdReader{dec: dec, blob: blob}, true, nil
+}
+
+type zstdReader struct {
+	dec  *zstd.Decoder
+	blob io.ReadCloser
+}
+
+func (r *zstdReader) Read(p []byte) (int, error) { return r.dec.Read(p) }
+
+func (r *zstdReader) Close() error {
+	r.dec.Close()
+	// The blob reader's process may end with a broken pipe when the log was not read to the end: not an error
+	// the caller can act on.
+	r.blob.Close()
+	return nil
 }

@@ -10,11 +10,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
-	"github.com/git-exp/git-exp/internal/gitcmd"
 	"github.com/git-exp/git-exp/query"
 )
 
@@ -136,41 +133,13 @@ func (e *Experiment) open(name, spool string) (io.ReadCloser, error) {
 
 // Artifacts lists the paths of the stored artifacts (files the script wrote under $GIT_EXP_OUT), sorted.
 func (e *Experiment) Artifacts() ([]string, error) {
-	st := e.db.st
-	_, tree, err := st.TipTree()
-	if err != nil || tree == "" {
-		return nil, err
-	}
-	obj, err := st.Cat().Get(tree + ":" + gitstore.ExpPath(e.ID) + "/artifacts")
-	if errors.Is(err, gitcmd.ErrMissing) {
-		return nil, nil
-	}
+	arts, err := e.db.st.Artifacts(context.Background(), e.ID)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	var walk func(oid, dir string) error
-	walk = func(oid, dir string) error {
-		ents, err := st.ReadTree(oid)
-		if err != nil {
-			return err
-		}
-		for _, en := range ents {
-			if en.Mode == gitstore.ModeTree {
-				if err := walk(en.OID, dir+en.Name+"/"); err != nil {
-					return err
-				}
-				continue
-			}
-			out = append(out, dir+en.Name)
-		}
-		return nil
-	}
-	if obj.Type != "tree" {
-		return nil, nil
-	}
-	if err := walk(obj.OID, ""); err != nil {
-		return nil, err
+	for _, a := range arts {
+		out = append(out, a.Path)
 	}
 	slices.Sort(out)
 	return out, nil
@@ -206,32 +175,12 @@ func (e *Experiment) Log(stderr bool) (io.ReadCloser, error) {
 			return f, nil
 		}
 	}
-	rc, ok, err := e.db.st.OpenFile(context.Background(), e.ID, name)
+	rc, ok, err := e.db.st.OpenLog(context.Background(), e.ID, name)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("experiment %s (%s) has no stored %s: %w", e.Short(), e.Status, strings.TrimSuffix(name, ".zst"), os.ErrNotExist)
 	}
-	dec, err := zstd.NewReader(rc, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
-	if err != nil {
-		rc.Close()
-		return nil, err
-	}
-	return &zstdReader{dec: dec, blob: rc}, nil
-}
-
-type zstdReader struct {
-	dec  *zstd.Decoder
-	blob io.ReadCloser
-}
-
-func (r *zstdReader) Read(p []byte) (int, error) { return r.dec.Read(p) }
-
-func (r *zstdReader) Close() error {
-	r.dec.Close()
-	// The blob reader's process may end with a broken pipe when the log was not read to the end: not an error
-	// the caller can act on.
-	r.blob.Close()
-	return nil
+	return rc, nil
 }
