@@ -313,7 +313,7 @@ func (s *source) Top(p query.Part, key string) (any, bool) {
 func topOf(top, raw []byte, decoded *map[string]any, key string) (any, bool) {
 	if *decoded == nil {
 		if len(top) > 0 {
-			if v, ok, valid := lookupTop(top, key); valid {
+			if v, ok, valid := gitstore.LookupTop(top, key); valid {
 				return v, ok
 			}
 		} else if len(bytes.TrimSpace(raw)) <= 2 { // {} (or nothing): no keys
