@@ -9,86 +9,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
-	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 )
-
-// MetricsCmd prints an experiment's metric series.
-type MetricsCmd struct {
-	ID    string   `arg:"" help:"Experiment id, id prefix or name."`
-	Names []string `arg:"" optional:"" help:"Only these metrics."`
-	JSON  bool     `name:"json" help:"Print a JSON array of {step, time, <metric>: value}."`
-	CSV   bool     `name:"csv" help:"Print CSV with a header row."`
-}
-
-// Run implements git exp metrics.
-func (c *MetricsCmd) Run(ctx context.Context, env *Env) error {
-	shortReader()
-	st, e, err := env.openOne(ctx, c.ID)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	// Only the id and the status are kept: the experiment points into the store's list (a slab of every
-	// experiment), which becomes garbage here.
-	id, running := strings.Clone(e.ID), e.Status == gitstore.StatusRunning
-	e = nil
-	// The series streams (exp.Series): one pass learns the metric names and whether the steps go back, a second
-	// one prints, so memory does not grow with the series. Every point read is garbage once printed: collect it,
-	// but only when 48 MiB have piled up above what is live now (a few points: a collection costs little, and
-	// collecting at every doubling of so small a heap would be constant work).
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	debug.SetGCPercent(-1)
-	debug.SetMemoryLimit(int64(ms.HeapAlloc) + 48<<20)
-	open := func() (io.ReadCloser, error) {
-		if running {
-			f, err := os.Open(st.SpoolFor(id).Metrics)
-			if err == nil {
-				return f, nil
-			}
-			if !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-		}
-		rc, ok, err := st.OpenFile(ctx, id, "metrics.jsonl")
-		if err != nil || !ok {
-			return io.NopCloser(strings.NewReader("")), err
-		}
-		return rc, nil
-	}
-	series, err := exp.ScanMetrics(open)
-	if err != nil {
-		return fmt.Errorf("metrics of %s: %v", id[:7], err)
-	}
-	names := c.Names
-	if len(names) == 0 {
-		names = series.Names()
-	}
-	var w metricsWriter
-	switch {
-	case c.JSON:
-		w = newMetricsJSON(env.IO.Out, names)
-	case c.CSV:
-		w = newMetricsCSV(env.IO.Out, names, env.IO.OutTTY)
-	case series.Len() == 0:
-		fmt.Fprintf(env.IO.Err, "%s logged no metrics\n", id[:7])
-		return nil
-	default:
-		w = newMetricsTable(env.IO, names)
-	}
-	if err := series.Each(w.point); err != nil {
-		return fmt.Errorf("metrics of %s: %v", id[:7], err)
-	}
-	return w.close()
-}
 
 // ArtifactsCmd lists or extracts an experiment's artifacts.
 type ArtifactsCmd struct {
@@ -253,88 +178,6 @@ func writeFileFrom(dst string, perm os.FileMode, r io.Reader) error {
 		return err
 	}
 	return f.Close()
-}
-
-// BatchesCmd lists batches.
-type BatchesCmd struct {
-	JSON bool `name:"json" help:"Print a JSON array of batch manifests with counts by status."`
-}
-
-// Run implements git exp batches.
-func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
-	shortReader()
-	st, err := env.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	bs, err := st.Batches()
-	if err != nil {
-		return err
-	}
-	exps, err := experiments(ctx, env, st)
-	if err != nil {
-		return err
-	}
-	counts := gitstore.BatchCounts(exps)
-	sort.Slice(bs, func(i, j int) bool { return bs[i].Created > bs[j].Created })
-	if c.JSON {
-		type out struct {
-			*gitstore.Batch
-			Counts map[string]int `json:"counts"`
-		}
-		res := make([]out, len(bs))
-		for i, b := range bs {
-			res[i] = out{b, counts[b.ID]}
-			if res[i].Counts == nil {
-				res[i].Counts = map[string]int{}
-			}
-		}
-		return writeJSON(env.IO.Out, res)
-	}
-	if len(bs) == 0 {
-		fmt.Fprintln(env.IO.Err, "no batches yet: a sweep or --stage makes one")
-		return nil
-	}
-	rows := make([][]string, len(bs))
-	for i, b := range bs {
-		var parts []string
-		for _, s := range []string{"completed", "failed", "running", "staged", "cancelled", "crashed", "queued"} {
-			if n := counts[b.ID][s]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", n, s))
-			}
-		}
-		when := b.Created
-		if env.IO.OutTTY {
-			when = relTime(b.Created)
-		}
-		id := b.ID
-		if env.IO.OutTTY {
-			id = b.ID[:7]
-		}
-		rows[i] = []string{id, when, strconv.Itoa(len(b.Runs)), strings.Join(parts, ", "), commandLine(b.Command)}
-	}
-	return table(env.IO, []string{"BATCH", "CREATED", "RUNS", "STATUS", "COMMAND"}, rows)
-}
-
-// commandLine is the command that made a batch, quoted so that it can be pasted back into a shell.
-func commandLine(argv []string) string {
-	if len(argv) == 0 {
-		return ""
-	}
-	out := []string{"git exp"}
-	for _, a := range argv[1:] {
-		out = append(out, shellWord(a))
-	}
-	return strings.Join(out, " ")
-}
-
-// shellWord quotes a for a POSIX shell when it needs it (lr=list(0.1,0.2) becomes 'lr=list(0.1,0.2)').
-func shellWord(a string) string {
-	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
-		return a
-	}
-	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 // humanBytes is a size for a terminal: 512 B, 1.5 KiB, 20 MiB.
