@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/importer"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/results"
 )
@@ -113,4 +117,46 @@ func sortBy(exps []*gitstore.Experiment, keys []string) {
 		return
 	}
 	results.SortExperiments(exps, keys)
+}
+
+// pick returns the experiment named by id, or every member of a batch.
+func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) ([]*gitstore.Experiment, error) {
+	if (id == "") == (batch == "") {
+		return nil, usagef("give an experiment id or --batch ID (one of them)")
+	}
+	if id != "" {
+		e, err := resolve(ctx, env, st, id)
+		if err != nil {
+			return nil, err
+		}
+		if e.Git.Snapshot == "" {
+			return nil, noSnapshot(e, "to run from")
+		}
+		if len(e.Argv) == 0 {
+			return nil, usagef("experiment %s has no recorded command to run (%s): run its script with git exp run", e.ID[:7], cmp.Or(e.Extra[importer.ExtraImportedFrom], "none recorded"))
+		}
+		return []*gitstore.Experiment{e}, nil
+	}
+	exps, err := experiments(ctx, env, st)
+	if err != nil {
+		return nil, err
+	}
+	var out []*gitstore.Experiment
+	ids := map[string]bool{}
+	for _, e := range exps {
+		if e.Batch != "" && strings.HasPrefix(e.Batch, batch) {
+			out = append(out, e)
+			ids[e.Batch] = true
+		}
+	}
+	if len(ids) > 1 {
+		return nil, usagef("batch prefix %q is ambiguous: use more digits", batch)
+	}
+	if len(out) == 0 {
+		return nil, usagef("no batch matches %q (see git exp batches)", batch)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Seq < out[j].Seq || out[i].Seq == out[j].Seq && out[i].ID < out[j].ID
+	})
+	return out, nil
 }

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/git-exp/git-exp/gitstore"
+)
+
+// ContinueCmd resumes a failed, cancelled or crashed experiment (or a batch's unfinished members).
+type ContinueCmd struct {
+	ID    string `arg:"" optional:"" help:"Experiment id, id prefix or name."`
+	Batch string `help:"Continue every member of this batch that did not complete."`
+	Quiet bool   `short:"q" help:"Do not show the output live."`
+	Jobs  int    `short:"j" default:"1" help:"With --batch: run N at a time."`
+	Retry int    `help:"Retry a failing run up to N more times."`
+	ExecFlags
+}
+
+// Run implements git exp continue.
+func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
+	st, err := env.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	exps, err := pick(ctx, env, st, c.ID, c.Batch)
+	if err != nil {
+		return err
+	}
+	if c.ID != "" {
+		e := exps[0]
+		switch e.Status {
+		case gitstore.StatusCompleted:
+			fmt.Fprintf(env.IO.Err, "experiment %s is complete: nothing to continue (git exp rerun %s runs it again)\n", e.ID[:7], e.ID[:7])
+			return nil
+		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed:
+		default:
+			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", e.ID[:7], e.Status)
+		}
+		m := e.Manifest
+		p := &plan{m: &m, params: e.ParamsJSON, verb: "continue"}
+		if executor, err := c.executor(st); err != nil {
+			return err
+		} else if executor == "slurm" {
+			run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
+			return run.submitSlurm(ctx, env, st, []*plan{p}, "")
+		}
+		code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, verb: "continue", snapshot: m.Git.Snapshot, retries: c.Retry})
+		if err != nil {
+			return err
+		}
+		reportEnd(ctx, env, st, p.m)
+		if code != 0 {
+			return &exitError{code}
+		}
+		return nil
+	}
+	var plans []*plan
+	cached := 0
+	for _, e := range exps {
+		m := e.Manifest
+		switch e.Status {
+		case gitstore.StatusCompleted:
+			cached++
+			continue
+		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed, gitstore.StatusStaged:
+			verb := "continue"
+			if e.Status == gitstore.StatusStaged {
+				verb = "run"
+			}
+			plans = append(plans, &plan{m: &m, params: e.ParamsJSON, verb: verb})
+		}
+	}
+	if len(plans) == 0 {
+		fmt.Fprintf(env.IO.Err, "every experiment of batch %s is complete or still running: nothing to continue\n", exps[0].Batch[:7])
+		return nil
+	}
+	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached, ExecFlags: c.ExecFlags}
+	return run.runPlans(ctx, env, st, plans, exps[0].Batch, true)
+}
