@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"sort"
@@ -325,18 +324,6 @@ func (c *completer) experiments(cur string) []string {
 		return true
 	})
 	return out
-}
-
-// CompletionCmd prints a shell's completion script.
-type CompletionCmd struct {
-	Shell string `arg:"" enum:"bash,zsh,fish" help:"bash, zsh or fish."`
-}
-
-// Run prints the script.
-func (c *CompletionCmd) Run(env *Env) error {
-	script := map[string]string{"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion}[c.Shell]
-	_, err := io.WriteString(env.IO.Out, script)
-	return err
 }
 
 // bashCompletion plugs into git's own completion (git-completion.bash): it calls _git_exp for "git exp", and loads

@@ -6,8 +6,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/alecthomas/kong"
-
 	"github.com/git-exp/git-exp/gitstore"
 )
 
@@ -54,17 +52,4 @@ func versionText() string {
 	}
 	return fmt.Sprintf("git-exp %s (commit %s, %s %s/%s, storage format %d)", version, commit, runtime.Version(),
 		runtime.GOOS, runtime.GOARCH, gitstore.FormatVersion)
-}
-
-// HelpCmd shows the help of a command, as git help does for git's own.
-type HelpCmd struct {
-	Command []string `arg:"" optional:"" help:"The command (and subcommand): git exp help remote setup."`
-}
-
-// Run prints the help.
-func (c *HelpCmd) Run(env *Env, k *kong.Kong) error {
-	if _, err := k.Parse(append(append([]string{}, c.Command...), "--help")); err != nil {
-		return usagef("%s (git exp help lists the commands)", err)
-	}
-	return nil
 }
