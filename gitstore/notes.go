@@ -68,3 +68,14 @@ func (s *Store) WriteNotes(ctx context.Context, ids []string, n Note) error {
 		return nil
 	})
 }
+
+// Note is one append-only edit (notes/<op-id>.json).
+type Note struct {
+	ID    string   `json:"id"`
+	Op    string   `json:"op"` // tag, untag, rename, describe, archive, unarchive, delete
+	Tags  []string `json:"tags,omitempty"`
+	Value string   `json:"value,omitempty"`
+	Time  string   `json:"time"`
+	User  string   `json:"user,omitempty"`
+	Host  string   `json:"host,omitempty"`
+}

@@ -1,0 +1,115 @@
+package gitstore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// ShortIDs returns the shortest unique prefix (at least 7 digits) of every id.
+func ShortIDs(ids []string) map[string]string {
+	out := make(map[string]string, len(ids))
+	for i, short := range shortIDsOf(ids) {
+		out[ids[i]] = short
+	}
+	return out
+}
+
+// shortIDsOf is the short form of each of ids, in their order. Only ids that share their first 7 characters with
+// another need more, so they are grouped by those (no sort of the whole set: a store of 100,000 has a few dozen such
+// pairs).
+func shortIDsOf(ids []string) []string {
+	const n = 7
+	out := make([]string, len(ids))
+	first := make(map[string]int32, len(ids)) // prefix -> index of its first id, -1 once it has several
+	var groups map[string][]int
+	for i, id := range ids {
+		out[i] = id[:min(n, len(id))]
+		if len(id) < n {
+			continue // no other id can share its first 7 characters
+		}
+		p := id[:n]
+		j, seen := first[p]
+		switch {
+		case !seen:
+			first[p] = int32(i)
+		case j >= 0:
+			if groups == nil {
+				groups = map[string][]int{}
+			}
+			groups[p] = []int{int(j), i}
+			first[p] = -1
+		default:
+			groups[p] = append(groups[p], i)
+		}
+	}
+	for _, g := range groups {
+		sorted := make([]string, len(g))
+		for k, i := range g {
+			sorted[k] = ids[i]
+		}
+		sort.Strings(sorted)
+		for _, i := range g {
+			id := ids[i]
+			k, _ := slices.BinarySearch(sorted, id)
+			l := n
+			for _, nb := range []int{k - 1, k + 1} {
+				// The neighbour of the first copy of a repeated id is the id itself: look past the copies.
+				for nb >= 0 && nb < len(sorted) && sorted[nb] == id {
+					nb += nb - k
+				}
+				if nb >= 0 && nb < len(sorted) {
+					l = max(l, commonPrefix(id, sorted[nb])+1)
+				}
+			}
+			out[i] = id[:min(l, len(id))]
+		}
+	}
+	return out
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// Resolve finds the one experiment a user means: a full id, an id prefix of at least 4 hex digits, or an exact name.
+// Deleted experiments are not found. Several matches are an error that lists them.
+func Resolve(exps []*Experiment, query string) (*Experiment, error) {
+	if query == "" {
+		return nil, errors.New("empty experiment id: give an id, an id prefix or a name (see git exp list)")
+	}
+	var matches []*Experiment
+	isHex := len(query) >= 4 && strings.Trim(query, "0123456789abcdef") == ""
+	for _, e := range exps {
+		if e.Deleted {
+			continue
+		}
+		if e.ID == query {
+			return e, nil
+		}
+		if (isHex && strings.HasPrefix(e.ID, query)) || e.Name == query {
+			matches = append(matches, e)
+		}
+	}
+	switch len(matches) {
+	case 1:
+		return matches[0], nil
+	case 0:
+		if len(query) < 4 && strings.Trim(query, "0123456789abcdef") == "" {
+			return nil, fmt.Errorf("no experiment matches %q: an id prefix needs at least 4 hex digits (see git exp list)", query)
+		}
+		return nil, fmt.Errorf("no experiment matches %q (see git exp list)", query)
+	}
+	sort.Slice(matches, func(i, j int) bool { return matches[i].Created < matches[j].Created })
+	var names []string
+	for _, m := range matches {
+		names = append(names, fmt.Sprintf("%s (%s, %s)", m.ID, m.Name, m.Status))
+	}
+	return nil, fmt.Errorf("%q is ambiguous: it matches %s; use a longer id prefix", query, strings.Join(names, ", "))
+}
