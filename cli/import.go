@@ -147,15 +147,6 @@ func importSummary(s *importer.Summary, where string, dry bool) string {
 	return b.String()
 }
 
-// noSnapshot is the error of a command that needs an experiment's code when the experiment has none: imported
-// experiments say why (the source recorded no commit, or the commit is not in this repository).
-func noSnapshot(e *gitstore.Experiment, what string) error {
-	if why := e.Extra[importer.ExtraNoSnapshot]; why != "" {
-		return fmt.Errorf("experiment %s has no snapshot %s: it was imported (%s) and %s", e.ID[:7], what, e.Extra[importer.ExtraImportedFrom], why)
-	}
-	return fmt.Errorf("experiment %s has no snapshot %s", e.ID[:7], what)
-}
-
 // imported reports whether an experiment came from another tool: one imported while it was running has no spool
 // here, only what the import stored.
 func imported(e *gitstore.Experiment) bool { return e.Extra[importer.ExtraImportedFrom] != "" }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/importer"
 	"github.com/git-exp/git-exp/results"
 	"github.com/git-exp/git-exp/value"
 )
@@ -154,4 +155,13 @@ func tagHint(exps []*gitstore.Experiment, query string) string {
 	}
 	return fmt.Sprintf("no experiment has the id or name %q, but %d %s it as a tag: give an id or name (git exp list --tag %s lists them)",
 		query, n, plural(n, "has", "have"), query)
+}
+
+// noSnapshot is the error of a command that needs an experiment's code when the experiment has none: imported
+// experiments say why (the source recorded no commit, or the commit is not in this repository).
+func noSnapshot(e *gitstore.Experiment, what string) error {
+	if why := e.Extra[importer.ExtraNoSnapshot]; why != "" {
+		return fmt.Errorf("experiment %s has no snapshot %s: it was imported (%s) and %s", e.ID[:7], what, e.Extra[importer.ExtraImportedFrom], why)
+	}
+	return fmt.Errorf("experiment %s has no snapshot %s", e.ID[:7], what)
 }
