@@ -102,21 +102,37 @@ func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
 		if snap == nil {
 			continue
 		}
-		if s.snapshotComplete(snap) {
-			delete(still, snap.Tree)
-			continue
-		}
-		again, err := s.snapshot(context.Background(), snap.maxUntracked)
-		if err != nil {
-			return nil, fmt.Errorf("snapshot %s lost objects to a concurrent prune, and taking it again failed: %w", oid, err)
+		// A gc that walked the refs before they held the snapshot may prune what was just written again, and rev-list
+		// may fail while a repack swaps packs: take the snapshot again (git writes the same objects while the files
+		// are unchanged), write the commit again, let a pruning gc end, and look again — a few times.
+		complete := s.snapshotComplete(snap)
+		for try := 0; !complete && try < 8; try++ {
+			again, err := s.snapshot(context.Background(), snap.maxUntracked)
+			if err != nil {
+				return nil, fmt.Errorf("snapshot %s lost objects to a concurrent prune, and taking it again failed: %w", oid, err)
+			}
+			if again.Tree != snap.Tree {
+				break
+			}
+			if _, err := s.restore([]string{snap.Commit}); err != nil {
+				return nil, err
+			}
+			if pid := s.gcPID(); pid != "" {
+				for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+			complete = s.snapshotComplete(snap)
+			if complete {
+				gitcmd.Tracef("store: snapshot %s taken again after a concurrent prune", oid[:10])
+			}
 		}
 		s.snapMu.Lock()
 		delete(s.snaps, oid) // checked once: a later write does not try again
 		s.snapMu.Unlock()
-		if again.Tree != snap.Tree || !s.snapshotComplete(snap) {
+		if !complete {
 			return nil, &IncompleteError{fmt.Errorf("snapshot %s lost objects to a concurrent prune, and the worktree changed since: its code is incomplete; run 'git exp fsck --repair'", oid)}
 		}
-		gitcmd.Tracef("store: snapshot %s taken again after a concurrent prune", oid[:10])
 		delete(still, snap.Tree)
 	}
 	out := lost[:0]
