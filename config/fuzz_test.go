@@ -2,7 +2,6 @@ package config
 
 import (
 	"io/fs"
-	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -18,39 +17,6 @@ func loadFuzz(data []byte) (map[string]any, error) {
 		return nil, err
 	}
 	return dst, nil
-}
-
-// equal is reflect.DeepEqual for trees, with NaN equal to itself.
-func equal(a, b any) bool {
-	switch a := a.(type) {
-	case map[string]any:
-		b, ok := b.(map[string]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for k, v := range a {
-			w, ok := b[k]
-			if !ok || !equal(v, w) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		b, ok := b.([]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if !equal(a[i], b[i]) {
-				return false
-			}
-		}
-		return true
-	case float64:
-		b, ok := b.(float64)
-		return ok && (a == b || math.IsNaN(a) && math.IsNaN(b))
-	}
-	return a == b
 }
 
 func FuzzMerge(f *testing.F) {
@@ -70,7 +36,7 @@ func FuzzMerge(f *testing.F) {
 		}
 		before := value.DeepCopy(src)
 		out, err := value.Merge(dst, src)
-		if !equal(src, before) {
+		if !value.Equal(src, before) {
 			t.Fatalf("Merge changed src: %#v -> %#v", before, src)
 		}
 		if err != nil {
@@ -84,7 +50,7 @@ func FuzzMerge(f *testing.F) {
 			if !ok {
 				t.Fatalf("Merge result lacks key %q of src", k)
 			}
-			if !equal(got, v) {
+			if !value.Equal(got, v) {
 				t.Fatalf("Merge result[%q] = %#v, want src's %#v", k, got, v)
 			}
 		}
@@ -118,7 +84,7 @@ func FuzzParseParam(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Unmarshal(Marshal(%#v) = %s): %v", v, b, err)
 		}
-		if !equal(back, v) {
+		if !value.Equal(back, v) {
 			t.Fatalf("JSON round trip of %#v gave %#v", v, back)
 		}
 	})

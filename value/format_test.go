@@ -53,7 +53,7 @@ func TestScalar(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := Scalar(tt.in)
-		if err != nil || !equal(got, tt.want) {
+		if err != nil || !Equal(got, tt.want) {
 			t.Errorf("Scalar(%q) = %#v, %v; want %#v", tt.in, got, err, tt.want)
 		}
 	}

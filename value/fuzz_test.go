@@ -5,44 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"reflect"
 	"strings"
 	"testing"
 )
-
-// equal is reflect.DeepEqual for trees, with NaN equal to itself.
-func equal(a, b any) bool {
-	switch a := a.(type) {
-	case map[string]any:
-		b, ok := b.(map[string]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for k, v := range a {
-			w, ok := b[k]
-			if !ok || !equal(v, w) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		b, ok := b.([]any)
-		if !ok || len(a) != len(b) {
-			return false
-		}
-		for i := range a {
-			if !equal(a[i], b[i]) {
-				return false
-			}
-		}
-		return true
-	case float64:
-		b, ok := b.(float64)
-		return ok && (a == b && math.Signbit(a) == math.Signbit(b) || math.IsNaN(a) && math.IsNaN(b))
-	}
-	return a == b
-}
 
 // stdUnmarshal decodes strict JSON with encoding/json, numbers converted as Unmarshal converts them.
 func stdUnmarshal(data []byte) (any, error) {
@@ -92,7 +58,7 @@ func FuzzUnmarshal(f *testing.F) {
 		switch {
 		case stdErr == nil && err != nil:
 			t.Fatalf("%q: encoding/json reads %#v, Unmarshal fails: %v", b, want, err)
-		case stdErr == nil && !equal(got, want):
+		case stdErr == nil && !Equal(got, want):
 			t.Fatalf("%q: Unmarshal %#v, encoding/json %#v", b, got, want)
 		case stdErr != nil && err == nil && !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")):
 			t.Fatalf("%q: Unmarshal accepted %#v, encoding/json: %v", b, got, stdErr)
@@ -124,7 +90,7 @@ func FuzzJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Unmarshal(%s): %v", b1, err)
 		}
-		if !equal(v, v2) {
+		if !Equal(v, v2) {
 			t.Fatalf("round trip of %#v through %s gave %#v", v, b1, v2)
 		}
 		ind, err := MarshalIndent(v2)
@@ -132,7 +98,7 @@ func FuzzJSON(f *testing.F) {
 			t.Fatal(err)
 		}
 		v3, err := Unmarshal(ind)
-		if err != nil || !equal(v3, v2) {
+		if err != nil || !Equal(v3, v2) {
 			t.Fatalf("indented form %s decodes to %#v, %v", ind, v3, err)
 		}
 		if !hasNonFinite(v) {
@@ -163,7 +129,7 @@ func FuzzScalar(f *testing.F) {
 			}
 		case nil, bool, int, float64:
 			back, err := Scalar(Format(x))
-			if err != nil || !equal(back, x) {
+			if err != nil || !Equal(back, x) {
 				t.Fatalf("Scalar(%q) = %#v; Format gives %q, which reads back as %#v (%v)", s, x, Format(x), back, err)
 			}
 		default:
