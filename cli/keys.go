@@ -71,28 +71,14 @@ func hasKey(all []*gitstore.Experiment, k string) bool {
 	if inParams && inResults && isMetaKey(k) {
 		return true
 	}
-	for _, e := range all {
-		if inParams && kvHas(e.ParamsKV, name) || inResults && kvHas(e.ResultsKV, name) {
-			return true
+	found := false
+	gitstore.EachKey(all, func(prefix, key string) bool {
+		if (prefix == "" && inParams || prefix != "" && inResults) && (key == name || strings.HasPrefix(key, name+".")) {
+			found = true
 		}
-	}
-	return false
-}
-
-// kvHas reports whether a flattened "k=v k=v" form has key (or keys under key.).
-func kvHas(kv, key string) bool {
-	for i := 0; ; {
-		j := strings.Index(kv[i:], key)
-		if j < 0 {
-			return false
-		}
-		j += i
-		end := j + len(key)
-		if (j == 0 || kv[j-1] == ' ') && end < len(kv) && (kv[end] == '=' || kv[end] == '.') {
-			return true
-		}
-		i = j + 1
-	}
+		return !found
+	})
+	return found
 }
 
 func isMetaKey(k string) bool {
@@ -107,20 +93,10 @@ func isMetaKey(k string) bool {
 // existingKeys are the keys the experiments have: parameters, results.KEY and the metadata fields.
 func existingKeys(all []*gitstore.Experiment) []string {
 	set := map[string]bool{}
-	seen := map[string]bool{}
-	for _, e := range all {
-		for _, kv := range [2]struct{ prefix, s string }{{"", e.ParamsKV}, {"results.", e.ResultsKV}} {
-			if kv.s == "" || seen[kv.prefix+kv.s] {
-				continue
-			}
-			seen[kv.prefix+kv.s] = true
-			for _, w := range strings.Split(kv.s, " ") {
-				if k, _, ok := strings.Cut(w, "="); ok && k != "" {
-					set[kv.prefix+k] = true
-				}
-			}
-		}
-	}
+	gitstore.EachKey(all, func(prefix, key string) bool {
+		set[prefix+key] = true
+		return true
+	})
 	for _, m := range metaKeys {
 		set[m] = true
 	}

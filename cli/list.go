@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
@@ -63,23 +65,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		exps = exps[:limit]
 	}
 	if c.JSON {
-		// The documents are precomputed in the cache: this writes them, it encodes nothing.
-		w := bufio.NewWriterSize(env.IO.Out, 256<<10)
-		w.WriteString("[")
-		for i, e := range exps {
-			if i > 0 {
-				w.WriteString(",")
-			}
-			w.WriteString("\n{\"short_id\":\"")
-			w.WriteString(short(e))
-			w.WriteString("\",")
-			w.Write(e.Doc[1:])
-		}
-		if len(exps) > 0 {
-			w.WriteString("\n")
-		}
-		w.WriteString("]\n")
-		return w.Flush()
+		return writeJSONList(env, st, exps, short)
 	}
 	if len(exps) == 0 {
 		if env.IO.OutTTY {
@@ -173,12 +159,12 @@ func column(io *IO, e *gitstore.Experiment, col string, short func(*gitstore.Exp
 		if human {
 			return humanKV(e.ParamsJSON)
 		}
-		return e.ParamsKV
+		return e.ParamsKV()
 	case "results":
 		if human {
 			return humanKV(e.ResultsJSON)
 		}
-		return e.ResultsKV
+		return e.ResultsKV()
 	}
 	if *rec == nil {
 		r := record(e)
@@ -343,4 +329,49 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 		}
 	}
 	return header, rows
+}
+
+// writeJSONList prints the documented objects of exps as a JSON array. The cache keeps no rendering: the objects of
+// the rows printed are encoded here, a chunk per core at a time, and written in order. An experiment whose values
+// the cache cut (gitstore.CapValue) is read whole from the store first.
+func writeJSONList(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, short func(*gitstore.Experiment) string) error {
+	const chunk = 1024
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
+	bufs := make([][]byte, workers)
+	errs := make([]error, workers)
+	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
+	w.WriteString("[")
+	for lo := 0; lo < len(exps); lo += chunk * workers {
+		var wg sync.WaitGroup
+		for k := range workers {
+			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
+			wg.Go(func() {
+				buf := bufs[k][:0]
+				for i := a; i < b; i++ {
+					e, err := st.Full(exps[i])
+					if err != nil {
+						errs[k] = err
+						return
+					}
+					if i > 0 {
+						buf = append(buf, ',')
+					}
+					buf = appendDocJSON(append(buf, '\n'), e, short(exps[i]))
+				}
+				bufs[k] = buf
+			})
+		}
+		wg.Wait()
+		for k := range workers {
+			if errs[k] != nil {
+				return errs[k]
+			}
+			w.Write(bufs[k])
+		}
+	}
+	if len(exps) > 0 {
+		w.WriteString("\n")
+	}
+	w.WriteString("]\n")
+	return w.Flush()
 }

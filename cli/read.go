@@ -123,14 +123,18 @@ func shortIDs(exps []*gitstore.Experiment) func(*gitstore.Experiment) string {
 	return func(e *gitstore.Experiment) string { return e.ShortID }
 }
 
-// docJSON is the documented --json object of one experiment (README "--json fields"): the store's precomputed
-// document with short_id in front.
+// docJSON is the documented --json object of one experiment (README "--json fields"): short_id, then AppendDoc.
 func docJSON(e *gitstore.Experiment, short string) []byte {
-	out := make([]byte, 0, len(e.Doc)+32)
+	return appendDocJSON(make([]byte, 0, 1024), e, short)
+}
+
+func appendDocJSON(out []byte, e *gitstore.Experiment, short string) []byte {
 	out = append(out, `{"short_id":"`...)
 	out = append(out, short...)
 	out = append(out, `",`...)
-	return append(out, e.Doc[1:]...)
+	n := len(out)
+	out = e.AppendDoc(out)
+	return append(out[:n], out[n+1:]...) // AppendDoc's own {
 }
 
 // decodeTree decodes stored params or results (see results.DecodeJSON).

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// BenchmarkCacheBreakdown reports what the cache stores per experiment, by field (bytes/exp), for the store at
+// BenchmarkCacheBreakdown reports what the cache stores per experiment, by part (bytes/exp), for the store at
 // GITEXP_BENCH_STORE (made by bench/genstore; skipped without it): what a smaller cache format could leave out.
 //
 //	GITEXP_BENCH_STORE=REPO go test ./gitstore -run '^$' -bench BenchmarkCacheBreakdown -benchtime 1x
@@ -25,22 +25,27 @@ func BenchmarkCacheBreakdown(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var doc, pj, kv, top, total int
-		for _, e := range exps {
-			doc += len(e.Doc)
+		SortNewest(exps)
+		var pj, mj, total, alone int
+		for i, e := range exps {
 			pj += len(e.ParamsJSON) + len(e.ResultsJSON)
-			kv += len(e.ParamsKV) + len(e.ResultsKV)
-			top += len(e.ParamsTop) + len(e.ResultsTop)
+			mj += len(e.MetricsJSON)
+			var prev *Experiment
+			if i%cacheBlock != 0 {
+				prev = exps[i-1]
+			}
 			var enc cacheEnc
-			enc.experiment(e)
+			enc.experiment(e, prev)
 			total += len(enc.b)
+			enc.b = enc.b[:0]
+			enc.experiment(e, nil)
+			alone += len(enc.b)
 		}
 		n := float64(len(exps))
 		b.ReportMetric(float64(total)/n, "cache-B/exp")
-		b.ReportMetric(float64(doc)/n, "doc-B/exp")
+		b.ReportMetric(float64(alone)/n, "alone-B/exp") // without references to the experiment before
 		b.ReportMetric(float64(pj)/n, "json-B/exp")
-		b.ReportMetric(float64(kv)/n, "kv-B/exp")
-		b.ReportMetric(float64(top)/n, "top-B/exp")
-		b.ReportMetric(float64(total-doc-pj-kv-top)/n, "manifest-B/exp")
+		b.ReportMetric(float64(mj)/n, "metrics-B/exp")
+		b.ReportMetric(float64(total-pj-mj)/n, "manifest-B/exp")
 	}
 }

@@ -11,7 +11,7 @@ import (
 // cacheFile is the disposable local index of experiment summaries, keyed by tree ids so that it is brought up to
 // date by reading only what changed between the cached tip and the new one.
 //
-// On disk it is a base file (cache-v11, every experiment) and a delta (cache-v11.delta: what changed since the base,
+// On disk it is a base file (cache-v12, every experiment) and a delta (cache-v12.delta: what changed since the base,
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
 // rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
@@ -23,6 +23,7 @@ type cacheFile struct {
 	// applies to), and base holds that file's experiments: an experiment still in base is unchanged since.
 	BaseID string
 	base   []Experiment
+	saved  bool // the state was just written as a new base (rebuild)
 }
 
 // baseIndex is the position of e in the base file's experiments, -1 when e is not one of them (it was read since).
@@ -101,7 +102,7 @@ func (c *cacheFile) order(kept, added []*Experiment, touched []string) {
 	}
 }
 
-const cacheVersion = 11
+const cacheVersion = 12
 
 func (s *Store) cachePath() string {
 	return filepath.Join(s.ExpDir(), "cache-v"+strconv.Itoa(cacheVersion))
@@ -200,8 +201,13 @@ func (s *Store) saveCache(c *cacheFile) {
 	if !writeFileAtomic(s.ExpDir(), s.cachePath(), encodeCache(c)) {
 		return
 	}
-	os.Remove(s.deltaPath()) // it was for the old base (a reader would ignore it anyway)
-	// Caches of other format versions are of no use to this one (and may be large).
+	s.dropOldCaches()
+}
+
+// dropOldCaches removes, after a new base was written, the delta (it was for the old base; a reader would ignore it
+// anyway) and caches of other format versions, of no use to this one (and large).
+func (s *Store) dropOldCaches() {
+	os.Remove(s.deltaPath())
 	old, _ := filepath.Glob(filepath.Join(s.ExpDir(), "cache-v*"))
 	old = append(old, filepath.Join(s.ExpDir(), "cache.gob"))
 	for _, p := range old {

@@ -38,7 +38,7 @@ func view(t *testing.T, exps []*Experiment) []string {
 	var out []string
 	for _, e := range exps {
 		out = append(out, fmt.Sprintf("%s %s %s %q %v %v %v %s %s", e.ID, e.ShortID, e.Name, e.Tags, e.Deleted, e.Archived,
-			e.Status, e.ParamsKV, e.TreeOID))
+			e.Status, e.ParamsKV(), e.TreeOID))
 	}
 	return out
 }
@@ -165,10 +165,10 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if _, err := st.Experiments(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Stat(filepath.Join(dir, ".git", "exp", "cache-v11.delta")); err == nil {
+		if _, err := os.Stat(st.deltaPath()); err == nil {
 			sawDelta = true
 		}
-		if b, err := os.ReadFile(filepath.Join(dir, ".git", "exp", "cache-v11")); err == nil {
+		if b, err := os.ReadFile(st.cachePath()); err == nil {
 			if lastBase != "" && string(b) != lastBase {
 				sawRewrite = true
 			}
@@ -281,7 +281,7 @@ func TestCacheBaseReadOnce(t *testing.T) {
 
 // Issue 14, item 13: a cache file changed on disk (a flipped bit in a name) is detected and rebuilt, never shown.
 func TestCacheCorruptionRebuilt(t *testing.T) {
-	st, dir := testStore(t)
+	st, _ := testStore(t)
 	ctx := context.Background()
 	create := func(i int) {
 		m := &Manifest{ID: fmt.Sprintf("%016x", 0xabc000+i), Name: fmt.Sprintf("name-%d", i), Status: StatusCompleted,
@@ -301,12 +301,12 @@ func TestCacheCorruptionRebuilt(t *testing.T) {
 		return view(t, exps)
 	}
 	good := want()
-	for _, file := range []string{"cache-v11", "cache-v11.delta"} {
-		if file == "cache-v11.delta" {
+	for _, path := range []string{st.cachePath(), st.deltaPath()} {
+		file := filepath.Base(path)
+		if path == st.deltaPath() {
 			create(7)
 			good = want() // writes the delta
 		}
-		path := filepath.Join(dir, ".git", "exp", file)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

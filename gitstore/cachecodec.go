@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -26,8 +28,8 @@ import (
 // standard library added about 20% to the decode's CPU time, XXH3 (AVX2) an amount within the noise.
 
 var (
-	cacheMagic = []byte("GXC\x0b")
-	deltaMagic = []byte("GXD\x0b")
+	cacheMagic = []byte("GXC\x0c")
+	deltaMagic = []byte("GXD\x0c")
 )
 
 // cacheBlock is how many experiments one checksum of the base file covers (about 350 KB: it stays in the CPU's
@@ -145,8 +147,9 @@ func (d *cacheDec) bool() bool {
 	return v
 }
 
-func (d *cacheDec) strs() []string {
-	n := d.uvarint()
+func (d *cacheDec) strs() []string { return d.strsN(d.uvarint()) }
+
+func (d *cacheDec) strsN(n uint64) []string {
 	if d.err != nil || n > uint64(len(d.b)-d.i) {
 		d.err = errCache
 		return nil
@@ -186,7 +189,11 @@ func encodeCache(c *cacheFile) []byte {
 	sums := table + 4*len(c.List)
 	start := len(e.b)
 	for i, x := range c.List {
-		e.experiment(x)
+		var prev *Experiment
+		if i%cacheBlock != 0 {
+			prev = c.List[i-1]
+		}
+		e.experiment(x, prev)
 		binary.LittleEndian.PutUint32(e.b[table+4*i:], uint32(len(e.b)-start))
 	}
 	for k := 0; k < blocks; k++ {
@@ -244,7 +251,11 @@ func decodeCache(data []byte) (*cacheFile, error) {
 					return errCache
 				}
 			}
-			rd.experiment(&all[i])
+			var prev *Experiment
+			if i%cacheBlock != 0 {
+				prev = &all[i-1]
+			}
+			rd.experiment(&all[i], prev)
 			if rd.err != nil || rd.i != base+ends[i] {
 				return errCache
 			}
@@ -323,8 +334,12 @@ func encodeDelta(c *cacheDelta) []byte {
 	e.state(c.Tip, c.RootTree, c.Fanout)
 	e.strs(c.Dropped)
 	e.uvarint(uint64(len(c.List)))
-	for _, x := range c.List {
-		e.experiment(x)
+	for i, x := range c.List {
+		var prev *Experiment
+		if i > 0 {
+			prev = c.List[i-1]
+		}
+		e.experiment(x, prev)
 	}
 	return binary.LittleEndian.AppendUint64(e.b, sum(e.b))
 }
@@ -354,7 +369,11 @@ func decodeDelta(data []byte) (c *cacheDelta, err error) {
 	all := make([]Experiment, n)
 	c.List = make([]*Experiment, n)
 	for i := range all {
-		d.experiment(&all[i])
+		var prev *Experiment
+		if i > 0 {
+			prev = &all[i-1]
+		}
+		d.experiment(&all[i], prev)
 		c.List[i] = &all[i]
 	}
 	if d.err != nil || d.i != len(data) {
@@ -363,41 +382,49 @@ func decodeDelta(data []byte) (c *cacheDelta, err error) {
 	return c, nil
 }
 
-func (e *cacheEnc) experiment(x *Experiment) {
-	m := &x.Manifest
+// The fields of an experiment are written in this order; each string field is written as "the same as" a
+// reference when it is (a 0 in place of its length + 1): the same field of the experiment before it in the file
+// (host, user, script, branch, head... repeat from one experiment to the next), or for started and updated this
+// experiment's created and ended. The first experiment of each block has no experiment before it (blocks decode
+// on their own). ShortID, a prefix of ID, is written as its length.
+func (e *cacheEnc) experiment(x, prev *Experiment) {
+	if prev == nil {
+		prev = &noExperiment
+	}
+	m, p := &x.Manifest, &prev.Manifest
 	e.varint(int64(m.Format))
 	e.str(m.ID)
-	e.str(m.Name)
-	e.str(m.Description)
-	e.strs(m.Tags)
-	e.str(m.Status)
-	e.str(m.Script)
-	e.strs(m.Argv)
-	e.str(m.Cwd)
-	e.str(m.Executor)
-	e.str(m.Host)
-	e.str(m.User)
-	e.str(m.Email)
-	e.str(m.Created)
-	e.str(m.Started)
-	e.str(m.Ended)
-	e.str(m.Updated)
+	e.ref(m.Name, p.Name)
+	e.ref(m.Description, p.Description)
+	e.refs(m.Tags, p.Tags, prev != &noExperiment)
+	e.ref(m.Status, p.Status)
+	e.ref(m.Script, p.Script)
+	e.refs(m.Argv, p.Argv, prev != &noExperiment)
+	e.ref(m.Cwd, p.Cwd)
+	e.ref(m.Executor, p.Executor)
+	e.ref(m.Host, p.Host)
+	e.ref(m.User, p.User)
+	e.ref(m.Email, p.Email)
+	e.ref(m.Created, p.Created)
+	e.ref(m.Started, m.Created)
+	e.ref(m.Ended, p.Ended)
+	e.ref(m.Updated, m.Ended)
 	e.f64(m.DurationS)
 	e.bool(m.ExitCode != nil)
 	if m.ExitCode != nil {
 		e.varint(int64(*m.ExitCode))
 	}
-	e.str(m.Error)
-	e.str(m.Batch)
-	e.str(m.Parent)
+	e.ref(m.Error, p.Error)
+	e.ref(m.Batch, p.Batch)
+	e.ref(m.Parent, p.Parent)
 	e.varint(int64(m.Attempt))
 	e.varint(int64(m.Seq))
-	e.str(m.Git.Head)
-	e.str(m.Git.Branch)
+	e.ref(m.Git.Head, p.Git.Head)
+	e.ref(m.Git.Branch, p.Git.Branch)
 	e.bool(m.Git.Dirty)
-	e.str(m.Git.Remote)
-	e.str(m.Git.Snapshot)
-	e.strs(m.Git.Skipped)
+	e.ref(m.Git.Remote, p.Git.Remote)
+	e.ref(m.Git.Snapshot, p.Git.Snapshot)
+	e.refs(m.Git.Skipped, p.Git.Skipped, prev != &noExperiment)
 	e.uvarint(uint64(len(m.Git.Submodules)))
 	for _, sm := range m.Git.Submodules {
 		e.str(sm.Path)
@@ -424,52 +451,110 @@ func (e *cacheEnc) experiment(x *Experiment) {
 	}
 	e.bytes(x.ParamsJSON)
 	e.bytes(x.ResultsJSON)
-	e.bool(x.Archived)
-	e.bool(x.Deleted)
-	e.str(x.TreeOID)
-	e.bytes(x.Doc)
-	e.str(x.ParamsKV)
-	e.str(x.ResultsKV)
-	e.str(x.ShortID)
-	e.bytes(x.ParamsTop)
-	e.bytes(x.ResultsTop)
 	e.bytes(x.MetricsJSON)
+	var flags byte
+	for i, b := range []bool{x.Archived, x.Deleted, x.Capped} {
+		if b {
+			flags |= 1 << i
+		}
+	}
+	e.b = append(e.b, flags, x.objects)
+	e.str(x.TreeOID)
+	if strings.HasPrefix(x.ID, x.ShortID) {
+		e.uvarint(uint64(len(x.ShortID)) + 1)
+	} else {
+		e.uvarint(0)
+		e.str(x.ShortID)
+	}
 }
 
-func (d *cacheDec) experiment(x *Experiment) {
-	m := &x.Manifest
+var noExperiment Experiment
+
+// ref writes s as the same as r, or itself.
+func (e *cacheEnc) ref(s, r string) {
+	if s == r {
+		e.uvarint(0)
+		return
+	}
+	e.uvarint(uint64(len(s)) + 1)
+	e.b = append(e.b, s...)
+}
+
+// refs writes l as the same as r (when there is an r), or itself.
+func (e *cacheEnc) refs(l, r []string, hasRef bool) {
+	if hasRef && slices.Equal(l, r) {
+		e.uvarint(0)
+		return
+	}
+	e.uvarint(uint64(len(l)) + 1)
+	for _, s := range l {
+		e.str(s)
+	}
+}
+
+func (d *cacheDec) ref(r string) string {
+	n := d.uvarint()
+	if n == 0 || d.err != nil {
+		return r
+	}
+	if n-1 > uint64(len(d.b)-d.i) {
+		d.err = errCache
+		return ""
+	}
+	s := d.s[d.i : d.i+int(n-1)]
+	d.i += int(n - 1)
+	return s
+}
+
+func (d *cacheDec) refs(r []string, hasRef bool) []string {
+	n := d.uvarint()
+	if n == 0 {
+		if !hasRef {
+			d.err = errCache
+		}
+		return r
+	}
+	return d.strsN(n - 1)
+}
+
+func (d *cacheDec) experiment(x, prev *Experiment) {
+	hasPrev := prev != nil
+	if !hasPrev {
+		prev = &noExperiment
+	}
+	m, p := &x.Manifest, &prev.Manifest
 	m.Format = int(d.varint())
 	m.ID = d.str()
-	m.Name = d.str()
-	m.Description = d.str()
-	m.Tags = d.strs()
-	m.Status = d.str()
-	m.Script = d.str()
-	m.Argv = d.strs()
-	m.Cwd = d.str()
-	m.Executor = d.str()
-	m.Host = d.str()
-	m.User = d.str()
-	m.Email = d.str()
-	m.Created = d.str()
-	m.Started = d.str()
-	m.Ended = d.str()
-	m.Updated = d.str()
+	m.Name = d.ref(p.Name)
+	m.Description = d.ref(p.Description)
+	m.Tags = d.refs(p.Tags, hasPrev)
+	m.Status = d.ref(p.Status)
+	m.Script = d.ref(p.Script)
+	m.Argv = d.refs(p.Argv, hasPrev)
+	m.Cwd = d.ref(p.Cwd)
+	m.Executor = d.ref(p.Executor)
+	m.Host = d.ref(p.Host)
+	m.User = d.ref(p.User)
+	m.Email = d.ref(p.Email)
+	m.Created = d.ref(p.Created)
+	m.Started = d.ref(m.Created)
+	m.Ended = d.ref(p.Ended)
+	m.Updated = d.ref(m.Ended)
 	m.DurationS = d.f64()
 	if d.bool() {
 		m.ExitCode = d.intPtr(int(d.varint()))
 	}
-	m.Error = d.str()
-	m.Batch = d.str()
-	m.Parent = d.str()
+	m.Error = d.ref(p.Error)
+	m.Batch = d.ref(p.Batch)
+	m.Parent = d.ref(p.Parent)
 	m.Attempt = int(d.varint())
 	m.Seq = int(d.varint())
-	m.Git.Head = d.str()
-	m.Git.Branch = d.str()
+	m.Git.Head = d.ref(p.Git.Head)
+	m.Git.Branch = d.ref(p.Git.Branch)
 	m.Git.Dirty = d.bool()
-	m.Git.Remote = d.str()
-	m.Git.Snapshot = d.str()
-	m.Git.Skipped = d.strs()
+	m.Git.Remote = d.ref(p.Git.Remote)
+	m.Git.Snapshot = d.ref(p.Git.Snapshot)
+	m.Git.Skipped = d.refs(p.Git.Skipped, hasPrev)
 	if n := d.uvarint(); n > 0 && d.err == nil && n < uint64(len(d.b)) {
 		m.Git.Submodules = make([]Submodule, n)
 		for i := range m.Git.Submodules {
@@ -494,14 +579,23 @@ func (d *cacheDec) experiment(x *Experiment) {
 	}
 	x.ParamsJSON = d.bytes()
 	x.ResultsJSON = d.bytes()
-	x.Archived = d.bool()
-	x.Deleted = d.bool()
-	x.TreeOID = d.str()
-	x.Doc = d.bytes()
-	x.ParamsKV = d.str()
-	x.ResultsKV = d.str()
-	x.ShortID = d.str()
-	x.ParamsTop = d.bytes()
-	x.ResultsTop = d.bytes()
 	x.MetricsJSON = d.bytes()
+	if d.err != nil || len(d.b)-d.i < 2 {
+		d.err = errCache
+		return
+	}
+	flags := d.b[d.i]
+	x.Archived, x.Deleted, x.Capped = flags&1 != 0, flags&2 != 0, flags&4 != 0
+	x.objects = d.b[d.i+1]
+	d.i += 2
+	x.TreeOID = d.str()
+	if n := d.uvarint(); n > 0 {
+		if n-1 > uint64(len(m.ID)) {
+			d.err = errCache
+			return
+		}
+		x.ShortID = m.ID[:n-1]
+	} else {
+		x.ShortID = d.str()
+	}
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// BenchmarkDecodeCache decodes the cache base file named by GITEXP_BENCH_CACHE (e.g. .git/exp/cache-v11 of a store
+// BenchmarkDecodeCache decodes the cache base file named by GITEXP_BENCH_CACHE (e.g. .git/exp/cache-v12 of a store
 // made by bench/genstore and listed once): the part of a warm `list` that the cache format decides. Skipped without it.
 func BenchmarkDecodeCache(b *testing.B) {
 	path := os.Getenv("GITEXP_BENCH_CACHE")

@@ -56,16 +56,32 @@ func TestCacheCodecRoundTrip(t *testing.T) {
 	var e Experiment
 	n := 0
 	fill(reflect.ValueOf(&e).Elem(), &n)
-	e.Notes = nil // applied when read from git; not cached
 	e.ID = "0123456789abcdef"
+	e.objects = objParams | objResults
+	// The same fields as the experiment before (written as references to it), and a short id that is a prefix.
+	e2 := e
+	e2.ID, e2.ShortID = "1123456789abcdef", "1123456"
+	e2.Started, e2.Updated = e2.Created, e2.Ended
+	e2.objects = objResults
+	// Every field different from the one before, empty lists where it has some.
+	var e3 Experiment
+	e3.ID, e3.Tags, e3.Argv, e3.Git.Skipped = "2123456789abcdef", []string{}, []string{}, []string{}
 	c := &cacheFile{Tip: "tip", RootTree: "root", Fanout: map[string]string{"01": "x"},
-		List: []*Experiment{&e}, BaseID: "base"}
+		List: []*Experiment{&e, &e2, &e3}, BaseID: "base"}
 	got, err := decodeCache(encodeCache(c))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.List) != 1 || !reflect.DeepEqual(got.List[0], &e) {
-		t.Errorf("round trip lost fields (a field added to Experiment or Manifest must be added to cachecodec.go):\n got  %+v\n want %+v", got.List, e)
+	for i, want := range c.List {
+		if len(got.List) != 3 || !reflect.DeepEqual(got.List[i], want) {
+			t.Errorf("round trip lost fields (a field added to Experiment or Manifest must be added to cachecodec.go):\n got  %+v\n want %+v", got.List[i], want)
+		}
+	}
+	var alone, after cacheEnc
+	alone.experiment(&e2, nil)
+	after.experiment(&e2, &e)
+	if len(after.b) > len(alone.b)-60 {
+		t.Errorf("the fields an experiment shares with the one before take %d bytes again (%d alone)", len(after.b), len(alone.b))
 	}
 	if got.Tip != "tip" || got.RootTree != "root" || got.Fanout["01"] != "x" || got.BaseID != "base" {
 		t.Errorf("header lost: %+v", got)
@@ -75,12 +91,12 @@ func TestCacheCodecRoundTrip(t *testing.T) {
 	}
 
 	d := &cacheDelta{BaseID: "base", Tip: "tip2", RootTree: "root2", Fanout: map[string]string{"02": "y"},
-		Dropped: []string{"a", "b"}, List: []*Experiment{&e, &e}}
+		Dropped: []string{"a", "b"}, List: []*Experiment{&e, &e2, &e3}}
 	gd, err := decodeDelta(encodeDelta(d))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(gd.List) != 2 || !reflect.DeepEqual(gd.List[1], &e) {
+	if len(gd.List) != 3 || !reflect.DeepEqual(gd.List[1], &e2) || !reflect.DeepEqual(gd.List[2], &e3) {
 		t.Errorf("delta round trip lost fields:\n got  %+v\n want %+v", gd.List, e)
 	}
 	gd.List = d.List
@@ -93,7 +109,6 @@ func FuzzDecodeDelta(f *testing.F) {
 	var e Experiment
 	n := 0
 	fill(reflect.ValueOf(&e).Elem(), &n)
-	e.Notes = nil
 	f.Add(encodeDelta(&cacheDelta{BaseID: "b", Fanout: map[string]string{"00": "x"}, Dropped: []string{"x"}, List: []*Experiment{&e}}))
 	f.Add(append([]byte(nil), deltaMagic...))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -105,7 +120,6 @@ func FuzzDecodeCache(f *testing.F) {
 	var e Experiment
 	n := 0
 	fill(reflect.ValueOf(&e).Elem(), &n)
-	e.Notes = nil
 	f.Add(encodeCache(&cacheFile{Fanout: map[string]string{}, List: []*Experiment{&e}}))
 	f.Add(append([]byte(nil), cacheMagic...))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -121,8 +135,7 @@ func TestCacheBitFlipsDetected(t *testing.T) {
 		var e Experiment
 		n := i
 		fill(reflect.ValueOf(&e).Elem(), &n)
-		e.Notes = nil
-		e.ID = fmt.Sprintf("%016x", i)
+			e.ID = fmt.Sprintf("%016x", i)
 		list = append(list, &e)
 	}
 	base := encodeCache(&cacheFile{Tip: "t", RootTree: "r", Fanout: map[string]string{"00": "x"}, List: list, BaseID: "b"})

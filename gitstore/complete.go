@@ -122,7 +122,7 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 	ix := &CompletionIndex{}
 	var exps strings.Builder
 	tags, batches, keys := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	seenKV := map[string]bool{}
+	live := make([]*Experiment, 0, len(all))
 	listed := 0
 	for _, e := range all {
 		if e.Deleted {
@@ -148,16 +148,14 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 				}
 			}
 		}
-		for _, kv := range []struct{ prefix, s string }{{"", e.ParamsKV}, {"results.", e.ResultsKV}} {
-			if kv.s == "" || seenKV[kv.prefix+kv.s] {
-				continue
-			}
-			seenKV[kv.prefix+kv.s] = true
-			for _, k := range kvKeys(kv.s) {
-				keys[kv.prefix+k] = true
-			}
-		}
+		live = append(live, e)
 	}
+	EachKey(live, func(prefix, k string) bool {
+		if isKeyish(k) {
+			keys[prefix+k] = true
+		}
+		return true
+	})
 	sort.Strings(ix.Tags)
 	for k := range keys {
 		ix.Keys = append(ix.Keys, k)
@@ -182,19 +180,8 @@ func (s *Store) RebuildCompletion() (*CompletionIndex, error) {
 	return ix, nil
 }
 
-// kvKeys returns the keys of a flattened "k=v k=v" form (a value with a space may add a bogus word: only words that
-// look like keys are kept).
-func kvKeys(s string) []string {
-	var out []string
-	for _, w := range strings.Split(s, " ") {
-		k, _, ok := strings.Cut(w, "=")
-		if ok && k != "" && isKeyish(k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
+// isKeyish reports whether a key is offered for completion (one with spaces or punctuation would not survive the
+// shell's word splitting).
 func isKeyish(k string) bool {
 	for i, c := range k {
 		switch {

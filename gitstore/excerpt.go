@@ -1,8 +1,6 @@
 package gitstore
 
 import (
-	"bytes"
-	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
@@ -12,92 +10,72 @@ import (
 
 // Experiment is what the readers know of one experiment: its manifest with every note applied, and its parameters
 // and results as raw JSON (decoded on demand, so a listing of 100,000 experiments decodes only what it shows).
+//
+// What the cache keeps is this and nothing derived from it for display: the --json object (AppendDoc) and the
+// "k=v" forms (ParamsKV, ResultsKV) are computed for the rows a listing prints. It keeps at most CapValue bytes of
+// any one parameter or result value (Capped says a value was cut); Store.Full reads the whole experiment back.
 type Experiment struct {
 	Manifest
 	ParamsJSON  []byte
 	ResultsJSON []byte
-	Notes       []Note
 	Archived    bool
 	Deleted     bool
-	TreeOID     string // the experiment's directory in the store
-	// Doc is the documented --json object (README "--json fields") without short_id, built once when the
-	// experiment is read from git and kept in the cache, so listings print it without encoding anything.
-	Doc []byte
-	// ParamsKV and ResultsKV are the flattened "k=v k=v" forms that tables show.
-	ParamsKV, ResultsKV string
+	// Capped is set when a value of ParamsJSON, ResultsJSON or MetricsJSON was longer than CapValue and is kept cut
+	// (capValues): the store has the whole value, Store.Full reads it.
+	Capped  bool
+	TreeOID string // the experiment's directory in the store
 	// ShortID is the shortest unique prefix (at least 7 digits) among every experiment in the store.
 	ShortID string
-	// ParamsTop and ResultsTop are the top-level values of params and results, typed (top.go).
-	ParamsTop, ResultsTop []byte
+	// objects says which of ParamsJSON and ResultsJSON are JSON objects (Index, top.go).
+	objects uint8
 	// MetricsJSON is metrics.summary.json: each metric's last, min and max value, for filters and sorts on
 	// metrics.NAME even when the script wrote explicit results.
 	MetricsJSON []byte
 }
 
-// docView is the shape of Doc; params and results follow it (see finishLoad).
-type docView struct {
-	Manifest
-	Archived bool `json:"archived"`
+// ParamsKV is the flattened "k=v k=v" form of the parameters that tables show ("" when there are none).
+func (e *Experiment) ParamsKV() string { return compactKV(e.ParamsJSON) }
+
+// ResultsKV is ParamsKV of the results.
+func (e *Experiment) ResultsKV() string { return compactKV(e.ResultsJSON) }
+
+func compactKV(raw []byte) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	x, err := value.Unmarshal(raw)
+	if err != nil {
+		return ""
+	}
+	return value.CompactKV(value.Flatten(x))
 }
 
-// finishLoad computes what readers show of an experiment read from git.
-func (e *Experiment) finishLoad() {
-	e.applyNotes()
+// finishLoad computes what readers keep of an experiment read from git, with its notes; capped is whether values
+// longer than CapValue are cut (for the cache).
+func (e *Experiment) finishLoad(notes []Note, capped bool) {
+	e.applyNotes(notes)
 	if e.Attempt == 0 && e.Started != "" {
 		e.Attempt = 1 // recorded by a version that left a staged experiment's first run at 0: attempts count from 1
 	}
-	v := docView{Manifest: e.Manifest, Archived: e.Archived}
-	v.Runner = nil
-	if v.Tags == nil {
-		v.Tags = []string{}
+	if capped && Finished(e.Status) { // staged and running experiments are run with their parameters: never cut
+		var c1, c2, c3 bool
+		e.ParamsJSON, c1 = capValues(e.ParamsJSON)
+		e.ResultsJSON, c2 = capValues(e.ResultsJSON)
+		e.MetricsJSON, c3 = capValues(e.MetricsJSON)
+		e.Capped = c1 || c2 || c3
 	}
-	if v.Argv == nil {
-		v.Argv = []string{}
-	}
-	if v.Git.Skipped == nil {
-		v.Git.Skipped = []string{}
-	}
-	// Each JSON is decoded once, for the document and both precomputed forms. value.Unmarshal reads what a
-	// script wrote (NaN, Infinity, 1e400 included); a file that is not JSON at all shows as {} (its bytes stay in
-	// the store).
-	params, presults := map[string]any{}, map[string]any{}
-	if x, err := value.Unmarshal(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
-		e.ParamsKV, e.ParamsTop = value.CompactKV(value.Flatten(x)), encodeTop(x)
-		if m, ok := x.(map[string]any); ok {
-			params = m
-		}
-	}
-	if x, err := value.Unmarshal(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
-		e.ResultsKV, e.ResultsTop = value.CompactKV(value.Flatten(x)), encodeTop(x)
-		if m, ok := x.(map[string]any); ok {
-			presults = m
-		}
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) == nil {
-		doc := bytes.TrimRight(b.Bytes(), "\n")
-		doc = append(doc[:len(doc)-1], `,"params":`...)
-		doc, perr := value.AppendJSON(doc, params)
-		doc = append(doc, `,"results":`...)
-		doc, rerr := value.AppendJSON(doc, presults)
-		if perr == nil && rerr == nil {
-			e.Doc = append(doc, '}')
-		}
-	}
-	e.Notes = nil // applied; the cache does not keep them
+	e.Index()
 }
 
 // apply applies notes in order of time (then id), so every clone computes the same state.
-func (e *Experiment) applyNotes() {
-	sort.Slice(e.Notes, func(i, j int) bool {
-		if e.Notes[i].Time != e.Notes[j].Time {
-			return e.Notes[i].Time < e.Notes[j].Time
+func (e *Experiment) applyNotes(notes []Note) {
+	sort.Slice(notes, func(i, j int) bool {
+		if notes[i].Time != notes[j].Time {
+			return notes[i].Time < notes[j].Time
 		}
-		return e.Notes[i].ID < e.Notes[j].ID
+		return notes[i].ID < notes[j].ID
 	})
-	for _, n := range e.Notes {
+	for _, n := range notes {
 		switch n.Op {
 		case "tag":
 			for _, t := range n.Tags {

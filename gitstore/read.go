@@ -30,7 +30,9 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 		if err := s.refreshCache(c, tip); err != nil {
 			return nil, err
 		}
-		s.saveCache(c)
+		if !c.saved {
+			s.saveCache(c)
+		}
 	}
 	return append([]*Experiment(nil), c.List...), nil
 }
@@ -133,11 +135,7 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 			}
 		}
 	}
-	exps, err := s.loadExperiments(want)
-	if err != nil {
-		return err
-	}
-	kept := make([]*Experiment, 0, len(c.List)+len(exps))
+	kept := make([]*Experiment, 0, len(c.List))
 	var touched []string // ids that came, went or changed
 	for _, e := range c.List {
 		if !inRedo(e.ID) || keep[e.ID] {
@@ -145,6 +143,16 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 		} else {
 			touched = append(touched, e.ID)
 		}
+	}
+	if len(want) > loadBatch {
+		// Many to read (a cold listing, a large pull): write them to a new base as they are read.
+		if done, err := s.rebuild(c, kept, want, tip, rootTree, newFan); done || err != nil {
+			return err
+		}
+	}
+	exps, err := s.loadExperiments(want, true)
+	if err != nil {
+		return err
 	}
 	added := make([]*Experiment, 0, len(exps))
 	for id, e := range exps {
@@ -156,6 +164,34 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 	return nil
 }
 
+// rebuild makes c the new base of the kept experiments and those of want, read from git: each is written to the
+// base as it is read (baseBuilder), and the base is then mapped as a warm listing maps it. done is false when the
+// cache cannot be written here (a read-only repository, a full disk): the caller then reads into memory.
+func (s *Store) rebuild(c *cacheFile, kept []*Experiment, want map[string]string, tip, root string, fanout map[string]string) (done bool, err error) {
+	b, err := newBaseBuilder(s.ExpDir())
+	if err != nil {
+		return false, nil
+	}
+	for _, e := range kept {
+		b.add(e)
+	}
+	if err := s.loadEach(want, true, b.add); err != nil {
+		b.close()
+		return true, err
+	}
+	if err := b.finish(s.cachePath(), tip, root, fanout); err != nil {
+		return false, nil
+	}
+	nc := s.loadBase()
+	if nc == nil {
+		return false, nil
+	}
+	s.dropOldCaches()
+	*c = *nc
+	c.saved = true
+	return true, nil
+}
+
 func isFanout(name string) bool {
 	return len(name) == 2 && strings.Trim(name, "0123456789abcdef") == ""
 }
@@ -164,9 +200,17 @@ func isFanout(name string) bool {
 // it is decoded, so a cold listing holds what it keeps plus one batch, not every object of the store.
 const loadBatch = 4096
 
-// loadExperiments reads experiment directories (id -> tree id), pipelining the object reads level by level, a batch
-// at a time.
-func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment, error) {
+// loadExperiments reads experiment directories (id -> tree id) into a map; capped as for loadEach.
+func (s *Store) loadExperiments(want map[string]string, capped bool) (map[string]*Experiment, error) {
+	out := make(map[string]*Experiment, len(want))
+	err := s.loadEach(want, capped, func(e *Experiment) { out[e.ID] = e })
+	return out, err
+}
+
+// loadEach reads experiment directories (id -> tree id), pipelining the object reads level by level, a batch at a
+// time, and hands each experiment to add (from this goroutine) as soon as its batch is decoded. capped cuts values
+// longer than CapValue (what the cache keeps).
+func (s *Store) loadEach(want map[string]string, capped bool, add func(*Experiment)) error {
 	ids := make([]string, 0, len(want))
 	oids := make([]string, 0, len(want))
 	for id, oid := range want {
@@ -181,19 +225,18 @@ func (s *Store) loadExperiments(want map[string]string) (map[string]*Experiment,
 		debug.SetGCPercent(100)
 		debug.SetMemoryLimit(math.MaxInt64)
 	}
-	out := make(map[string]*Experiment, len(ids))
 	for len(ids) > 0 {
 		n := min(len(ids), loadBatch)
-		if err := s.loadBatch(ids[:n], oids[:n], out); err != nil {
-			return nil, err
+		if err := s.loadBatch(ids[:n], oids[:n], capped, add); err != nil {
+			return err
 		}
 		ids, oids = ids[n:], oids[n:]
 	}
-	return out, nil
+	return nil
 }
 
-// loadBatch reads the experiment directories ids (tree ids oids) into out.
-func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error {
+// loadBatch reads the experiment directories ids (tree ids oids) and hands each experiment to add.
+func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)) error {
 	trees, err := s.cat.GetMany(oids)
 	if err != nil {
 		return err
@@ -203,6 +246,8 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 		kind string // experiment, params, results, notes-tree, note
 	}
 	manifests := map[*Experiment][]byte{}
+	notes := map[*Experiment][]Note{}
+	list := make([]*Experiment, 0, len(ids))
 	var reqs []string
 	var slots []slot
 	for i, t := range trees {
@@ -215,7 +260,7 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 		}
 		e := &Experiment{TreeOID: oids[i]}
 		e.ID = ids[i]
-		out[ids[i]] = e
+		list = append(list, e)
 		for _, ent := range ents {
 			kind := ""
 			switch ent.Name {
@@ -268,19 +313,13 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 			case "note":
 				var n Note
 				if json.Unmarshal(o.Data, &n) == nil {
-					sl.exp.Notes = append(sl.exp.Notes, n)
+					notes[sl.exp] = append(notes[sl.exp], n)
 				}
 			}
 		}
 		reqs, slots = next, nextSlots
 	}
 	// Decoding is what costs (a cold listing of 10,000 experiments): it runs on every core.
-	list := make([]*Experiment, 0, len(ids))
-	for _, id := range ids {
-		if e, ok := out[id]; ok {
-			list = append(list, e)
-		}
-	}
 	finish := func(e *Experiment) {
 		if data, ok := manifests[e]; ok {
 			id := e.ID
@@ -291,7 +330,7 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 		}
 		e.ParamsJSON = compactJSON(e.ParamsJSON)
 		e.ResultsJSON = compactJSON(e.ResultsJSON)
-		e.finishLoad()
+		e.finishLoad(notes[e], capped)
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(list)/256))
 	var wg sync.WaitGroup
@@ -303,6 +342,9 @@ func (s *Store) loadBatch(ids, oids []string, out map[string]*Experiment) error 
 		})
 	}
 	wg.Wait()
+	for _, e := range list {
+		add(e)
+	}
 	return nil
 }
 
@@ -317,7 +359,21 @@ func compactJSON(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// Load reads one experiment fresh from the tip (not from the cache).
+// Full returns e with every value whole: e itself, unless the cache cut one of its values (Capped, see CapValue);
+// then the experiment read again from the store, with e's short id.
+func (s *Store) Full(e *Experiment) (*Experiment, error) {
+	if !e.Capped {
+		return e, nil
+	}
+	f, err := s.Load(e.ID)
+	if err != nil {
+		return nil, err
+	}
+	f.ShortID = e.ShortID
+	return f, nil
+}
+
+// Load reads one experiment fresh from the tip (not from the cache), every value whole.
 func (s *Store) Load(id string) (*Experiment, error) {
 	_, tree, err := s.TipTree()
 	if err != nil {
@@ -333,7 +389,7 @@ func (s *Store) Load(id string) (*Experiment, error) {
 		}
 		return nil, err
 	}
-	exps, err := s.loadExperiments(map[string]string{id: obj.OID})
+	exps, err := s.loadExperiments(map[string]string{id: obj.OID}, false)
 	if err != nil {
 		return nil, err
 	}

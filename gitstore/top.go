@@ -1,145 +1,256 @@
 package gitstore
 
 import (
-	"encoding/binary"
-	"math"
-	"sort"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/git-exp/git-exp/value"
 )
 
-// Top-level values of params.json and results.json, encoded once when an experiment is read from git and kept in
-// the cache, so that filtering 100,000 experiments reads typed values instead of parsing JSON:
-// a sequence of (key, kind, value), keys sorted. Nested maps and lists are kept as JSON (kind TopJSON).
+// Filters and sorts over 100,000 experiments look up a few top-level keys of each one's params and results. They
+// scan the stored JSON for the key and decode only its value: no map is built, and the cache keeps nothing beside
+// the JSON (it kept a typed copy of every top-level value before, 9% of it). The scan trusts the JSON's syntax, so
+// it runs only on JSON that value.Unmarshal read as an object when the experiment was read from git (Index).
+
+// Bits of Experiment.objects: which documents are JSON objects that value.Unmarshal reads.
 const (
-	TopNull byte = iota
-	TopFalse
-	TopTrue
-	TopInt    // varint
-	TopFloat  // 8 bytes, little endian
-	TopString // uvarint length + bytes
-	TopJSON   // uvarint length + JSON
+	objParams uint8 = 1 << iota
+	objResults
 )
 
-// EncodeTop encodes the top level of a JSON object; nil when it is not one.
-func EncodeTop(raw []byte) []byte {
+// Index records which of e's params and results are JSON objects value.Unmarshal reads, for LookupParam and
+// LookupResult. Readers call it for every experiment they read from the store; on an experiment made another way
+// the lookups report invalid, and the caller decodes the JSON.
+func (e *Experiment) Index() {
+	e.objects = 0
+	if isObject(e.ParamsJSON) {
+		e.objects |= objParams
+	}
+	if isObject(e.ResultsJSON) {
+		e.objects |= objResults
+	}
+}
+
+func isObject(raw []byte) bool {
 	if len(raw) == 0 {
-		return nil
+		return false
 	}
 	v, err := value.Unmarshal(raw)
-	if err != nil {
-		return nil
-	}
-	return encodeTop(v)
+	_, ok := v.(map[string]any)
+	return err == nil && ok
 }
 
-// encodeTop is EncodeTop of the decoded JSON.
-func encodeTop(v any) []byte {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil
+// LookupParam finds the top-level key of the parameters and decodes its value as value.Unmarshal would (ints as
+// int, other numbers as float64, nested values as trees). valid is false when the parameters were not indexed as
+// a JSON object (Index); the caller then decodes the JSON.
+func (e *Experiment) LookupParam(key string) (val any, found, valid bool) {
+	if e.objects&objParams == 0 {
+		return nil, false, false
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	b := []byte{}
-	for _, k := range keys {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		switch x := m[k].(type) {
-		case nil:
-			b = append(b, TopNull)
-		case bool:
-			if x {
-				b = append(b, TopTrue)
-			} else {
-				b = append(b, TopFalse)
-			}
-		case int:
-			b = append(b, TopInt)
-			b = binary.AppendVarint(b, int64(x))
-		case float64:
-			b = append(b, TopFloat)
-			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
-		case string:
-			b = append(b, TopString)
-			b = binary.AppendUvarint(b, uint64(len(x)))
-			b = append(b, x...)
-		default:
-			j, err := value.Marshal(x)
-			if err != nil {
-				return nil
-			}
-			b = append(b, TopJSON)
-			b = binary.AppendUvarint(b, uint64(len(j)))
-			b = append(b, j...)
-		}
-	}
-	return b
+	return lookupJSON(e.ParamsJSON, key)
 }
 
-// LookupTop finds key among the typed top-level values of EncodeTop and decodes its value as DecodeJSON
-// would (ints as int, other numbers as float64, nested values from their JSON). valid is false when top cannot be
-// read; the caller then decodes the JSON.
-func LookupTop(top []byte, key string) (val any, found, valid bool) {
-	b := top
-	for len(b) > 0 {
-		n, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < n+1 {
+// LookupResult is LookupParam of the results.
+func (e *Experiment) LookupResult(key string) (val any, found, valid bool) {
+	if e.objects&objResults == 0 {
+		return nil, false, false
+	}
+	return lookupJSON(e.ResultsJSON, key)
+}
+
+// lookupJSON scans raw, a JSON object that value.Unmarshal reads, for key (the last one wins, as when decoding).
+func lookupJSON(raw []byte, key string) (any, bool, bool) {
+	i := jsonSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, false, false
+	}
+	i = jsonSpace(raw, i+1)
+	hitStart, hitEnd := -1, -1
+	for i < len(raw) && raw[i] != '}' {
+		if raw[i] != '"' {
 			return nil, false, false
 		}
-		k := b[w : w+int(n)]
-		kind := b[w+int(n)]
-		b = b[w+int(n)+1:]
-		hit := string(k) == key // compares without allocating
-		var v any
-		skip := 0
-		switch kind {
-		case TopNull:
-		case TopFalse:
-			v = false
-		case TopTrue:
-			v = true
-		case TopInt:
-			x, w := binary.Varint(b)
-			if w <= 0 {
-				return nil, false, false
-			}
-			skip = w
-			if hit {
-				v = int(x)
-			}
-		case TopFloat:
-			if len(b) < 8 {
-				return nil, false, false
-			}
-			skip = 8
-			if hit {
-				v = math.Float64frombits(binary.LittleEndian.Uint64(b))
-			}
-		case TopString, TopJSON:
-			l, w := binary.Uvarint(b)
-			if w <= 0 || uint64(len(b)-w) < l {
-				return nil, false, false
-			}
-			skip = w + int(l)
-			if hit {
-				if kind == TopString {
-					v = unsafe.String(unsafe.SliceData(b[w:skip]), skip-w) // top is never modified
-				} else if v, _ = value.Unmarshal(b[w:skip]); v == nil {
-					return nil, false, false
-				}
-			}
-		default:
+		ks := i
+		i = skipString(raw, i)
+		if i < 0 {
+			return nil, false, false
+		}
+		hit := keyEquals(raw[ks:i], key)
+		i = jsonSpace(raw, i)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil, false, false
+		}
+		i = jsonSpace(raw, i+1)
+		vs := i
+		if i = skipValue(raw, i); i < 0 {
 			return nil, false, false
 		}
 		if hit {
-			return v, true, true
+			hitStart, hitEnd = vs, i
 		}
-		b = b[skip:]
+		i = jsonSpace(raw, i)
+		if i < len(raw) && raw[i] == ',' {
+			i = jsonSpace(raw, i+1)
+		}
 	}
-	return nil, false, true
+	if hitStart < 0 {
+		return nil, false, true
+	}
+	v := raw[hitStart:hitEnd]
+	if v[0] == '"' && len(v) >= 2 { // a plain string: taken from raw, which is never modified
+		s := v[1 : len(v)-1]
+		plain := true
+		for _, c := range s {
+			if c == '\\' || c >= utf8.RuneSelf {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return unsafe.String(unsafe.SliceData(s), len(s)), true, true
+		}
+	}
+	x, err := value.Unmarshal(v)
+	if err != nil {
+		return nil, false, false
+	}
+	return x, true, true
+}
+
+// keyEquals reports whether the quoted JSON string q is key.
+func keyEquals(q []byte, key string) bool {
+	s := q[1 : len(q)-1]
+	for _, c := range s {
+		if c == '\\' || c >= utf8.RuneSelf {
+			k, err := value.Unmarshal(q)
+			return err == nil && k == key
+		}
+	}
+	return string(s) == key
+}
+
+func jsonSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at b[i] (a quote), -1 when it does not end.
+func skipString(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index after the value that starts at b[i], -1 when it does not end.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				if j = skipString(b, j); j < 0 {
+					return -1
+				}
+				j--
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) {
+		switch b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j
+		}
+		j++
+	}
+	return j
+}
+
+// EachKey calls fn with every flattened key (value.Flatten) of the params (prefix "") and the results (prefix
+// "results.") of exps, each key once per part, until fn returns false. It decodes one document per distinct shape
+// of keys (the keys and their nesting, without the values): the thousands of experiments of a sweep share a few.
+func EachKey(exps []*Experiment, fn func(prefix, key string) bool) {
+	seen := map[string]bool{}
+	done := map[string]bool{}
+	var buf []byte
+	for _, e := range exps {
+		for _, part := range [2]struct {
+			prefix string
+			raw    []byte
+			obj    bool
+		}{{"", e.ParamsJSON, e.objects&objParams != 0}, {"results.", e.ResultsJSON, e.objects&objResults != 0}} {
+			if len(part.raw) == 0 {
+				continue
+			}
+			buf = append(buf[:0], part.prefix...)
+			if part.obj {
+				buf, _ = appendShape(buf, part.raw, jsonSpace(part.raw, 0))
+			} else {
+				buf = append(append(buf, 0), part.raw...)
+			}
+			if seen[string(buf)] {
+				continue
+			}
+			seen[string(buf)] = true
+			x, err := value.Unmarshal(part.raw)
+			if err != nil {
+				continue
+			}
+			for k := range value.Flatten(x) {
+				if !done[part.prefix+k] {
+					done[part.prefix+k] = true
+					if !fn(part.prefix, k) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// appendShape appends the shape of the object at raw[i] (trusted JSON, as lookupJSON): its keys as written, and
+// for each value that is an object its shape, else nothing. It returns the index after the object.
+func appendShape(dst, raw []byte, i int) ([]byte, int) {
+	dst = append(dst, '{')
+	i = jsonSpace(raw, i+1)
+	for i < len(raw) && raw[i] != '}' {
+		ks := i
+		if i = skipString(raw, i); i < 0 {
+			return dst, len(raw)
+		}
+		dst = append(dst, raw[ks:i]...)
+		i = jsonSpace(raw, jsonSpace(raw, i)+1) // past ':'
+		if i < len(raw) && raw[i] == '{' {
+			dst, i = appendShape(dst, raw, i)
+		} else if i = skipValue(raw, i); i < 0 {
+			return dst, len(raw)
+		}
+		dst = append(dst, ',')
+		if i = jsonSpace(raw, i); i < len(raw) && raw[i] == ',' {
+			i = jsonSpace(raw, i+1)
+		}
+	}
+	return append(dst, '}'), i + 1
 }

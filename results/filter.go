@@ -289,12 +289,12 @@ func metricsOf(e *gitstore.Experiment) map[string]any {
 	return out
 }
 
-// source answers the lookups of expressions and sort keys from an experiment's typed top-level values
-// (gitstore.EncodeTop, kept in the cache) and its fields, decoding only the values asked for: matching 100,000
-// experiments builds no maps. One source is reused for experiment after experiment (reset).
+// source answers the lookups of expressions and sort keys from an experiment's params and results (scanned for the
+// key without decoding the rest: gitstore.Experiment.LookupParam) and its fields, decoding only the values asked
+// for: matching 100,000 experiments builds no maps. One source is reused for experiment after experiment (reset).
 type source struct {
 	e *gitstore.Experiment
-	// params and results are decoded from JSON, once, when the typed values are missing or unreadable.
+	// params and results are decoded from JSON, once, when the experiment was not indexed (gitstore's Index).
 	params, results map[string]any
 }
 
@@ -303,19 +303,17 @@ func (s *source) reset(e *gitstore.Experiment) { *s = source{e: e} }
 func (s *source) Top(p query.Part, key string) (any, bool) {
 	switch p {
 	case query.PartParams:
-		return topOf(s.e.ParamsTop, s.e.ParamsJSON, &s.params, key)
+		return topOf(s.e.LookupParam, s.e.ParamsJSON, &s.params, key)
 	case query.PartResults:
-		return topOf(s.e.ResultsTop, s.e.ResultsJSON, &s.results, key)
+		return topOf(s.e.LookupResult, s.e.ResultsJSON, &s.results, key)
 	}
 	return metaValue(s.e, key)
 }
 
-func topOf(top, raw []byte, decoded *map[string]any, key string) (any, bool) {
+func topOf(lookup func(string) (any, bool, bool), raw []byte, decoded *map[string]any, key string) (any, bool) {
 	if *decoded == nil {
-		if len(top) > 0 {
-			if v, ok, valid := gitstore.LookupTop(top, key); valid {
-				return v, ok
-			}
+		if v, ok, valid := lookup(key); valid {
+			return v, ok
 		} else if len(bytes.TrimSpace(raw)) <= 2 { // {} (or nothing): no keys
 			return nil, false
 		}

@@ -44,8 +44,8 @@ func fakeExperiments(n int) []*gitstore.Experiment {
 		e.Name = fmt.Sprintf("run-%d", r.IntN(n/3+1))
 		e.Status = []string{"completed", "failed", "running"}[r.IntN(3)]
 		e.Created = fmt.Sprintf("2026-01-%02dT00:00:00.000Z", 1+r.IntN(28))
-		if r.IntN(10) > 0 { // the others have no typed values (as if the cache had not computed them)
-			e.ParamsTop, e.ResultsTop = gitstore.EncodeTop(e.ParamsJSON), gitstore.EncodeTop(e.ResultsJSON)
+		if r.IntN(10) > 0 { // the others are not indexed (as if made another way than read from the store)
+			e.Index()
 		}
 		exps[i] = e
 	}

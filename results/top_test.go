@@ -1,26 +1,27 @@
 package results
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
-// The typed top-level values kept in the cache must give exactly what the JSON decodes to, key by key, present or
-// not.
+// Looking a key up in the stored JSON (gitstore's scan) must give exactly what the whole JSON decodes to, key by
+// key, present or not.
 func checkTopMatchesJSON(t *testing.T, raw []byte, keys ...string) {
 	t.Helper()
-	top := gitstore.EncodeTop(raw)
 	whole := DecodeJSON(raw)
 	for k := range whole {
 		keys = append(keys, k)
 	}
 	for _, k := range keys {
-		src := &source{e: &gitstore.Experiment{ParamsJSON: raw, ParamsTop: top}}
+		e := &gitstore.Experiment{ParamsJSON: raw}
+		e.Index()
+		src := &source{e: e}
 		gv, gok := src.Top(0, k)
 		ev, eok := whole[k]
-		if gok != eok || !reflect.DeepEqual(gv, ev) {
+		if gok != eok || !value.Equal(gv, ev) {
 			t.Errorf("%s, key %q:\n typed %#v (%v)\n json  %#v (%v)", raw, k, gv, gok, ev, eok)
 		}
 	}
@@ -33,9 +34,11 @@ func TestTopMatchesJSON(t *testing.T) {
 		`{"a":true,"b":null,"c":false,"d":null}`,
 		`{"model":{"depth":50,"name":"x"},"layers":[1,2.5,"a"],"f":1.0,"big":12345678901234}`,
 		`{"s":"with \"quotes\" and \u00e9","neg":-3,"e":1e-9}`,
+		`{"a":1,"a":{"x":[1,{"y":"}"}]},"b":"\"}"}`, `{"a\u0062":2,"ab":3}`, `{"ab":3,"a\u0062":2}`,
+		` { "lr" : 0.5 , "n" : NaN , "i" : -Infinity , "s" : "é\\" } `, `{"x":"\ud800"}`,
 	}
 	for _, d := range docs {
-		checkTopMatchesJSON(t, []byte(d), "lr", "model", "s", "missing", "", "zz", "a.b")
+		checkTopMatchesJSON(t, []byte(d), "lr", "model", "s", "missing", "", "zz", "a.b", "a", "ab", "b", "x")
 	}
 }
 

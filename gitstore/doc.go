@@ -1,0 +1,227 @@
+package gitstore
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/git-exp/git-exp/value"
+)
+
+// AppendDoc appends the documented --json object of e (README "--json fields") without short_id: the manifest's
+// fields as encoding/json writes them (without runner; tags, argv and git.skipped as [] when empty), "archived",
+// then "params" and "results" as the value package writes them ({} when absent or not a JSON object).
+//
+// It is derived on demand, for the rows a listing prints, instead of being kept in the cache (it was half of it). It
+// writes exactly what json.Encoder with SetEscapeHTML(false) wrote of the same view: docref_test.go checks it
+// against that encoder, byte for byte.
+func (e *Experiment) AppendDoc(b []byte) []byte {
+	m := &e.Manifest
+	b = append(b, `{"format":`...)
+	b = strconv.AppendInt(b, int64(m.Format), 10)
+	b = docStr(b, `,"id":`, m.ID)
+	b = docStr(b, `,"name":`, m.Name)
+	b = docStr(b, `,"description":`, m.Description)
+	b = docStrs(b, `,"tags":`, m.Tags)
+	b = docStr(b, `,"status":`, m.Status)
+	b = docStr(b, `,"script":`, m.Script)
+	b = docStrs(b, `,"argv":`, m.Argv)
+	if m.Cwd != "" {
+		b = docStr(b, `,"cwd":`, m.Cwd)
+	}
+	b = docStr(b, `,"executor":`, m.Executor)
+	b = docStr(b, `,"host":`, m.Host)
+	b = docStr(b, `,"user":`, m.User)
+	if m.Email != "" {
+		b = docStr(b, `,"email":`, m.Email)
+	}
+	b = docStr(b, `,"created":`, m.Created)
+	b = docStr(b, `,"started":`, m.Started)
+	b = docStr(b, `,"ended":`, m.Ended)
+	b = docStr(b, `,"updated":`, m.Updated)
+	b = append(b, `,"duration_s":`...)
+	b = docFloat(b, m.DurationS)
+	b = append(b, `,"exit_code":`...)
+	if m.ExitCode == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendInt(b, int64(*m.ExitCode), 10)
+	}
+	b = docStr(b, `,"error":`, m.Error)
+	b = docStr(b, `,"batch":`, m.Batch)
+	b = docStr(b, `,"parent":`, m.Parent)
+	if m.Attempt != 0 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(m.Attempt), 10)
+	}
+	if m.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendInt(b, int64(m.Seq), 10)
+	}
+	g := &m.Git
+	b = docStr(b, `,"git":{"head":`, g.Head)
+	b = docStr(b, `,"branch":`, g.Branch)
+	b = append(b, `,"dirty":`...)
+	b = strconv.AppendBool(b, g.Dirty)
+	b = docStr(b, `,"remote":`, g.Remote)
+	b = docStr(b, `,"snapshot":`, g.Snapshot)
+	b = docStrs(b, `,"skipped":`, g.Skipped)
+	if len(g.Submodules) > 0 {
+		b = append(b, `,"submodules":[`...)
+		for i, s := range g.Submodules {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = docStr(b, `{"path":`, s.Path)
+			b = docStr(b, `,"commit":`, s.Commit)
+			b = append(b, `,"dirty":`...)
+			b = strconv.AppendBool(b, s.Dirty)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	if len(m.Sources) > 0 {
+		b = append(b, `,"param_sources":[`...)
+		for i, s := range m.Sources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = docStr(b, `{"kind":`, s.Kind)
+			if s.Path != "" {
+				b = docStr(b, `,"path":`, s.Path)
+			}
+			if len(s.Keys) > 0 {
+				b = docStrs(b, `,"keys":`, s.Keys)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if len(m.Extra) > 0 {
+		keys := make([]string, 0, len(m.Extra))
+		for k := range m.Extra {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, `,"extra":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = appendJSONString(append(b, ':'), m.Extra[k])
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"archived":`...)
+	b = strconv.AppendBool(b, e.Archived)
+	b = appendObject(append(b, `,"params":`...), e.ParamsJSON)
+	b = appendObject(append(b, `,"results":`...), e.ResultsJSON)
+	return append(b, '}')
+}
+
+// appendObject appends stored JSON as the value package writes it when it is an object, else {}.
+func appendObject(b, raw []byte) []byte {
+	if len(raw) > 0 {
+		if x, err := value.Unmarshal(raw); err == nil {
+			if m, ok := x.(map[string]any); ok {
+				if out, err := value.AppendJSON(b, m); err == nil {
+					return out
+				}
+			}
+		}
+	}
+	return append(b, "{}"...)
+}
+
+func docStr(b []byte, key, s string) []byte { return appendJSONString(append(b, key...), s) }
+
+func docStrs(b []byte, key string, l []string) []byte {
+	b = append(b, key...)
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// docFloat writes a float64 as encoding/json does (shortest form; exponent below 1e-6 and from 1e21); the
+// non-finite values, which encoding/json refuses, as the value package's tokens.
+func docFloat(b []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return value.AppendFloat(b, f, 64)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 to e-9, as encoding/json writes it
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSONString quotes s as encoding/json does without HTML escaping: \" \\ \b \f \n \r \t, other control
+// characters as \u00XX, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,94 @@
+package gitstore
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/git-exp/git-exp/value"
+)
+
+// docByEncoder is the --json object as cache v11 precomputed it (json.Encoder of the manifest's view, then params
+// and results): AppendDoc must write exactly this.
+func docByEncoder(e *Experiment) []byte {
+	type docView struct {
+		Manifest
+		Archived bool `json:"archived"`
+	}
+	v := docView{Manifest: e.Manifest, Archived: e.Archived}
+	v.Runner = nil
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
+	if v.Argv == nil {
+		v.Argv = []string{}
+	}
+	if v.Git.Skipped == nil {
+		v.Git.Skipped = []string{}
+	}
+	params, presults := map[string]any{}, map[string]any{}
+	if x, err := value.Unmarshal(e.ParamsJSON); err == nil && len(e.ParamsJSON) > 0 {
+		if m, ok := x.(map[string]any); ok {
+			params = m
+		}
+	}
+	if x, err := value.Unmarshal(e.ResultsJSON); err == nil && len(e.ResultsJSON) > 0 {
+		if m, ok := x.(map[string]any); ok {
+			presults = m
+		}
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return nil
+	}
+	doc := bytes.TrimRight(b.Bytes(), "\n")
+	doc = append(doc[:len(doc)-1], `,"params":`...)
+	doc, _ = value.AppendJSON(doc, params)
+	doc = append(doc, `,"results":`...)
+	doc, _ = value.AppendJSON(doc, presults)
+	return append(doc, '}')
+}
+
+func checkDoc(t *testing.T, e *Experiment) {
+	t.Helper()
+	want := docByEncoder(e)
+	if want == nil {
+		return // not encodable by encoding/json (a non-finite duration)
+	}
+	if got := e.AppendDoc(nil); !bytes.Equal(got, want) {
+		t.Errorf("AppendDoc differs from the encoder:\n got  %s\n want %s", got, want)
+	}
+}
+
+func TestAppendDocMatchesEncoder(t *testing.T) {
+	var full Experiment
+	n := 0
+	fill(reflect.ValueOf(&full).Elem(), &n)
+	full.Extra = map[string]string{"b": "2", "a": "1", "<&>": "x\u2028y"}
+	checkDoc(t, &full)
+	checkDoc(t, &Experiment{})
+	code := 0
+	for _, s := range []string{"", "plain", "<a href=\"x\">&amp;</a>", "tab\there\nnl\r\b\f\x00\x1f\x7f", "é ü 日本",
+		"\xff\xfe bad utf8 \xc3", "line\u2028sep\u2029", `back\slash "quoted"`} {
+		for _, d := range []float64{0, 1, 5.25, 1e-7, 1e21, 123456789.125, -0.5, 1e-6, 999999999999999999999} {
+			e := Experiment{ParamsJSON: []byte(`{"lr":0.01,"s":"` + "x" + `","m":{"b":1,"a":[1,2.0]}}`), ResultsJSON: []byte(`[1]`)}
+			e.Name, e.Description, e.Tags, e.Error, e.Cwd, e.Email = s, s, []string{s, "t"}, s, s, s
+			e.DurationS, e.ExitCode, e.Attempt, e.Seq = d, &code, 2, 0
+			e.Sources = []ParamSource{{Kind: s}, {Kind: "file", Path: "p", Keys: []string{"a"}}}
+			e.Git.Submodules = []Submodule{{Path: s, Commit: "c", Dirty: true}}
+			checkDoc(t, &e)
+		}
+	}
+}
+
+func FuzzAppendDoc(f *testing.F) {
+	f.Add("name", "desc", 1.5, []byte(`{"a":1}`))
+	f.Fuzz(func(t *testing.T, name, desc string, d float64, params []byte) {
+		e := Experiment{ParamsJSON: params}
+		e.Name, e.Description, e.DurationS, e.Extra = name, desc, d, map[string]string{name: desc}
+		checkDoc(t, &e)
+	})
+}
