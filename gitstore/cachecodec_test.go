@@ -135,7 +135,7 @@ func TestCacheBitFlipsDetected(t *testing.T) {
 		var e Experiment
 		n := i
 		fill(reflect.ValueOf(&e).Elem(), &n)
-			e.ID = fmt.Sprintf("%016x", i)
+		e.ID = fmt.Sprintf("%016x", i)
 		list = append(list, &e)
 	}
 	base := encodeCache(&cacheFile{Tip: "t", RootTree: "r", Fanout: map[string]string{"00": "x"}, List: list, BaseID: "b"})
