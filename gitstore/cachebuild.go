@@ -124,6 +124,7 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 	var bufs [2][]byte
 	var exps [2]Experiment
 	enc := &cacheEnc{}
+	d := &cacheDec{} // one decoder for all: its arenas serve many experiments
 	hash := xxh3.New()
 	end := 0
 	for i, r := range recs {
@@ -135,7 +136,7 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 		if _, err := b.tmp.ReadAt(buf, r.off); err != nil {
 			return err
 		}
-		d := &cacheDec{b: buf, s: unsafe.String(unsafe.SliceData(buf), len(buf))}
+		d.b, d.s, d.i = buf, unsafe.String(unsafe.SliceData(buf), len(buf)), 0
 		exps[k] = Experiment{}
 		d.experiment(&exps[k], nil)
 		if d.err != nil || d.i != len(buf) {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/git-exp/git-exp/value"
 )
@@ -117,13 +118,30 @@ func (e *Experiment) AppendDoc(b []byte) []byte {
 	}
 	b = append(b, `,"archived":`...)
 	b = strconv.AppendBool(b, e.Archived)
-	b = appendObject(append(b, `,"params":`...), e.ParamsJSON)
-	b = appendObject(append(b, `,"results":`...), e.ResultsJSON)
+	b = append(b, `,"params":`...)
+	if e.objects&canonParams != 0 {
+		b = append(b, e.ParamsJSON...)
+	} else {
+		b = appendObject(b, e.ParamsJSON)
+	}
+	b = append(b, `,"results":`...)
+	if e.objects&canonResults != 0 {
+		b = append(b, e.ResultsJSON...)
+	} else {
+		b = appendObject(b, e.ResultsJSON)
+	}
 	return append(b, '}')
 }
 
-// appendObject appends stored JSON as the value package writes it when it is an object, else {}.
+// appendObject appends stored JSON as the value package writes it when it is an object, else {}. JSON that is
+// already in that form (what git-exp itself stores: compact, keys sorted, numbers as the value package writes them)
+// is copied as it is, without decoding.
 func appendObject(b, raw []byte) []byte {
+	if len(raw) > 0 && raw[0] == '{' {
+		if end, ok := canonical(raw, 0, 0); ok && end == len(raw) {
+			return append(b, raw...)
+		}
+	}
 	if len(raw) > 0 {
 		if x, err := value.Unmarshal(raw); err == nil {
 			if m, ok := x.(map[string]any); ok {
@@ -224,4 +242,206 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// canonical reports whether the value at raw[i] is written exactly as value.AppendJSON writes what value.Unmarshal
+// reads from it, and where it ends. It allocates nothing; false sends the caller to decode and encode.
+func canonical(raw []byte, i, depth int) (int, bool) {
+	if i >= len(raw) || depth > 100 {
+		return i, false
+	}
+	switch c := raw[i]; {
+	case c == '{':
+		i++
+		var last []byte
+		for first := true; ; first = false {
+			if i < len(raw) && raw[i] == '}' {
+				return i + 1, true
+			}
+			if !first {
+				if i >= len(raw) || raw[i] != ',' {
+					return i, false
+				}
+				i++
+			}
+			ks := i
+			end, ok := canonicalString(raw, i)
+			if !ok {
+				return i, false
+			}
+			key := raw[ks+1 : end-1]
+			if !first && string(key) <= string(last) { // sorted, no duplicates
+				return i, false
+			}
+			last = key
+			if i = end; i >= len(raw) || raw[i] != ':' {
+				return i, false
+			}
+			if i, ok = canonical(raw, i+1, depth+1); !ok {
+				return i, false
+			}
+		}
+	case c == '[':
+		i++
+		for first := true; ; first = false {
+			if i < len(raw) && raw[i] == ']' {
+				return i + 1, true
+			}
+			if !first {
+				if i >= len(raw) || raw[i] != ',' {
+					return i, false
+				}
+				i++
+			}
+			var ok bool
+			if i, ok = canonical(raw, i, depth+1); !ok {
+				return i, false
+			}
+		}
+	case c == '"':
+		return canonicalString(raw, i)
+	}
+	// a literal or a number: up to the next delimiter
+	j := i
+	for j < len(raw) && raw[j] != ',' && raw[j] != '}' && raw[j] != ']' {
+		j++
+	}
+	tok := raw[i:j]
+	switch string(tok) {
+	case "true", "false", "null", "NaN", "Infinity", "-Infinity":
+		return j, true
+	case "":
+		return j, false
+	}
+	var scratch [32]byte
+	isInt := true
+	for _, c := range tok {
+		if c == '.' || c == 'e' || c == 'E' {
+			isInt = false
+			break
+		}
+	}
+	s := unsafe.String(unsafe.SliceData(tok), len(tok))
+	if isInt {
+		n, err := strconv.ParseInt(s, 10, 64)
+		return j, err == nil && string(strconv.AppendInt(scratch[:0], n, 10)) == s
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return j, err == nil && string(value.AppendFloat(scratch[:0], f, 64)) == s
+}
+
+// canonicalString reports whether the string at raw[i] is written as value.AppendString writes it (without
+// escapes, control characters, U+2028 or U+2029, in valid UTF-8), and where it ends.
+func canonicalString(raw []byte, i int) (int, bool) {
+	if i >= len(raw) || raw[i] != '"' {
+		return i, false
+	}
+	for j := i + 1; j < len(raw); {
+		c := raw[j]
+		switch {
+		case c == '"':
+			return j + 1, true
+		case c == '\\' || c < 0x20:
+			return j, false
+		case c < utf8.RuneSelf:
+			j++
+		default:
+			r, size := utf8.DecodeRune(raw[j:])
+			if r == utf8.RuneError || r == '\u2028' || r == '\u2029' {
+				return j, false
+			}
+			j += size
+		}
+	}
+	return len(raw), false
+}
+
+// appendKV appends the "k=v k=v" form (value.CompactKV of value.Flatten) of the canonical object at raw[i:], whose
+// keys get prefix, read off the JSON: in a canonical object the keys are sorted, and so are the flattened keys as
+// long as no key holds '.' or a byte below it (then ok is false, as for a float that value.Format writes otherwise
+// than JSON does, and the caller decodes).
+func appendKV(b, raw, prefix []byte, i int) (out []byte, ok bool) {
+	if i >= len(raw) || raw[i] != '{' {
+		return b, false
+	}
+	i++
+	for i < len(raw) && raw[i] != '}' {
+		if raw[i] == ',' {
+			i++
+		}
+		end := skipString(raw, i)
+		if end < 0 {
+			return b, false
+		}
+		key := raw[i+1 : end-1]
+		if len(key) == 0 {
+			return b, false
+		}
+		for _, c := range key {
+			if c <= '.' {
+				return b, false
+			}
+		}
+		i = end + 1 // past ':'
+		vend := skipValue(raw, i)
+		if vend < 0 {
+			return b, false
+		}
+		full := append(append([]byte(nil), prefix...), key...)
+		if raw[i] == '{' && vend-i > 2 { // a map with keys: flattened
+			if b, ok = appendKV(b, raw, append(full, '.'), i); !ok {
+				return b, false
+			}
+		} else {
+			if len(b) > 0 {
+				b = append(b, ' ')
+			}
+			b = append(append(b, full...), '=')
+			v := raw[i:vend]
+			switch {
+			case v[0] == '"':
+				b = append(b, v[1:len(v)-1]...)
+			case v[0] == '-' || v[0] >= '0' && v[0] <= '9':
+				if !formatsAsJSON(v) {
+					return b, false
+				}
+				b = append(b, v...)
+			default: // true, false, null, NaN, Infinity, lists and {}
+				b = append(b, v...)
+			}
+		}
+		i = vend
+	}
+	return b, true
+}
+
+// formatsAsJSON reports whether value.Format writes the canonical JSON number v as it is: integers, and floats in
+// plain notation from 1e-4 up to 1e16.
+func formatsAsJSON(v []byte) bool {
+	digits, dot := 0, -1
+	for k, c := range v {
+		switch {
+		case c == 'e' || c == 'E':
+			return false
+		case c == '.':
+			dot = k
+		case c >= '0' && c <= '9' && dot < 0:
+			digits++
+		}
+	}
+	if dot < 0 {
+		return true // an integer
+	}
+	if digits > 16 { // 1e16 and above
+		return false
+	}
+	frac := v[dot+1:]
+	if digits == 1 && (v[0] == '0' || v[0] == '-' && v[1] == '0') { // 0.x: below 1e-4 from 0.0000 on
+		zeros := 0
+		for zeros < len(frac) && frac[zeros] == '0' {
+			zeros++
+		}
+		return zeros < 4 || zeros == len(frac) // 0.0 and -0.0 are written so too
+	}
+	return true
 }

@@ -61,6 +61,25 @@ func checkDoc(t *testing.T, e *Experiment) {
 	if got := e.AppendDoc(nil); !bytes.Equal(got, want) {
 		t.Errorf("AppendDoc differs from the encoder:\n got  %s\n want %s", got, want)
 	}
+	x := *e
+	x.Index() // as read from the store: canonical JSON is copied
+	if got := x.AppendDoc(nil); !bytes.Equal(got, want) {
+		t.Errorf("AppendDoc of the indexed experiment differs from the encoder:\n got  %s\n want %s", got, want)
+	}
+}
+
+func TestKVReadOffJSON(t *testing.T) {
+	e := Experiment{ParamsJSON: []byte(`{"batch_size":16,"epochs":10,"lr":0.1,"model":{"dropout":0.1,"layers":2,"name":"mlp"},"seed":0}`)}
+	e.Index()
+	if e.objects&canonParams == 0 {
+		t.Fatal("params written as git-exp writes them are not seen as canonical")
+	}
+	if _, ok := appendKV(nil, e.ParamsJSON, nil, 0); !ok {
+		t.Fatal("k=v is not read off canonical params")
+	}
+	if got, want := e.ParamsKV(), compactKV(e.ParamsJSON); got != want {
+		t.Errorf("ParamsKV %q, want %q", got, want)
+	}
 }
 
 func TestAppendDocMatchesEncoder(t *testing.T) {
@@ -90,5 +109,46 @@ func FuzzAppendDoc(f *testing.F) {
 		e := Experiment{ParamsJSON: params}
 		e.Name, e.Description, e.DurationS, e.Extra = name, desc, d, map[string]string{name: desc}
 		checkDoc(t, &e)
+	})
+}
+
+// The copy of JSON already in the value package's form must give what decoding and encoding it gives.
+func FuzzCanonicalObject(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[1,2.5,"x",null,true],"c":{"d":1e-07}}`, `{"b":1,"a":2}`, `{"a":1.0}`, `{"a":01}`,
+		`{"a":NaN,"b":-Infinity}`, `{"a":"\u00e9"}`, `{"a":"é"}`, `{"a":1E5}`, `{"a":100000.0}`, `{"a":-0}`, `{"a":-0.0}`,
+		`{"a":99999999999999999999}`, `{}`, `{"a":{}}`, `{"a":[]}`, `{"":1}`, `{"a" :1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var want []byte
+		if x, err := value.Unmarshal(raw); err == nil {
+			if m, ok := x.(map[string]any); ok {
+				want, _ = value.AppendJSON(nil, m)
+			}
+		}
+		if want == nil {
+			want = []byte("{}")
+		}
+		if got := appendObject(nil, raw); !bytes.Equal(got, want) {
+			t.Errorf("%s: appendObject gives %s, decoding and encoding %s", raw, got, want)
+		}
+	})
+}
+
+// The k=v form read off canonical JSON must be the one value.CompactKV prints of the decoded tree.
+func FuzzKVOfCanonical(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[1,2.5,"x",null,true],"c":{"d":1e-07,"e":{}}}`, `{"lr":0.0001,"x":0.00001}`,
+		`{"a":{"b":1},"a-b":2}`, `{"a":12345678901234567.0,"b":-0.0,"c":0.0,"d":1234567890123456.5}`, `{"s":"a b=c"}`,
+		`{"m":{"x":{"y":"z"}},"n":NaN}`, `{}`, `{"":1}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if !isCanonical(raw) {
+			return
+		}
+		got, ok := appendKV(nil, raw, nil, 0)
+		if want := compactKV(raw); ok && string(got) != want {
+			t.Errorf("%s: read off the JSON %q, decoded %q", raw, got, want)
+		}
 	})
 }

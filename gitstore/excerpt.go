@@ -33,11 +33,21 @@ type Experiment struct {
 	MetricsJSON []byte
 }
 
-// ParamsKV is the flattened "k=v k=v" form of the parameters that tables show ("" when there are none).
-func (e *Experiment) ParamsKV() string { return compactKV(e.ParamsJSON) }
+// ParamsKV is the flattened "k=v k=v" form of the parameters that tables show ("" when there are none):
+// value.CompactKV of the flattened tree.
+func (e *Experiment) ParamsKV() string { return kvOf(e.ParamsJSON, e.objects&canonParams != 0) }
 
 // ResultsKV is ParamsKV of the results.
-func (e *Experiment) ResultsKV() string { return compactKV(e.ResultsJSON) }
+func (e *Experiment) ResultsKV() string { return kvOf(e.ResultsJSON, e.objects&canonResults != 0) }
+
+func kvOf(raw []byte, canon bool) string {
+	if canon {
+		if b, ok := appendKV(make([]byte, 0, len(raw)), raw, nil, 0); ok {
+			return string(b)
+		}
+	}
+	return compactKV(raw)
+}
 
 func compactKV(raw []byte) string {
 	if len(raw) == 0 {

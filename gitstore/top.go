@@ -16,6 +16,10 @@ import (
 const (
 	objParams uint8 = 1 << iota
 	objResults
+	// canonParams and canonResults: the document is written as value.AppendJSON writes it (canonical in doc.go),
+	// so --json copies it and its k=v form is read off it without decoding.
+	canonParams
+	canonResults
 )
 
 // Index records which of e's params and results are JSON objects value.Unmarshal reads, for LookupParam and
@@ -29,6 +33,20 @@ func (e *Experiment) Index() {
 	if isObject(e.ResultsJSON) {
 		e.objects |= objResults
 	}
+	if isCanonical(e.ParamsJSON) {
+		e.objects |= canonParams
+	}
+	if isCanonical(e.ResultsJSON) {
+		e.objects |= canonResults
+	}
+}
+
+func isCanonical(raw []byte) bool {
+	if len(raw) == 0 || raw[0] != '{' {
+		return false
+	}
+	end, ok := canonical(raw, 0, 0)
+	return ok && end == len(raw)
 }
 
 func isObject(raw []byte) bool {
