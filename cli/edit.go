@@ -39,7 +39,7 @@ func resolveAll(ctx context.Context, env *Env, st *gitstore.Store, ids []string)
 	if len(bad) > 0 {
 		return nil, &usageError{strings.Join(bad, "; ")}
 	}
-	return out, nil
+	return whole(st, out)
 }
 
 func edit1(ctx context.Context, env *Env, id string, n gitstore.Note) error {

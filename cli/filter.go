@@ -85,7 +85,7 @@ func (f *Filters) selectExps(ctx context.Context, env *Env, st *gitstore.Store) 
 		return nil, err
 	}
 	warnUnknownKeys(env, all, f.Where, nil)
-	return f.matcher.Select(all), nil
+	return whole(st, f.matcher.Select(all))
 }
 
 // choose returns the experiments named by ids (those of them the filters keep, when filters are given too), or
@@ -154,6 +154,9 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 	}
 	if len(out) == 0 {
 		return nil, usagef("no batch matches %q (see git exp batches)", batch)
+	}
+	if out, err = whole(st, out); err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
 		return out[i].Seq < out[j].Seq || out[i].Seq == out[j].Seq && out[i].ID < out[j].ID

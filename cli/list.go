@@ -92,6 +92,11 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		}
 	}
 	human := env.IO.OutTTY && c.Format == ""
+	if !human { // machine output prints every value whole; a terminal shows the cut ones cut ("…")
+		if exps, err = whole(st, exps); err != nil {
+			return err
+		}
+	}
 	var header []string
 	constants := ""
 	if len(cols) == 0 && human {

@@ -105,7 +105,20 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 		}
 		return nil, &usageError{err.Error()}
 	}
-	return e, nil
+	return st.Full(e)
+}
+
+// whole replaces the experiments whose values the cache cut (gitstore.CapValue) with the whole experiment read from
+// the store: for the commands that show, export or rerun a few chosen experiments, never the listing of all.
+func whole(st *gitstore.Store, exps []*gitstore.Experiment) ([]*gitstore.Experiment, error) {
+	for i, e := range exps {
+		f, err := st.Full(e)
+		if err != nil {
+			return nil, err
+		}
+		exps[i] = f
+	}
+	return exps, nil
 }
 
 // shortIDs returns the short form of ids: the one the cache computed over the whole store, else computed here.

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -330,5 +331,71 @@ func TestCacheCorruptionRebuilt(t *testing.T) {
 		if got := want(); !reflect.DeepEqual(got, good) { // and rebuilt: the next read is right as well
 			t.Fatalf("after %s was corrupted, the rebuilt cache gives\n%q\nwant\n%q", file, got, good)
 		}
+	}
+}
+
+// Issue 14, item 12: a huge value (pulled from a teammate, say) is cut in the cache, so that it costs later listings
+// nothing; the store keeps it whole, and Full (show, --json, rerun) reads it from there. Staged and running
+// experiments, which are run with their parameters, are never cut.
+func TestCacheCapsHugeValues(t *testing.T) {
+	st, _ := testStore(t)
+	ctx := context.Background()
+	huge := strings.Repeat("é", 1<<20) // 2 MiB of JSON text, cut at a character's boundary
+	list := make([]any, 100000)
+	for i := range list {
+		list[i] = i
+	}
+	params, err := json.Marshal(map[string]any{"lr": 0.1, "blob": huge, "nested": map[string]any{"list": list, "k": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, status := range []string{StatusCompleted, StatusStaged} {
+		m := &Manifest{ID: fmt.Sprintf("%016x", 0xcafe00+i), Name: status, Status: status,
+			Created: fmt.Sprintf("2026-01-01T00:00:0%dZ", i)}
+		if err := st.Create(ctx, "run", m, params); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 2 { // read from git, then from the cache file
+		exps, err := st.Experiments()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range exps {
+			cut := e.Status == StatusCompleted
+			if e.Capped != cut || cut != (len(e.ParamsJSON) < 3*CapValue) {
+				t.Fatalf("round %d, %s: Capped %v with %d bytes of params", round, e.Status, e.Capped, len(e.ParamsJSON))
+			}
+			if !cut {
+				continue
+			}
+			var p map[string]any
+			if err := json.Unmarshal(e.ParamsJSON, &p); err != nil {
+				t.Fatalf("cut params are not JSON: %v", err)
+			}
+			blob, _ := p["blob"].(string)
+			nested, _ := p["nested"].(map[string]any)
+			l, _ := nested["list"].([]any)
+			if p["lr"] != 0.1 || !strings.HasPrefix(huge, strings.TrimSuffix(blob, "…")) || !strings.HasSuffix(blob, "…") ||
+				len(blob) > CapValue+3 || len(l) == 0 || len(l) > CapValue/2 || nested["k"] != 1.0 {
+				t.Fatalf("cut params: lr %v, blob of %d bytes, list of %d, k %v", p["lr"], len(blob), len(l), nested["k"])
+			}
+			if v, ok, _ := e.LookupParam("lr"); !ok || v != 0.1 {
+				t.Errorf("lr of the cut params is %v", v)
+			}
+			f, err := st.Full(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want, got any
+			json.Unmarshal(params, &want)
+			json.Unmarshal(f.ParamsJSON, &got)
+			if f.Capped || f.ShortID != e.ShortID || !reflect.DeepEqual(got, want) {
+				t.Fatalf("Full: Capped %v, short id %q (want %q), params whole: %v", f.Capped, f.ShortID, e.ShortID, reflect.DeepEqual(got, want))
+			}
+		}
+	}
+	if fi, err := os.Stat(st.cachePath()); err != nil || fi.Size() > int64(len(params))+64<<10 {
+		t.Errorf("the cache holds the huge value more than once (stat %v)", err)
 	}
 }

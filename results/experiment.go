@@ -31,6 +31,11 @@ type Experiment struct {
 }
 
 func (db *DB) wrap(e *gitstore.Experiment, rec *query.Record) *Experiment {
+	if e.Capped { // a value the cache cut (gitstore.CapValue): the API gives it whole
+		if f, err := db.st.Full(e); err == nil {
+			e, rec = f, nil
+		}
+	}
 	x := &Experiment{Manifest: e.Manifest, Archived: e.Archived, db: db}
 	// The manifest is shared with the DB's copy: give the caller slices of its own.
 	x.Tags = append([]string{}, e.Tags...)
