@@ -132,6 +132,9 @@ func FuzzCanonicalObject(f *testing.F) {
 		if got := appendObject(nil, raw); !bytes.Equal(got, want) {
 			t.Errorf("%s: appendObject gives %s, decoding and encoding %s", raw, got, want)
 		}
+		if isCanonical(raw) && !isObject(raw) {
+			t.Errorf("%s: canonical but not an object value.Unmarshal reads", raw)
+		}
 	})
 }
 

@@ -225,21 +225,43 @@ func (s *Store) loadEach(want map[string]string, capped bool, add func(*Experime
 		debug.SetGCPercent(100)
 		debug.SetMemoryLimit(math.MaxInt64)
 	}
+	// Reading from git and decoding overlap: a batch is decoded (on every core) while git reads the next one.
+	var decoded chan []*Experiment
 	for len(ids) > 0 {
 		n := min(len(ids), loadBatch)
-		if err := s.loadBatch(ids[:n], oids[:n], capped, add); err != nil {
+		b, err := s.readBatch(ids[:n], oids[:n])
+		if decoded != nil {
+			for _, e := range <-decoded {
+				add(e)
+			}
+		}
+		if err != nil {
 			return err
 		}
+		decoded = make(chan []*Experiment, 1)
+		go func() { decoded <- b.decode(capped) }()
 		ids, oids = ids[n:], oids[n:]
+	}
+	if decoded != nil {
+		for _, e := range <-decoded {
+			add(e)
+		}
 	}
 	return nil
 }
 
-// loadBatch reads the experiment directories ids (tree ids oids) and hands each experiment to add.
-func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)) error {
+// rawBatch is a batch of experiments read from git, not yet decoded.
+type rawBatch struct {
+	list      []*Experiment
+	manifests map[*Experiment][]byte
+	notes     map[*Experiment][]Note
+}
+
+// readBatch reads the experiment directories ids (tree ids oids) from git.
+func (s *Store) readBatch(ids, oids []string) (*rawBatch, error) {
 	trees, err := s.cat.GetMany(oids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type slot struct {
 		exp  *Experiment
@@ -256,7 +278,7 @@ func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)
 		}
 		ents, err := decodeTree(t.Data, s.HexLen())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e := &Experiment{TreeOID: oids[i]}
 		e.ID = ids[i]
@@ -284,7 +306,7 @@ func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)
 	for len(reqs) > 0 {
 		objs, err := s.cat.GetMany(reqs)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var next []string
 		var nextSlots []slot
@@ -302,7 +324,7 @@ func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)
 			case "notes-tree":
 				ents, err := decodeTree(o.Data, s.HexLen())
 				if err != nil {
-					return err
+					return nil, err
 				}
 				for _, n := range ents {
 					if strings.HasSuffix(n.Name, ".json") {
@@ -319,9 +341,13 @@ func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)
 		}
 		reqs, slots = next, nextSlots
 	}
-	// Decoding is what costs (a cold listing of 10,000 experiments): it runs on every core.
+	return &rawBatch{list: list, manifests: manifests, notes: notes}, nil
+}
+
+// decode decodes the experiments of the batch: what costs in a cold listing, run on every core.
+func (b *rawBatch) decode(capped bool) []*Experiment {
 	finish := func(e *Experiment) {
-		if data, ok := manifests[e]; ok {
+		if data, ok := b.manifests[e]; ok {
 			id := e.ID
 			if err := json.Unmarshal(data, &e.Manifest); err != nil {
 				e.Error = "experiment.json is unreadable: " + err.Error()
@@ -330,22 +356,19 @@ func (s *Store) loadBatch(ids, oids []string, capped bool, add func(*Experiment)
 		}
 		e.ParamsJSON = compactJSON(e.ParamsJSON)
 		e.ResultsJSON = compactJSON(e.ResultsJSON)
-		e.finishLoad(notes[e], capped)
+		e.finishLoad(b.notes[e], capped)
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(list)/256))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(b.list)/256))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < len(list); i += workers {
-				finish(list[i])
+			for i := w; i < len(b.list); i += workers {
+				finish(b.list[i])
 			}
 		})
 	}
 	wg.Wait()
-	for _, e := range list {
-		add(e)
-	}
-	return nil
+	return b.list
 }
 
 func compactJSON(b []byte) []byte {

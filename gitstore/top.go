@@ -27,17 +27,16 @@ const (
 // the lookups report invalid, and the caller decodes the JSON.
 func (e *Experiment) Index() {
 	e.objects = 0
-	if isObject(e.ParamsJSON) {
+	// A canonical object is one value.Unmarshal reads (checked without decoding it); others are decoded to know.
+	if isCanonical(e.ParamsJSON) {
+		e.objects |= canonParams | objParams
+	} else if isObject(e.ParamsJSON) {
 		e.objects |= objParams
 	}
-	if isObject(e.ResultsJSON) {
-		e.objects |= objResults
-	}
-	if isCanonical(e.ParamsJSON) {
-		e.objects |= canonParams
-	}
 	if isCanonical(e.ResultsJSON) {
-		e.objects |= canonResults
+		e.objects |= canonResults | objResults
+	} else if isObject(e.ResultsJSON) {
+		e.objects |= objResults
 	}
 }
 
