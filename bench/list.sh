@@ -5,6 +5,10 @@
 # `list --json > /dev/null` and `list > /dev/null` (TSV, as on a pipe); then, warm, `list --where ... --sort ...`
 # (issue 6: 100k < 300 ms), `list --json` right after a run (the cache takes in one experiment) and, on the 10k
 # store, `compare` of 1,000 experiments named by id (issue 6: < 1 s).
+# Peak memory (/usr/bin/time) of one cold and one warm `list --json`, and the cache's size on disk, are reported too
+# (issue 19: cold 100k < 256 MiB, cache of 100k < 64 MB; at 1,000,000: warm < 1 s and < 1 GiB, cold < 30 s and
+# < 1 GiB, where+sort < 1.5 s). STORE=DIR measures an existing genstore store instead of generating one (its size N
+# is counted; the store is left in place): for the 1M store, made once with bench/genstore.
 #   SIZES="10000 100000" (default)  ROUNDS_10000=9  ROUNDS_100000=5  (rounds per size; each round = 4 timings)
 #   PROFILE=auto (default: CPU profile + pprof -top of the in-process list when a target is missed) | 1 | 0
 set -euo pipefail
@@ -33,7 +37,38 @@ list_tsv() { "$GIT_EXP" list >/dev/null; }
 drop_cache() { rm -rf .git/exp/cache*; }
 list_where() { "$GIT_EXP" list --where 'lr > 0.001 and results.accuracy >= 0.5' --sort=-results.accuracy,lr >/dev/null; }
 
+# peak CMD...: runs CMD (output to /dev/null) and prints its peak RSS in MiB and its wall time in s.
+peak() {
+	/usr/bin/time -f '%M %e' -o "$WORK/peak.txt" "$@" >/dev/null
+	awk '{printf "%.0f MiB, %.2f s\n", $1 / 1024, $2}' "$WORK/peak.txt"
+}
+
+[[ -n ${STORE:-} ]] && SIZES=given
 for N in $SIZES; do
+	if [[ $N == given ]]; then
+		REPO=$STORE
+		cd "$REPO"
+		N=$(git ls-tree -d refs/experiments/main | awk '{print $3}' | git cat-file --batch-check='%(objectsize)' | awk '{n += $1 / 43} END {print n}')
+		gen_ms="(given)"
+		echo "N=$N: store $REPO"
+		R=${ROUNDS:-3}
+		CJ=() WJ=() CT=() WT=() WQ=()
+		drop_cache
+		echo "cold list --json: $(peak "$GIT_EXP" list --json)"
+		echo "cold list --json again (cache dropped): $(drop_cache; peak "$GIT_EXP" list --json)"
+		for i in $(seq 1 "$R"); do
+			timed WJ list_json
+			timed WT list_tsv
+			timed WQ list_where
+		done
+		echo "warm list --json: $(peak "$GIT_EXP" list --json)"
+		echo "warm list --where ... --sort ...: $(peak "$GIT_EXP" list --where 'lr > 0.001 and results.accuracy >= 0.5' --sort=-results.accuracy,lr)"
+		printf 'N=%s, %s rounds: warm --json %s ms (%s), warm TSV %s ms (%s), where+sort %s ms (%s)\n' "$N" "$R" \
+			"$(median "${WJ[@]}")" "$(minmax "${WJ[@]}")" "$(median "${WT[@]}")" "$(minmax "${WT[@]}")" "$(median "${WQ[@]}")" "$(minmax "${WQ[@]}")"
+		echo "cache files: $(du -b .git/exp/cache* | awk '{printf "%s %.1f MB  ", $2, $1 / 1e6}')"
+		row "list ${N} warm --json / TSV / where+sort (medians)" "$(median "${WJ[@]}") / $(median "${WT[@]}") / $(median "${WQ[@]}") ms" info
+		continue
+	fi
 	REPO="$WORK/store-$N"
 	new_repo "$REPO"
 	cd "$REPO"
@@ -100,7 +135,13 @@ for N in $SIZES; do
 	cj=$(median "${CJ[@]}") wj=$(median "${WJ[@]}") ct=$(median "${CT[@]}") wt=$(median "${WT[@]}")
 	printf 'N=%s, %s rounds: cold --json %s ms (%s), warm --json %s ms (%s), cold TSV %s ms (%s), warm TSV %s ms (%s)\n' \
 		"$N" "$R" "$cj" "$(minmax "${CJ[@]}")" "$wj" "$(minmax "${WJ[@]}")" "$ct" "$(minmax "${CT[@]}")" "$wt" "$(minmax "${WT[@]}")"
-	echo "cache file: $(du -h .git/exp/cache* | awk '{print $1}' | head -1)"
+	cache_mb=$(du -b .git/exp/cache* | awk '{n += $1} END {printf "%.1f", n / 1e6}')
+	echo "cache files: $cache_mb MB"
+	drop_cache
+	cold_peak=$(peak "$GIT_EXP" list --json)
+	warm_peak=$(peak "$GIT_EXP" list --json)
+	echo "peak RSS: cold list --json $cold_peak; warm $warm_peak"
+	row "list ${N} cold / warm --json: peak RSS, time" "$cold_peak / $warm_peak" info
 	missed=0
 	if [[ $N == 10000 ]]; then
 		check "list 10k warm --json < 50 ms" "$wj ms" lt "$wj" 50
@@ -110,9 +151,11 @@ for N in $SIZES; do
 		lt "$wj" 50 && lt "$wt" 50 || missed=1
 		lt "$cj" 1500 && lt "$ct" 1500 || missed=$((missed | 2))
 	elif [[ $N == 100000 ]]; then
+		check "cache of 100k < 64 MB on disk (issue 19)" "$cache_mb MB" lt "$cache_mb" 64
+		check "list 100k cold --json peak RSS < 256 MiB (issue 19)" "$cold_peak" lt "${cold_peak%% MiB*}" 256
 		check "list 100k warm --json < 300 ms" "$wj ms" lt "$wj" 300
 		check "list 100k warm TSV < 300 ms" "$wt ms" lt "$wt" 300
-		row "list 100k cold --json (no target)" "$cj ms" "info"
+		check "list 100k cold --json < 2000 ms (issue 19)" "$cj ms" lt "$cj" 2000
 		row "list 100k cold TSV (no target)" "$ct ms" "info"
 		lt "$wj" 300 && lt "$wt" 300 || missed=1
 	else

@@ -22,12 +22,12 @@ type Experiment struct {
 	Deleted     bool
 	// Capped is set when a value of ParamsJSON, ResultsJSON or MetricsJSON was longer than CapValue and is kept cut
 	// (capValues): the store has the whole value, Store.Full reads it.
-	Capped  bool
+	Capped bool
+	// objects says which of ParamsJSON and ResultsJSON are JSON objects, and in which form (Index, top.go).
+	objects uint8
 	TreeOID string // the experiment's directory in the store
 	// ShortID is the shortest unique prefix (at least 7 digits) among every experiment in the store.
 	ShortID string
-	// objects says which of ParamsJSON and ResultsJSON are JSON objects (Index, top.go).
-	objects uint8
 	// MetricsJSON is metrics.summary.json: each metric's last, min and max value, for filters and sorts on
 	// metrics.NAME even when the script wrote explicit results.
 	MetricsJSON []byte
