@@ -111,15 +111,17 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 			header[i] = strings.ToUpper(col)
 		}
 	}
-	rows := make([][]string, 0, len(exps))
-	for _, e := range exps {
-		row := make([]string, len(cols))
-		var rec *query.Record
-		for i, col := range cols {
-			row[i] = column(env.IO, e, col, short, human, &rec)
+	if !human && (c.Format == "" || c.Format == "tsv") {
+		// Tab-separated lines need no widths: written a chunk at a time, never every row at once.
+		if c.Format == "tsv" {
+			fmt.Fprintln(env.IO.Out, strings.Join(header, "\t"))
 		}
-		rows = append(rows, row)
+		plain := *env.IO
+		plain.OutTTY = false
+		return eachRows(env.IO, exps, cols, short, false, func(rows [][]string) error { return table(&plain, header, rows) })
 	}
+	var rows [][]string
+	eachRows(env.IO, exps, cols, short, human, func(r [][]string) error { rows = append(rows, r...); return nil })
 	if constants != "" || len(c.Columns) == 0 && human {
 		// The terminal default drops its least telling columns before the table cuts the others (a result above all).
 		header, rows = dropToFit(env.IO.Width, header, rows, "TAGS", "DURATION", "CREATED")
@@ -379,4 +381,37 @@ func writeJSONList(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, sh
 	}
 	w.WriteString("]\n")
 	return w.Flush()
+}
+
+// eachRows renders the rows of exps (columns cols) a chunk at a time, the rows of a chunk on every core, and hands
+// each chunk to emit in order.
+func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string, human bool, emit func([][]string) error) error {
+	const chunk = 1024
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
+	parts := make([][][]string, workers)
+	for lo := 0; lo < len(exps); lo += chunk * workers {
+		var wg sync.WaitGroup
+		for k := range workers {
+			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
+			wg.Go(func() {
+				rows := make([][]string, 0, b-a)
+				for _, e := range exps[a:b] {
+					row := make([]string, len(cols))
+					var rec *query.Record
+					for i, col := range cols {
+						row[i] = column(io, e, col, short, human, &rec)
+					}
+					rows = append(rows, row)
+				}
+				parts[k] = rows
+			})
+		}
+		wg.Wait()
+		for k := range workers {
+			if err := emit(parts[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
