@@ -58,6 +58,17 @@ func TestScripts(t *testing.T) {
 			"zstd":     cmdZstd,
 			"hangup":   cmdHangup,
 			"tfevents": cmdTFEvents,
+			// commands_test.go
+			"setvar":   cmdSetVar,
+			"exitcode": cmdExitCode,
+			"repeat":   cmdRepeat,
+			"retry":    cmdRetry,
+			"waitexit": cmdWaitExit,
+			"hub":      cmdHub,
+			"fsck":     cmdFsck,
+			"lines":    cmdLines,
+			"freeport": cmdFreePort,
+			"http":     cmdHTTP,
 		},
 	})
 }
