@@ -167,7 +167,8 @@ func goCacheEnv() []string {
 //	! json FILE PATH [WANT]     the value at PATH is absent (or differs from WANT)
 //
 // PATH is dot-separated: object keys, array indexes, `#` for the length of an array or object, `.` alone for the
-// whole document. Documents are read with value.Unmarshal (NaN, Infinity, -Infinity included) and compared by type,
+// whole document. A PATH that begins with `/` is slash-separated instead, for keys with dots in them
+// (`/0/params.lr`, the flattened columns of export). Documents are read with value.Unmarshal (NaN, Infinity, -Infinity included) and compared by type,
 // so `1` and `1.0` differ (the int/float contract).
 // FILE may be `stdout` or `stderr` for the last command's output.
 func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
@@ -241,8 +242,13 @@ func lookup(v any, path string) (any, error) {
 	if path == "." {
 		return v, nil
 	}
-	for i, key := range strings.Split(path, ".") {
-		at := strings.Join(strings.Split(path, ".")[:i+1], ".")
+	sep := "."
+	if rest, ok := strings.CutPrefix(path, "/"); ok {
+		sep, path = "/", rest
+	}
+	keys := strings.Split(path, sep)
+	for i, key := range keys {
+		at := strings.Join(keys[:i+1], sep)
 		switch x := v.(type) {
 		case map[string]any:
 			if key == "#" {
