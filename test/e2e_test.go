@@ -166,7 +166,7 @@ func goCacheEnv() []string {
 //	                            (16 hex digits), also its directory in the store, <id[0:2]>/<id>, in $VAR_DIR
 //	! json FILE PATH [WANT]     the value at PATH is absent (or differs from WANT)
 //
-// PATH is dot-separated: object keys, array indexes, `#` for the length of an array or object, `.` alone for the
+// PATH is dot-separated: object keys, array indexes (-1 is the last element), `#` for the length of an array or object, `.` alone for the
 // whole document. A PATH that begins with `/` is slash-separated instead, for keys with dots in them
 // (`/0/params.lr`, the flattened columns of export). Documents are read with value.Unmarshal (NaN, Infinity, -Infinity included) and compared by type,
 // so `1` and `1.0` differ (the int/float contract).
@@ -266,6 +266,9 @@ func lookup(v any, path string) (any, error) {
 				continue
 			}
 			n, err := strconv.Atoi(key)
+			if err == nil && n < 0 { // from the end: -1 is the last element
+				n += len(x)
+			}
 			if err != nil || n < 0 || n >= len(x) {
 				return nil, fmt.Errorf("no element %s (array of %d)", at, len(x))
 			}
