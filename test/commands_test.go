@@ -357,3 +357,43 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("http %s %s: status %d, want %d\n%s", method, args[1], resp.StatusCode, want, data)
 	}
 }
+
+// cmdGitVar runs git in the script's directory and stores its output, trimmed, in VAR; with blob or tree it writes
+// an object from a file whose $VARs are expanded first. It builds a store by hand with plumbing only, as another
+// program would (DESIGN.md §3), one object a line:
+//
+//	gitvar VAR blob FILE        git hash-object -w of FILE, expanded
+//	gitvar VAR tree FILE        git mktree of FILE (ls-tree lines: MODE TYPE OID<TAB>NAME), expanded
+//	gitvar VAR ARGS...          git ARGS... (git commit-tree ..., git rev-parse ...)
+func cmdGitVar(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: gitvar VAR blob|tree FILE | gitvar VAR ARGS...")
+	}
+	name, args := args[0], args[1:]
+	var stdin string
+	if len(args) == 2 && (args[0] == "blob" || args[0] == "tree") {
+		stdin = os.Expand(ts.ReadFile(args[1]), ts.Getenv)
+		if args[0] == "blob" {
+			args = []string{"hash-object", "-w", "--stdin"}
+		} else {
+			args = []string{"mktree"}
+		}
+	}
+	cmd := exec.Command("git", args...)
+	cmd.Dir = ts.MkAbs(".")
+	// The sealed environment of the script (seal in e2e_test.go), not the test process's own.
+	for _, k := range []string{"PATH", "HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL",
+		"GIT_TERMINAL_PROMPT", "TZ", "LC_ALL", "GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"} {
+		if v := ts.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		ts.Fatalf("gitvar: git %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	ts.Setenv(name, strings.TrimSpace(string(out)))
+}

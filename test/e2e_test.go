@@ -69,6 +69,7 @@ func TestScripts(t *testing.T) {
 			"lines":    cmdLines,
 			"freeport": cmdFreePort,
 			"http":     cmdHTTP,
+			"gitvar":   cmdGitVar,
 		},
 	})
 }
