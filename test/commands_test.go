@@ -397,3 +397,53 @@ func cmdGitVar(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Setenv(name, strings.TrimSpace(string(out)))
 }
+
+// cmdForEach runs a program once for each line of a file, with `{}` in its arguments replaced by the line and {1},
+// {2}, ... by its tab-separated fields; with -stdout, each run's output must match REGEXP (placeholders replaced,
+// multi-line mode). It stops at the first failure.
+//
+//	foreach [-stdout REGEXP] FILE PROG [ARGS...]
+func cmdForEach(ts *testscript.TestScript, neg bool, args []string) {
+	pattern := ""
+	if len(args) > 1 && args[0] == "-stdout" {
+		pattern, args = args[1], args[2:]
+	}
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: foreach [-stdout REGEXP] FILE PROG [ARGS...]")
+	}
+	text := strings.TrimSuffix(ts.ReadFile(args[0]), "\n")
+	if text == "" {
+		ts.Fatalf("foreach: %s is empty", args[0])
+	}
+	for _, line := range strings.Split(text, "\n") {
+		subst := func(s string, quote bool) string {
+			fields := strings.Split(line, "\t")
+			q := func(s string) string {
+				if quote {
+					return regexp.QuoteMeta(s)
+				}
+				return s
+			}
+			for i := len(fields); i >= 1; i-- {
+				s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", q(fields[i-1]))
+			}
+			return strings.ReplaceAll(s, "{}", q(line))
+		}
+		argv := make([]string, len(args)-1)
+		for j, a := range args[1:] {
+			argv[j] = subst(a, false)
+		}
+		if err := ts.Exec(argv[0], argv[1:]...); err != nil {
+			ts.Fatalf("foreach: %s: %v", strings.Join(argv, " "), err)
+		}
+		if pattern != "" {
+			re, err := regexp.Compile("(?m)" + subst(pattern, true))
+			if err != nil {
+				ts.Fatalf("foreach: %v", err)
+			}
+			if !re.MatchString(ts.ReadFile("stdout")) {
+				ts.Fatalf("foreach: %s: output does not match %s", strings.Join(argv, " "), re)
+			}
+		}
+	}
+}

@@ -70,6 +70,7 @@ func TestScripts(t *testing.T) {
 			"freeport": cmdFreePort,
 			"http":     cmdHTTP,
 			"gitvar":   cmdGitVar,
+			"foreach":  cmdForEach,
 		},
 	})
 }
