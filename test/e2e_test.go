@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -393,10 +394,16 @@ func cmdZstd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o644))
 }
 
-// condition adds [slurm]: a Slurm controller answers on this machine (scripts/slurm.sh start).
 // gitCompletionBash is git's git-completion.bash as Debian installs it.
 const gitCompletionBash = "/usr/share/bash-completion/completions/git"
 
+// pythonWorks says, once for the whole suite, whether python3 starts.
+var pythonWorks = sync.OnceValue(func() bool {
+	return exec.Command("python3", "-c", "").Run() == nil
+})
+
+// condition adds the conditions of the scripts, each described in its case; [python3] is the one a script that needs
+// python3 uses (`[!python3] skip 'needs python3: ...'`), because under CI=true its absence fails instead of skipping.
 func condition(cond string) (bool, error) {
 	switch cond {
 	case "gitcompletion": // git's own bash completion, as Debian's git ships it
@@ -407,6 +414,15 @@ func condition(cond string) (bool, error) {
 		return err == nil, nil
 	case "faultgc": // the `git gc --prune=now` fault script, which still fails now and then (issue 14): asked for
 		return os.Getenv("GITEXP_FAULT_GC") == "1", nil
+	case "python3": // a working python3, for the scripts that test the Python integration (the core ones need none)
+		if pythonWorks() {
+			return true, nil
+		}
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("python3 is missing or does not run, and CI=true: the Python integration " +
+				"scripts must not skip in CI (apt-get install python3)")
+		}
+		return false, nil
 	case "slurm":
 		if _, err := exec.LookPath("sbatch"); err != nil {
 			return false, nil
