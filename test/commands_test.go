@@ -400,15 +400,16 @@ func cmdGitVar(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdForEach runs a program once for each line of a file, with `{}` in its arguments replaced by the line and {1},
 // {2}, ... by its tab-separated fields; with -stdout, each run's output must match REGEXP (placeholders replaced,
-// multi-line mode). It stops at the first failure.
+// multi-line mode). It stops at the first failure. With !, every run must fail instead (-stdout is then refused).
 //
 //	foreach [-stdout REGEXP] FILE PROG [ARGS...]
+//	! foreach FILE PROG [ARGS...]
 func cmdForEach(ts *testscript.TestScript, neg bool, args []string) {
 	pattern := ""
 	if len(args) > 1 && args[0] == "-stdout" {
 		pattern, args = args[1], args[2:]
 	}
-	if neg || len(args) < 2 {
+	if len(args) < 2 || neg && pattern != "" {
 		ts.Fatalf("usage: foreach [-stdout REGEXP] FILE PROG [ARGS...]")
 	}
 	text := strings.TrimSuffix(ts.ReadFile(args[0]), "\n")
@@ -433,7 +434,17 @@ func cmdForEach(ts *testscript.TestScript, neg bool, args []string) {
 		for j, a := range args[1:] {
 			argv[j] = subst(a, false)
 		}
-		if err := ts.Exec(argv[0], argv[1:]...); err != nil {
+		err := ts.Exec(argv[0], argv[1:]...)
+		switch {
+		case neg && err == nil:
+			ts.Fatalf("foreach: %s succeeded, want a failure", strings.Join(argv, " "))
+		case neg:
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				ts.Fatalf("foreach: %s: %v", strings.Join(argv, " "), err)
+			}
+			continue
+		case err != nil:
 			ts.Fatalf("foreach: %s: %v", strings.Join(argv, " "), err)
 		}
 		if pattern != "" {
