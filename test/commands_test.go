@@ -399,18 +399,18 @@ func cmdGitVar(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdForEach runs a program once for each line of a file, with `{}` in its arguments replaced by the line and {1},
-// {2}, ... by its tab-separated fields; with -stdout, each run's output must match REGEXP (placeholders replaced,
-// multi-line mode). It stops at the first failure. With !, every run must fail instead (-stdout is then refused).
+// {2}, ... by its tab-separated fields; with -stdout (-stderr), each run's output (error output) must match REGEXP
+// (placeholders replaced, multi-line mode). It stops at the first failure. With !, every run must fail instead.
 //
-//	foreach [-stdout REGEXP] FILE PROG [ARGS...]
+//	foreach [-stdout REGEXP] [-stderr REGEXP] FILE PROG [ARGS...]
 //	! foreach FILE PROG [ARGS...]
 func cmdForEach(ts *testscript.TestScript, neg bool, args []string) {
-	pattern := ""
-	if len(args) > 1 && args[0] == "-stdout" {
-		pattern, args = args[1], args[2:]
+	patterns := map[string]string{}
+	for len(args) > 1 && (args[0] == "-stdout" || args[0] == "-stderr") {
+		patterns[args[0][1:]], args = args[1], args[2:]
 	}
-	if len(args) < 2 || neg && pattern != "" {
-		ts.Fatalf("usage: foreach [-stdout REGEXP] FILE PROG [ARGS...]")
+	if len(args) < 2 || neg && len(patterns) > 0 {
+		ts.Fatalf("usage: [!] foreach [-stdout REGEXP] [-stderr REGEXP] FILE PROG [ARGS...]")
 	}
 	text := strings.TrimSuffix(ts.ReadFile(args[0]), "\n")
 	if text == "" {
@@ -447,13 +447,17 @@ func cmdForEach(ts *testscript.TestScript, neg bool, args []string) {
 		case err != nil:
 			ts.Fatalf("foreach: %s: %v", strings.Join(argv, " "), err)
 		}
-		if pattern != "" {
+		for _, stream := range []string{"stdout", "stderr"} {
+			pattern, ok := patterns[stream]
+			if !ok {
+				continue
+			}
 			re, err := regexp.Compile("(?m)" + subst(pattern, true))
 			if err != nil {
 				ts.Fatalf("foreach: %v", err)
 			}
-			if !re.MatchString(ts.ReadFile("stdout")) {
-				ts.Fatalf("foreach: %s: output does not match %s", strings.Join(argv, " "), re)
+			if !re.MatchString(ts.ReadFile(stream)) {
+				ts.Fatalf("foreach: %s: %s does not match %s", strings.Join(argv, " "), stream, re)
 			}
 		}
 	}
