@@ -462,3 +462,55 @@ func cmdForEach(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 }
+
+// cmdRmObject deletes the loose object of a revision from the repository (what a prune racing a writer could do),
+// failing when it is not a loose object (packed, or absent): the damage the script goes on to test is real.
+//
+//	rmobject [-C DIR] REV
+func cmdRmObject(ts *testscript.TestScript, neg bool, args []string) {
+	var dir []string
+	if len(args) == 3 && args[0] == "-C" {
+		dir, args = args[:2], args[2:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: rmobject [-C DIR] REV")
+	}
+	git := func(args ...string) string {
+		if err := ts.Exec("git", append(append([]string{}, dir...), args...)...); err != nil {
+			ts.Fatalf("rmobject: git %s: %v\n%s", strings.Join(args, " "), err, ts.ReadFile("stderr"))
+		}
+		return strings.TrimSpace(ts.ReadFile("stdout"))
+	}
+	oid := git("rev-parse", "--verify", args[0])
+	path := git("rev-parse", "--git-path", "objects/"+oid[:2]+"/"+oid[2:])
+	if len(dir) > 0 && !strings.HasPrefix(path, "/") {
+		path = dir[1] + "/" + path
+	}
+	if err := os.Remove(ts.MkAbs(path)); err != nil {
+		ts.Fatalf("rmobject: %s (%s) is not a loose object: %v", args[0], oid, err)
+	}
+}
+
+// cmdSum checks that integers (the values of variables, say) add up to N.
+//
+//	sum N A B...
+func cmdSum(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: sum N A B...")
+	}
+	ints := make([]int, len(args))
+	for i, a := range args {
+		n, err := strconv.Atoi(a)
+		if err != nil {
+			ts.Fatalf("sum: %q is not an integer", a)
+		}
+		ints[i] = n
+	}
+	total := 0
+	for _, n := range ints[1:] {
+		total += n
+	}
+	if (total == ints[0]) == neg {
+		ts.Fatalf("%s add up to %d, want %s%d", strings.Join(args[1:], " + "), total, map[bool]string{true: "other than ", false: ""}[neg], ints[0])
+	}
+}

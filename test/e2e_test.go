@@ -72,6 +72,8 @@ func TestScripts(t *testing.T) {
 			"http":     cmdHTTP,
 			"gitvar":   cmdGitVar,
 			"foreach":  cmdForEach,
+			"rmobject": cmdRmObject,
+			"sum":      cmdSum,
 		},
 	})
 }
@@ -318,23 +320,33 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 // cmdSignal sends a signal to a process by pid (testscript's own kill only reaches its background commands, and
 // those are git, not git-exp). With -parent it signals the process's parent too, at once: that is what Ctrl-C on a
 // terminal does to `git exp run` (both git, the dispatcher, and git-exp are in the foreground process group).
+// With -after it returns at once and sends the signal SECONDS later, while the script's next command runs (as a
+// `sleep; kill` in the background would). PID may be @FILE: the pid written in FILE.
 //
-//	signal [-parent] INT|TERM|KILL PID
+//	signal [-parent] [-after SECONDS] INT|TERM|KILL PID|@FILE
 func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	parent := len(args) > 0 && args[0] == "-parent"
 	if parent {
 		args = args[1:]
 	}
+	var after time.Duration
+	if len(args) > 1 && args[0] == "-after" {
+		after, args = seconds(ts, args[1]), args[2:]
+	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: signal [-parent] INT|TERM|KILL PID")
+		ts.Fatalf("usage: signal [-parent] [-after SECONDS] INT|TERM|KILL PID|@FILE")
 	}
 	sig, ok := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL}[args[0]]
 	if !ok {
 		ts.Fatalf("signal: unknown signal %q", args[0])
 	}
-	pid, err := strconv.Atoi(args[1])
+	s := args[1]
+	if f, ok := strings.CutPrefix(s, "@"); ok {
+		s = strings.TrimSpace(ts.ReadFile(f))
+	}
+	pid, err := strconv.Atoi(s)
 	if err != nil || pid <= 1 {
-		ts.Fatalf("signal: bad pid %q", args[1])
+		ts.Fatalf("signal: bad pid %q", s)
 	}
 	pids := []int{pid}
 	if parent {
@@ -343,6 +355,15 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("signal: %d has no parent to signal", pid)
 		}
 		pids = append(pids, ppid)
+	}
+	if after > 0 {
+		go func() {
+			time.Sleep(after)
+			for _, p := range pids {
+				_ = syscall.Kill(p, sig) // the script checks what the signal did
+			}
+		}()
+		return
 	}
 	for _, p := range pids {
 		ts.Check(syscall.Kill(p, sig))
