@@ -514,3 +514,34 @@ func cmdSum(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s add up to %d, want %s%d", strings.Join(args[1:], " + "), total, map[bool]string{true: "other than ", false: ""}[neg], ints[0])
 	}
 }
+
+// cmdTouch creates an empty file (or leaves an existing one as it is); with -after it returns at once and creates
+// the file SECONDS later, while the script's next command runs: a script under test waiting for that file is
+// released then.
+//
+//	touch [-after SECONDS] FILE
+func cmdTouch(ts *testscript.TestScript, neg bool, args []string) {
+	var after time.Duration
+	if len(args) > 1 && args[0] == "-after" {
+		after, args = seconds(ts, args[1]), args[2:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: touch [-after SECONDS] FILE")
+	}
+	path := ts.MkAbs(args[0])
+	touch := func() error {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	if after == 0 {
+		ts.Check(touch())
+		return
+	}
+	go func() {
+		time.Sleep(after)
+		_ = touch() // what waits for the file says so if it never comes
+	}()
+}

@@ -74,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"foreach":  cmdForEach,
 			"rmobject": cmdRmObject,
 			"sum":      cmdSum,
+			"touch":    cmdTouch,
 		},
 	})
 }
