@@ -362,14 +362,20 @@ func cmdHTTP(ts *testscript.TestScript, neg bool, args []string) {
 // an object from a file whose $VARs are expanded first. It builds a store by hand with plumbing only, as another
 // program would (DESIGN.md §3), one object a line:
 //
-//	gitvar VAR blob FILE        git hash-object -w of FILE, expanded
-//	gitvar VAR tree FILE        git mktree of FILE (ls-tree lines: MODE TYPE OID<TAB>NAME), expanded
-//	gitvar VAR ARGS...          git ARGS... (git commit-tree ..., git rev-parse ...)
+//	gitvar VAR blob FILE              git hash-object -w of FILE, expanded
+//	gitvar VAR tree FILE              git mktree of FILE (ls-tree lines: MODE TYPE OID<TAB>NAME), expanded
+//	gitvar VAR [-index FILE] ARGS...  git ARGS... (git commit-tree ..., git rev-parse ...); with -index, git uses
+//	                                  FILE as its index (GIT_INDEX_FILE), to edit a tree: read-tree, update-index,
+//	                                  write-tree
 func cmdGitVar(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 {
-		ts.Fatalf("usage: gitvar VAR blob|tree FILE | gitvar VAR ARGS...")
+		ts.Fatalf("usage: gitvar VAR blob|tree FILE | gitvar VAR [-index FILE] ARGS...")
 	}
 	name, args := args[0], args[1:]
+	index := ""
+	if len(args) > 2 && args[0] == "-index" {
+		index, args = ts.MkAbs(args[1]), args[2:]
+	}
 	var stdin string
 	if len(args) == 2 && (args[0] == "blob" || args[0] == "tree") {
 		stdin = os.Expand(ts.ReadFile(args[1]), ts.Getenv)
@@ -387,6 +393,9 @@ func cmdGitVar(ts *testscript.TestScript, neg bool, args []string) {
 		if v := ts.Getenv(k); v != "" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
+	}
+	if index != "" {
+		cmd.Env = append(cmd.Env, "GIT_INDEX_FILE="+index)
 	}
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr strings.Builder
@@ -544,4 +553,25 @@ func cmdTouch(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(after)
 		_ = touch() // what waits for the file says so if it never comes
 	}()
+}
+
+// cmdGen writes a file made of its arguments, for data too large or too deep to spell in a script: N*TEXT is TEXT
+// repeated N times; \n in TEXT is a newline.
+//
+//	gen FILE PART...          e.g. gen deep.yaml 'a: ' 5000*[ 1 5000*] '\n'
+func cmdGen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: gen FILE PART...")
+	}
+	var b strings.Builder
+	for _, part := range args[1:] {
+		n := 1
+		if i := strings.IndexByte(part, '*'); i > 0 {
+			if k, err := strconv.Atoi(part[:i]); err == nil && k >= 0 {
+				n, part = k, part[i+1:]
+			}
+		}
+		b.WriteString(strings.Repeat(strings.ReplaceAll(part, `\n`, "\n"), n))
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(b.String()), 0o644))
 }

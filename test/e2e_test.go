@@ -75,6 +75,7 @@ func TestScripts(t *testing.T) {
 			"rmobject": cmdRmObject,
 			"sum":      cmdSum,
 			"touch":    cmdTouch,
+			"gen":      cmdGen,
 		},
 	})
 }
