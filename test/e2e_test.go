@@ -3,6 +3,11 @@
 // (fsck, cat-file, rev-list, status, a byte comparison of .git/index) whether each promise of DESIGN.md and the
 // issues holds.
 //
+// The scripts are native testscript; what several of them need beyond testscript's own commands (a hub with clones,
+// an exit status, a loop over a file, building a store with git plumbing, ...) is a custom command, registered in
+// TestScripts and written in this file and commands_test.go. Only the scripts that test the Python integration need
+// python3 (condition [python3]).
+//
 // Run it with `go test ./test/`; `go test -short` skips it.
 package test
 
