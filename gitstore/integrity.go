@@ -36,7 +36,9 @@ func (s *Store) ensureComplete(roots []string) error {
 	// A gc that is running now may have walked the refs before this ref moved, and prune later: wait for it to
 	// end and check again. A gc that starts after it ended walks the new ref, so one wait is enough.
 	risky := false
-	if pid := s.gcPID(); pid != "" && s.gcPrunesRecent(pid) {
+	pid := s.gcPID()
+	gitcmd.Tracef("store: checked %d object(s) of %s; gc.pid %q", len(list), roots[0][:10], pid)
+	if pid != "" && s.gcPrunesRecent(pid) {
 		risky = true
 		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
 			time.Sleep(10 * time.Millisecond)
@@ -83,7 +85,7 @@ func (s *Store) restore(list []string) (lost []string, err error) {
 			lost = append(lost, oid)
 		}
 	}
-	gitcmd.Tracef("store: %d object(s) deleted by a concurrent prune, %d written again", len(missing), len(missing)-len(lost))
+	gitcmd.Tracef("store: %d object(s) deleted by a concurrent prune, %d written again: %s", len(missing), len(missing)-len(lost), strings.Join(missing, " "))
 	return lost, nil
 }
 
@@ -236,6 +238,8 @@ func (s *Store) missingObjects(oids []string) ([]string, error) {
 	for _, oid := range oids {
 		if _, err := os.Stat(filepath.Join(s.ObjectDir, oid[:2], oid[2:])); err != nil {
 			ask = append(ask, oid)
+		} else {
+			traceObjf("check %s loose", oid[:10])
 		}
 	}
 	if len(ask) == 0 {
@@ -247,11 +251,20 @@ func (s *Store) missingObjects(oids []string) ([]string, error) {
 	}
 	var missing []string
 	for i, o := range objs {
+		traceObjf("check %s not loose: cat-file type %q", ask[i][:10], o.Type)
 		if o.Type == "" {
 			missing = append(missing, ask[i])
 		}
 	}
 	return missing, nil
+}
+
+var traceObjects = os.Getenv("GIT_EXP_TRACE_OBJECTS") == "1"
+
+func traceObjf(format string, args ...any) {
+	if traceObjects {
+		gitcmd.Tracef(format, args...)
+	}
 }
 
 // gcPID returns the content of the repository's gc.pid ("PID HOST", written by `git gc` while it runs), "" when
