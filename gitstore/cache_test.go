@@ -48,9 +48,9 @@ func view(t *testing.T, exps []*Experiment) []string {
 // edits (notes), experiments gone from the store, ids that make short ids longer, and whether the delta is written
 // or the base rewritten.
 func TestCacheDeltaMatchesFreshRead(t *testing.T) {
-	old := deltaMinEntries
-	deltaMinEntries = 6
-	t.Cleanup(func() { deltaMinEntries = old })
+	old, oldStream := deltaMinEntries, streamMin
+	deltaMinEntries, streamMin = 6, 2 // both paths: a delta, a rewritten base, and a base streamed while read
+	t.Cleanup(func() { deltaMinEntries, streamMin = old, oldStream })
 	st, dir := testStore(t)
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(5, 6))

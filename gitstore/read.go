@@ -54,7 +54,10 @@ func (s *Store) refGone(last string) error {
 	return fmt.Errorf("%s; to start a new, empty store instead, delete %s", msg, s.ExpDir())
 }
 
-func (s *Store) refreshCache(c *cacheFile, tip string) error {
+func (s *Store) refreshCache(c *cacheFile, tip string) error { return s.refresh(c, tip, true) }
+
+// refresh brings c to tip; streamed says whether many experiments to read may be streamed to a new base (rebuild).
+func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	if tip == "" {
 		*c = cacheFile{}
 		return nil
@@ -117,7 +120,7 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 			old[e.ID] = e
 		}
 	}
-	want := map[string]string{} // id -> tree, to read
+	want := &toRead{} // experiment ids and their trees
 	keep := map[string]bool{}   // cached and unchanged, in a changed directory
 	for i, ft := range fanTrees {
 		ents, err := decodeTree(ft.Data, s.HexLen())
@@ -131,7 +134,7 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 			if o, ok := old[e.Name]; ok && o.TreeOID == e.OID {
 				keep[e.Name] = true
 			} else {
-				want[e.Name] = e.OID
+				want.ids, want.oids = append(want.ids, e.Name), append(want.oids, e.OID)
 			}
 		}
 	}
@@ -144,10 +147,14 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 			touched = append(touched, e.ID)
 		}
 	}
-	if len(want) > loadBatch {
+	if streamed && len(want.ids) > streamMin {
 		// Many to read (a cold listing, a large pull): write them to a new base as they are read.
-		if done, err := s.rebuild(c, kept, want, tip, rootTree, newFan); done || err != nil {
+		done, err := s.rebuild(c, kept, want, tip, rootTree, newFan)
+		if done || err != nil {
 			return err
+		}
+		if want.ids == nil { // read (and dropped as it went), but the base could not be written: read again
+			return s.refresh(c, tip, false)
 		}
 	}
 	exps, err := s.loadExperiments(want, true)
@@ -167,15 +174,17 @@ func (s *Store) refreshCache(c *cacheFile, tip string) error {
 // rebuild makes c the new base of the kept experiments and those of want, read from git: each is written to the
 // base as it is read (baseBuilder), and the base is then mapped as a warm listing maps it. done is false when the
 // cache cannot be written here (a read-only repository, a full disk): the caller then reads into memory.
-func (s *Store) rebuild(c *cacheFile, kept []*Experiment, want map[string]string, tip, root string, fanout map[string]string) (done bool, err error) {
+func (s *Store) rebuild(c *cacheFile, kept []*Experiment, want *toRead, tip, root string, fanout map[string]string) (done bool, err error) {
 	b, err := newBaseBuilder(s.ExpDir())
 	if err != nil {
-		return false, nil
+		return false, nil // want is untouched: the caller reads it into memory
 	}
 	for _, e := range kept {
 		b.add(e)
 	}
-	if err := s.loadEach(want, true, b.add); err != nil {
+	ids, oids := want.ids, want.oids
+	want.ids, want.oids = nil, nil // loadEach drops them as it reads them
+	if err := s.loadEach(ids, oids, true, b.add); err != nil {
 		b.close()
 		return true, err
 	}
@@ -196,27 +205,27 @@ func isFanout(name string) bool {
 	return len(name) == 2 && strings.Trim(name, "0123456789abcdef") == ""
 }
 
+// streamMin is how many experiments to read make a refresh write a new base as it reads them (rebuild).
+var streamMin = loadBatch
+
 // loadBatch is how many experiments loadExperiments reads at once: the raw objects of one batch are garbage once
 // it is decoded, so a cold listing holds what it keeps plus one batch, not every object of the store.
 const loadBatch = 4096
 
 // loadExperiments reads experiment directories (id -> tree id) into a map; capped as for loadEach.
-func (s *Store) loadExperiments(want map[string]string, capped bool) (map[string]*Experiment, error) {
-	out := make(map[string]*Experiment, len(want))
-	err := s.loadEach(want, capped, func(e *Experiment) { out[e.ID] = e })
+func (s *Store) loadExperiments(want *toRead, capped bool) (map[string]*Experiment, error) {
+	out := make(map[string]*Experiment, len(want.ids))
+	err := s.loadEach(want.ids, want.oids, capped, func(e *Experiment) { out[e.ID] = e })
 	return out, err
 }
 
-// loadEach reads experiment directories (id -> tree id), pipelining the object reads level by level, a batch at a
+// toRead lists experiment directories to read: ids and their tree ids.
+type toRead struct{ ids, oids []string }
+
+// loadEach reads experiment directories (ids, tree ids oids), pipelining the object reads level by level, a batch at a
 // time, and hands each experiment to add (from this goroutine) as soon as its batch is decoded. capped cuts values
 // longer than CapValue (what the cache keeps).
-func (s *Store) loadEach(want map[string]string, capped bool, add func(*Experiment)) error {
-	ids := make([]string, 0, len(want))
-	oids := make([]string, 0, len(want))
-	for id, oid := range want {
-		ids = append(ids, id)
-		oids = append(oids, oid)
-	}
+func (s *Store) loadEach(ids, oids []string, capped bool, add func(*Experiment)) error {
 	if len(ids) > loadBatch {
 		// Many objects are read and dropped: the collector runs from here on, without the memory limit readers
 		// start with (cli's shortReader: collector off, 2 GiB limit). A store whose experiments alone pass the
@@ -240,6 +249,8 @@ func (s *Store) loadEach(want map[string]string, capped bool, add func(*Experime
 		}
 		decoded = make(chan []*Experiment, 1)
 		go func() { decoded <- b.decode(capped) }()
+		clear(ids[:n]) // what is read is dropped as it goes (a cold read of 1,000,000 holds no list of them)
+		clear(oids[:n])
 		ids, oids = ids[n:], oids[n:]
 	}
 	if decoded != nil {
@@ -412,7 +423,7 @@ func (s *Store) Load(id string) (*Experiment, error) {
 		}
 		return nil, err
 	}
-	exps, err := s.loadExperiments(map[string]string{id: obj.OID}, false)
+	exps, err := s.loadExperiments(&toRead{[]string{id}, []string{obj.OID}}, false)
 	if err != nil {
 		return nil, err
 	}
