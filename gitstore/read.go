@@ -120,8 +120,8 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 			old[e.ID] = e
 		}
 	}
-	want := &toRead{} // experiment ids and their trees
-	keep := map[string]bool{}   // cached and unchanged, in a changed directory
+	want := &toRead{}         // experiment ids and their trees
+	keep := map[string]bool{} // cached and unchanged, in a changed directory
 	for i, ft := range fanTrees {
 		ents, err := decodeTree(ft.Data, s.HexLen())
 		if err != nil {
