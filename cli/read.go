@@ -38,7 +38,7 @@ func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore
 			return nil, err
 		}
 	}
-	out := all[:0:0]
+	out := all[:0] // st.Experiments gives a list of its own: filtered in place
 	for _, e := range all {
 		if !e.Deleted {
 			out = append(out, e)

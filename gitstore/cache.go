@@ -3,7 +3,6 @@ package gitstore
 import (
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"unsafe"
 )
@@ -146,8 +145,7 @@ func (s *Store) loadBase() *cacheFile {
 		}
 		s.baseFile, s.baseDec = fi, c
 	}
-	c := *s.baseDec
-	c.List = slices.Clone(c.List)
+	c := *s.baseDec // List is shared too: every change to a state's List builds a new one (apply, refresh)
 	return &c
 }
 

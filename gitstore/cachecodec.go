@@ -228,11 +228,9 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	if binary.LittleEndian.Uint64(data[base-8:]) != sum(data[:base-8]) {
 		return nil, errCache
 	}
-	ends := make([]int, n)
-	for i := range ends {
-		ends[i] = int(binary.LittleEndian.Uint32(data[d.i+4*i:]))
-	}
-	if n > 0 && base+ends[n-1] != len(data) {
+	table := d.i
+	end := func(i int) int { return int(binary.LittleEndian.Uint32(data[table+4*i:])) } // of experiment i
+	if n > 0 && base+end(int(n)-1) != len(data) {
 		return nil, errCache
 	}
 	c.List = make([]*Experiment, n)
@@ -241,13 +239,13 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	decodeRange := func(lo, hi int) error { // lo is at the start of a block
 		start := base
 		if lo > 0 {
-			start = base + ends[lo-1]
+			start = base + end(lo-1)
 		}
 		rd := &cacheDec{b: d.b, s: d.s, i: start}
 		for i := lo; i < hi; i++ {
 			if i%cacheBlock == 0 {
-				end := base + ends[min(i+cacheBlock, int(n))-1]
-				if end < rd.i || binary.LittleEndian.Uint64(data[sums+8*(i/cacheBlock):]) != sum(data[rd.i:end]) {
+				blockEnd := base + end(min(i+cacheBlock, int(n))-1)
+				if blockEnd < rd.i || binary.LittleEndian.Uint64(data[sums+8*(i/cacheBlock):]) != sum(data[rd.i:blockEnd]) {
 					return errCache
 				}
 			}
@@ -256,7 +254,7 @@ func decodeCache(data []byte) (*cacheFile, error) {
 				prev = &all[i-1]
 			}
 			rd.experiment(&all[i], prev)
-			if rd.err != nil || rd.i != base+ends[i] {
+			if rd.err != nil || rd.i != base+end(i) {
 				return errCache
 			}
 			c.List[i] = &all[i]

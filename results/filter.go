@@ -170,7 +170,7 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 		if m == nil {
 			return exps
 		}
-		var out []*gitstore.Experiment
+		out := make([]*gitstore.Experiment, 0, len(exps))
 		for _, e := range exps {
 			if m.pass(e) {
 				out = append(out, e)
