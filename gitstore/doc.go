@@ -357,10 +357,10 @@ func canonicalString(raw []byte, i int) (int, bool) {
 }
 
 // appendKV appends the "k=v k=v" form (value.CompactKV of value.Flatten) of the canonical object at raw[i:], whose
-// keys get prefix, read off the JSON: in a canonical object the keys are sorted, and so are the flattened keys as
+// keys get prefix, to b (where the form began at start), read off the JSON: in a canonical object the keys are sorted, and so are the flattened keys as
 // long as no key holds '.' or a byte below it (then ok is false, as for a float that value.Format writes otherwise
 // than JSON does, and the caller decodes).
-func appendKV(b, raw, prefix []byte, i int) (out []byte, ok bool) {
+func appendKV(b, raw, prefix []byte, i, start int) (out []byte, ok bool) {
 	if i >= len(raw) || raw[i] != '{' {
 		return b, false
 	}
@@ -387,13 +387,14 @@ func appendKV(b, raw, prefix []byte, i int) (out []byte, ok bool) {
 		if vend < 0 {
 			return b, false
 		}
-		full := append(append([]byte(nil), prefix...), key...)
+		full := append(prefix, key...) // prefix's spare room is reused by each key in turn: used before the next
+
 		if raw[i] == '{' && vend-i > 2 { // a map with keys: flattened
-			if b, ok = appendKV(b, raw, append(full, '.'), i); !ok {
+			if b, ok = appendKV(b, raw, append(full, '.'), i, start); !ok {
 				return b, false
 			}
 		} else {
-			if len(b) > 0 {
+			if len(b) > start {
 				b = append(b, ' ')
 			}
 			b = append(append(b, full...), '=')

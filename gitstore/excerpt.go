@@ -35,18 +35,31 @@ type Experiment struct {
 
 // ParamsKV is the flattened "k=v k=v" form of the parameters that tables show ("" when there are none):
 // value.CompactKV of the flattened tree.
-func (e *Experiment) ParamsKV() string { return kvOf(e.ParamsJSON, e.objects&canonParams != 0) }
+func (e *Experiment) ParamsKV() string { return string(e.AppendParamsKV(nil)) }
 
 // ResultsKV is ParamsKV of the results.
-func (e *Experiment) ResultsKV() string { return kvOf(e.ResultsJSON, e.objects&canonResults != 0) }
+func (e *Experiment) ResultsKV() string { return string(e.AppendResultsKV(nil)) }
 
-func kvOf(raw []byte, canon bool) string {
+// AppendParamsKV appends ParamsKV to dst (read off the JSON when it is canonical: nothing is allocated then).
+func (e *Experiment) AppendParamsKV(dst []byte) []byte {
+	return appendKVOf(dst, e.ParamsJSON, e.objects&canonParams != 0)
+}
+
+// AppendResultsKV appends ResultsKV to dst.
+func (e *Experiment) AppendResultsKV(dst []byte) []byte {
+	return appendKVOf(dst, e.ResultsJSON, e.objects&canonResults != 0)
+}
+
+func appendKVOf(dst, raw []byte, canon bool) []byte {
 	if canon {
-		if b, ok := appendKV(make([]byte, 0, len(raw)), raw, nil, 0); ok {
-			return string(b)
+		var prefix [128]byte
+		n := len(dst)
+		if b, ok := appendKV(dst, raw, prefix[:0], 0, n); ok {
+			return b
 		}
+		dst = dst[:n]
 	}
-	return compactKV(raw)
+	return append(dst, compactKV(raw)...)
 }
 
 func compactKV(raw []byte) string {
