@@ -155,3 +155,20 @@ func FuzzKVOfCanonical(f *testing.F) {
 		}
 	})
 }
+
+// compactJSON gives what json.Compact gives of valid JSON.
+func FuzzCompactJSON(f *testing.F) {
+	for _, s := range []string{"{\n  \"a\": [1, 2],\n  \"b\": \"x y\\\" z\"\n}", `{"a":1}`, ` [ ] `, `"\\"`, `{"a":"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var want bytes.Buffer
+		if json.Compact(&want, raw) != nil {
+			compactJSON(raw) // any input: no panic
+			return
+		}
+		if got := compactJSON(raw); !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%q: compactJSON %q, json.Compact %q", raw, got, want.Bytes())
+		}
+	})
+}

@@ -1,7 +1,6 @@
 package gitstore
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -382,15 +381,32 @@ func (b *rawBatch) decode(capped bool) []*Experiment {
 	return b.list
 }
 
+// compactJSON drops the whitespace between the tokens of JSON (what json.Compact does to valid JSON, without its
+// validation: whether the document is JSON is found out after, by Index). JSON already compact is returned as it
+// is; a string that does not end leaves the input as it is.
 func compactJSON(b []byte) []byte {
-	if b == nil {
-		return nil
+	var out []byte
+	start := 0 // b[start:i] is still to be copied to out
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			j := skipString(b, i)
+			if j < 0 {
+				return b
+			}
+			i = j - 1
+		case ' ', '\t', '\n', '\r':
+			if out == nil {
+				out = make([]byte, 0, len(b))
+			}
+			out = append(out, b[start:i]...)
+			start = i + 1
+		}
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
+	if out == nil {
 		return b
 	}
-	return buf.Bytes()
+	return append(out, b[start:]...)
 }
 
 // Full returns e with every value whole: e itself, unless the cache cut one of its values (Capped, see CapValue);
