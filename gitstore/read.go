@@ -359,8 +359,10 @@ func (b *rawBatch) decode(capped bool) []*Experiment {
 	finish := func(e *Experiment) {
 		if data, ok := b.manifests[e]; ok {
 			id := e.ID
-			if err := json.Unmarshal(data, &e.Manifest); err != nil {
-				e.Error = "experiment.json is unreadable: " + err.Error()
+			if !decodeManifest(data, &e.Manifest) { // what it does not decode exactly as encoding/json, that does
+				if err := json.Unmarshal(data, &e.Manifest); err != nil {
+					e.Error = "experiment.json is unreadable: " + err.Error()
+				}
 			}
 			e.ID = id
 		}
