@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -448,11 +449,11 @@ func (e *takenError) Error() string {
 // restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
 // continued experiment picks up where it stopped.
 func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gitstore.Spool) error {
-	arts, err := listArtifacts(ctx, st, id)
+	arts, err := st.Artifacts(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := extractAll(ctx, st, arts, spool.Out); err != nil {
+	if err := st.ExtractArtifacts(ctx, arts, spool.Out); err != nil {
 		return fmt.Errorf("restoring artifacts: %w", err)
 	}
 	rc, ok, err := st.OpenFile(ctx, id, "metrics.jsonl")
@@ -781,4 +782,17 @@ func printPlan(io *IO, plans []*plan, asJSON bool) error {
 	}
 	fmt.Fprintf(io.Err, "dry run: nothing was run or recorded (%d experiment(s) planned)\n", len(plans))
 	return nil
+}
+
+// writeFileFrom writes what r holds to the file dst (created or truncated, with perm when created).
+func writeFileFrom(dst string, perm os.FileMode, r io.Reader) error {
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
