@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -18,30 +16,19 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
 )
 
 // runBatch records plans as one staged batch, then (unless stageOnly) runs them.
-func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, stageOnly bool) error {
-	rec := context.WithoutCancel(ctx)
-	b := &gitstore.Batch{
-		ID: plans[0].m.Batch, Created: plans[0].m.Created, Command: os.Args, Snapshot: plans[0].m.Git.Snapshot,
-		Executor: "local", User: plans[0].m.User, Host: plans[0].m.Host,
-	}
-	recs := make([]gitstore.NewRecord, len(plans))
-	for i, p := range plans {
-		p.m.Status = gitstore.StatusStaged
-		p.m.Seq = i + 1
-		b.Runs = append(b.Runs, p.m.ID)
-		recs[i] = gitstore.NewRecord{Manifest: p.m, Params: p.params}
-	}
-	if err := st.CreateBatch(rec, "stage", b, recs); err != nil {
+func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, stageOnly bool) error {
+	b, err := env.runner(st).Stage(ctx, plans, os.Args)
+	if err != nil {
 		return err
 	}
-	env.detached.report("batch", b.ID)
 	if stageOnly {
 		fmt.Fprintf(env.IO.Err, "staged %d experiment(s) in batch %s; run them with: git exp run --staged\n", len(plans), b.ID[:7])
 		for _, p := range plans {
-			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.m.ID, env.IO.Text(p.m.Name))
+			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.Manifest.ID, env.IO.Text(p.Manifest.Name))
 		}
 		return nil
 	}
@@ -59,7 +46,7 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	exps, err := experiments(ctx, env, st)
+	exps, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return err
 	}
@@ -82,111 +69,50 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 		}
 		return staged[i].ID < staged[j].ID
 	})
-	plans := make([]*plan, len(staged))
+	plans := make([]*run.Plan, len(staged))
 	for i, e := range staged {
 		m := e.Manifest
-		plans[i] = &plan{m: &m, params: e.ParamsJSON}
+		plans[i] = &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Staged}
 	}
 	return c.runPlans(ctx, env, st, plans, "", true)
 }
 
-// runPlans runs staged plans with -j workers, showing progress, and returns an exit error unless all passed.
-// fromSnapshot runs each from a checkout of its snapshot (staged work) rather than from the worktree.
-func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, batch string, fromSnapshot bool) error {
+// runPlans runs recorded plans (staged, or further attempts) with -j workers, or submits them to Slurm, showing
+// progress, and returns an exit error unless all passed. fromSnapshot runs each from a checkout of its snapshot
+// (staged work) rather than from the worktree.
+func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, batch string, fromSnapshot bool) error {
 	if executor, err := c.executor(st); err != nil {
 		return err
-	} else if executor == "slurm" {
-		for _, p := range plans {
-			if p.verb == "" {
-				p.verb = "run" // already recorded as staged
-			}
-		}
+	} else if executor == run.Slurm {
 		return c.submitSlurm(ctx, env, st, plans, batch)
-	}
-	jobs := c.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
 	}
 	live := c.S || c.Capture == "no"
 	prog := newProgress(env.IO, len(plans)+c.cached, live)
 	prog.cache(c.cached)
-	var pw *prefixWriters
+	o := run.PoolOptions{Jobs: c.Jobs, Retries: c.Retry, FromSnapshot: fromSnapshot, Progress: prog}
 	if live {
-		pw = &prefixWriters{out: env.IO.Out, err: env.IO.Err}
+		pw := &prefixWriters{out: env.IO.Out, err: env.IO.Err}
+		o.Live = func(m *gitstore.Manifest) (io.Writer, io.Writer) { return pw.For(env.IO.Text(m.Name)) }
 	}
-	work := make(chan *plan)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failed, cancelled int
-	var firstErr error
-	for w := 0; w < jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range work {
-				verb := p.verb
-				if verb == "" {
-					verb = "run"
-				}
-				o := execOptions{live: live, prefix: env.IO.Text(p.m.Name), stdout: pw, verb: verb, retries: c.Retry, onStart: func() { prog.started(p.m) }}
-				if fromSnapshot {
-					o.snapshot = p.m.Git.Snapshot
-				}
-				code, err := execute(ctx, env, st, p, o)
-				var taken *takenError
-				if errors.As(err, &taken) {
-					// Another runner started it first (two `run --staged` at once): its run, not ours.
-					prog.skip()
-					continue
-				}
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-					failed++
-				case code == 130 && ctx.Err() != nil:
-					cancelled++
-				case code != 0:
-					failed++
-				}
-				mu.Unlock()
-				prog.finished(p.m, code, err)
-			}
-		}()
-	}
-	sent := 0
-feed:
-	for _, p := range plans {
-		select {
-		case work <- p:
-			sent++
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
+	res := env.runner(st).RunPool(ctx, plans, o)
 	prog.wait()
 	if ctx.Err() != nil {
-		left := len(plans) - sent
 		id := batch
 		if id == "" && len(plans) > 0 {
-			id = plans[0].m.Batch
+			id = plans[0].Manifest.Batch
 		}
 		// continue --batch finishes the batch: the cancelled members (another attempt each) and the staged ones.
 		hint := "git exp continue --batch " + id[:min(7, len(id))]
 		if id == "" {
 			hint = "git exp run --staged"
 		}
-		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started (still staged); finish the batch with: %s\n", cancelled, left, hint)
+		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started (still staged); finish the batch with: %s\n", res.Cancelled, res.NotStarted, hint)
 		return &exitError{130}
 	}
-	if firstErr != nil {
-		return firstErr
+	if res.Err != nil {
+		return res.Err
 	}
-	if failed > 0 {
+	if res.Failed > 0 {
 		return &exitError{1}
 	}
 	return nil
@@ -244,14 +170,15 @@ func (pr *progress) cache(n int) {
 	}
 }
 
-func (pr *progress) started(m *gitstore.Manifest) {
+// Started counts a run that started.
+func (pr *progress) Started(m *gitstore.Manifest) {
 	pr.mu.Lock()
 	pr.running++
 	pr.mu.Unlock()
 }
 
-// skip takes out of the count a run that another runner took first.
-func (pr *progress) skip() {
+// Skipped takes out of the count a run that another runner took first.
+func (pr *progress) Skipped() {
 	pr.mu.Lock()
 	pr.skipped++
 	pr.total--
@@ -261,7 +188,8 @@ func (pr *progress) skip() {
 	}
 }
 
-func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
+// Finished counts a run that ended (or failed to record), and on a pipe prints its line.
+func (pr *progress) Finished(m *gitstore.Manifest, code int, err error) {
 	pr.mu.Lock()
 	if pr.running > 0 {
 		pr.running--

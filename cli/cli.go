@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
 )
 
 var processStart = time.Now()
@@ -205,10 +206,11 @@ func exitCode(io *IO, err error) int {
 	}
 	io.Warnf("git exp: %s", err)
 	var ue *usageError
+	var rue *run.UsageError
 	switch {
 	case errors.Is(err, gitstore.ErrNotRepo):
 		return 128
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &rue):
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
@@ -279,6 +281,24 @@ type Env struct {
 }
 
 // open opens the store of the repository around the working directory.
+// runner is the lifecycle (package run) over st: its messages go to stderr, and in the background process of
+// run --detach it tells the starter what it recorded.
+func (e *Env) runner(st *gitstore.Store) *run.Runner {
+	r := &run.Runner{Store: st, Warn: e.IO.Warnf}
+	if e.detached != nil {
+		r.Recorded = e.detached.report
+	}
+	return r
+}
+
+// live returns the writers a run's output is shown on live: the terminal's (stdout, stderr), or none.
+func (e *Env) live(on bool) (io.Writer, io.Writer) {
+	if !on {
+		return nil, nil
+	}
+	return e.IO.Out, e.IO.Err
+}
+
 func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 	wd, err := os.Getwd()
 	if err != nil {

@@ -52,7 +52,7 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 			}
 			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() && cur.Executor != "slurm" {
 				// Its runner died: record the crash with what it captured (the spool), then print the rest.
-				if err := recoverCrashed(ctx, env, st, cur); err != nil {
+				if err := env.runner(st).RecordCrash(ctx, cur); err != nil {
 					return fmt.Errorf("%s: its git-exp process (pid %d) is gone, and recording the crash failed: %w", e.ID[:7], cur.Runner.PID, err)
 				}
 				break

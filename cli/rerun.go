@@ -10,6 +10,7 @@ import (
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/run"
 	"github.com/git-exp/git-exp/sweep"
 	"github.com/git-exp/git-exp/value"
 )
@@ -37,7 +38,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	var plans []*plan
+	var plans []*run.Plan
 	batch := ""
 	if c.Batch != "" {
 		batch = gitstore.NewID()
@@ -59,7 +60,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 		if len(points) > 1 && batch == "" {
 			batch = gitstore.NewID()
 			for _, p := range plans {
-				p.m.Batch = batch
+				p.Manifest.Batch = batch
 			}
 		}
 		for _, pt := range points {
@@ -89,41 +90,32 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if len(keys) > 0 {
 				m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
 			}
-			plans = append(plans, &plan{m: &m, params: data})
+			plans = append(plans, &run.Plan{Manifest: &m, Params: data})
 		}
 	}
 	executor, err := c.executor(st)
 	if err != nil {
 		return err
 	}
-	if executor == "slurm" {
-		for _, p := range plans {
-			p.m.Executor = "slurm"
-		}
-		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
-		return run.submitSlurm(ctx, env, st, plans, batch)
+	rc := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
+	if executor == run.Slurm {
+		return rc.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if batch != "" {
-		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry}
-		b := &gitstore.Batch{ID: batch, Created: gitstore.Now(), Command: os.Args, Snapshot: plans[0].m.Git.Snapshot, Executor: "local", User: user, Host: host}
-		recs := make([]gitstore.NewRecord, len(plans))
-		for i, p := range plans {
-			p.m.Status = gitstore.StatusStaged
-			b.Runs = append(b.Runs, p.m.ID)
-			recs[i] = gitstore.NewRecord{Manifest: p.m, Params: p.params}
-		}
-		if err := st.CreateBatch(context.WithoutCancel(ctx), "stage", b, recs); err != nil {
+		if _, err := env.runner(st).Stage(ctx, plans, os.Args); err != nil {
 			return err
 		}
-		return run.runPlans(ctx, env, st, plans, batch, true)
+		return rc.runPlans(ctx, env, st, plans, batch, true)
 	}
 	p := plans[0]
-	code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, snapshot: p.m.Git.Snapshot, retries: c.Retry})
+	o := run.Options{Snapshot: p.Manifest.Git.Snapshot, Retries: c.Retry}
+	o.Live, o.LiveErr = env.live(!c.Quiet)
+	code, err := env.runner(st).Execute(ctx, p, o)
 	if err != nil {
 		return err
 	}
-	reportEnd(ctx, env, st, p.m)
-	printBeside(env, originals[0], p.m.ID, st)
+	reportEnd(ctx, env, st, p.Manifest)
+	printBeside(env, originals[0], p.Manifest.ID, st)
 	if code != 0 {
 		return &exitError{code}
 	}
