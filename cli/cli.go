@@ -191,7 +191,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	gitstore.Tracef("phase total (%s since start)", sinceStart())
 	code = exitCode(io, err)
 	if env.detached != nil {
-		env.detached.removeEmptyLog()
+		env.detached.RemoveEmptyLog()
 	}
 	return code
 }
@@ -277,7 +277,7 @@ type Env struct {
 	IO       *IO
 	Tail     []string // arguments after "--"
 	DashDash bool
-	detached *detachedReporter // in the background process of `run --detach`: tells its starter what it runs
+	detached *run.DetachedReporter // in the background process of `run --detach`: tells its starter what it runs
 }
 
 // open opens the store of the repository around the working directory.
@@ -286,7 +286,7 @@ type Env struct {
 func (e *Env) runner(st *gitstore.Store) *run.Runner {
 	r := &run.Runner{Store: st, Warn: e.IO.Warnf}
 	if e.detached != nil {
-		r.Recorded = e.detached.report
+		r.Recorded = e.detached.Report
 	}
 	return r
 }

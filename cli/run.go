@@ -47,7 +47,7 @@ type RunCmd struct {
 
 // Run implements git exp run.
 func (c *RunCmd) Run(ctx context.Context, env *Env) error {
-	if env.detached = newDetachedReporter(); env.detached != nil {
+	if env.detached = run.NewDetachedReporter(); env.detached != nil {
 		// The background process of --detach: nothing on a terminal, the output only in the spools.
 		c.Quiet, c.S, c.Capture = true, false, "yes"
 	}
