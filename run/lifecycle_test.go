@@ -344,7 +344,7 @@ exit 1`)
 }
 
 type counts struct {
-	mu                        sync.Mutex
+	mu                         sync.Mutex
 	started, finished, skipped int
 }
 
