@@ -31,12 +31,11 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 	}
 	if c.ID != "" {
 		e := exps[0]
-		switch e.Status {
-		case gitstore.StatusCompleted:
+		switch {
+		case e.Status == gitstore.StatusCompleted:
 			fmt.Fprintf(env.IO.Err, "experiment %s is complete: nothing to continue (git exp rerun %s runs it again)\n", e.ID[:7], e.ID[:7])
 			return nil
-		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed:
-		default:
+		case !run.Continuable(e.Status):
 			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", e.ID[:7], e.Status)
 		}
 		m := e.Manifest
@@ -63,16 +62,13 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 	cached := 0
 	for _, e := range exps {
 		m := e.Manifest
-		switch e.Status {
-		case gitstore.StatusCompleted:
+		switch {
+		case e.Status == gitstore.StatusCompleted:
 			cached++
-			continue
-		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed, gitstore.StatusStaged:
-			mode := run.Continue
-			if e.Status == gitstore.StatusStaged {
-				mode = run.Staged
-			}
-			plans = append(plans, &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: mode})
+		case e.Status == gitstore.StatusStaged:
+			plans = append(plans, &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Staged})
+		case run.Continuable(e.Status):
+			plans = append(plans, &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Continue})
 		}
 	}
 	if len(plans) == 0 {

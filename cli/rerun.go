@@ -43,8 +43,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if c.Batch != "" {
 		batch = gitstore.NewID()
 	}
-	host, _ := os.Hostname()
-	user, email := st.Ident()
+	r := env.runner(st)
 	// The same pipeline as run: resolve (the recorded parameters, then each --param), then expand, so
 	// --param 'lr=list(0.1, 0.2)' reruns the experiment once per value, as a batch.
 	for _, o := range originals {
@@ -68,12 +67,8 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if err != nil {
 				return &usageError{err.Error()}
 			}
-			m := o.Manifest
-			m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, len(plans)+1
-			m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
-			m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
-			m.Runner, m.Extra = nil, nil
-			m.Tags = append([]string{}, o.Tags...)
+			m := r.RerunOf(o)
+			m.Batch, m.Seq = batch, len(plans)+1
 			switch {
 			case len(points) > 1:
 				base := o.Name
@@ -90,7 +85,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if len(keys) > 0 {
 				m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
 			}
-			plans = append(plans, &run.Plan{Manifest: &m, Params: data})
+			plans = append(plans, &run.Plan{Manifest: m, Params: data})
 		}
 	}
 	executor, err := c.executor(st)
@@ -102,7 +97,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 		return rc.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if batch != "" {
-		if _, err := env.runner(st).Stage(ctx, plans, os.Args); err != nil {
+		if _, err := r.Stage(ctx, plans, os.Args); err != nil {
 			return err
 		}
 		return rc.runPlans(ctx, env, st, plans, batch, true)
@@ -110,7 +105,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	p := plans[0]
 	o := run.Options{Snapshot: p.Manifest.Git.Snapshot, Retries: c.Retry}
 	o.Live, o.LiveErr = env.live(!c.Quiet)
-	code, err := env.runner(st).Execute(ctx, p, o)
+	code, err := r.Execute(ctx, p, o)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
@@ -132,29 +131,13 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	maxUntracked, err := st.ConfigSize("exp.maxUntrackedSize", gitstore.DefaultMaxUntrackedSize)
-	if err != nil {
-		return &usageError{err.Error()}
-	}
 	// 2. The code, exactly as it is now.
-	t0 := time.Now()
-	snap, err := st.Snapshot(ctx, maxUntracked)
-	if err == nil {
-		snap, err = st.SettleSnapshot(ctx, snap)
-	}
+	skipped, maxUntracked, err := env.runner(st).Snapshot(ctx, plans)
 	if err != nil {
 		return err
 	}
-	gitstore.Tracef("phase snapshot (%s)", time.Since(t0).Round(time.Microsecond))
-	if len(snap.Skipped) > 0 {
-		env.IO.Warnf("warning: left out of the snapshot, larger than exp.maxUntrackedSize (%d bytes): %s", maxUntracked, strings.Join(snap.Skipped, ", "))
-	}
-	host, _ := os.Hostname()
-	userName, email := st.Ident()
-	now := gitstore.Now()
-	for _, p := range plans {
-		p.Manifest.Git = snap.Info
-		p.Manifest.Host, p.Manifest.User, p.Manifest.Email, p.Manifest.Created = host, userName, email, now
+	if len(skipped) > 0 {
+		env.IO.Warnf("warning: left out of the snapshot, larger than exp.maxUntrackedSize (%d bytes): %s", maxUntracked, strings.Join(skipped, ", "))
 	}
 	if executor == run.Slurm && !c.Stage {
 		return c.submitSlurm(ctx, env, st, plans, batch)

@@ -245,7 +245,7 @@ func transition(ctx context.Context, st *gitstore.Store, m *gitstore.Manifest, m
 			return &takenError{id: m.ID, status: cur.Status}
 		case again && cur.Status == gitstore.StatusCompleted:
 			return usagef("experiment %s is complete: nothing to continue (git exp rerun %s runs it again)", m.ID[:7], m.ID[:7])
-		case again && cur.Status != gitstore.StatusFailed && cur.Status != gitstore.StatusCancelled && cur.Status != gitstore.StatusCrashed:
+		case again && !Continuable(cur.Status):
 			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", m.ID[:7], cur.Status)
 		}
 		if again {
@@ -364,4 +364,53 @@ func applyEnd(cur *gitstore.Manifest, res Result, ended time.Time) {
 		cur.Status, cur.Error = gitstore.StatusCompleted, ""
 	}
 	cur.Runner = nil
+}
+
+// Snapshot records the code as it is now — tracked changes and untracked files up to git config
+// exp.maxUntrackedSize — as one snapshot commit for plans (new experiments), and fills in each plan's git state,
+// host, user and creation time. It returns the untracked files left out for size, and that size.
+func (r *Runner) Snapshot(ctx context.Context, plans []*Plan) (skipped []string, maxUntracked int64, err error) {
+	st := r.Store
+	maxUntracked, err = st.ConfigSize("exp.maxUntrackedSize", gitstore.DefaultMaxUntrackedSize)
+	if err != nil {
+		return nil, 0, &UsageError{err.Error()}
+	}
+	t0 := time.Now()
+	snap, err := st.Snapshot(ctx, maxUntracked)
+	if err == nil {
+		snap, err = st.SettleSnapshot(ctx, snap)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	gitstore.Tracef("phase snapshot (%s)", time.Since(t0).Round(time.Microsecond))
+	host, _ := os.Hostname()
+	user, email := st.Ident()
+	now := gitstore.Now()
+	for _, p := range plans {
+		p.Manifest.Git = snap.Info
+		p.Manifest.Host, p.Manifest.User, p.Manifest.Email, p.Manifest.Created = host, user, email, now
+	}
+	return snap.Skipped, maxUntracked, nil
+}
+
+// RerunOf is a new experiment that runs o again from o's snapshot: a new id, o as its parent, o's name, command,
+// tags and parameter sources, and nothing of o's state (status, times, exit, attempts, runner, extra). The caller
+// sets its name, batch and place in the batch when they differ.
+func (r *Runner) RerunOf(o *gitstore.Experiment) *gitstore.Manifest {
+	host, _ := os.Hostname()
+	user, email := r.Store.Ident()
+	m := o.Manifest
+	m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, "", 0
+	m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
+	m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
+	m.Runner, m.Extra = nil, nil
+	m.Tags = append([]string{}, o.Tags...)
+	return &m
+}
+
+// Continuable says whether an experiment with this status can be continued (another attempt): failed, cancelled
+// and crashed ones can.
+func Continuable(status string) bool {
+	return status == gitstore.StatusFailed || status == gitstore.StatusCancelled || status == gitstore.StatusCrashed
 }
