@@ -21,10 +21,7 @@ func (r *Runner) RecordEndsAndList(ctx context.Context) ([]*gitstore.Experiment,
 	}
 	recovered := r.ReconcileSlurm(ctx, all)
 	for _, e := range all {
-		if e.Executor == string(Slurm) && e.Extra["slurm_job_id"] != "" {
-			continue // Slurm says how it ended (ReconcileSlurm)
-		}
-		if e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive() {
+		if RunnerGone(e) {
 			if err := r.RecordCrash(ctx, e); err != nil {
 				r.Warn("git exp: could not record %s as crashed: %v", e.ID[:7], err)
 				continue
@@ -44,6 +41,16 @@ func (r *Runner) RecordEndsAndList(ctx context.Context) ([]*gitstore.Experiment,
 		}
 	}
 	return out, nil
+}
+
+// RunnerGone says whether e is recorded running on this machine by a git-exp process that is gone (or by one on a
+// machine that rebooted since): its end can only be recorded by someone else (RecordCrash). A Slurm job's end is
+// Slurm's to tell (ReconcileSlurm).
+func RunnerGone(e *gitstore.Experiment) bool {
+	if e.Executor == string(Slurm) && e.Extra["slurm_job_id"] != "" {
+		return false
+	}
+	return e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive()
 }
 
 // RecordCrash records as crashed an experiment whose runner process is gone, storing what it had spooled; when

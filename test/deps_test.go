@@ -63,14 +63,15 @@ func TestDependencyRules(t *testing.T) {
 // The lifecycle lives in run/ (doc/design.md): cli parses flags, calls run, renders. So cli starts no process and
 // sends no signal for an experiment — os/exec and syscall appear only in the files named here, for what is not an
 // experiment's lifecycle — and it never writes an experiment's record as a run does: creating, staging, starting
-// (ThisRunner), moving (a store transaction) or finishing experiments are run's.
+// (ThisRunner), moving (a store transaction), finishing experiments and telling that a runner is gone (Alive) are
+// run's.
 func TestCLIHasNoLifecycle(t *testing.T) {
 	processImports := map[string]map[string]string{ // file → import → why it may
 		"cli.go":      {"syscall": "the signals that cancel a command's context (SIGTERM, SIGHUP)"},
 		"complete.go": {"os/exec": "the completion index rebuilt in the background", "syscall": "in its own session"},
 		"ui.go":       {"os/exec": "opening a browser on the web UI"},
 	}
-	lifecycleMethods := map[string]bool{"Create": true, "CreateBatch": true, "Finish": true, "PrepareOutputs": true, "Update": true}
+	lifecycleMethods := map[string]bool{"Create": true, "CreateBatch": true, "Finish": true, "PrepareOutputs": true, "Update": true, "Alive": true}
 	lifecycleFuncs := map[string]bool{"ThisRunner": true, "WriteManifest": true, "ReadManifest": true}
 	files, err := filepath.Glob("../cli/*.go")
 	if err != nil || len(files) == 0 {
