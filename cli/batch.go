@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -50,29 +49,10 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	var staged []*gitstore.Experiment
-	for _, e := range exps {
-		if e.Status == gitstore.StatusStaged && !e.Archived && (c.Batch == "" || strings.HasPrefix(e.Batch, c.Batch)) {
-			staged = append(staged, e)
-		}
-	}
-	if len(staged) == 0 {
+	plans := run.StagedPlans(exps, c.Batch)
+	if len(plans) == 0 {
 		fmt.Fprintln(env.IO.Err, "nothing is staged: stage experiments with git exp run SCRIPT --stage")
 		return nil
-	}
-	sort.Slice(staged, func(i, j int) bool {
-		if staged[i].Created != staged[j].Created {
-			return staged[i].Created < staged[j].Created
-		}
-		if staged[i].Seq != staged[j].Seq {
-			return staged[i].Seq < staged[j].Seq
-		}
-		return staged[i].ID < staged[j].ID
-	})
-	plans := make([]*run.Plan, len(staged))
-	for i, e := range staged {
-		m := e.Manifest
-		plans[i] = &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Staged}
 	}
 	return c.runPlans(ctx, env, st, plans, "", true)
 }

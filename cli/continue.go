@@ -58,19 +58,7 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		}
 		return nil
 	}
-	var plans []*run.Plan
-	cached := 0
-	for _, e := range exps {
-		m := e.Manifest
-		switch {
-		case e.Status == gitstore.StatusCompleted:
-			cached++
-		case e.Status == gitstore.StatusStaged:
-			plans = append(plans, &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Staged})
-		case run.Continuable(e.Status):
-			plans = append(plans, &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Continue})
-		}
-	}
+	plans, cached := run.ContinuePlans(exps)
 	if len(plans) == 0 {
 		fmt.Fprintf(env.IO.Err, "every experiment of batch %s is complete or still running: nothing to continue\n", exps[0].Batch[:7])
 		return nil

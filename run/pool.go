@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/git-exp/git-exp/gitstore"
@@ -125,4 +127,48 @@ feed:
 		res.NotStarted = len(plans) - sent
 	}
 	return res
+}
+
+// StagedPlans is the staged queue: the staged experiments of exps that are not archived (only those of batches
+// whose id starts with batch, when given), in the order they were staged, each to be taken (Staged) and run from
+// its own snapshot.
+func StagedPlans(exps []*gitstore.Experiment, batch string) []*Plan {
+	var staged []*gitstore.Experiment
+	for _, e := range exps {
+		if e.Status == gitstore.StatusStaged && !e.Archived && (batch == "" || strings.HasPrefix(e.Batch, batch)) {
+			staged = append(staged, e)
+		}
+	}
+	sort.Slice(staged, func(i, j int) bool {
+		if staged[i].Created != staged[j].Created {
+			return staged[i].Created < staged[j].Created
+		}
+		if staged[i].Seq != staged[j].Seq {
+			return staged[i].Seq < staged[j].Seq
+		}
+		return staged[i].ID < staged[j].ID
+	})
+	plans := make([]*Plan, len(staged))
+	for i, e := range staged {
+		m := e.Manifest
+		plans[i] = &Plan{Manifest: &m, Params: e.ParamsJSON, Mode: Staged}
+	}
+	return plans
+}
+
+// ContinuePlans is what finishes a batch (its members exps): another attempt of each failed, cancelled or crashed
+// member and a first run of each staged one; completed members are counted, and running or queued ones left alone.
+func ContinuePlans(exps []*gitstore.Experiment) (plans []*Plan, completed int) {
+	for _, e := range exps {
+		m := e.Manifest
+		switch {
+		case e.Status == gitstore.StatusCompleted:
+			completed++
+		case e.Status == gitstore.StatusStaged:
+			plans = append(plans, &Plan{Manifest: &m, Params: e.ParamsJSON, Mode: Staged})
+		case Continuable(e.Status):
+			plans = append(plans, &Plan{Manifest: &m, Params: e.ParamsJSON, Mode: Continue})
+		}
+	}
+	return plans, completed
 }
