@@ -10,26 +10,14 @@ import (
 )
 
 // RecordEndsAndList is the reconciled view every reading command starts from, and it writes: it first records the
-// end of every run whose runner is gone — as crashed (with the output it had spooled), as it ended when its runner
-// saved that end but could not record it, or as Slurm says it ended — then returns every experiment that is not
-// deleted. A run whose end cannot be recorded is said in one line and left as it is.
+// end of every run whose runner is gone (RecordEnds), then returns every experiment that is not deleted.
 func (r *Runner) RecordEndsAndList(ctx context.Context) ([]*gitstore.Experiment, error) {
 	st := r.Store
 	all, err := st.Experiments()
 	if err != nil {
 		return nil, err
 	}
-	recovered := r.ReconcileSlurm(ctx, all)
-	for _, e := range all {
-		if RunnerGone(e) {
-			if err := r.RecordCrash(ctx, e); err != nil {
-				r.Warn("git exp: could not record %s as crashed: %v", e.ID[:7], err)
-				continue
-			}
-			recovered = true
-		}
-	}
-	if recovered {
+	if r.RecordEnds(ctx, all) {
 		if all, err = st.Experiments(); err != nil {
 			return nil, err
 		}
@@ -41,6 +29,24 @@ func (r *Runner) RecordEndsAndList(ctx context.Context) ([]*gitstore.Experiment,
 		}
 	}
 	return out, nil
+}
+
+// RecordEnds writes to the store how the experiments among exps that still show as queued or running have ended,
+// where that is known: a run whose runner is gone (RunnerGone) as crashed — with the output it had spooled — or as
+// it ended when its runner saved that end but could not record it; a Slurm job as Slurm says it ended. A run whose
+// end cannot be recorded is said in one line and left as it is. It reports whether it recorded anything.
+func (r *Runner) RecordEnds(ctx context.Context, exps []*gitstore.Experiment) bool {
+	recorded := r.ReconcileSlurm(ctx, exps)
+	for _, e := range exps {
+		if RunnerGone(e) {
+			if err := r.RecordCrash(ctx, e); err != nil {
+				r.Warn("git exp: could not record %s as crashed: %v", e.ID[:7], err)
+				continue
+			}
+			recorded = true
+		}
+	}
+	return recorded
 }
 
 // RunnerGone says whether e is recorded running on this machine by a git-exp process that is gone (or by one on a
