@@ -63,7 +63,7 @@ func (r *Runner) Cancel(ctx context.Context, exps []*gitstore.Experiment) (int, 
 			if err != nil {
 				return n, err
 			}
-			r.ReconcileSlurm(rec, all)
+			r.reconcileSlurm(rec, all)
 			left := 0
 			for _, e := range exps {
 				cur, err := st.Load(e.ID)

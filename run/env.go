@@ -10,12 +10,12 @@ import (
 	"github.com/git-exp/git-exp/python"
 )
 
-// ScriptEnv is the environment of the script: the user's, plus the run protocol (README "The run protocol"):
+// scriptEnv is the environment of the script: the user's, plus the run protocol (README "The run protocol"):
 // GIT_EXP_ID, GIT_EXP_NAME, GIT_EXP_OUT, GIT_EXP_PARAMS, GIT_EXP_METRICS, GIT_EXP_RESULTS, GIT_EXP_REPO,
 // GIT_EXP_ATTEMPT and GIT_EXP_PARENT. Other GIT_EXP_ variables of the caller (but GIT_EXP_PARAM_* and
 // GIT_EXP_TRACE) are left out, and so are the variables that would point the script's own git at another index or
 // repository (GIT_INDEX_FILE, GIT_DIR, GIT_WORK_TREE) and PYTHONPATH (given by pythonEnv).
-func ScriptEnv(st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool) []string {
+func scriptEnv(st *gitstore.Store, m *gitstore.Manifest, spool gitstore.Spool) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")

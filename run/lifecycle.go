@@ -155,7 +155,7 @@ func (r *Runner) Execute(ctx context.Context, p *Plan, o Options) (int, error) {
 	}
 	gitstore.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
 	if m.Attempt > 1 {
-		if err := RestoreOutputs(rec, st, m.ID, spool); err != nil {
+		if err := restoreOutputs(rec, st, m.ID, spool); err != nil {
 			r.Warn("git exp: %s", err)
 			ferr := r.finish(rec, m, spool, Result{ExitCode: 1, StartErr: err})
 			recorded = ferr == nil
@@ -177,7 +177,7 @@ func (r *Runner) Execute(ctx context.Context, p *Plan, o Options) (int, error) {
 		dir = filepath.Join(checkout, filepath.FromSlash(m.Cwd))
 	}
 	spec := Spec{
-		Argv: m.Argv, Dir: dir, Env: append(ScriptEnv(st, m, spool), r.pythonEnv()...),
+		Argv: m.Argv, Dir: dir, Env: append(scriptEnv(st, m, spool), r.pythonEnv()...),
 		StdoutPath: spool.Stdout, StderrPath: spool.Stderr,
 		Live: o.Live, LiveErr: o.LiveErr,
 	}

@@ -36,7 +36,7 @@ func (r *Runner) RecordEndsAndList(ctx context.Context) ([]*gitstore.Experiment,
 // it ended when its runner saved that end but could not record it; a Slurm job as Slurm says it ended. A run whose
 // end cannot be recorded is said in one line and left as it is. It reports whether it recorded anything.
 func (r *Runner) RecordEnds(ctx context.Context, exps []*gitstore.Experiment) bool {
-	recorded := r.ReconcileSlurm(ctx, exps)
+	recorded := r.reconcileSlurm(ctx, exps)
 	for _, e := range exps {
 		if RunnerGone(e) {
 			if err := r.RecordCrash(ctx, e); err != nil {
@@ -51,7 +51,7 @@ func (r *Runner) RecordEnds(ctx context.Context, exps []*gitstore.Experiment) bo
 
 // RunnerGone says whether e is recorded running on this machine by a git-exp process that is gone (or by one on a
 // machine that rebooted since): its end can only be recorded by someone else (RecordCrash). A Slurm job's end is
-// Slurm's to tell (ReconcileSlurm).
+// Slurm's to tell (reconcileSlurm).
 func RunnerGone(e *gitstore.Experiment) bool {
 	if e.Executor == string(Slurm) && e.Extra["slurm_job_id"] != "" {
 		return false

@@ -41,7 +41,7 @@ func TestReconcileJob(t *testing.T) {
 		{"node lost", gitstore.StatusRunning, JobState{State: "NODE_FAIL", Done: true, Known: true}, gitstore.StatusCrashed, "NODE_FAIL", 0},
 	} {
 		id := queued(c.before)
-		m, err := r.ReconcileJob(ctx, id, c.js)
+		m, err := r.reconcileJob(ctx, id, c.js)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -54,7 +54,7 @@ func TestReconcileJob(t *testing.T) {
 	// A job still queued or running changes nothing.
 	id := queued(gitstore.StatusRunning)
 	before := commits(t, r)
-	if m, err := r.ReconcileJob(ctx, id, JobState{State: "RUNNING", Known: true}); err != nil || m.Status != gitstore.StatusRunning {
+	if m, err := r.reconcileJob(ctx, id, JobState{State: "RUNNING", Known: true}); err != nil || m.Status != gitstore.StatusRunning {
 		t.Errorf("a running job: %v, %v", m, err)
 	}
 	// An end the job recorded itself stands, unless Slurm's own verdict says otherwise.
@@ -65,13 +65,13 @@ func TestReconcileJob(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := r.ReconcileJob(ctx, id, JobState{State: "CANCELLED", Done: true, Known: true}); m.Status != gitstore.StatusCancelled || m.Error != "cancelled (interrupted)" {
+	if m, _ := r.reconcileJob(ctx, id, JobState{State: "CANCELLED", Done: true, Known: true}); m.Status != gitstore.StatusCancelled || m.Error != "cancelled (interrupted)" {
 		t.Errorf("the job's own end was overwritten: %s %q", m.Status, m.Error)
 	}
 	if got := commits(t, r); len(got) != len(before)+1 {
 		t.Errorf("commits %q after %q: only the job's own finish was expected", got[len(before):], before)
 	}
-	if m, _ := r.ReconcileJob(ctx, id, JobState{State: "TIMEOUT", ExitCode: 0, Done: true, Known: true}); m.Status != gitstore.StatusFailed || m.Error != "TIMEOUT" || *m.ExitCode != 130 {
+	if m, _ := r.reconcileJob(ctx, id, JobState{State: "TIMEOUT", ExitCode: 0, Done: true, Known: true}); m.Status != gitstore.StatusFailed || m.Error != "TIMEOUT" || *m.ExitCode != 130 {
 		t.Errorf("TIMEOUT did not override the job's own cancelled: %s %q %v", m.Status, m.Error, *m.ExitCode)
 	}
 }

@@ -108,7 +108,7 @@ type FollowResult struct {
 }
 
 // FollowSlurm polls the jobs of sub until they end, telling prog, and records what Slurm says of each ended job
-// that its git-exp could not record (see ReconcileJob); the plans' manifests end as recorded. Cancelling ctx
+// that its git-exp could not record (see reconcileJob); the plans' manifests end as recorded. Cancelling ctx
 // cancels the jobs still queued or running (scancel) and waits up to 30 s for Slurm to end them.
 func (r *Runner) FollowSlurm(ctx context.Context, sl *SlurmCluster, sub *Submission, prog Progress) FollowResult {
 	rec := context.WithoutCancel(ctx)
@@ -144,7 +144,7 @@ func (r *Runner) FollowSlurm(ctx context.Context, sl *SlurmCluster, sub *Submiss
 				next = append(next, id)
 				continue
 			}
-			m, err := r.ReconcileJob(rec, p.Manifest.ID, js)
+			m, err := r.reconcileJob(rec, p.Manifest.ID, js)
 			if err != nil {
 				r.Warn("git exp: %s: %v", p.Manifest.ID[:7], err)
 			}
@@ -219,10 +219,10 @@ func markFailed(ctx context.Context, st *gitstore.Store, id, reason string) {
 	})
 }
 
-// ReconcileJob records what Slurm says of an ended job when the job itself could not: a job cancelled while
+// reconcileJob records what Slurm says of an ended job when the job itself could not: a job cancelled while
 // pending, killed at its time limit (TIMEOUT) or out of memory, or lost with its node. Whatever output the job
 // spooled is stored. It returns the experiment's manifest afterwards.
-func (r *Runner) ReconcileJob(ctx context.Context, id string, js JobState) (*gitstore.Manifest, error) {
+func (r *Runner) reconcileJob(ctx context.Context, id string, js JobState) (*gitstore.Manifest, error) {
 	status, reason := js.Status()
 	var out *gitstore.Manifest
 	err := r.recordEnd(ctx, id, "slurm", func(m *gitstore.Manifest) error {
@@ -278,10 +278,10 @@ func (r *Runner) ReconcileJob(ctx context.Context, id string, js JobState) (*git
 	return out, nil
 }
 
-// ReconcileSlurm brings the store up to date with Slurm for experiments still queued or running there (called by
+// reconcileSlurm brings the store up to date with Slurm for experiments still queued or running there (called by
 // every reading command through RecordEndsAndList, like crash recovery). Without Slurm's commands it does
 // nothing. It reports whether it recorded anything.
-func (r *Runner) ReconcileSlurm(ctx context.Context, exps []*gitstore.Experiment) bool {
+func (r *Runner) reconcileSlurm(ctx context.Context, exps []*gitstore.Experiment) bool {
 	jobs := map[string]string{}
 	var ids []string
 	for _, e := range exps {
@@ -301,7 +301,7 @@ func (r *Runner) ReconcileSlurm(ctx context.Context, exps []*gitstore.Experiment
 	sort.Strings(ids)
 	for _, id := range ids {
 		if js := states[id]; js.Done {
-			if _, err := r.ReconcileJob(context.WithoutCancel(ctx), jobs[id], js); err == nil {
+			if _, err := r.reconcileJob(context.WithoutCancel(ctx), jobs[id], js); err == nil {
 				changed = true
 			}
 		}

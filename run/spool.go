@@ -81,9 +81,9 @@ func (r *Runner) prepareSpool(spool gitstore.Spool) (*gitstore.Prepared, error) 
 		MaxArtifactSize:    maxArt, Warn: r.Warn})
 }
 
-// RestoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
+// restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
 // continued experiment picks up where it stopped.
-func RestoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gitstore.Spool) error {
+func restoreOutputs(ctx context.Context, st *gitstore.Store, id string, spool gitstore.Spool) error {
 	arts, err := st.Artifacts(ctx, id)
 	if err != nil {
 		return err
