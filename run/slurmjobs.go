@@ -13,9 +13,9 @@ import (
 	"github.com/git-exp/git-exp/gitstore"
 )
 
-// SlurmOutDir holds Slurm's own output file of each job (sbatch --output), for a job whose git-exp failed to start
+// slurmOutDir holds Slurm's own output file of each job (sbatch --output), for a job whose git-exp failed to start
 // or record.
-func SlurmOutDir(st *gitstore.Store) string { return filepath.Join(st.ExpDir(), "slurm") }
+func slurmOutDir(st *gitstore.Store) string { return filepath.Join(st.ExpDir(), "slurm") }
 
 // Submission is experiments submitted to Slurm, one job each.
 type Submission struct {
@@ -43,7 +43,7 @@ func (r *Runner) SubmitSlurm(ctx context.Context, sl *SlurmCluster, plans []*Pla
 			return nil, err
 		}
 	}
-	logDir := SlurmOutDir(st)
+	logDir := slurmOutDir(st)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -323,6 +323,6 @@ func (r *Runner) ExecJob(ctx context.Context, id string, stdout, stderr io.Write
 	if err != nil {
 		return 0, err
 	}
-	os.Remove(filepath.Join(SlurmOutDir(r.Store), id+".out"))
+	os.Remove(filepath.Join(slurmOutDir(r.Store), id+".out"))
 	return code, nil
 }
