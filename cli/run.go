@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -112,7 +111,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 		}
 		m := &gitstore.Manifest{
 			ID: gitstore.NewID(), Name: name, Description: c.Description, Tags: append([]string{}, c.Tag...),
-			Script: script, Argv: argv, Cwd: filepath.ToSlash(relCwd), Executor: "local", Batch: batch,
+			Script: script, Argv: argv, Cwd: filepath.ToSlash(relCwd), Executor: string(run.Local), Batch: batch,
 			Sources: toSources(sources),
 		}
 		if len(points) > 1 {
@@ -199,11 +198,7 @@ func (c *RunCmd) command(env *Env, wd, root string) (argv []string, script strin
 	}
 	argv, err = run.Command(wd, root, c.Script, env.Tail)
 	if err != nil {
-		var ue *run.UsageError
-		if errors.As(err, &ue) {
-			return nil, "", &usageError{ue.Msg}
-		}
-		return nil, "", err
+		return nil, "", err // a *run.UsageError when the script is not runnable: exit status 2
 	}
 	return argv, c.Script, nil
 }
