@@ -599,3 +599,49 @@ func TestLifecycleCancelCommand(t *testing.T) {
 		t.Errorf("cancelling an ended experiment: %v", err)
 	}
 }
+
+// Cancelling a pool stops the running scripts (recorded cancelled) and starts no more: the rest stay staged.
+func TestLifecyclePoolCancel(t *testing.T) {
+	r, _ := testRunner(t)
+	batch := gitstore.NewID()
+	var plans []*Plan
+	for i := range 4 {
+		p := freshPlan(t, r, fmt.Sprintf("slow-%d", i), `exec sleep 300`)
+		p.Manifest.Batch = batch
+		plans = append(plans, p)
+	}
+	if _, err := r.Stage(context.Background(), plans, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	prog := &counts{}
+	var once sync.Once
+	res := r.RunPool(ctx, plans, PoolOptions{Jobs: 1, Progress: startHook{prog, func() {
+		once.Do(func() { go func() { time.Sleep(200 * time.Millisecond); cancel() }() })
+	}}})
+	if res.Cancelled < 1 || res.Cancelled+res.NotStarted != 4 || res.Failed != 0 || res.Err != nil {
+		t.Errorf("pool result %+v, want every plan cancelled or not started", res)
+	}
+	cancelled, staged := 0, 0
+	for _, p := range plans {
+		switch e := load(t, r, p.Manifest.ID); e.Status {
+		case gitstore.StatusCancelled:
+			cancelled++
+		case gitstore.StatusStaged:
+			staged++
+		default:
+			t.Errorf("%s is %s", e.Name, e.Status)
+		}
+	}
+	if cancelled != res.Cancelled || staged != res.NotStarted {
+		t.Errorf("%d cancelled and %d still staged, the pool said %+v", cancelled, staged, res)
+	}
+}
+
+// startHook is a Progress that also calls hook when a run starts.
+type startHook struct {
+	*counts
+	hook func()
+}
+
+func (s startHook) Started(m *gitstore.Manifest) { s.counts.Started(m); s.hook() }
