@@ -32,7 +32,7 @@ func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, pla
 		return nil
 	}
 	// Run now: from the worktree, like a single run (the snapshot records exactly this code).
-	return c.runPlans(ctx, env, st, plans, b.ID, false)
+	return c.dispatch().runPlans(ctx, env, st, plans, b.ID, false)
 }
 
 // runStaged runs every staged experiment, in the order staged, each from a checkout of its own snapshot.
@@ -54,23 +54,35 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 		fmt.Fprintln(env.IO.Err, "nothing is staged: stage experiments with git exp run SCRIPT --stage")
 		return nil
 	}
-	return c.runPlans(ctx, env, st, plans, "", true)
+	return c.dispatch().runPlans(ctx, env, st, plans, "", true)
+}
+
+// dispatch is how run, rerun and continue hand recorded plans on: where they run (ExecFlags), how many at a time,
+// whether each run's output is shown, and how many members of the batch had completed already.
+type dispatch struct {
+	ExecFlags
+	jobs, retry int
+	live        bool // every run's output, prefixed by its name (-s, --capture=no)
+	cached      int  // members already complete (continue --batch), counted as cached
+}
+
+func (c *RunCmd) dispatch() *dispatch {
+	return &dispatch{ExecFlags: c.ExecFlags, jobs: c.Jobs, retry: c.Retry, live: c.S || c.Capture == "no"}
 }
 
 // runPlans runs recorded plans (staged, or further attempts) with -j workers, or submits them to Slurm, showing
 // progress, and returns an exit error unless all passed. fromSnapshot runs each from a checkout of its snapshot
 // (staged work) rather than from the worktree.
-func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, batch string, fromSnapshot bool) error {
+func (c *dispatch) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, batch string, fromSnapshot bool) error {
 	if executor, err := c.executor(st); err != nil {
 		return err
 	} else if executor == run.Slurm {
 		return c.submitSlurm(ctx, env, st, plans, batch)
 	}
-	live := c.S || c.Capture == "no"
-	prog := newProgress(env.IO, len(plans)+c.cached, live)
+	prog := newProgress(env.IO, len(plans)+c.cached, c.live)
 	prog.cache(c.cached)
-	o := run.PoolOptions{Jobs: c.Jobs, Retries: c.Retry, FromSnapshot: fromSnapshot, Progress: prog}
-	if live {
+	o := run.PoolOptions{Jobs: c.jobs, Retries: c.retry, FromSnapshot: fromSnapshot, Progress: prog}
+	if c.live {
 		pw := &prefixWriters{out: env.IO.Out, err: env.IO.Err}
 		o.Live = func(m *gitstore.Manifest) (io.Writer, io.Writer) { return pw.For(env.IO.Text(m.Name)) }
 	}

@@ -43,8 +43,7 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		if executor, err := c.executor(st); err != nil {
 			return err
 		} else if executor == run.Slurm {
-			rc := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
-			return rc.submitSlurm(ctx, env, st, []*run.Plan{p}, "")
+			return c.dispatch(0).submitSlurm(ctx, env, st, []*run.Plan{p}, "")
 		}
 		o := run.Options{Snapshot: m.Git.Snapshot, Retries: c.Retry}
 		o.Live, o.LiveErr = env.live(!c.Quiet)
@@ -63,6 +62,9 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.IO.Err, "every experiment of batch %s is complete or still running: nothing to continue\n", exps[0].Batch[:7])
 		return nil
 	}
-	rc := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached, ExecFlags: c.ExecFlags}
-	return rc.runPlans(ctx, env, st, plans, exps[0].Batch, true)
+	return c.dispatch(cached).runPlans(ctx, env, st, plans, exps[0].Batch, true)
+}
+
+func (c *ContinueCmd) dispatch(cached int) *dispatch {
+	return &dispatch{ExecFlags: c.ExecFlags, jobs: c.Jobs, retry: c.Retry, cached: cached}
 }

@@ -92,15 +92,15 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	rc := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
+	d := &dispatch{ExecFlags: c.ExecFlags, jobs: c.Jobs, retry: c.Retry}
 	if executor == run.Slurm {
-		return rc.submitSlurm(ctx, env, st, plans, batch)
+		return d.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if batch != "" {
 		if _, err := r.Stage(ctx, plans, os.Args); err != nil {
 			return err
 		}
-		return rc.runPlans(ctx, env, st, plans, batch, true)
+		return d.runPlans(ctx, env, st, plans, batch, true)
 	}
 	p := plans[0]
 	o := run.Options{Snapshot: p.Manifest.Git.Snapshot, Retries: c.Retry}

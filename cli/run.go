@@ -39,8 +39,6 @@ type RunCmd struct {
 	RequireClean bool `help:"Refuse to run when the worktree has uncommitted changes or untracked files (default: git config exp.requireClean; otherwise the dirty state is recorded in the snapshot)."`
 	IgnoreDirty  bool `help:"Run even when exp.requireClean is set (without it, a dirty worktree is recorded anyway: accepted for yanex users)."`
 	ExecFlags
-
-	cached int // members already complete (continue --batch), counted as cached
 }
 
 // Run implements git exp run.
@@ -139,7 +137,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 		env.IO.Warnf("warning: left out of the snapshot, larger than exp.maxUntrackedSize (%d bytes): %s", maxUntracked, strings.Join(skipped, ", "))
 	}
 	if executor == run.Slurm && !c.Stage {
-		return c.submitSlurm(ctx, env, st, plans, batch)
+		return c.dispatch().submitSlurm(ctx, env, st, plans, batch)
 	}
 	if c.Stage || len(plans) > 1 {
 		return c.runBatch(ctx, env, st, plans, c.Stage)

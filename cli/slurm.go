@@ -60,7 +60,7 @@ func or(a, b string) string {
 
 // submitSlurm records plans as queued, submits one Slurm job per plan, and (unless detached) follows them with the
 // same progress report as local runs, reconciling Slurm's final states into the store.
-func (c *RunCmd) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, batch string) error {
+func (c *dispatch) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, batch string) error {
 	sl, err := c.slurm(st)
 	if err != nil {
 		return err
