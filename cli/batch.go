@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -20,7 +19,7 @@ import (
 
 // runBatch records plans as one staged batch, then (unless stageOnly) runs them.
 func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, stageOnly bool) error {
-	b, err := env.runner(st).Stage(ctx, plans, os.Args)
+	b, err := env.runner(st).Stage(ctx, plans, env.Argv)
 	if err != nil {
 		return err
 	}
@@ -130,7 +129,7 @@ func newProgress(io *IO, total int, live bool) *progress {
 		return pr
 	}
 	green, red, yellow, reset := "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
-	if os.Getenv("NO_COLOR") != "" {
+	if !io.ErrColor {
 		green, red, yellow, reset = "", "", "", ""
 	}
 	pr.p = mpb.New(mpb.WithOutput(io.Err), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))

@@ -32,8 +32,13 @@ type IO struct {
 	Err    io.Writer
 	OutTTY bool
 	ErrTTY bool
-	Color  bool
-	Width  int
+	Color  bool // colour on stdout: a terminal, NO_COLOR unset, TERM not dumb
+	// ErrColor is the same for stderr (the progress bar).
+	ErrColor bool
+	Width    int
+	// Program is how this process was started (os.Args[0]): a detached run starts it again, and a batch records its
+	// command line as Program and the arguments. Empty in tests: "git-exp".
+	Program string
 }
 
 // SystemIO returns the process's streams.
@@ -41,7 +46,10 @@ func SystemIO() *IO {
 	io := &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	io.OutTTY = term.IsTerminal(int(os.Stdout.Fd()))
 	io.ErrTTY = term.IsTerminal(int(os.Stderr.Fd()))
-	io.Color = io.OutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	colour := os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	io.Color = io.OutTTY && colour
+	io.ErrColor = io.ErrTTY && colour
+	io.Program = os.Args[0]
 	io.Width = 100
 	if io.OutTTY {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
@@ -185,7 +193,11 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 		}
 	}
 	gitstore.Tracef("phase parse (%s since start)", sinceStart())
-	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
+	program := io.Program
+	if program == "" {
+		program = "git-exp"
+	}
+	env := &Env{IO: io, Tail: tail, DashDash: dashdash, Argv: append([]string{program}, args...)}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
 	gitstore.Tracef("phase total (%s since start)", sinceStart())
@@ -275,6 +287,7 @@ func isRun(args []string) bool {
 // Env is what every command's Run receives.
 type Env struct {
 	IO       *IO
+	Argv     []string // the command line: IO.Program and the arguments
 	Tail     []string // arguments after "--"
 	DashDash bool
 	detached *run.DetachedReporter // in the background process of `run --detach`: tells its starter what it runs

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/run"
@@ -13,10 +12,10 @@ import (
 // detach runs this same command again (without --detach) as a background process (run.StartDetached). It returns
 // once the child has recorded what it runs, and prints how to follow it.
 func (c *RunCmd) detach(ctx context.Context, env *Env, st *gitstore.Store) error {
-	argv := []string{os.Args[0]}
-	for i, a := range os.Args[1:] {
+	argv := []string{env.Argv[0]}
+	for i, a := range env.Argv[1:] {
 		if a == "--" {
-			argv = append(argv, os.Args[1+i:]...)
+			argv = append(argv, env.Argv[1+i:]...)
 			break
 		}
 		if a != "--detach" {

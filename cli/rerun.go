@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -97,7 +96,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 		return d.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if batch != "" {
-		if _, err := r.Stage(ctx, plans, os.Args); err != nil {
+		if _, err := r.Stage(ctx, plans, env.Argv); err != nil {
 			return err
 		}
 		return d.runPlans(ctx, env, st, plans, batch, true)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/git-exp/git-exp/gitstore"
@@ -66,7 +65,7 @@ func (c *dispatch) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store
 		return err
 	}
 	r := env.runner(st)
-	sub, err := r.SubmitSlurm(ctx, sl, plans, batch, os.Args)
+	sub, err := r.SubmitSlurm(ctx, sl, plans, batch, env.Argv)
 	if err != nil {
 		return err
 	}

@@ -117,3 +117,47 @@ func TestCLIHasNoLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// Commands read the terminal, the command line and the colour choice only through the injected IO (cli.IO), so that
+// in-process tests see what a user sees: os.Stdin, os.Stdout, os.Stderr, os.Args and NO_COLOR appear in cli.go's
+// SystemIO and nowhere else in cli.
+func TestCLIReadsOnlyInjectedIO(t *testing.T) {
+	files, err := filepath.Glob("../cli/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no cli sources: %v", err)
+	}
+	fset := token.NewFileSet()
+	for _, path := range files {
+		name := filepath.Base(path)
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inSystemIO func(pos token.Pos) bool = func(token.Pos) bool { return false }
+		for _, d := range f.Decls {
+			if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "SystemIO" && fn.Recv == nil {
+				lo, hi := fn.Pos(), fn.End()
+				inSystemIO = func(pos token.Pos) bool { return pos >= lo && pos < hi }
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				if id, ok := n.X.(*ast.Ident); ok && id.Name == "os" && !inSystemIO(n.Pos()) {
+					switch n.Sel.Name {
+					case "Stdin", "Stdout", "Stderr", "Args":
+						t.Errorf("%s: cli reads os.%s outside SystemIO: use the injected IO (env.IO, env.Argv)", fset.Position(n.Pos()), n.Sel.Name)
+					}
+				}
+			case *ast.BasicLit:
+				if n.Value == `"NO_COLOR"` && !inSystemIO(n.Pos()) {
+					t.Errorf("%s: cli reads NO_COLOR outside SystemIO: use IO.Color / IO.ErrColor", fset.Position(n.Pos()))
+				}
+			}
+			return true
+		})
+	}
+}
