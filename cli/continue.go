@@ -51,7 +51,7 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 		if err != nil {
 			return err
 		}
-		reportEnd(ctx, env, st, p.Manifest)
+		reportEnd(ctx, env, st, p.Manifest, p.Results)
 		if code != 0 {
 			return &exitError{code}
 		}

@@ -108,7 +108,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	reportEnd(ctx, env, st, p.Manifest)
+	reportEnd(ctx, env, st, p.Manifest, p.Results)
 	printBeside(env, originals[0], p.Manifest.ID, st)
 	if code != 0 {
 		return &exitError{code}

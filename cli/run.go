@@ -148,7 +148,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	reportEnd(ctx, env, st, plans[0].Manifest)
+	reportEnd(ctx, env, st, plans[0].Manifest, plans[0].Results)
 	if code != 0 {
 		return &exitError{code}
 	}

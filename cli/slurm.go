@@ -90,7 +90,7 @@ func (c *dispatch) submitSlurm(ctx context.Context, env *Env, st *gitstore.Store
 	if len(sub.IDs) == 1 && batch == "" {
 		// One experiment: its own end line, and the script's exit status, as a local run gives them.
 		m := sub.Jobs[sub.IDs[0]].Manifest
-		reportEnd(ctx, env, st, m)
+		reportEnd(ctx, env, st, m, nil)
 		if m.Status != gitstore.StatusCompleted {
 			if m.ExitCode != nil && *m.ExitCode != 0 {
 				return &exitError{*m.ExitCode}

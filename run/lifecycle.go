@@ -79,6 +79,7 @@ type Plan struct {
 	Params   []byte    // the resolved parameters, as stored in params.json
 	Dir      string    // working directory of the script when it runs from the worktree
 	Mode     StartMode // how it starts
+	Results  []byte    // after Execute: the results file the run wrote (at most 1 MiB; nil when none)
 }
 
 // Runner runs the experiments of one store.
@@ -195,6 +196,13 @@ func (r *Runner) Execute(ctx context.Context, p *Plan, o Options) (int, error) {
 		return 0, err
 	}
 	recorded = true
+	// What the run recorded as results, for the line that ends it: read here, from the spool, rather than again from
+	// the store, which other writers may be moving (a read of the tip between a prune and its repair fails).
+	p.Results = nil
+	if f, err := os.Open(spool.Results); err == nil {
+		p.Results, _ = io.ReadAll(io.LimitReader(f, 1<<20))
+		f.Close()
+	}
 	gitstore.Tracef("phase record finish (%s)", time.Since(t0).Round(time.Microsecond))
 	if res.Cancelled {
 		return 130, nil
