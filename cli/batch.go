@@ -4,12 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -18,35 +14,24 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
 )
 
 // runBatch records plans as one staged batch, then (unless stageOnly) runs them.
-func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, stageOnly bool) error {
-	rec := context.WithoutCancel(ctx)
-	b := &gitstore.Batch{
-		ID: plans[0].m.Batch, Created: plans[0].m.Created, Command: os.Args, Snapshot: plans[0].m.Git.Snapshot,
-		Executor: "local", User: plans[0].m.User, Host: plans[0].m.Host,
-	}
-	recs := make([]gitstore.NewRecord, len(plans))
-	for i, p := range plans {
-		p.m.Status = gitstore.StatusStaged
-		p.m.Seq = i + 1
-		b.Runs = append(b.Runs, p.m.ID)
-		recs[i] = gitstore.NewRecord{Manifest: p.m, Params: p.params}
-	}
-	if err := st.CreateBatch(rec, "stage", b, recs); err != nil {
+func (c *RunCmd) runBatch(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, stageOnly bool) error {
+	b, err := env.runner(st).Stage(ctx, plans, env.Argv)
+	if err != nil {
 		return err
 	}
-	env.detached.report("batch", b.ID)
 	if stageOnly {
 		fmt.Fprintf(env.IO.Err, "staged %d experiment(s) in batch %s; run them with: git exp run --staged\n", len(plans), b.ID[:7])
 		for _, p := range plans {
-			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.m.ID, env.IO.Text(p.m.Name))
+			fmt.Fprintf(env.IO.Out, "%s\t%s\n", p.Manifest.ID, env.IO.Text(p.Manifest.Name))
 		}
 		return nil
 	}
 	// Run now: from the worktree, like a single run (the snapshot records exactly this code).
-	return c.runPlans(ctx, env, st, plans, b.ID, false)
+	return c.dispatch().runPlans(ctx, env, st, plans, b.ID, false)
 }
 
 // runStaged runs every staged experiment, in the order staged, each from a checkout of its own snapshot.
@@ -59,134 +44,66 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	exps, err := experiments(ctx, env, st)
+	exps, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return err
 	}
-	var staged []*gitstore.Experiment
-	for _, e := range exps {
-		if e.Status == gitstore.StatusStaged && !e.Archived && (c.Batch == "" || strings.HasPrefix(e.Batch, c.Batch)) {
-			staged = append(staged, e)
-		}
-	}
-	if len(staged) == 0 {
+	plans := run.StagedPlans(exps, c.Batch)
+	if len(plans) == 0 {
 		fmt.Fprintln(env.IO.Err, "nothing is staged: stage experiments with git exp run SCRIPT --stage")
 		return nil
 	}
-	sort.Slice(staged, func(i, j int) bool {
-		if staged[i].Created != staged[j].Created {
-			return staged[i].Created < staged[j].Created
-		}
-		if staged[i].Seq != staged[j].Seq {
-			return staged[i].Seq < staged[j].Seq
-		}
-		return staged[i].ID < staged[j].ID
-	})
-	plans := make([]*plan, len(staged))
-	for i, e := range staged {
-		m := e.Manifest
-		plans[i] = &plan{m: &m, params: e.ParamsJSON}
-	}
-	return c.runPlans(ctx, env, st, plans, "", true)
+	return c.dispatch().runPlans(ctx, env, st, plans, "", true)
 }
 
-// runPlans runs staged plans with -j workers, showing progress, and returns an exit error unless all passed.
-// fromSnapshot runs each from a checkout of its snapshot (staged work) rather than from the worktree.
-func (c *RunCmd) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*plan, batch string, fromSnapshot bool) error {
+// dispatch is how run, rerun and continue hand recorded plans on: where they run (ExecFlags), how many at a time,
+// whether each run's output is shown, and how many members of the batch had completed already.
+type dispatch struct {
+	ExecFlags
+	jobs, retry int
+	live        bool // every run's output, prefixed by its name (-s, --capture=no)
+	cached      int  // members already complete (continue --batch), counted as cached
+}
+
+func (c *RunCmd) dispatch() *dispatch {
+	return &dispatch{ExecFlags: c.ExecFlags, jobs: c.Jobs, retry: c.Retry, live: c.S || c.Capture == "no"}
+}
+
+// runPlans runs recorded plans (staged, or further attempts) with -j workers, or submits them to Slurm, showing
+// progress, and returns an exit error unless all passed. fromSnapshot runs each from a checkout of its snapshot
+// (staged work) rather than from the worktree.
+func (c *dispatch) runPlans(ctx context.Context, env *Env, st *gitstore.Store, plans []*run.Plan, batch string, fromSnapshot bool) error {
 	if executor, err := c.executor(st); err != nil {
 		return err
-	} else if executor == "slurm" {
-		for _, p := range plans {
-			if p.verb == "" {
-				p.verb = "run" // already recorded as staged
-			}
-		}
+	} else if executor == run.Slurm {
 		return c.submitSlurm(ctx, env, st, plans, batch)
 	}
-	jobs := c.Jobs
-	if jobs <= 0 {
-		jobs = runtime.NumCPU()
-	}
-	live := c.S || c.Capture == "no"
-	prog := newProgress(env.IO, len(plans)+c.cached, live)
+	prog := newProgress(env.IO, len(plans)+c.cached, c.live)
 	prog.cache(c.cached)
-	var pw *prefixWriters
-	if live {
-		pw = &prefixWriters{out: env.IO.Out, err: env.IO.Err}
+	o := run.PoolOptions{Jobs: c.jobs, Retries: c.retry, FromSnapshot: fromSnapshot, Progress: prog}
+	if c.live {
+		pw := &prefixWriters{out: env.IO.Out, err: env.IO.Err}
+		o.Live = func(m *gitstore.Manifest) (io.Writer, io.Writer) { return pw.For(env.IO.Text(m.Name)) }
 	}
-	work := make(chan *plan)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var failed, cancelled int
-	var firstErr error
-	for w := 0; w < jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range work {
-				verb := p.verb
-				if verb == "" {
-					verb = "run"
-				}
-				o := execOptions{live: live, prefix: env.IO.Text(p.m.Name), stdout: pw, verb: verb, retries: c.Retry, onStart: func() { prog.started(p.m) }}
-				if fromSnapshot {
-					o.snapshot = p.m.Git.Snapshot
-				}
-				code, err := execute(ctx, env, st, p, o)
-				var taken *takenError
-				if errors.As(err, &taken) {
-					// Another runner started it first (two `run --staged` at once): its run, not ours.
-					prog.skip()
-					continue
-				}
-				mu.Lock()
-				switch {
-				case err != nil:
-					if firstErr == nil {
-						firstErr = err
-					}
-					failed++
-				case code == 130 && ctx.Err() != nil:
-					cancelled++
-				case code != 0:
-					failed++
-				}
-				mu.Unlock()
-				prog.finished(p.m, code, err)
-			}
-		}()
-	}
-	sent := 0
-feed:
-	for _, p := range plans {
-		select {
-		case work <- p:
-			sent++
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
+	res := env.runner(st).RunPool(ctx, plans, o)
 	prog.wait()
 	if ctx.Err() != nil {
-		left := len(plans) - sent
 		id := batch
 		if id == "" && len(plans) > 0 {
-			id = plans[0].m.Batch
+			id = plans[0].Manifest.Batch
 		}
 		// continue --batch finishes the batch: the cancelled members (another attempt each) and the staged ones.
 		hint := "git exp continue --batch " + id[:min(7, len(id))]
 		if id == "" {
 			hint = "git exp run --staged"
 		}
-		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started (still staged); finish the batch with: %s\n", cancelled, left, hint)
+		fmt.Fprintf(env.IO.Err, "interrupted: %d run(s) cancelled, %d not started (still staged); finish the batch with: %s\n", res.Cancelled, res.NotStarted, hint)
 		return &exitError{130}
 	}
-	if firstErr != nil {
-		return firstErr
+	if res.Err != nil {
+		return res.Err
 	}
-	if failed > 0 {
+	if res.Failed > 0 {
 		return &exitError{1}
 	}
 	return nil
@@ -212,7 +129,7 @@ func newProgress(io *IO, total int, live bool) *progress {
 		return pr
 	}
 	green, red, yellow, reset := "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
-	if os.Getenv("NO_COLOR") != "" {
+	if !io.ErrColor {
 		green, red, yellow, reset = "", "", "", ""
 	}
 	pr.p = mpb.New(mpb.WithOutput(io.Err), mpb.WithWidth(32), mpb.WithRefreshRate(150*time.Millisecond))
@@ -244,14 +161,15 @@ func (pr *progress) cache(n int) {
 	}
 }
 
-func (pr *progress) started(m *gitstore.Manifest) {
+// Started counts a run that started.
+func (pr *progress) Started(m *gitstore.Manifest) {
 	pr.mu.Lock()
 	pr.running++
 	pr.mu.Unlock()
 }
 
-// skip takes out of the count a run that another runner took first.
-func (pr *progress) skip() {
+// Skipped takes out of the count a run that another runner took first.
+func (pr *progress) Skipped() {
 	pr.mu.Lock()
 	pr.skipped++
 	pr.total--
@@ -261,7 +179,8 @@ func (pr *progress) skip() {
 	}
 }
 
-func (pr *progress) finished(m *gitstore.Manifest, code int, err error) {
+// Finished counts a run that ended (or failed to record), and on a pipe prints its line.
+func (pr *progress) Finished(m *gitstore.Manifest, code int, err error) {
 	pr.mu.Lock()
 	if pr.running > 0 {
 		pr.running--

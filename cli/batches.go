@@ -27,7 +27,7 @@ func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	exps, err := experiments(ctx, env, st)
+	exps, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
 )
 
 var processStart = time.Now()
@@ -31,8 +32,13 @@ type IO struct {
 	Err    io.Writer
 	OutTTY bool
 	ErrTTY bool
-	Color  bool
-	Width  int
+	Color  bool // colour on stdout: a terminal, NO_COLOR unset, TERM not dumb
+	// ErrColor is the same for stderr (the progress bar).
+	ErrColor bool
+	Width    int
+	// Program is how this process was started (os.Args[0]): a detached run starts it again, and a batch records its
+	// command line as Program and the arguments. Empty in tests: "git-exp".
+	Program string
 }
 
 // SystemIO returns the process's streams.
@@ -40,7 +46,10 @@ func SystemIO() *IO {
 	io := &IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
 	io.OutTTY = term.IsTerminal(int(os.Stdout.Fd()))
 	io.ErrTTY = term.IsTerminal(int(os.Stderr.Fd()))
-	io.Color = io.OutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	colour := os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	io.Color = io.OutTTY && colour
+	io.ErrColor = io.ErrTTY && colour
+	io.Program = os.Args[0]
 	io.Width = 100
 	if io.OutTTY {
 		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
@@ -184,13 +193,17 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 		}
 	}
 	gitstore.Tracef("phase parse (%s since start)", sinceStart())
-	env := &Env{IO: io, Tail: tail, DashDash: dashdash}
+	program := io.Program
+	if program == "" {
+		program = "git-exp"
+	}
+	env := &Env{IO: io, Tail: tail, DashDash: dashdash, Argv: append([]string{program}, args...)}
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	err = kctx.Run(env)
 	gitstore.Tracef("phase total (%s since start)", sinceStart())
 	code = exitCode(io, err)
 	if env.detached != nil {
-		env.detached.removeEmptyLog()
+		env.detached.RemoveEmptyLog()
 	}
 	return code
 }
@@ -205,10 +218,11 @@ func exitCode(io *IO, err error) int {
 	}
 	io.Warnf("git exp: %s", err)
 	var ue *usageError
+	var rue *run.UsageError
 	switch {
 	case errors.Is(err, gitstore.ErrNotRepo):
 		return 128
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &rue):
 		return 2
 	case errors.Is(err, context.Canceled):
 		return 130
@@ -273,12 +287,31 @@ func isRun(args []string) bool {
 // Env is what every command's Run receives.
 type Env struct {
 	IO       *IO
+	Argv     []string // the command line: IO.Program and the arguments
 	Tail     []string // arguments after "--"
 	DashDash bool
-	detached *detachedReporter // in the background process of `run --detach`: tells its starter what it runs
+	detached *run.DetachedReporter // in the background process of `run --detach`: tells its starter what it runs
 }
 
 // open opens the store of the repository around the working directory.
+// runner is the lifecycle (package run) over st: its messages go to stderr, and in the background process of
+// run --detach it tells the starter what it recorded.
+func (e *Env) runner(st *gitstore.Store) *run.Runner {
+	r := &run.Runner{Store: st, Warn: e.IO.Warnf}
+	if e.detached != nil {
+		r.Recorded = e.detached.Report
+	}
+	return r
+}
+
+// live returns the writers a run's output is shown on live: the terminal's (stdout, stderr), or none.
+func (e *Env) live(on bool) (io.Writer, io.Writer) {
+	if !on {
+		return nil, nil
+	}
+	return e.IO.Out, e.IO.Err
+}
+
 func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 	wd, err := os.Getwd()
 	if err != nil {

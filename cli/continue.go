@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
 )
 
 // ContinueCmd resumes a failed, cancelled or crashed experiment (or a batch's unfinished members).
@@ -30,52 +31,40 @@ func (c *ContinueCmd) Run(ctx context.Context, env *Env) error {
 	}
 	if c.ID != "" {
 		e := exps[0]
-		switch e.Status {
-		case gitstore.StatusCompleted:
+		switch {
+		case e.Status == gitstore.StatusCompleted:
 			fmt.Fprintf(env.IO.Err, "experiment %s is complete: nothing to continue (git exp rerun %s runs it again)\n", e.ID[:7], e.ID[:7])
 			return nil
-		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed:
-		default:
+		case !run.Continuable(e.Status):
 			return usagef("experiment %s is %s: only failed, cancelled or crashed experiments can be continued", e.ID[:7], e.Status)
 		}
 		m := e.Manifest
-		p := &plan{m: &m, params: e.ParamsJSON, verb: "continue"}
+		p := &run.Plan{Manifest: &m, Params: e.ParamsJSON, Mode: run.Continue}
 		if executor, err := c.executor(st); err != nil {
 			return err
-		} else if executor == "slurm" {
-			run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
-			return run.submitSlurm(ctx, env, st, []*plan{p}, "")
+		} else if executor == run.Slurm {
+			return c.dispatch(0).submitSlurm(ctx, env, st, []*run.Plan{p}, "")
 		}
-		code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, verb: "continue", snapshot: m.Git.Snapshot, retries: c.Retry})
+		o := run.Options{Snapshot: m.Git.Snapshot, Retries: c.Retry}
+		o.Live, o.LiveErr = env.live(!c.Quiet)
+		code, err := env.runner(st).Execute(ctx, p, o)
 		if err != nil {
 			return err
 		}
-		reportEnd(ctx, env, st, p.m)
+		reportEnd(ctx, env, st, p.Manifest, p.Results)
 		if code != 0 {
 			return &exitError{code}
 		}
 		return nil
 	}
-	var plans []*plan
-	cached := 0
-	for _, e := range exps {
-		m := e.Manifest
-		switch e.Status {
-		case gitstore.StatusCompleted:
-			cached++
-			continue
-		case gitstore.StatusFailed, gitstore.StatusCancelled, gitstore.StatusCrashed, gitstore.StatusStaged:
-			verb := "continue"
-			if e.Status == gitstore.StatusStaged {
-				verb = "run"
-			}
-			plans = append(plans, &plan{m: &m, params: e.ParamsJSON, verb: verb})
-		}
-	}
+	plans, cached := run.ContinuePlans(exps)
 	if len(plans) == 0 {
 		fmt.Fprintf(env.IO.Err, "every experiment of batch %s is complete or still running: nothing to continue\n", exps[0].Batch[:7])
 		return nil
 	}
-	run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, cached: cached, ExecFlags: c.ExecFlags}
-	return run.runPlans(ctx, env, st, plans, exps[0].Batch, true)
+	return c.dispatch(cached).runPlans(ctx, env, st, plans, exps[0].Batch, true)
+}
+
+func (c *ContinueCmd) dispatch(cached int) *dispatch {
+	return &dispatch{ExecFlags: c.ExecFlags, jobs: c.Jobs, retry: c.Retry, cached: cached}
 }

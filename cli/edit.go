@@ -18,7 +18,7 @@ func writeNotes(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experi
 
 // resolveAll resolves several ids, reporting every unknown one at once.
 func resolveAll(ctx context.Context, env *Env, st *gitstore.Store, ids []string) ([]*gitstore.Experiment, error) {
-	all, err := experiments(ctx, env, st)
+	all, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return nil, err
 	}

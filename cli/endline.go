@@ -12,7 +12,7 @@ import (
 
 // reportEnd prints the line that ends a single run on stderr, whatever the script printed and with -q too: id,
 // name, status, duration and results; for a failure, the error and where to read it; for Ctrl-C, how to go on.
-func reportEnd(ctx context.Context, env *Env, st *gitstore.Store, m *gitstore.Manifest) {
+func reportEnd(ctx context.Context, env *Env, st *gitstore.Store, m *gitstore.Manifest, results []byte) {
 	if m == nil || m.ID == "" {
 		return
 	}
@@ -22,7 +22,7 @@ func reportEnd(ctx context.Context, env *Env, st *gitstore.Store, m *gitstore.Ma
 	switch m.Status {
 	case gitstore.StatusCompleted:
 		line := head + " in " + dur
-		if res := endResults(ctx, env, st, m.ID); res != "" {
+		if res := endResults(ctx, env, st, m.ID, results); res != "" {
 			line += ": " + res
 		}
 		env.IO.Warnf("%s", line)
@@ -38,15 +38,17 @@ func reportEnd(ctx context.Context, env *Env, st *gitstore.Store, m *gitstore.Ma
 }
 
 // endResults is the results of an experiment as "k=v k=v": 6 significant digits on a terminal, every digit on a pipe.
-func endResults(ctx context.Context, env *Env, st *gitstore.Store, id string) string {
-	rc, ok, err := st.OpenFile(context.WithoutCancel(ctx), id, "results.json")
-	if err != nil || !ok {
-		return ""
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return ""
+// data is what the run itself wrote, when this process ran it; otherwise they are read from the store.
+func endResults(ctx context.Context, env *Env, st *gitstore.Store, id string, data []byte) string {
+	if data == nil {
+		rc, ok, err := st.OpenFile(context.WithoutCancel(ctx), id, "results.json")
+		if err != nil || !ok {
+			return ""
+		}
+		defer rc.Close()
+		if data, err = io.ReadAll(rc); err != nil {
+			return ""
+		}
 	}
 	if env.IO.ErrTTY {
 		return humanKV(data)

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 )
 
 // ExecJobCmd is what a Slurm job runs: one queued experiment, from a checkout of its snapshot.
@@ -18,18 +16,10 @@ func (c *ExecJobCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	e, err := st.Load(c.ID)
-	if err != nil {
-		return err
-	}
-	m := e.Manifest
-	p := &plan{m: &m, params: e.ParamsJSON}
-	code, err := execute(ctx, env, st, p, execOptions{live: true, verb: "run", snapshot: m.Git.Snapshot})
+	code, err := env.runner(st).ExecJob(ctx, c.ID, env.IO.Out, env.IO.Err)
 	if err != nil {
 		return err // Slurm's own output file stays: it is what tells why
 	}
-	// The run is recorded with its logs: Slurm's output file (still open by Slurm, which is fine) holds nothing more.
-	os.Remove(filepath.Join(slurmOutDir(st), c.ID+".out"))
 	if code != 0 {
 		return &exitError{code}
 	}

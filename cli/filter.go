@@ -80,7 +80,7 @@ func (f *Filters) selectExps(ctx context.Context, env *Env, st *gitstore.Store) 
 	if err := f.compile(ctx, st); err != nil {
 		return nil, err
 	}
-	all, err := experiments(ctx, env, st)
+	all, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 		}
 		return []*gitstore.Experiment{e}, nil
 	}
-	exps, err := experiments(ctx, env, st)
+	exps, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	mergeFetched(ctx, env, st)
-	all, err := experiments(ctx, env, st)
+	all, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/run"
 )
 
 // LogsCmd prints an experiment's output.
@@ -50,9 +51,9 @@ func (c *LogsCmd) Run(ctx context.Context, env *Env) error {
 			if lerr == nil && cur.Status != gitstore.StatusRunning {
 				break // ended: the rest is in the store
 			}
-			if lerr == nil && cur.Runner != nil && !cur.Runner.Alive() && cur.Executor != "slurm" {
+			if lerr == nil && run.RunnerGone(cur) {
 				// Its runner died: record the crash with what it captured (the spool), then print the rest.
-				if err := recoverCrashed(ctx, env, st, cur); err != nil {
+				if err := env.runner(st).RecordCrash(ctx, cur); err != nil {
 					return fmt.Errorf("%s: its git-exp process (pid %d) is gone, and recording the crash failed: %w", e.ID[:7], cur.Runner.PID, err)
 				}
 				break

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/importer"
@@ -13,69 +12,12 @@ import (
 	"github.com/git-exp/git-exp/value"
 )
 
-// experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
-// process is gone (their spooled output is stored: nothing written before a crash is lost).
-func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
-	all, err := st.Experiments()
-	if err != nil {
-		return nil, err
-	}
-	recovered := reconcileSlurm(ctx, env, st, all)
-	for _, e := range all {
-		if e.Executor == "slurm" && e.Extra["slurm_job_id"] != "" {
-			continue // Slurm says how it ended (reconcileSlurm)
-		}
-		if e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive() {
-			if err := recoverCrashed(ctx, env, st, e); err != nil {
-				env.IO.Warnf("git exp: could not record %s as crashed: %v", e.ID[:7], err)
-				continue
-			}
-			recovered = true
-		}
-	}
-	if recovered {
-		if all, err = st.Experiments(); err != nil {
-			return nil, err
-		}
-	}
-	out := all[:0] // st.Experiments gives a list of its own: filtered in place
-	for _, e := range all {
-		if !e.Deleted {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
 // shortReader is called first by commands that read the whole store and end: they build one large, long-lived
 // list, and collecting garbage meanwhile only rescans it (a third of a warm list of 100,000). The memory limit still
 // bounds the heap. Commands that go on (runs, logs --follow) do not call it.
 func shortReader() {
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(2 << 30)
-}
-
-// recoverCrashed records as crashed an experiment whose runner process is gone, storing what it had spooled.
-func recoverCrashed(ctx context.Context, env *Env, st *gitstore.Store, e *gitstore.Experiment) error {
-	runner := *e.Runner
-	return recordEnd(ctx, env, st, e.ID, "crash", func(m *gitstore.Manifest) error {
-		if m.Status != gitstore.StatusRunning || m.Runner == nil || *m.Runner != runner {
-			return gitstore.ErrNoChange
-		}
-		if res, ended, ok := loadEnd(st.SpoolFor(e.ID)); ok {
-			// The run ended and its runner saved how, but could not record it: record that, not a crash.
-			applyEnd(m, res, ended)
-			return nil
-		}
-		m.Status = gitstore.StatusCrashed
-		m.Error = fmt.Sprintf("the git-exp process (pid %d on %s) ended without recording how the run ended", runner.PID, runner.Host)
-		m.Ended = gitstore.Now()
-		if t, err := gitstore.ParseTime(m.Started); err == nil {
-			m.DurationS = float64(time.Since(t).Milliseconds()) / 1000
-		}
-		m.Runner = nil
-		return nil
-	})
 }
 
 // openOne opens the store and resolves the one experiment a command is about. The caller closes the store.
@@ -94,7 +36,7 @@ func (e *Env) openOne(ctx context.Context, query string) (*gitstore.Store, *gits
 
 // resolve finds one experiment by id, id prefix or name.
 func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*gitstore.Experiment, error) {
-	exps, err := experiments(ctx, env, st)
+	exps, err := env.runner(st).RecordEndsAndList(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/git-exp/git-exp/config"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/run"
 	"github.com/git-exp/git-exp/sweep"
 	"github.com/git-exp/git-exp/value"
 )
@@ -37,13 +37,12 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	var plans []*plan
+	var plans []*run.Plan
 	batch := ""
 	if c.Batch != "" {
 		batch = gitstore.NewID()
 	}
-	host, _ := os.Hostname()
-	user, email := st.Ident()
+	r := env.runner(st)
 	// The same pipeline as run: resolve (the recorded parameters, then each --param), then expand, so
 	// --param 'lr=list(0.1, 0.2)' reruns the experiment once per value, as a batch.
 	for _, o := range originals {
@@ -59,7 +58,7 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 		if len(points) > 1 && batch == "" {
 			batch = gitstore.NewID()
 			for _, p := range plans {
-				p.m.Batch = batch
+				p.Manifest.Batch = batch
 			}
 		}
 		for _, pt := range points {
@@ -67,12 +66,8 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if err != nil {
 				return &usageError{err.Error()}
 			}
-			m := o.Manifest
-			m.ID, m.Parent, m.Batch, m.Seq = gitstore.NewID(), o.ID, batch, len(plans)+1
-			m.Created, m.Host, m.User, m.Email = gitstore.Now(), host, user, email
-			m.Status, m.ExitCode, m.Error, m.Started, m.Ended, m.DurationS, m.Attempt = "", nil, "", "", "", 0, 0
-			m.Runner, m.Extra = nil, nil
-			m.Tags = append([]string{}, o.Tags...)
+			m := r.RerunOf(o)
+			m.Batch, m.Seq = batch, len(plans)+1
 			switch {
 			case len(points) > 1:
 				base := o.Name
@@ -89,41 +84,32 @@ func (c *RerunCmd) Run(ctx context.Context, env *Env) error {
 			if len(keys) > 0 {
 				m.Sources = append(append([]gitstore.ParamSource{}, m.Sources...), gitstore.ParamSource{Kind: "param", Keys: keys})
 			}
-			plans = append(plans, &plan{m: &m, params: data})
+			plans = append(plans, &run.Plan{Manifest: m, Params: data})
 		}
 	}
 	executor, err := c.executor(st)
 	if err != nil {
 		return err
 	}
-	if executor == "slurm" {
-		for _, p := range plans {
-			p.m.Executor = "slurm"
-		}
-		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry, ExecFlags: c.ExecFlags}
-		return run.submitSlurm(ctx, env, st, plans, batch)
+	d := &dispatch{ExecFlags: c.ExecFlags, jobs: c.Jobs, retry: c.Retry}
+	if executor == run.Slurm {
+		return d.submitSlurm(ctx, env, st, plans, batch)
 	}
 	if batch != "" {
-		run := &RunCmd{Jobs: c.Jobs, Capture: "yes", Retry: c.Retry}
-		b := &gitstore.Batch{ID: batch, Created: gitstore.Now(), Command: os.Args, Snapshot: plans[0].m.Git.Snapshot, Executor: "local", User: user, Host: host}
-		recs := make([]gitstore.NewRecord, len(plans))
-		for i, p := range plans {
-			p.m.Status = gitstore.StatusStaged
-			b.Runs = append(b.Runs, p.m.ID)
-			recs[i] = gitstore.NewRecord{Manifest: p.m, Params: p.params}
-		}
-		if err := st.CreateBatch(context.WithoutCancel(ctx), "stage", b, recs); err != nil {
+		if _, err := r.Stage(ctx, plans, env.Argv); err != nil {
 			return err
 		}
-		return run.runPlans(ctx, env, st, plans, batch, true)
+		return d.runPlans(ctx, env, st, plans, batch, true)
 	}
 	p := plans[0]
-	code, err := execute(ctx, env, st, p, execOptions{live: !c.Quiet, snapshot: p.m.Git.Snapshot, retries: c.Retry})
+	o := run.Options{Snapshot: p.Manifest.Git.Snapshot, Retries: c.Retry}
+	o.Live, o.LiveErr = env.live(!c.Quiet)
+	code, err := r.Execute(ctx, p, o)
 	if err != nil {
 		return err
 	}
-	reportEnd(ctx, env, st, p.m)
-	printBeside(env, originals[0], p.m.ID, st)
+	reportEnd(ctx, env, st, p.Manifest, p.Results)
+	printBeside(env, originals[0], p.Manifest.ID, st)
 	if code != 0 {
 		return &exitError{code}
 	}

@@ -2,7 +2,12 @@ package gitstore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -41,6 +46,84 @@ func (s *Store) Artifacts(ctx context.Context, id string) ([]Artifact, error) {
 		arts = append(arts, Artifact{Path: name, Size: size, Mode: f[0], OID: f[2]})
 	}
 	return arts, nil
+}
+
+// ExtractArtifacts writes artifacts under dir (created) through an os.Root, so that nothing — a stored symlink, a link
+// already in dir — can make a write land outside dir; paths git refuses (a .git component, "..") and paths that
+// lead through a symlink are refused before anything is written.
+func (s *Store) ExtractArtifacts(ctx context.Context, arts []Artifact, dir string) error {
+	for _, a := range arts {
+		if err := CheckArtifactPath(a.Path, a.Mode == ModeSymlink); err != nil {
+			return fmt.Errorf("refusing to extract into %s: %v", dir, err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	for _, a := range arts {
+		if err := s.extract(ctx, root, a); err != nil {
+			return fmt.Errorf("extracting %s into %s: %w", a.Path, dir, err)
+		}
+	}
+	return nil
+}
+
+// extract writes one artifact inside root. Like git's checkout, it never writes through a symlink on the way: a
+// directory of the path that is a symlink is an error, and a symlink at the path itself is replaced.
+func (s *Store) extract(ctx context.Context, root *os.Root, a Artifact) error {
+	name := filepath.FromSlash(a.Path)
+	parts := strings.Split(a.Path, "/")
+	for i := 1; i < len(parts); i++ {
+		dir := filepath.FromSlash(strings.Join(parts[:i], "/"))
+		fi, err := root.Lstat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			if err := root.Mkdir(dir, 0o755); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return fmt.Errorf("%s is a symbolic link: refusing to write through it", strings.Join(parts[:i], "/"))
+		case !fi.IsDir():
+			return fmt.Errorf("%s is a file, not a directory", strings.Join(parts[:i], "/"))
+		}
+	}
+	if fi, err := root.Lstat(name); err == nil && (fi.Mode()&fs.ModeSymlink != 0 || a.Mode == ModeSymlink) {
+		if err := root.Remove(name); err != nil {
+			return err
+		}
+	}
+	rc, err := s.StreamBlob(ctx, a.OID)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if a.Mode == ModeSymlink {
+		target, err := io.ReadAll(io.LimitReader(rc, 4096))
+		if err != nil {
+			return err
+		}
+		return root.Symlink(string(target), name)
+	}
+	perm := os.FileMode(0o644)
+	if a.Mode == ModeExec {
+		perm = 0o755
+	}
+	f, err := root.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, rc); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // BatchCounts counts the experiments of each batch by status: batch id → status → count.

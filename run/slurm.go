@@ -48,8 +48,8 @@ func (j JobState) Status() (status, reason string) {
 	return "failed", j.State // FAILED, TIMEOUT, OUT_OF_MEMORY, DEADLINE, PREEMPTED, ...
 }
 
-// Slurm submits and watches jobs with sbatch, squeue, scontrol and scancel (never `sbatch --wait`).
-type Slurm struct {
+// SlurmCluster submits and watches jobs with sbatch, squeue, scontrol and scancel (never `sbatch --wait`).
+type SlurmCluster struct {
 	Resources
 }
 
@@ -94,7 +94,7 @@ func shellQuote(argv []string) string {
 	return strings.Join(q, " ")
 }
 
-func (s *Slurm) args(name, dir, output string, testOnly bool) []string {
+func (s *SlurmCluster) args(name, dir, output string, testOnly bool) []string {
 	a := []string{"--parsable", "--job-name=" + name, "--chdir=" + dir, "--output=" + output, "--open-mode=append"}
 	if testOnly {
 		a = append(a, "--test-only")
@@ -118,7 +118,7 @@ func (s *Slurm) args(name, dir, output string, testOnly bool) []string {
 }
 
 // Check asks the controller whether a job with these resources would be accepted, submitting nothing.
-func (s *Slurm) Check(ctx context.Context, dir string) error {
+func (s *SlurmCluster) Check(ctx context.Context, dir string) error {
 	_, err := slurmCmd(ctx, "sbatch", append(s.args("git-exp-check", dir, "/dev/null", true), "--wrap=true")...)
 	if err != nil {
 		var se *SlurmError
@@ -130,7 +130,7 @@ func (s *Slurm) Check(ctx context.Context, dir string) error {
 }
 
 // Submit submits argv as one job and returns its job id.
-func (s *Slurm) Submit(ctx context.Context, name, dir, output string, argv []string) (string, error) {
+func (s *SlurmCluster) Submit(ctx context.Context, name, dir, output string, argv []string) (string, error) {
 	out, err := slurmCmd(ctx, "sbatch", append(s.args(name, dir, output, false), "--wrap="+shellQuote(argv))...)
 	if err != nil {
 		return "", err
@@ -143,7 +143,7 @@ func (s *Slurm) Submit(ctx context.Context, name, dir, output string, argv []str
 }
 
 // Cancel cancels jobs.
-func (s *Slurm) Cancel(ctx context.Context, ids []string) error {
+func (s *SlurmCluster) Cancel(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -152,7 +152,7 @@ func (s *Slurm) Cancel(ctx context.Context, ids []string) error {
 }
 
 // Poll returns the state of each job: squeue for live jobs, scontrol for those that ended.
-func (s *Slurm) Poll(ctx context.Context, ids []string) (map[string]JobState, error) {
+func (s *SlurmCluster) Poll(ctx context.Context, ids []string) (map[string]JobState, error) {
 	states := map[string]JobState{}
 	if len(ids) == 0 {
 		return states, nil
@@ -185,7 +185,7 @@ func (s *Slurm) Poll(ctx context.Context, ids []string) (map[string]JobState, er
 }
 
 // show reads one job with scontrol; a job the controller forgot is Done and not Known.
-func (s *Slurm) show(ctx context.Context, id string) (JobState, error) {
+func (s *SlurmCluster) show(ctx context.Context, id string) (JobState, error) {
 	out, err := slurmCmd(ctx, "scontrol", "show", "job", "-o", id)
 	if err != nil {
 		var se *SlurmError

@@ -440,6 +440,15 @@ func condition(cond string) (bool, error) {
 	case "bashcompletion": // the bash-completion package, whose loader finds completions by command name
 		_, err := os.Stat("/usr/share/bash-completion/bash_completion")
 		return err == nil, nil
+	case "python3": // a working python3, for the scripts that test the Python integration (the core ones need none)
+		if pythonWorks() {
+			return true, nil
+		}
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("python3 is missing or does not run, and CI=true: the Python integration " +
+				"scripts must not skip in CI (apt-get install python3)")
+		}
+		return false, nil
 	case "slurm":
 		if _, err := exec.LookPath("sbatch"); err != nil {
 			return false, nil

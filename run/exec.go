@@ -1,6 +1,3 @@
-// Package run executes one experiment: it chooses the interpreter, starts the script in its own process group with
-// the git-exp environment, captures its output to spool files (and shows it live), and stops the whole group on
-// cancellation.
 package run
 
 import (
@@ -16,11 +13,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// UsageError is a mistake in what the user asked for (not a failure of the script).
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
 
 // Command returns the argv that runs script (a path relative to dir or absolute) with args, choosing the
 // interpreter by extension: .py -> python3 -u (a .venv/bin/python in the repository wins), .go -> go run,
