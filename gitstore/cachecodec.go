@@ -68,6 +68,8 @@ type cacheDec struct {
 	// several per experiment.
 	strArena []string
 	intArena []int
+	recent   [4][]string // lists decoded last (strsN)
+	next     int
 }
 
 var errCache = errors.New("corrupt cache")
@@ -164,10 +166,32 @@ func (d *cacheDec) strsN(n uint64) []string {
 	for i := uint64(0); i < n; i++ {
 		d.strArena = append(d.strArena, d.str())
 	}
-	return d.strArena[start:len(d.strArena):len(d.strArena)]
+	l := d.strArena[start:len(d.strArena):len(d.strArena)]
+	// The same few lists (tags, argv) come back and forth: one copy of each serves them all.
+	for _, r := range d.recent {
+		if slices.Equal(r, l) {
+			d.strArena = d.strArena[:start]
+			return r
+		}
+	}
+	d.recent[d.next%len(d.recent)] = l
+	d.next++
+	return l
 }
 
+// smallInts are the exit codes most experiments have: pointed to, not copied (decoded experiments are never
+// modified).
+var smallInts = func() (t [258]int) {
+	for i := range t {
+		t[i] = i - 2
+	}
+	return t
+}()
+
 func (d *cacheDec) intPtr(v int) *int {
+	if v >= -2 && v <= 255 {
+		return &smallInts[v+2]
+	}
 	if len(d.intArena) == cap(d.intArena) {
 		d.intArena = make([]int, 0, 4096)
 	}
