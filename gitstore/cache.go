@@ -12,7 +12,7 @@ import (
 //
 // On disk it is a base file (cache-v12, every experiment) and a delta (cache-v12.delta: what changed since the base,
 // for that base only). A run adds one experiment to a store of 100,000: writing the delta costs a few kilobytes where
-// rewriting the base cost 160 MB and a second. The base is rewritten when the delta grows past a fraction of it.
+// rewriting the base costs 34 MB (160 MB before cache v12). The base is rewritten when the delta grows past a fraction of it.
 type cacheFile struct {
 	Tip      string
 	RootTree string

@@ -165,8 +165,8 @@ func (db *DB) Batch(id string) ([]*Experiment, error) {
 }
 
 // Select is Find for programs that show many experiments at once (the web UI): it returns the store's own records,
-// not decoded copies — their raw params and results, precomputed documents and short ids — so a page of 100,000
-// costs no decoding. The records are shared: do not modify them. A filter that cannot be used is a *FilterError.
+// not decoded copies — their raw params and results (values longer than gitstore.CapValue cut: Store.Full reads one
+// whole) and short ids — so a page of 100,000 costs no decoding. The records are shared: do not modify them. A filter that cannot be used is a *FilterError.
 func (db *DB) Select(ctx context.Context, f Filter, sort []string) ([]*gitstore.Experiment, error) {
 	if err := checkKeys(sort); err != nil {
 		return nil, err
