@@ -24,15 +24,28 @@ type baseBuilder struct {
 	w    *bufio.Writer
 	off  int64
 	recs []builtRec
+	keys []byte // created and id of each experiment, one after the other: no allocation per experiment
 	enc  cacheEnc
 	err  error
 }
 
-// builtRec is where one experiment is in the temporary file, and what it is sorted by.
+// builtRec is where one experiment is in the temporary file, and where what it is sorted by is in keys.
 type builtRec struct {
-	created, id string
-	off         int64
-	n           uint32
+	off            int64
+	n              uint32
+	key            uint32 // created is keys[key:key+created], the id follows, idLen long
+	created, idLen uint16
+}
+
+func (b *baseBuilder) createdOf(r *builtRec) string {
+	k := b.keys[r.key : r.key+uint32(r.created)]
+	return unsafe.String(unsafe.SliceData(k), len(k))
+}
+
+func (b *baseBuilder) idOf(r *builtRec) string {
+	start := r.key + uint32(r.created)
+	k := b.keys[start : start+uint32(r.idLen)]
+	return unsafe.String(unsafe.SliceData(k), len(k))
 }
 
 func newBaseBuilder(dir string) (*baseBuilder, error) {
@@ -54,7 +67,7 @@ func (b *baseBuilder) add(e *Experiment) {
 	}
 	b.enc.b = b.enc.b[:0]
 	b.enc.experiment(e, nil)
-	if len(b.enc.b) > 1<<31 {
+	if len(b.enc.b) > 1<<31 || len(e.Created) > 1<<16-1 || len(e.ID) > 1<<16-1 || len(b.keys) > 1<<32-1<<17 {
 		b.err = errCache
 		return
 	}
@@ -62,7 +75,9 @@ func (b *baseBuilder) add(e *Experiment) {
 		b.err = err
 		return
 	}
-	b.recs = append(b.recs, builtRec{created: strings.Clone(e.Created), id: strings.Clone(e.ID), off: b.off, n: uint32(len(b.enc.b))})
+	b.recs = append(b.recs, builtRec{off: b.off, n: uint32(len(b.enc.b)), key: uint32(len(b.keys)),
+		created: uint16(len(e.Created)), idLen: uint16(len(e.ID))})
+	b.keys = append(append(b.keys, e.Created...), e.ID...)
 	b.off += int64(len(b.enc.b))
 }
 
@@ -80,14 +95,14 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 	}
 	recs := b.recs
 	slices.SortFunc(recs, func(x, y builtRec) int {
-		if c := strings.Compare(y.created, x.created); c != 0 {
+		if c := strings.Compare(b.createdOf(&y), b.createdOf(&x)); c != 0 {
 			return c
 		}
-		return strings.Compare(y.id, x.id)
+		return strings.Compare(b.idOf(&y), b.idOf(&x))
 	})
 	ids := make([]string, len(recs))
 	for i := range recs {
-		ids[i] = recs[i].id
+		ids[i] = b.idOf(&recs[i])
 	}
 	shorts := shortIDsOf(ids)
 	ids = nil
@@ -178,7 +193,7 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 	}
 	ok = true
 	// What was read and built is garbage now: give it back before the caller maps the base.
-	b.recs, recs, shorts, h.b = nil, nil, nil, nil
+	b.recs, b.keys, recs, shorts, h.b = nil, nil, nil, nil, nil
 	debug.FreeOSMemory()
 	return nil
 }
