@@ -14,24 +14,25 @@ import (
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/testrepo"
 	"github.com/git-exp/git-exp/results"
 )
 
 // fixture is a repository with a small sweep, one experiment named like a script tag, and one with artifacts.
 func fixture(t *testing.T) (string, map[string]string) {
 	t.Helper()
-	dir := newRepo(t)
-	st := openStore(t, dir)
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
 	ids := map[string]string{}
 	for i, lr := range []string{"0.01", "0.1", "0.3"} {
 		name := "train[lr=" + lr + "]"
-		ids[name] = record(t, st, run{name: name, params: `{"lr": ` + lr + `, "epochs": 10}`, tags: []string{"sweep"},
-			results: `{"acc": 0.` + string(rune('5'+i)) + `}`,
-			metrics: `{"step": 0, "loss": 1.0}` + "\n" + `{"step": 1, "loss": 0.5}` + "\n" + `{"step": 2, "loss": "NaN"}` + "\n"})
+		ids[name] = testrepo.Record(t, st, testrepo.Run{Name: name, Params: `{"lr": ` + lr + `, "epochs": 10}`, Tags: []string{"sweep"},
+			Results: `{"acc": 0.` + string(rune('5'+i)) + `}`,
+			Metrics: `{"step": 0, "loss": 1.0}` + "\n" + `{"step": 1, "loss": 0.5}` + "\n" + `{"step": 2, "loss": "NaN"}` + "\n"})
 	}
-	ids["xss"] = record(t, st, run{name: "<script>alert(1)</script>", params: `{"lr": 0.05, "epochs": 10}`, stdout: "héllo\nworld\n",
-		artifacts: map[string]string{"notes.txt": "<b>hi</b>", "plots/loss.svg": "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "model.bin": "\x00\x01"},
-		results:   `{"acc": 0.7}`})
+	ids["xss"] = testrepo.Record(t, st, testrepo.Run{Name: "<script>alert(1)</script>", Params: `{"lr": 0.05, "epochs": 10}`, Stdout: "héllo\nworld\n",
+		Artifacts: map[string]string{"notes.txt": "<b>hi</b>", "plots/loss.svg": "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "model.bin": "\x00\x01"},
+		Results:   `{"acc": 0.7}`})
 	return dir, ids
 }
 
@@ -325,9 +326,9 @@ func TestDiff(t *testing.T) {
 }
 
 func TestBatches(t *testing.T) {
-	dir := newRepo(t)
-	st := openStore(t, dir)
-	record(t, st, run{name: "b1", batch: "aaaabbbbccccdddd"})
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	testrepo.Record(t, st, testrepo.Run{Name: "b1", Batch: "aaaabbbbccccdddd"})
 	s := newTestServer(t, dir, Options{})
 	var bs []map[string]any
 	s.getJSON(t, "/api/batches", &bs)
@@ -379,7 +380,7 @@ func TestEdit(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	dir, _ := fixture(t)
-	st := openStore(t, dir)
+	st := testrepo.Open(t, dir)
 	s := newTestServer(t, dir, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -425,7 +426,7 @@ func TestEvents(t *testing.T) {
 		}
 	}
 	wait("hello", func(string) bool { return true })
-	m := start(t, st, run{name: "live", metrics: `{"step": 0, "loss": 1}` + "\n"})
+	m := testrepo.Start(t, st, testrepo.Run{Name: "live", Metrics: `{"step": 0, "loss": 1}` + "\n"})
 	wait("runs", func(d string) bool { return strings.Contains(d, m.ID) && strings.Contains(d, `"running"`) })
 	// A new point in the running experiment's spool: an event, and the metrics answer has it.
 	f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
@@ -443,7 +444,7 @@ func TestEvents(t *testing.T) {
 	if !mt.Running || len(mt.Series["loss"].Value) != 2 || mt.Series["loss"].Value[1] != 0.25 {
 		t.Fatalf("live metrics: %+v", mt)
 	}
-	finish(t, st, m.ID, run{})
+	testrepo.Finish(t, st, m.ID, testrepo.Run{})
 	data := wait("runs", func(d string) bool { return strings.Contains(d, m.ID) && strings.Contains(d, `"completed"`) })
 	var ev map[string]any
 	if err := json.Unmarshal([]byte(data), &ev); err != nil {
@@ -480,8 +481,8 @@ func TestColumnsPendingAfterAMove(t *testing.T) {
 	if a.Pending || slices.Contains(a.Columns.Params, "dropout") {
 		t.Fatalf("first answer: %+v", a.Columns)
 	}
-	st := openStore(t, dir)
-	record(t, st, run{name: "new", params: `{"lr": 0.1, "epochs": 10, "dropout": 0.5}`})
+	st := testrepo.Open(t, dir)
+	testrepo.Record(t, st, testrepo.Run{Name: "new", Params: `{"lr": 0.1, "epochs": 10, "dropout": 0.5}`})
 	s.getJSON(t, "/api/experiments", &a)
 	if a.Total != 5 || !a.Pending || slices.Contains(a.Columns.Params, "dropout") {
 		t.Fatalf("right after the move: total %d, pending %v, %+v", a.Total, a.Pending, a.Columns)
