@@ -537,8 +537,9 @@ func (s *Server) apiExperiment(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apiMetrics is an experiment's metric series, each thinned to at most points=N points (default 1000) that keep
-// every bucket's minimum and maximum; from= and to= (steps) zoom in. names=a,b picks metrics (default: all).
+// apiMetrics is an experiment's metric series, each thinned to about points=N points (default 1000) that keep
+// every bucket's minimum and maximum; from= and to= (steps) zoom in. names=a,b picks metrics (default: all). The
+// file is read in one pass, in memory independent of its length (thinMetrics); the answers are kept (answerCache).
 func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 	x, e, err := s.get(r, r.PathValue("id"))
 	if err != nil {
@@ -565,15 +566,19 @@ func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 			*b.v = f
 		}
 	}
-	set, err := s.metrics.load(s, x, e)
-	if err != nil {
-		return err
-	}
 	var want []string
 	if v := q.Get("names"); v != "" {
 		want = strings.Split(v, ",")
 	}
-	writeJSON(w, set.answer(want, points, from, to, x.Status == gitstore.StatusRunning))
+	a, err := s.metricsAnswer(x, e, want, points, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, struct {
+		Names   []string        `json:"names"`
+		Series  json.RawMessage `json:"series"`
+		Running bool            `json:"running"`
+	}{nonNil(a.names), a.series, x.Status == gitstore.StatusRunning})
 	return nil
 }
 

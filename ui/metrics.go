@@ -1,13 +1,14 @@
 package ui
 
 import (
-	"bytes"
-	"context"
-	"io"
+	"container/list"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,236 +17,317 @@ import (
 	"github.com/git-exp/git-exp/results"
 )
 
-// series is one metric's points in step order, as columns.
-type series struct {
-	step, time, val []float64
-	unsorted        bool
+// extreme is one point of a series: its step, its time (as logged; seconds since the epoch once parsed, NaN when
+// not logged) and its value, with its rank among the points of its metric (to put a bucket's points in order).
+type extreme struct {
+	rank            int64
+	step, time, val float64
+	timeStr         string
+	parsed          bool
 }
 
-func (sr *series) add(step, t, v float64) {
-	if n := len(sr.step); n > 0 {
-		switch last := sr.step[n-1]; {
-		case step == last: // a later line for the same step wins, as in exp.ReadMetrics
-			sr.time[n-1], sr.val[n-1] = t, v
-			return
-		case step < last:
-			sr.unsorted = true
-		}
-	}
-	sr.step = append(sr.step, step)
-	sr.time = append(sr.time, t)
-	sr.val = append(sr.val, v)
-}
-
-// settle puts out-of-order steps in order, the last value of each step kept.
-func (sr *series) settle() {
-	if !sr.unsorted {
-		return
-	}
-	idx := make([]int, len(sr.step))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return sr.step[idx[a]] < sr.step[idx[b]] })
-	var s, t, v []float64
-	for _, i := range idx {
-		if n := len(s); n > 0 && s[n-1] == sr.step[i] {
-			t[n-1], v[n-1] = sr.time[i], sr.val[i]
-			continue
-		}
-		s, t, v = append(s, sr.step[i]), append(t, sr.time[i]), append(v, sr.val[i])
-	}
-	sr.step, sr.time, sr.val, sr.unsorted = s, t, v, false
-}
-
-// metricSet is an experiment's metrics, parsed once: from the stored metrics.jsonl (key: the experiment's tree), or
-// from the spool while it runs on this machine, read on from where the last read stopped.
-type metricSet struct {
-	mu     sync.Mutex
-	key    string
-	spool  string
-	off    int64
-	series map[string]*series
-	points int
-	used   time.Time
-}
-
-// metricCache holds the parsed metrics of the experiments charted lately, up to a budget of points (24 bytes each).
-type metricCache struct {
-	mu     sync.Mutex
-	sets   map[string]*metricSet
-	budget int
-}
-
-func newMetricCache(budget int) *metricCache {
-	return &metricCache{sets: map[string]*metricSet{}, budget: budget}
-}
-
-// load returns the experiment's metrics, read (on) as far as they go now.
-func (c *metricCache) load(s *Server, x *results.Experiment, e *gitstore.Experiment) (*metricSet, error) {
-	key, spool := "tree:"+e.TreeOID, ""
-	if e.Status == gitstore.StatusRunning {
-		p := s.st.SpoolFor(e.ID).Metrics
-		if _, err := os.Stat(p); err == nil {
-			key, spool = "spool:"+p, p
-		}
-	}
-	c.mu.Lock()
-	set := c.sets[e.ID]
-	if set == nil || set.key != key {
-		set = &metricSet{key: key, spool: spool, series: map[string]*series{}}
-		c.sets[e.ID] = set
-	}
-	set.used = time.Now()
-	c.mu.Unlock()
-
-	set.mu.Lock()
-	defer set.mu.Unlock()
-	if spool != "" {
-		if err := set.readSpool(); err != nil {
-			return nil, err
-		}
-	} else if set.off == 0 {
-		rc, ok, err := s.st.OpenFile(context.Background(), e.ID, "metrics.jsonl")
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			set.scan(rc)
-			rc.Close()
-		}
-		set.off = 1 // read
-	}
-	c.evict(set)
-	return set, nil
-}
-
-// readSpool parses the lines appended to the spool since the last read (a last line without its newline yet waits).
-func (set *metricSet) readSpool() error {
-	f, err := os.Open(set.spool)
-	if err != nil {
-		return nil // ended meanwhile: the next request reads the stored file
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || fi.Size() <= set.off {
-		return nil
-	}
-	if _, err := f.Seek(set.off, io.SeekStart); err != nil {
-		return err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, fi.Size()-set.off))
-	if err != nil {
-		return err
-	}
-	end := bytes.LastIndexByte(data, '\n')
-	if end < 0 {
-		return nil
-	}
-	set.scan(bytes.NewReader(data[:end+1]))
-	set.off += int64(end + 1)
-	return nil
-}
-
-func (set *metricSet) scan(r io.Reader) {
-	sc := exp.NewMetricsScanner(r)
-	for sc.Scan() {
-		p := sc.Point()
-		t := math.NaN()
-		if p.Time != "" {
-			if tt, err := time.Parse(time.RFC3339Nano, p.Time); err == nil {
-				t = float64(tt.UnixMilli()) / 1000
+// seconds is the point's time in seconds, parsed once and only for the points that are shown.
+func (x *extreme) seconds() float64 {
+	if !x.parsed {
+		x.parsed, x.time = true, math.NaN()
+		if x.timeStr != "" {
+			if t, err := time.Parse(time.RFC3339Nano, x.timeStr); err == nil {
+				x.time = float64(t.UnixMilli()) / 1000
 			}
 		}
-		for k, v := range p.Values {
+	}
+	return x.time
+}
+
+// bucket is a run of consecutive points of one metric: its first point, and its minimum and maximum (NaN left out).
+type bucket struct {
+	n             int64
+	first, lo, hi extreme
+	finite        bool // lo and hi are set
+}
+
+func (b *bucket) add(x extreme) {
+	if b.n == 0 {
+		b.first = x
+	}
+	b.n++
+	if math.IsNaN(x.val) {
+		return
+	}
+	if !b.finite {
+		b.lo, b.hi, b.finite = x, x, true
+		return
+	}
+	if x.val < b.lo.val {
+		b.lo = x
+	}
+	if x.val > b.hi.val {
+		b.hi = x
+	}
+}
+
+func (b *bucket) merge(o *bucket) {
+	if o.n == 0 {
+		return
+	}
+	if b.n == 0 {
+		*b = *o
+		return
+	}
+	b.n += o.n
+	if !o.finite {
+		return
+	}
+	if !b.finite {
+		b.lo, b.hi, b.finite = o.lo, o.hi, true
+		return
+	}
+	if o.lo.val < b.lo.val {
+		b.lo = o.lo
+	}
+	if o.hi.val > b.hi.val {
+		b.hi = o.hi
+	}
+}
+
+// thinner thins one metric's points as they stream by, in memory that depends on the number of points asked for
+// only: the points are cut into at most 2*half buckets of `width` consecutive points, and when those are full, pairs
+// of buckets merge and the width doubles. At the end every bucket gives its minimum and its maximum, in order (a
+// bucket of NaN only gives its first point, to show the gap), and the first and last points are kept: the shape of
+// the series, spikes included, in about 2*half points.
+type thinner struct {
+	half    int
+	width   int64
+	buckets []bucket
+	total   int64
+	last    extreme
+}
+
+func newThinner(points int) *thinner {
+	return &thinner{half: max(1, points/2), width: 1}
+}
+
+func (t *thinner) add(x extreme) {
+	x.rank = t.total
+	t.total++
+	t.last = x
+	if n := len(t.buckets); n > 0 && t.buckets[n-1].n < t.width {
+		t.buckets[n-1].add(x)
+		return
+	}
+	if len(t.buckets) == 2*t.half {
+		for i := 0; i < t.half; i++ {
+			a := t.buckets[2*i]
+			a.merge(&t.buckets[2*i+1])
+			t.buckets[i] = a
+		}
+		t.buckets = t.buckets[:t.half]
+		t.width *= 2
+		if t.buckets[t.half-1].n < t.width {
+			t.buckets[t.half-1].add(x)
+			return
+		}
+	}
+	t.buckets = append(t.buckets, bucket{})
+	t.buckets[len(t.buckets)-1].add(x)
+}
+
+// points returns the chosen points in order.
+func (t *thinner) points() []*extreme {
+	if t.total == 0 {
+		return nil
+	}
+	bs := t.buckets
+	if t.total <= int64(2*t.half) {
+		// Few enough to show every point: the buckets hold one point each.
+		out := make([]*extreme, len(bs))
+		for i := range bs {
+			out[i] = &bs[i].first
+		}
+		return out
+	}
+	// Between half and 2*half buckets: merge them down to at most half, so that about 2*half points are shown.
+	group := (len(bs) + t.half - 1) / t.half
+	merged := make([]bucket, 0, t.half)
+	for i := 0; i < len(bs); i += group {
+		b := bs[i]
+		for j := i + 1; j < min(i+group, len(bs)); j++ {
+			b.merge(&bs[j])
+		}
+		merged = append(merged, b)
+	}
+	out := make([]*extreme, 0, 2*len(merged)+2)
+	push := func(x *extreme) {
+		if len(out) == 0 || x.rank > out[len(out)-1].rank {
+			out = append(out, x)
+		}
+	}
+	push(&merged[0].first)
+	for i := range merged {
+		b := &merged[i]
+		if !b.finite {
+			push(&b.first)
+			continue
+		}
+		a, c := &b.lo, &b.hi
+		if c.rank < a.rank {
+			a, c = c, a
+		}
+		push(a)
+		push(c)
+	}
+	push(&t.last)
+	return out
+}
+
+// metricSource names what an experiment's metrics are read from now: its stored file (by the experiment's tree,
+// which changes with it), or, while it runs on this machine, its spool file (by size and time, which change as it
+// grows).
+func (s *Server) metricSource(e *gitstore.Experiment) string {
+	if e.Status == gitstore.StatusRunning {
+		if fi, err := os.Stat(s.st.SpoolFor(e.ID).Metrics); err == nil {
+			return fmt.Sprintf("spool:%d:%d", fi.Size(), fi.ModTime().UnixNano())
+		}
+	}
+	return "tree:" + e.TreeOID
+}
+
+// errPastRange stops a reading once the steps have passed the range asked for.
+var errPastRange = errors.New("past the range")
+
+// thinMetrics reads the experiment's metric series once, through exp.Series (in memory independent of its length),
+// and thins each metric wanted to about n points between the steps from and to. It returns every metric's name and
+// the series as the API's JSON.
+func thinMetrics(x *results.Experiment, want []string, n int, from, to float64) (names []string, series json.RawMessage, err error) {
+	sr, err := x.Series()
+	if err != nil {
+		return nil, nil, err
+	}
+	names = sr.Names()
+	if len(want) == 0 {
+		want = names
+	}
+	type wanted struct {
+		name string
+		t    *thinner
+	}
+	var thinners []wanted
+	for _, name := range want {
+		if slices.Contains(names, name) && !slices.ContainsFunc(thinners, func(w wanted) bool { return w.name == name }) {
+			thinners = append(thinners, wanted{name, newThinner(n)})
+		}
+	}
+	ordered := sr.Ordered()
+	err = sr.Each(func(p exp.Point) error {
+		step := float64(p.Step)
+		if step > to && ordered {
+			return errPastRange
+		}
+		if step < from || step > to {
+			return nil
+		}
+		for _, w := range thinners {
+			v, ok := p.Values[w.name]
+			if !ok {
+				continue
+			}
 			f, ok := exp.Float(v)
 			if !ok {
 				continue // strings, booleans and nested values are not charted
 			}
-			sr := set.series[k]
-			if sr == nil {
-				sr = &series{}
-				set.series[k] = sr
-			}
-			n := len(sr.step)
-			sr.add(float64(p.Step), t, f)
-			set.points += len(sr.step) - n
+			w.t.add(extreme{step: step, val: f, timeStr: p.Time})
 		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPastRange) {
+		return nil, nil, err
 	}
-	for _, sr := range set.series {
-		sr.settle()
+	out := map[string]any{}
+	for _, w := range thinners {
+		name, t := w.name, w.t
+		if t.total == 0 {
+			continue
+		}
+		pts := t.points()
+		steps, times, vals := make([]any, len(pts)), make([]any, len(pts)), make([]any, len(pts))
+		for j, x := range pts {
+			steps[j], vals[j] = x.step, num(x.val)
+			if sec := x.seconds(); !math.IsNaN(sec) {
+				times[j] = sec
+			}
+		}
+		out[name] = map[string]any{"total": t.total, "shown": len(pts), "step": steps, "time": times, "value": vals}
 	}
+	b, err := json.Marshal(out)
+	return names, b, err
 }
 
-// evict drops the least recently charted experiments beyond the budget (never keep, the one being answered).
-func (c *metricCache) evict(keep *metricSet) {
+// answerCache keeps the latest thinned answers (a chart asks for the same ones again as pages are revisited), up to
+// a budget of bytes.
+type answerCache struct {
+	mu     sync.Mutex
+	budget int
+	used   int
+	order  *list.List // of *cachedAnswer, most recent first
+	byKey  map[string]*list.Element
+}
+
+type cachedAnswer struct {
+	key    string
+	names  []string
+	series json.RawMessage
+}
+
+func newAnswerCache(budget int) *answerCache {
+	return &answerCache{budget: budget, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+func (c *answerCache) get(key string) *cachedAnswer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	total := 0
-	for _, s := range c.sets {
-		total += s.points
+	el := c.byKey[key]
+	if el == nil {
+		return nil
 	}
-	for total > c.budget {
-		var oldID string
-		var old *metricSet
-		for id, s := range c.sets {
-			if s != keep && (old == nil || s.used.Before(old.used)) {
-				oldID, old = id, s
-			}
-		}
-		if old == nil {
-			return
-		}
-		total -= old.points
-		delete(c.sets, oldID)
+	c.order.MoveToFront(el)
+	return el.Value.(*cachedAnswer)
+}
+
+func (c *answerCache) put(a *cachedAnswer) {
+	size := len(a.series) + len(a.key) + 16*len(a.names)
+	if size > c.budget {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el := c.byKey[a.key]; el != nil {
+		return
+	}
+	c.byKey[a.key] = c.order.PushFront(a)
+	c.used += size
+	for c.used > c.budget {
+		el := c.order.Back()
+		old := el.Value.(*cachedAnswer)
+		c.order.Remove(el)
+		delete(c.byKey, old.key)
+		c.used -= len(old.series) + len(old.key) + 16*len(old.names)
 	}
 }
 
-// thin picks at most about n indices of [lo, hi) that keep the shape: the series is cut into n/2 buckets, and each
-// gives its minimum and its maximum, in order; the first and last points are kept.
-func thin(val []float64, lo, hi, n int) []int {
-	count := hi - lo
-	if count <= n {
-		idx := make([]int, count)
-		for i := range idx {
-			idx[i] = lo + i
-		}
-		return idx
+// metricsAnswer is what /api/experiments/{id}/metrics returns: from the cache when the same answer was given for
+// the same file, else read anew.
+func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, want []string, n int, from, to float64) (*cachedAnswer, error) {
+	key := strings.Join([]string{e.ID, s.metricSource(e), strings.Join(want, ","), fmt.Sprint(n), fmt.Sprint(from), fmt.Sprint(to)}, "\x00")
+	if a := s.answers.get(key); a != nil {
+		return a, nil
 	}
-	buckets := max(1, n/2)
-	idx := make([]int, 0, 2*buckets+2)
-	idx = append(idx, lo)
-	for b := range buckets {
-		blo := lo + int(int64(b)*int64(count)/int64(buckets))
-		bhi := lo + int(int64(b+1)*int64(count)/int64(buckets))
-		mi, ma := -1, -1
-		for i := blo; i < bhi; i++ {
-			v := val[i]
-			if math.IsNaN(v) {
-				continue
-			}
-			if mi < 0 || v < val[mi] {
-				mi = i
-			}
-			if ma < 0 || v > val[ma] {
-				ma = i
-			}
-		}
-		if mi < 0 {
-			mi, ma = blo, blo // all NaN: one point shows the gap
-		}
-		a, b := min(mi, ma), max(mi, ma)
-		if a > idx[len(idx)-1] {
-			idx = append(idx, a)
-		}
-		if b > idx[len(idx)-1] {
-			idx = append(idx, b)
-		}
+	names, series, err := thinMetrics(x, want, n, from, to)
+	if err != nil {
+		return nil, err
 	}
-	if idx[len(idx)-1] != hi-1 {
-		idx = append(idx, hi-1)
-	}
-	return idx
+	a := &cachedAnswer{key: key, names: names, series: series}
+	s.answers.put(a)
+	return a, nil
 }
 
 // num is a number in the API's JSON: non-finite ones as strings.
@@ -254,40 +336,4 @@ func num(f float64) any {
 		return safe(f)
 	}
 	return f
-}
-
-// answer is what /api/experiments/{id}/metrics returns.
-func (set *metricSet) answer(want []string, n int, from, to float64, running bool) map[string]any {
-	set.mu.Lock()
-	defer set.mu.Unlock()
-	names := make([]string, 0, len(set.series))
-	for k := range set.series {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	if len(want) == 0 {
-		want = names
-	}
-	out := map[string]any{}
-	for _, name := range want {
-		sr := set.series[name]
-		if sr == nil {
-			continue
-		}
-		lo := sort.SearchFloat64s(sr.step, from)
-		hi := len(sr.step)
-		if !math.IsInf(to, 1) {
-			hi = sort.Search(len(sr.step), func(i int) bool { return sr.step[i] > to })
-		}
-		idx := thin(sr.val, lo, hi, n)
-		steps, times, vals := make([]any, len(idx)), make([]any, len(idx)), make([]any, len(idx))
-		for j, i := range idx {
-			steps[j], times[j], vals[j] = sr.step[i], num(sr.time[i]), num(sr.val[i])
-			if math.IsNaN(sr.time[i]) {
-				times[j] = nil
-			}
-		}
-		out[name] = map[string]any{"total": len(sr.step), "shown": len(idx), "step": steps, "time": times, "value": vals}
-	}
-	return map[string]any{"names": names, "series": out, "running": running}
 }

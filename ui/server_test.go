@@ -228,15 +228,38 @@ func TestThinKeepsExtremes(t *testing.T) {
 		val[i] = math.Sin(float64(i) / 100)
 	}
 	val[31337], val[77777] = 50, -50 // spikes a plain stride would miss
-	idx := thin(val, 0, len(val), 500)
-	if len(idx) > 502 || idx[0] != 0 || idx[len(idx)-1] != len(val)-1 {
-		t.Fatalf("thin: %d points, first %d, last %d", len(idx), idx[0], idx[len(idx)-1])
+	val[500] = math.NaN()
+	th := newThinner(500)
+	for i, v := range val {
+		th.add(extreme{step: float64(i), val: v})
+		if len(th.buckets) > 500 {
+			t.Fatalf("after %d points the thinner holds %d buckets: its memory grows with the series", i+1, len(th.buckets))
+		}
 	}
-	if !slices.Contains(idx, 31337) || !slices.Contains(idx, 77777) || !slices.IsSorted(idx) {
+	pts := th.points()
+	var steps []int
+	for _, x := range pts {
+		steps = append(steps, int(x.step))
+	}
+	if len(steps) > 502 || len(steps) < 250 || steps[0] != 0 || steps[len(steps)-1] != len(val)-1 {
+		t.Fatalf("thin: %d points, first %d, last %d", len(steps), steps[0], steps[len(steps)-1])
+	}
+	if !slices.Contains(steps, 31337) || !slices.Contains(steps, 77777) || !slices.IsSorted(steps) {
 		t.Fatal("thin lost a spike or the order")
 	}
-	if got := thin(val, 10, 20, 500); len(got) != 10 || got[0] != 10 {
-		t.Fatalf("short range: %v", got)
+	short := newThinner(500)
+	for i := range 10 {
+		short.add(extreme{step: float64(10 + i), val: val[i]})
+	}
+	if got := short.points(); len(got) != 10 || got[0].step != 10 || got[9].step != 19 {
+		t.Fatalf("short series: %d points", len(got))
+	}
+	nan := newThinner(4)
+	for i := range 100 {
+		nan.add(extreme{step: float64(i), val: math.NaN()})
+	}
+	if got := nan.points(); len(got) < 2 || len(got) > 6 {
+		t.Fatalf("a series of NaN: %d points, want a few that show the gap", len(got))
 	}
 }
 
