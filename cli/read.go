@@ -13,27 +13,14 @@ import (
 	"github.com/git-exp/git-exp/value"
 )
 
-// experiments returns every experiment that is not deleted, after recording as crashed the running ones whose runner
-// process is gone (their spooled output is stored: nothing written before a crash is lost).
+// experiments returns every experiment that is not deleted, after recording how the unfinished ones ended where
+// that is known (recordEnded: it writes).
 func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
 	all, err := st.Experiments()
 	if err != nil {
 		return nil, err
 	}
-	recovered := reconcileSlurm(ctx, env, st, all)
-	for _, e := range all {
-		if e.Executor == "slurm" && e.Extra["slurm_job_id"] != "" {
-			continue // Slurm says how it ended (reconcileSlurm)
-		}
-		if e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive() {
-			if err := recoverCrashed(ctx, env, st, e); err != nil {
-				env.IO.Warnf("git exp: could not record %s as crashed: %v", e.ID[:7], err)
-				continue
-			}
-			recovered = true
-		}
-	}
-	if recovered {
+	if recordEnded(ctx, env, st, all) {
 		if all, err = st.Experiments(); err != nil {
 			return nil, err
 		}
@@ -45,6 +32,29 @@ func experiments(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore
 		}
 	}
 	return out, nil
+}
+
+// recordEnded writes to the store how the experiments among exps that still show as queued or running have ended,
+// where that is known: a running experiment whose runner process is gone is recorded as crashed (its spooled
+// output is stored: nothing written before a crash is lost, and an end the runner saved but could not record is
+// recorded instead), and Slurm's verdict is recorded for its jobs (reconcileSlurm). It reports whether it recorded
+// anything. Every reading command calls it (through experiments), and so does the web UI (ui.Options.RecordEnded):
+// both show the same reconciled view.
+func recordEnded(ctx context.Context, env *Env, st *gitstore.Store, exps []*gitstore.Experiment) bool {
+	recovered := reconcileSlurm(ctx, env, st, exps)
+	for _, e := range exps {
+		if e.Executor == "slurm" && e.Extra["slurm_job_id"] != "" {
+			continue // Slurm says how it ended (reconcileSlurm)
+		}
+		if e.Status == gitstore.StatusRunning && e.Runner != nil && !e.Runner.Alive() {
+			if err := recoverCrashed(ctx, env, st, e); err != nil {
+				env.IO.Warnf("git exp: could not record %s as crashed: %v", e.ID[:7], err)
+				continue
+			}
+			recovered = true
+		}
+	}
+	return recovered
 }
 
 // shortReader is called first by commands that read the whole store and end: they build one large, long-lived

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 
+	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/ui"
 )
 
@@ -44,7 +45,10 @@ func (c *UICmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := ui.New(ctx, ui.Options{Dir: wd, Filters: c.query(), ReadOnly: c.ReadOnly, Version: Version})
+	srv, err := ui.New(ctx, ui.Options{Dir: wd, Filters: c.query(), ReadOnly: c.ReadOnly, Version: Version,
+		RecordEnded: func(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experiment) bool {
+			return recordEnded(ctx, env, st, exps)
+		}})
 	if err != nil {
 		return err
 	}

@@ -404,6 +404,7 @@ func shortOf(e *gitstore.Experiment) string {
 // virtual table), ids=A,B,... for a chosen set (in that order). The answer carries the total and the columns: the
 // parameters that vary across the whole selection, every parameter, and every result.
 func (s *Server) apiExperiments(w http.ResponseWriter, r *http.Request) error {
+	s.recordEnded(r.Context())
 	q := r.URL.Query()
 	f, err := s.filterOf(r.Context(), q)
 	if err != nil {
@@ -469,6 +470,7 @@ func nonNil(s []string) []string {
 
 // get resolves the experiment a request names; an unknown or ambiguous one is a 404.
 func (s *Server) get(r *http.Request, id string) (*results.Experiment, *gitstore.Experiment, error) {
+	s.recordEnded(r.Context())
 	e, err := s.db.Lookup(id)
 	var ge *gitcmd.Error
 	if errors.As(err, &ge) {
@@ -832,6 +834,7 @@ func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) error {
 
 // apiBatches lists the batches, newest first, as git exp batches --json does.
 func (s *Server) apiBatches(w http.ResponseWriter, r *http.Request) error {
+	s.recordEnded(r.Context())
 	bs, err := s.st.Batches()
 	if err != nil {
 		return err

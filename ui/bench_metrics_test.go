@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"net/http/httptest"
 	"os"
 	"strconv"
 	"strings"
@@ -33,7 +34,7 @@ func BenchmarkMetricsThin(b *testing.B) {
 	id := testrepo.Record(b, st, testrepo.Run{Name: "big", Metrics: sb.String()})
 	sb.Reset()
 	s := newTestServer(b, dir, Options{})
-	x, _, err := s.get(nil, id)
+	x, _, err := s.get(httptest.NewRequest("GET", "/", nil), id)
 	if err != nil {
 		b.Fatal(err)
 	}

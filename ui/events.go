@@ -81,6 +81,7 @@ func (h *hub) watch() {
 	var running []string
 	first := true
 	for {
+		h.s.recordEnded(context.Background())
 		if t, err := h.s.st.Tip(); err == nil && t != tip {
 			tip = t
 			if exps, err := h.s.db.Select(context.Background(), results.Filter{Archived: true}, nil); err == nil {
