@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
@@ -177,6 +178,12 @@ func valueKey(v any) string {
 	return "j" + value.Cell(v)
 }
 
+// view is b as a string without copying it: for the store's records, whose bytes never change (results.DB.Select).
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// unview is the bytes of a string made by view, to be read only.
+func unview(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // compute finds the columns of exps in one pass: experiments with byte-identical params (a sweep's repeats, or a
 // store of few configurations) share one decoding, weighted by how many they are.
 func (c *columnSet) compute(exps []*gitstore.Experiment) {
@@ -196,15 +203,17 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 		for lo := 0; lo < n; lo += chunk {
 			part := exps[lo:min(lo+chunk, n)]
 			wg.Go(func() {
+				// Keyed by the records' own bytes (view): copies of every experiment's params and results would
+				// be the largest thing the server holds while it computes the columns.
 				pcount := map[string]int{}
 				rseen := map[string]bool{}
 				for _, e := range part {
-					pcount[string(e.ParamsJSON)]++
-					rseen[string(e.ResultsJSON)] = true
+					pcount[view(e.ParamsJSON)]++
+					rseen[view(e.ResultsJSON)] = true
 				}
 				local := map[string]*keyState{}
 				for raw, count := range pcount {
-					for k, v := range value.Flatten(results.DecodeJSON([]byte(raw))) {
+					for k, v := range value.Flatten(results.DecodeJSON(unview(raw))) {
 						vk := valueKey(v)
 						if st := local[k]; st == nil {
 							local[k] = &keyState{first: vk, have: count}
@@ -216,7 +225,7 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 				}
 				lres := map[string]bool{}
 				for raw := range rseen {
-					for k := range value.Flatten(results.DecodeJSON([]byte(raw))) {
+					for k := range value.Flatten(results.DecodeJSON(unview(raw))) {
 						lres[k] = true
 					}
 				}

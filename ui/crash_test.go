@@ -105,7 +105,9 @@ func TestCrashedRuns(t *testing.T) {
 		}
 	}
 	statuses := func() map[string]string {
-		var page struct{ Items []struct{ Name, Status string } }
+		var page struct {
+			Items []struct{ Name, Status string }
+		}
 		getJSON("/api/experiments", &page)
 		out := map[string]string{}
 		for _, it := range page.Items {
