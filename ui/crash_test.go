@@ -6,11 +6,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/git-exp/git-exp/ui"
 
 	"github.com/git-exp/git-exp/cli"
 	"github.com/git-exp/git-exp/gitstore"
@@ -35,34 +40,42 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// TestCrashedRuns: `git exp ui` shows a run whose runner process died as crashed, as git exp list does — one that
-// died before the server started, and one that dies while a page watches (a "runs" event, no reload) — with what it
-// had spooled stored.
-func TestCrashedRuns(t *testing.T) {
-	dir := testrepo.New(t)
+// crashFixture is a repository with two running experiments: one whose runner died already and one whose runner
+// is a sleep process the test kills when it likes.
+func crashFixture(t *testing.T) (dir string, before, later *gitstore.Manifest, kill func()) {
+	t.Helper()
+	dir = testrepo.New(t)
 	st := testrepo.Open(t, dir)
-	before := testrepo.Start(t, st, testrepo.Run{Name: "died-before", Runner: testrepo.DeadRunner(t), Stdout: "last words\n",
+	before = testrepo.Start(t, st, testrepo.Run{Name: "died-before", Runner: testrepo.DeadRunner(t), Stdout: "last words\n",
 		Metrics: `{"step": 0, "loss": 1}` + "\n"})
 	sleeper := exec.Command("sleep", "120")
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer sleeper.Process.Kill()
+	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
 	runner := gitstore.ThisRunner()
 	runner.PID, runner.Start = sleeper.Process.Pid, 0
-	later := testrepo.Start(t, st, testrepo.Run{Name: "dies-later", Runner: runner})
+	later = testrepo.Start(t, st, testrepo.Run{Name: "dies-later", Runner: runner})
+	return dir, before, later, func() {
+		sleeper.Process.Kill()
+		sleeper.Wait() // reaped: no zombie answers for the pid
+	}
+}
 
-	// git exp ui, in process, through the command line (which gives the server the command line's reconciliation).
+// serveUI runs git exp ui (read-only) over dir in process, through the command line (which gives the server the
+// command line's reconciliation), until the test ends; it returns the server's address and token, and its stderr.
+func serveUI(t *testing.T, dir string) (base, token string, stderr *lockedBuffer) {
+	t.Helper()
 	t.Chdir(dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	outR, outW := io.Pipe()
-	stderr := &lockedBuffer{}
+	stderr = &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- cli.MainContext(ctx, []string{"ui", "--no-open", "--port", "0", "--read-only"}, &cli.IO{In: strings.NewReader(""), Out: outW, Err: stderr})
 		outW.Close()
 	}()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		select {
 		case code := <-done:
@@ -72,7 +85,7 @@ func TestCrashedRuns(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Error("git exp ui did not stop")
 		}
-	}()
+	})
 	line, err := bufio.NewReader(outR).ReadString('\n')
 	if err != nil {
 		t.Fatalf("no URL printed: %v (stderr: %s)", err, stderr)
@@ -82,6 +95,16 @@ func TestCrashedRuns(t *testing.T) {
 	if !ok {
 		t.Fatalf("URL line %q", line)
 	}
+	return base, token, stderr
+}
+
+// TestCrashedRuns: `git exp ui` shows a run whose runner process died as crashed, as git exp list does — one that
+// died before the server started, and one that dies while a page watches (a "runs" event, no reload) — with what it
+// had spooled stored.
+func TestCrashedRuns(t *testing.T) {
+	dir, before, later, kill := crashFixture(t)
+	base, token, stderr := serveUI(t, dir)
+	ctx := t.Context()
 	get := func(path string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+path, nil)
@@ -139,8 +162,7 @@ func TestCrashedRuns(t *testing.T) {
 	if !sc.Scan() {
 		t.Fatal("no event stream")
 	}
-	sleeper.Process.Kill()
-	sleeper.Wait()
+	kill()
 	deadline := time.AfterFunc(20*time.Second, func() { events.Body.Close() })
 	defer deadline.Stop()
 	seen := false
@@ -162,4 +184,52 @@ func TestCrashedRuns(t *testing.T) {
 	if n := strings.Count(list.String(), `"status":"crashed"`); n != 2 {
 		t.Fatalf("git exp list --json shows %d crashed runs, want 2:\n%s", n, list.String())
 	}
+}
+
+// TestBrowserCrashedRuns: in the browser, the runs table of git exp ui shows the run whose runner died as crashed,
+// and the other turns crashed when its runner dies, without a reload.
+func TestBrowserCrashedRuns(t *testing.T) {
+	exe := ui.Chromium(t)
+	dir, before, later, kill := crashFixture(t)
+	base, token, stderr := serveUI(t, dir)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Flag("headless", "new"), chromedp.DisableGPU,
+		chromedp.WindowSize(1400, 700))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelA()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelT := context.WithTimeout(bctx, 120*time.Second)
+	defer cancelT()
+	status := func(id string) string {
+		return `(document.querySelector('#runs-body .tr[data-id="` + id + `"] .status') || {}).textContent`
+	}
+	waitJS := func(js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingTimeout(20*time.Second))); err != nil {
+			page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 2000)`))
+			t.Fatalf("waiting for %s: %v\npage: %s\nstderr: %s", js, err, page, stderr)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/?token="+token)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(status(before.ID) + ` === "crashed" && ` + status(later.ID) + ` === "running"`)
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`window.__marker = 1`)); err != nil {
+		t.Fatal(err)
+	}
+	kill()
+	waitJS(status(later.ID) + ` === "crashed" && window.__marker === 1`)
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(ui.ShotDir(t), "runs-crashed.png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s", p)
 }
