@@ -550,7 +550,7 @@ func (s *Server) apiExperiment(w http.ResponseWriter, r *http.Request) error {
 
 // apiMetrics is an experiment's metric series, each thinned to about points=N points (default 1000) that keep
 // every bucket's minimum and maximum; from= and to= (steps) zoom in. names=a,b picks metrics (default: all). The
-// file is read in one pass, in memory independent of its length (thinMetrics); the answers are kept (answerCache).
+// file is read in one pass, in memory independent of its length (metricsAnswer).
 func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 	x, e, err := s.get(r, r.PathValue("id"))
 	if err != nil {
@@ -581,7 +581,7 @@ func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("names"); v != "" {
 		want = strings.Split(v, ",")
 	}
-	a, err := s.metricsAnswer(x, e, want, points, from, to)
+	names, series, err := s.metricsAnswer(x, e, want, points, from, to)
 	if err != nil {
 		return err
 	}
@@ -589,7 +589,7 @@ func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 		Names   []string        `json:"names"`
 		Series  json.RawMessage `json:"series"`
 		Running bool            `json:"running"`
-	}{nonNil(a.names), a.series, x.Status == gitstore.StatusRunning})
+	}{nonNil(names), series, x.Status == gitstore.StatusRunning})
 	return nil
 }
 

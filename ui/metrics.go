@@ -17,33 +17,30 @@ import (
 	"github.com/git-exp/git-exp/results"
 )
 
-// extreme is one point of a series: its step, its time (as logged; seconds since the epoch once parsed, NaN when
-// not logged) and its value, with its rank among the points of its metric (to put a bucket's points in order).
+// extreme is one point of a metric: its rank among the metric's points (to put a bucket's points in order), its
+// step, its value and its time as logged (parsed only for the points shown).
 type extreme struct {
-	rank            int64
-	step, time, val float64
-	timeStr         string
-	parsed          bool
+	rank      int64
+	step, val float64
+	timeStr   string
 }
 
-// seconds is the point's time in seconds, parsed once and only for the points that are shown.
+// seconds is the point's time in seconds since the epoch, NaN when none was logged.
 func (x *extreme) seconds() float64 {
-	if !x.parsed {
-		x.parsed, x.time = true, math.NaN()
-		if x.timeStr != "" {
-			if t, err := time.Parse(time.RFC3339Nano, x.timeStr); err == nil {
-				x.time = float64(t.UnixMilli()) / 1000
-			}
+	if x.timeStr != "" {
+		if t, err := time.Parse(time.RFC3339Nano, x.timeStr); err == nil {
+			return float64(t.UnixMilli()) / 1000
 		}
 	}
-	return x.time
+	return math.NaN()
 }
 
-// bucket is a run of consecutive points of one metric: its first point, and its minimum and maximum (NaN left out).
+// bucket is a run of consecutive points of one metric: its first and last points, and its minimum and maximum
+// (NaN left out; finite says whether there are any).
 type bucket struct {
-	n             int64
-	first, lo, hi extreme
-	finite        bool // lo and hi are set
+	n                   int64
+	first, last, lo, hi extreme
+	finite              bool
 }
 
 func (b *bucket) add(x extreme) {
@@ -51,6 +48,7 @@ func (b *bucket) add(x extreme) {
 		b.first = x
 	}
 	b.n++
+	b.last = x
 	if math.IsNaN(x.val) {
 		return
 	}
@@ -66,6 +64,7 @@ func (b *bucket) add(x extreme) {
 	}
 }
 
+// merge adds o, the bucket that follows b.
 func (b *bucket) merge(o *bucket) {
 	if o.n == 0 {
 		return
@@ -75,6 +74,7 @@ func (b *bucket) merge(o *bucket) {
 		return
 	}
 	b.n += o.n
+	b.last = o.last
 	if !o.finite {
 		return
 	}
@@ -90,94 +90,250 @@ func (b *bucket) merge(o *bucket) {
 	}
 }
 
-// thinner thins one metric's points as they stream by, in memory that depends on the number of points asked for
-// only: the points are cut into at most 2*half buckets of `width` consecutive points, and when those are full, pairs
-// of buckets merge and the width doubles. At the end every bucket gives its minimum and its maximum, in order (a
-// bucket of NaN only gives its first point, to show the gap), and the first and last points are kept: the shape of
-// the series, spikes included, in about 2*half points.
+// thinner thins one metric's points as they stream by, in memory that depends on the resolution asked for only:
+// the points go into at most 2*half buckets of `width` consecutive points, and when those are full, pairs of
+// buckets merge and the width doubles. While there are no more than 2*half points, every bucket is one point.
 type thinner struct {
 	half    int
 	width   int64
 	buckets []bucket
 	total   int64
-	last    extreme
 }
 
-func newThinner(points int) *thinner {
-	return &thinner{half: max(1, points/2), width: 1}
+func newThinner(half int) *thinner {
+	return &thinner{half: max(1, half), width: 1}
 }
 
 func (t *thinner) add(x extreme) {
 	x.rank = t.total
 	t.total++
-	t.last = x
 	if n := len(t.buckets); n > 0 && t.buckets[n-1].n < t.width {
 		t.buckets[n-1].add(x)
 		return
 	}
 	if len(t.buckets) == 2*t.half {
-		for i := 0; i < t.half; i++ {
+		for i := range t.half {
 			a := t.buckets[2*i]
 			a.merge(&t.buckets[2*i+1])
 			t.buckets[i] = a
 		}
+		clear(t.buckets[t.half:])
 		t.buckets = t.buckets[:t.half]
 		t.width *= 2
-		if t.buckets[t.half-1].n < t.width {
-			t.buckets[t.half-1].add(x)
-			return
-		}
 	}
 	t.buckets = append(t.buckets, bucket{})
 	t.buckets[len(t.buckets)-1].add(x)
 }
 
-// points returns the chosen points in order.
-func (t *thinner) points() []*extreme {
-	if t.total == 0 {
+// exact reports whether every bucket is a single point (nothing was thinned yet).
+func (t *thinner) exact() bool { return t.width == 1 }
+
+// inRange returns the buckets whose points all lie between the steps from and to.
+func (t *thinner) inRange(from, to float64) []bucket {
+	lo, _ := slices.BinarySearchFunc(t.buckets, from, func(b bucket, s float64) int {
+		if b.first.step < s {
+			return -1
+		}
+		return 1
+	})
+	hi, _ := slices.BinarySearchFunc(t.buckets, to, func(b bucket, s float64) int {
+		if b.last.step <= s {
+			return -1
+		}
+		return 1
+	})
+	if hi < lo {
 		return nil
 	}
-	bs := t.buckets
-	if t.total <= int64(2*t.half) {
-		// Few enough to show every point: the buckets hold one point each.
-		out := make([]*extreme, len(bs))
-		for i := range bs {
-			out[i] = &bs[i].first
-		}
-		return out
+	return t.buckets[lo:hi]
+}
+
+// pick chooses the points that stand for the buckets bs (consecutive) in about 2*half points: the buckets are
+// merged into at most half groups, and each gives its minimum and maximum, in order (a group of NaN only gives its
+// first point, to show the gap); the first and the last points are kept. Spikes survive; with no more points than
+// asked for, every point is shown.
+func pick(bs []bucket, half int) []extreme {
+	if len(bs) == 0 {
+		return nil
 	}
-	// Between half and 2*half buckets: merge them down to at most half, so that about 2*half points are shown.
-	group := (len(bs) + t.half - 1) / t.half
-	merged := make([]bucket, 0, t.half)
-	for i := 0; i < len(bs); i += group {
-		b := bs[i]
-		for j := i + 1; j < min(i+group, len(bs)); j++ {
-			b.merge(&bs[j])
-		}
-		merged = append(merged, b)
-	}
-	out := make([]*extreme, 0, 2*len(merged)+2)
-	push := func(x *extreme) {
+	group := (len(bs) + half - 1) / half
+	out := make([]extreme, 0, 2*min(len(bs), half)+2)
+	push := func(x extreme) {
 		if len(out) == 0 || x.rank > out[len(out)-1].rank {
 			out = append(out, x)
 		}
 	}
-	push(&merged[0].first)
-	for i := range merged {
-		b := &merged[i]
-		if !b.finite {
-			push(&b.first)
+	push(bs[0].first)
+	for i := 0; i < len(bs); i += group {
+		g := bs[i]
+		for j := i + 1; j < min(i+group, len(bs)); j++ {
+			g.merge(&bs[j])
+		}
+		if !g.finite {
+			push(g.first)
 			continue
 		}
-		a, c := &b.lo, &b.hi
+		a, c := g.lo, g.hi
 		if c.rank < a.rank {
 			a, c = c, a
 		}
 		push(a)
 		push(c)
 	}
-	push(&t.last)
+	push(bs[len(bs)-1].last)
 	return out
+}
+
+// summaryHalf is the resolution of the summary kept of a metric series: up to 2*summaryHalf buckets (~200 bytes
+// each) per metric, whatever the series' length. A chart up to summaryHalf points wide is drawn from it, and so is a
+// zoom while it still covers that many buckets; a deeper zoom reads the file again.
+const summaryHalf = 2048
+
+// summary is one pass over an experiment's metrics file: every metric name, and the thinners of the metrics asked
+// for at the summary's resolution.
+type summary struct {
+	names   []string
+	metrics map[string]*thinner
+}
+
+func (sm *summary) size() int {
+	n := 64
+	for _, t := range sm.metrics {
+		n += 200 * cap(t.buckets)
+	}
+	return n
+}
+
+// errPastRange stops a reading once the steps have passed the range asked for.
+var errPastRange = errors.New("past the range")
+
+// scanMetrics reads the experiment's metrics file once, through exp.Series (so in memory independent of its length,
+// and merged by step as everywhere else), into a thinner of resolution half for each metric wanted (nil: all),
+// keeping the points between the steps from and to.
+func scanMetrics(x *results.Experiment, want []string, half int, from, to float64) (*summary, error) {
+	sr, err := x.Series()
+	if err != nil {
+		return nil, err
+	}
+	sm := &summary{names: sr.Names(), metrics: map[string]*thinner{}}
+	if want == nil {
+		want = sm.names
+	}
+	type wanted struct {
+		name string
+		t    *thinner
+	}
+	var ws []wanted
+	for _, name := range want {
+		if slices.Contains(sm.names, name) && sm.metrics[name] == nil {
+			t := newThinner(half)
+			sm.metrics[name] = t
+			ws = append(ws, wanted{name, t})
+		}
+	}
+	ordered := sr.Ordered()
+	err = sr.Each(func(p exp.Point) error {
+		step := float64(p.Step)
+		if step > to && ordered {
+			return errPastRange
+		}
+		if step < from || step > to {
+			return nil
+		}
+		for _, w := range ws {
+			v, ok := p.Values[w.name]
+			if !ok {
+				continue
+			}
+			f, ok := exp.Float(v)
+			if !ok {
+				continue // strings, booleans and nested values are not charted
+			}
+			w.t.add(extreme{step: step, val: f, timeStr: p.Time})
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPastRange) {
+		return nil, err
+	}
+	return sm, nil
+}
+
+// seriesJSON is one metric in the API's answer.
+func seriesJSON(pts []extreme, total int64) map[string]any {
+	steps, times, vals := make([]any, len(pts)), make([]any, len(pts)), make([]any, len(pts))
+	for j := range pts {
+		x := &pts[j]
+		steps[j], vals[j] = x.step, num(x.val)
+		if sec := x.seconds(); !math.IsNaN(sec) {
+			times[j] = sec
+		}
+	}
+	return map[string]any{"total": total, "shown": len(pts), "step": steps, "time": times, "value": vals}
+}
+
+// lru keeps values by key up to a budget of bytes, the least recently used going first.
+type lru struct {
+	mu     sync.Mutex
+	budget int
+	used   int
+	order  *list.List // of *lruEntry, most recent first
+	byKey  map[string]*list.Element
+}
+
+type lruEntry struct {
+	key  string
+	val  any
+	size int
+}
+
+func newLRU(budget int) *lru {
+	return &lru{budget: budget, order: list.New(), byKey: map[string]*list.Element{}}
+}
+
+func (c *lru) get(key string) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el := c.byKey[key]
+	if el == nil {
+		return nil
+	}
+	c.order.MoveToFront(el)
+	return el.Value.(*lruEntry).val
+}
+
+func (c *lru) put(key string, val any, size int) {
+	size += len(key)
+	if size > c.budget {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el := c.byKey[key]; el != nil {
+		c.order.Remove(el)
+		c.used -= el.Value.(*lruEntry).size
+	}
+	c.byKey[key] = c.order.PushFront(&lruEntry{key, val, size})
+	c.used += size
+	for c.used > c.budget {
+		el := c.order.Back()
+		old := el.Value.(*lruEntry)
+		c.order.Remove(el)
+		delete(c.byKey, old.key)
+		c.used -= old.size
+	}
+}
+
+// metricsCache is what the server keeps of the metrics it charted: summaries of the series (bounded per metric) and
+// the answers given, each within a budget of bytes.
+type metricsCache struct {
+	summaries *lru
+	answers   *lru
+	building  sync.Map // summary key → *sync.Mutex: one reading of a file at a time
+}
+
+func newMetricsCache() *metricsCache {
+	return &metricsCache{summaries: newLRU(48 << 20), answers: newLRU(8 << 20)}
 }
 
 // metricSource names what an experiment's metrics are read from now: its stored file (by the experiment's tree,
@@ -192,142 +348,83 @@ func (s *Server) metricSource(e *gitstore.Experiment) string {
 	return "tree:" + e.TreeOID
 }
 
-// errPastRange stops a reading once the steps have passed the range asked for.
-var errPastRange = errors.New("past the range")
-
-// thinMetrics reads the experiment's metric series once, through exp.Series (in memory independent of its length),
-// and thins each metric wanted to about n points between the steps from and to. It returns every metric's name and
-// the series as the API's JSON.
-func thinMetrics(x *results.Experiment, want []string, n int, from, to float64) (names []string, series json.RawMessage, err error) {
-	sr, err := x.Series()
+// metricsAnswer is the series part of /api/experiments/{id}/metrics: each metric wanted (nil: all) thinned to about
+// n points between the steps from and to, and every metric's name. The first request for a file reads it once into
+// a summary (summaryHalf); later ones, other widths and moderate zooms are drawn from it; a zoom deeper than the
+// summary reads the file again for that range only. The same request again is answered from the answers kept.
+func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, want []string, n int, from, to float64) (names []string, series json.RawMessage, err error) {
+	type answer struct {
+		names  []string
+		series json.RawMessage
+	}
+	src := e.ID + "\x00" + s.metricSource(e) + "\x00" + strings.Join(want, ",")
+	key := fmt.Sprint(src, "\x00", n, "\x00", from, "\x00", to)
+	if a, ok := s.metricsCache.answers.get(key).(*answer); ok {
+		return a.names, a.series, nil
+	}
+	sm, err := s.summaryOf(x, src, want)
 	if err != nil {
 		return nil, nil, err
 	}
-	names = sr.Names()
-	if len(want) == 0 {
-		want = names
-	}
-	type wanted struct {
-		name string
-		t    *thinner
-	}
-	var thinners []wanted
-	for _, name := range want {
-		if slices.Contains(names, name) && !slices.ContainsFunc(thinners, func(w wanted) bool { return w.name == name }) {
-			thinners = append(thinners, wanted{name, newThinner(n)})
-		}
-	}
-	ordered := sr.Ordered()
-	err = sr.Each(func(p exp.Point) error {
-		step := float64(p.Step)
-		if step > to && ordered {
-			return errPastRange
-		}
-		if step < from || step > to {
-			return nil
-		}
-		for _, w := range thinners {
-			v, ok := p.Values[w.name]
-			if !ok {
-				continue
-			}
-			f, ok := exp.Float(v)
-			if !ok {
-				continue // strings, booleans and nested values are not charted
-			}
-			w.t.add(extreme{step: step, val: f, timeStr: p.Time})
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errPastRange) {
-		return nil, nil, err
-	}
+	half := max(1, n/2)
 	out := map[string]any{}
-	for _, w := range thinners {
-		name, t := w.name, w.t
-		if t.total == 0 {
+	var deep []string // metrics whose zoomed range the summary does not hold in enough detail
+	for name, t := range sm.metrics {
+		bs := t.buckets
+		if !math.IsInf(from, -1) || !math.IsInf(to, 1) {
+			bs = t.inRange(from, to)
+		}
+		if !t.exact() && len(bs) < half {
+			deep = append(deep, name)
 			continue
 		}
-		pts := t.points()
-		steps, times, vals := make([]any, len(pts)), make([]any, len(pts)), make([]any, len(pts))
-		for j, x := range pts {
-			steps[j], vals[j] = x.step, num(x.val)
-			if sec := x.seconds(); !math.IsNaN(sec) {
-				times[j] = sec
+		var total int64
+		for i := range bs {
+			total += bs[i].n
+		}
+		if total > 0 {
+			out[name] = seriesJSON(pick(bs, half), total)
+		}
+	}
+	if len(deep) > 0 {
+		zoom, err := scanMetrics(x, deep, half, from, to)
+		if err != nil {
+			return nil, nil, err
+		}
+		for name, t := range zoom.metrics {
+			if t.total > 0 {
+				out[name] = seriesJSON(pick(t.buckets, half), t.total)
 			}
 		}
-		out[name] = map[string]any{"total": t.total, "shown": len(pts), "step": steps, "time": times, "value": vals}
 	}
 	b, err := json.Marshal(out)
-	return names, b, err
-}
-
-// answerCache keeps the latest thinned answers (a chart asks for the same ones again as pages are revisited), up to
-// a budget of bytes.
-type answerCache struct {
-	mu     sync.Mutex
-	budget int
-	used   int
-	order  *list.List // of *cachedAnswer, most recent first
-	byKey  map[string]*list.Element
-}
-
-type cachedAnswer struct {
-	key    string
-	names  []string
-	series json.RawMessage
-}
-
-func newAnswerCache(budget int) *answerCache {
-	return &answerCache{budget: budget, order: list.New(), byKey: map[string]*list.Element{}}
-}
-
-func (c *answerCache) get(key string) *cachedAnswer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el := c.byKey[key]
-	if el == nil {
-		return nil
+	if err != nil {
+		return nil, nil, err
 	}
-	c.order.MoveToFront(el)
-	return el.Value.(*cachedAnswer)
+	s.metricsCache.answers.put(key, &answer{sm.names, b}, len(b)+16*len(sm.names))
+	return sm.names, b, nil
 }
 
-func (c *answerCache) put(a *cachedAnswer) {
-	size := len(a.series) + len(a.key) + 16*len(a.names)
-	if size > c.budget {
-		return
+// summaryOf returns the summary of the metrics file that src names, reading it if it is not kept (one reading of a
+// file at a time: requests for it meanwhile wait for that one).
+func (s *Server) summaryOf(x *results.Experiment, src string, want []string) (*summary, error) {
+	c := s.metricsCache
+	if sm, ok := c.summaries.get(src).(*summary); ok {
+		return sm, nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el := c.byKey[a.key]; el != nil {
-		return
+	mu, _ := c.building.LoadOrStore(src, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	defer c.building.Delete(src)
+	if sm, ok := c.summaries.get(src).(*summary); ok {
+		return sm, nil
 	}
-	c.byKey[a.key] = c.order.PushFront(a)
-	c.used += size
-	for c.used > c.budget {
-		el := c.order.Back()
-		old := el.Value.(*cachedAnswer)
-		c.order.Remove(el)
-		delete(c.byKey, old.key)
-		c.used -= len(old.series) + len(old.key) + 16*len(old.names)
-	}
-}
-
-// metricsAnswer is what /api/experiments/{id}/metrics returns: from the cache when the same answer was given for
-// the same file, else read anew.
-func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, want []string, n int, from, to float64) (*cachedAnswer, error) {
-	key := strings.Join([]string{e.ID, s.metricSource(e), strings.Join(want, ","), fmt.Sprint(n), fmt.Sprint(from), fmt.Sprint(to)}, "\x00")
-	if a := s.answers.get(key); a != nil {
-		return a, nil
-	}
-	names, series, err := thinMetrics(x, want, n, from, to)
+	sm, err := scanMetrics(x, want, summaryHalf, math.Inf(-1), math.Inf(1))
 	if err != nil {
 		return nil, err
 	}
-	a := &cachedAnswer{key: key, names: names, series: series}
-	s.answers.put(a)
-	return a, nil
+	c.summaries.put(src, sm, sm.size())
+	return sm, nil
 }
 
 // num is a number in the API's JSON: non-finite ones as strings.

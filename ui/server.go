@@ -61,7 +61,7 @@ type Server struct {
 	sels     []*selection          // most recent first
 	lastCols map[string]*columnSet // filter → its columns at the latest tip they were computed for
 
-	answers *answerCache // thinned metrics
+	metricsCache *metricsCache
 
 	endMu    sync.Mutex // one RecordEnded at a time
 	endAt    time.Time  // when it last ran
@@ -88,7 +88,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
-	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, answers: newAnswerCache(8 << 20), lastCols: map[string]*columnSet{}}
+	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metricsCache: newMetricsCache(), lastCols: map[string]*columnSet{}}
 	s.hub = newHub(s)
 	s.routes()
 	return s, nil

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -229,16 +230,15 @@ func TestThinKeepsExtremes(t *testing.T) {
 	}
 	val[31337], val[77777] = 50, -50 // spikes a plain stride would miss
 	val[500] = math.NaN()
-	th := newThinner(500)
+	th := newThinner(250)
 	for i, v := range val {
 		th.add(extreme{step: float64(i), val: v})
 		if len(th.buckets) > 500 {
 			t.Fatalf("after %d points the thinner holds %d buckets: its memory grows with the series", i+1, len(th.buckets))
 		}
 	}
-	pts := th.points()
 	var steps []int
-	for _, x := range pts {
+	for _, x := range pick(th.buckets, 250) {
 		steps = append(steps, int(x.step))
 	}
 	if len(steps) > 502 || len(steps) < 250 || steps[0] != 0 || steps[len(steps)-1] != len(val)-1 {
@@ -247,19 +247,69 @@ func TestThinKeepsExtremes(t *testing.T) {
 	if !slices.Contains(steps, 31337) || !slices.Contains(steps, 77777) || !slices.IsSorted(steps) {
 		t.Fatal("thin lost a spike or the order")
 	}
-	short := newThinner(500)
+	short := newThinner(250)
 	for i := range 10 {
 		short.add(extreme{step: float64(10 + i), val: val[i]})
 	}
-	if got := short.points(); len(got) != 10 || got[0].step != 10 || got[9].step != 19 {
+	if got := pick(short.buckets, 250); !short.exact() || len(got) != 10 || got[0].step != 10 || got[9].step != 19 {
 		t.Fatalf("short series: %d points", len(got))
 	}
-	nan := newThinner(4)
+	if got := short.inRange(12, 14); len(got) != 3 || got[0].first.step != 12 {
+		t.Fatalf("range of a short series: %d buckets", len(got))
+	}
+	nan := newThinner(2)
 	for i := range 100 {
 		nan.add(extreme{step: float64(i), val: math.NaN()})
 	}
-	if got := nan.points(); len(got) < 2 || len(got) > 6 {
+	if got := pick(nan.buckets, 2); len(got) < 2 || len(got) > 6 {
 		t.Fatalf("a series of NaN: %d points, want a few that show the gap", len(got))
+	}
+}
+
+// TestMetricsSummary: a series longer than the summary is charted from it at any width up to its resolution, and
+// zoomed from it while it holds enough detail; a deeper zoom reads the file again and shows every point.
+func TestMetricsSummary(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	var sb strings.Builder
+	const n = 20000
+	for i := range n {
+		v := math.Sin(float64(i) / 50)
+		if i == 12345 {
+			v = 99
+		}
+		fmt.Fprintf(&sb, `{"step": %d, "loss": %g, "acc": %g}`+"\n", i, v, float64(i))
+	}
+	id := testrepo.Record(t, st, testrepo.Run{Name: "long", Metrics: sb.String()})
+	s := newTestServer(t, dir, Options{})
+	type answer struct {
+		Names  []string
+		Series map[string]struct {
+			Total int
+			Shown int
+			Step  []float64
+			Value []any
+		}
+	}
+	var a answer
+	s.getJSON(t, "/api/experiments/"+id+"/metrics?points=1000", &a)
+	loss := a.Series["loss"]
+	if !slices.Equal(a.Names, []string{"acc", "loss"}) || loss.Total != n || loss.Shown > 1002 || loss.Shown < 500 ||
+		!slices.Contains(loss.Value, any(99.0)) || loss.Step[0] != 0 || loss.Step[len(loss.Step)-1] != n-1 {
+		t.Fatalf("full range: %d of %d points shown, spike kept: %v", loss.Shown, loss.Total, slices.Contains(loss.Value, any(99.0)))
+	}
+	// Another width, and a zoom the summary holds in enough detail: from it.
+	a = answer{}
+	s.getJSON(t, "/api/experiments/"+id+"/metrics?points=300&from=5000&to=15000&names=loss", &a)
+	if got := a.Series["loss"]; got.Shown > 302 || got.Shown < 100 || got.Step[0] < 5000 || got.Step[len(got.Step)-1] > 15000 ||
+		!slices.Contains(got.Value, any(99.0)) || a.Series["acc"].Shown != 0 {
+		t.Fatalf("zoom from the summary: %+v", got.Shown)
+	}
+	// A deep zoom: every point of the range, read again.
+	a = answer{}
+	s.getJSON(t, "/api/experiments/"+id+"/metrics?points=1000&from=100&to=199", &a)
+	if got := a.Series["acc"]; got.Total != 100 || got.Shown != 100 || got.Step[0] != 100 || got.Step[99] != 199 || got.Value[50] != 150.0 {
+		t.Fatalf("deep zoom: %d of %d, %v..%v", got.Shown, got.Total, got.Step[0], got.Step[len(got.Step)-1])
 	}
 }
 
