@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"bytes"
 	"container/list"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"slices"
@@ -190,10 +192,17 @@ func pick(bs []bucket, half int) []extreme {
 const summaryHalf = 2048
 
 // summary is one pass over an experiment's metrics file: every metric name, and the thinners of the metrics asked
-// for at the summary's resolution.
+// for (all: every metric, those that appear later too). A running experiment's spool is read on from off as it
+// grows, as long as its steps do not go back (a later line of the last step replaces that step's value; where the
+// value was a bucket's minimum or maximum, that stays until the bucket merges).
 type summary struct {
-	names   []string
-	metrics map[string]*thinner
+	mu       sync.Mutex // held while the summary is read on or drawn from
+	names    []string
+	metrics  map[string]*thinner
+	all      bool
+	spool    string
+	off      int64
+	lastStep int64
 }
 
 func (sm *summary) size() int {
@@ -204,58 +213,128 @@ func (sm *summary) size() int {
 	return n
 }
 
+// add adds one point of the series to the thinners.
+func (sm *summary) add(p exp.Point, from, to float64) {
+	step := float64(p.Step)
+	if step < from || step > to {
+		return
+	}
+	for k, v := range p.Values {
+		t := sm.metrics[k]
+		if t == nil {
+			if !sm.all {
+				continue
+			}
+			if i, found := slices.BinarySearch(sm.names, k); !found {
+				sm.names = slices.Insert(sm.names, i, k)
+			}
+			t = newThinner(summaryHalf)
+			sm.metrics[k] = t
+		}
+		f, ok := exp.Float(v)
+		if !ok {
+			continue // strings, booleans and nested values are not charted
+		}
+		t.add(extreme{step: step, val: f, timeStr: p.Time})
+	}
+}
+
 // errPastRange stops a reading once the steps have passed the range asked for.
 var errPastRange = errors.New("past the range")
 
-// scanMetrics reads the experiment's metrics file once, through exp.Series (so in memory independent of its length,
-// and merged by step as everywhere else), into a thinner of resolution half for each metric wanted (nil: all),
-// keeping the points between the steps from and to.
-func scanMetrics(x *results.Experiment, want []string, half int, from, to float64) (*summary, error) {
-	sr, err := x.Series()
-	if err != nil {
-		return nil, err
-	}
-	sm := &summary{names: sr.Names(), metrics: map[string]*thinner{}}
+// scanSeries reads a metrics series once (exp.Series: in memory independent of its length, merged by step as
+// everywhere else) into a thinner of resolution half for each metric wanted (nil: all), keeping the points between
+// the steps from and to.
+func scanSeries(sr *exp.Series, want []string, half int, from, to float64) (*summary, error) {
+	sm := &summary{names: slices.Clone(sr.Names()), metrics: map[string]*thinner{}, all: want == nil}
 	if want == nil {
 		want = sm.names
 	}
-	type wanted struct {
-		name string
-		t    *thinner
-	}
-	var ws []wanted
 	for _, name := range want {
 		if slices.Contains(sm.names, name) && sm.metrics[name] == nil {
-			t := newThinner(half)
-			sm.metrics[name] = t
-			ws = append(ws, wanted{name, t})
+			sm.metrics[name] = newThinner(half)
 		}
 	}
+	all := sm.all
+	sm.all = false // the names are known: only a spool read on adds new ones
 	ordered := sr.Ordered()
-	err = sr.Each(func(p exp.Point) error {
-		step := float64(p.Step)
-		if step > to && ordered {
+	err := sr.Each(func(p exp.Point) error {
+		if float64(p.Step) > to && ordered {
 			return errPastRange
 		}
-		if step < from || step > to {
-			return nil
-		}
-		for _, w := range ws {
-			v, ok := p.Values[w.name]
-			if !ok {
-				continue
-			}
-			f, ok := exp.Float(v)
-			if !ok {
-				continue // strings, booleans and nested values are not charted
-			}
-			w.t.add(extreme{step: step, val: f, timeStr: p.Time})
-		}
+		sm.add(p, from, to)
+		sm.lastStep = p.Step
 		return nil
 	})
 	if err != nil && !errors.Is(err, errPastRange) {
 		return nil, err
 	}
+	sm.all = all
+	return sm, nil
+}
+
+// completeLines returns the length of f's complete lines (up to its last newline) among its first size bytes.
+func completeLines(f *os.File, size int64) (int64, error) {
+	buf := make([]byte, 64<<10)
+	for end := size; end > 0; {
+		start := max(0, end-int64(len(buf)))
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			return start + int64(i) + 1, nil
+		}
+		end = start
+	}
+	return 0, nil
+}
+
+// readSpool reads the spool file of a running experiment: the whole of it (its complete lines) when sm is nil, else
+// what was appended since sm read it. It returns nil (and no error) when the steps went back: read it whole again.
+func readSpool(path string, sm *summary, want []string) (*summary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	end, err := completeLines(f, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	if sm == nil {
+		sr, err := exp.ScanMetrics(func() (io.ReadCloser, error) {
+			return io.NopCloser(io.NewSectionReader(f, 0, end)), nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if sm, err = scanSeries(sr, want, summaryHalf, math.Inf(-1), math.Inf(1)); err != nil {
+			return nil, err
+		}
+		sm.spool, sm.off = path, end
+		return sm, nil
+	}
+	if end <= sm.off {
+		return sm, nil
+	}
+	sc := exp.NewMetricsScanner(io.NewSectionReader(f, sm.off, end-sm.off))
+	for sc.Scan() {
+		p := sc.Point()
+		if p.Step < sm.lastStep {
+			return nil, nil
+		}
+		sm.add(p, math.Inf(-1), math.Inf(1))
+		sm.lastStep = p.Step
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	sm.off = end
 	return sm, nil
 }
 
@@ -357,19 +436,23 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 		names  []string
 		series json.RawMessage
 	}
-	src := e.ID + "\x00" + s.metricSource(e) + "\x00" + strings.Join(want, ",")
-	key := fmt.Sprint(src, "\x00", n, "\x00", from, "\x00", to)
+	key := fmt.Sprint(e.ID, "\x00", s.metricSource(e), "\x00", strings.Join(want, ","), "\x00", n, "\x00", from, "\x00", to)
 	if a, ok := s.metricsCache.answers.get(key).(*answer); ok {
 		return a.names, a.series, nil
 	}
-	sm, err := s.summaryOf(x, src, want)
+	sm, err := s.summaryOf(x, e, want)
 	if err != nil {
 		return nil, nil, err
 	}
+	sm.mu.Lock()
+	names = slices.Clone(sm.names)
 	half := max(1, n/2)
 	out := map[string]any{}
 	var deep []string // metrics whose zoomed range the summary does not hold in enough detail
 	for name, t := range sm.metrics {
+		if want != nil && !slices.Contains(want, name) {
+			continue
+		}
 		bs := t.buckets
 		if !math.IsInf(from, -1) || !math.IsInf(to, 1) {
 			bs = t.inRange(from, to)
@@ -386,8 +469,13 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 			out[name] = seriesJSON(pick(bs, half), total)
 		}
 	}
+	sm.mu.Unlock()
 	if len(deep) > 0 {
-		zoom, err := scanMetrics(x, deep, half, from, to)
+		sr, err := x.Series() // the spool while it runs here, else the stored file
+		if err != nil {
+			return nil, nil, err
+		}
+		zoom, err := scanSeries(sr, deep, half, from, to)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -401,30 +489,66 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 	if err != nil {
 		return nil, nil, err
 	}
-	s.metricsCache.answers.put(key, &answer{sm.names, b}, len(b)+16*len(sm.names))
-	return sm.names, b, nil
+	s.metricsCache.answers.put(key, &answer{names, b}, len(b)+16*len(names))
+	return names, b, nil
 }
 
-// summaryOf returns the summary of the metrics file that src names, reading it if it is not kept (one reading of a
-// file at a time: requests for it meanwhile wait for that one).
-func (s *Server) summaryOf(x *results.Experiment, src string, want []string) (*summary, error) {
+// summaryOf returns the summary of the experiment's metrics (want: the metrics asked for, nil for all), reading its
+// file if it is not kept, or reading on what a running experiment appended to its spool since. One reading of a file
+// at a time: requests for it meanwhile wait for that one.
+func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want []string) (*summary, error) {
 	c := s.metricsCache
-	if sm, ok := c.summaries.get(src).(*summary); ok {
-		return sm, nil
+	spool := ""
+	if e.Status == gitstore.StatusRunning {
+		if p := s.st.SpoolFor(e.ID).Metrics; fileExists(p) {
+			spool = p
+		}
 	}
-	mu, _ := c.building.LoadOrStore(src, &sync.Mutex{})
+	key := e.ID + "\x00" + strings.Join(want, ",") + "\x00"
+	if spool != "" {
+		key += "spool"
+	} else {
+		key += "tree:" + e.TreeOID
+	}
+	mu, _ := c.building.LoadOrStore(key, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
-	defer c.building.Delete(src)
-	if sm, ok := c.summaries.get(src).(*summary); ok {
+	defer c.building.Delete(key)
+	sm, _ := c.summaries.get(key).(*summary)
+	if sm != nil && spool == "" {
 		return sm, nil
 	}
-	sm, err := scanMetrics(x, want, summaryHalf, math.Inf(-1), math.Inf(1))
+	var err error
+	if spool != "" {
+		if old := sm; old != nil {
+			old.mu.Lock()
+			sm, err = readSpool(spool, old, want)
+			old.mu.Unlock()
+		}
+		if sm == nil && err == nil {
+			sm, err = readSpool(spool, nil, want)
+		}
+		if errors.Is(err, os.ErrNotExist) { // the run ended meanwhile: its stored file
+			sm, err = nil, nil
+			spool = ""
+		}
+	}
+	if sm == nil && err == nil {
+		var sr *exp.Series
+		if sr, err = x.Series(); err == nil {
+			sm, err = scanSeries(sr, want, summaryHalf, math.Inf(-1), math.Inf(1))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	c.summaries.put(src, sm, sm.size())
+	c.summaries.put(key, sm, sm.size())
 	return sm, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // num is a number in the API's JSON: non-finite ones as strings.

@@ -313,6 +313,68 @@ func TestMetricsSummary(t *testing.T) {
 	}
 }
 
+// TestMetricsLiveSpool: a running experiment's spool is read on as it grows (a last line still being written waits
+// for its newline), and read whole again when its steps go back.
+func TestMetricsLiveSpool(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	lines := func(from, to int, spike int) string {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			v := math.Sin(float64(i) / 50)
+			if i == spike {
+				v = -77
+			}
+			fmt.Fprintf(&sb, `{"step": %d, "loss": %g}`+"\n", i, v)
+		}
+		return sb.String()
+	}
+	m := testrepo.Start(t, st, testrepo.Run{Name: "live", Metrics: lines(0, 10000, -1)})
+	s := newTestServer(t, dir, Options{})
+	appendSpool := func(text string) {
+		t.Helper()
+		f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.WriteString(text)
+	}
+	type answer struct {
+		Running bool
+		Names   []string
+		Series  map[string]struct {
+			Total, Shown int
+			Step         []float64
+			Value        []any
+		}
+	}
+	get := func() answer {
+		t.Helper()
+		var a answer
+		s.getJSON(t, "/api/experiments/"+m.ID+"/metrics?points=500", &a)
+		return a
+	}
+	if a := get(); !a.Running || a.Series["loss"].Total != 10000 {
+		t.Fatalf("first look: %+v", a.Series["loss"].Total)
+	}
+	appendSpool(lines(10000, 20000, 15000) + `{"step": 20000, "loss": 0.5, "acc"`)
+	if a := get(); a.Series["loss"].Total != 20000 || !slices.Contains(a.Series["loss"].Value, any(-77.0)) {
+		t.Fatalf("after an append: %d points, spike %v", a.Series["loss"].Total, slices.Contains(a.Series["loss"].Value, any(-77.0)))
+	}
+	appendSpool(`: 0.9}` + "\n")
+	a := get()
+	if a.Series["loss"].Total != 20001 || a.Series["acc"].Total != 1 || !slices.Equal(a.Names, []string{"acc", "loss"}) {
+		t.Fatalf("after the last line was completed: %d points, names %v", a.Series["loss"].Total, a.Names)
+	}
+	// Steps that go back (a continued run logging again): the file is read whole again, merged by step.
+	appendSpool(`{"step": 5, "loss": 123}` + "\n")
+	a = get()
+	if a.Series["loss"].Total != 20001 || !slices.Contains(a.Series["loss"].Value, any(123.0)) {
+		t.Fatalf("after a step went back: %d points, the new value shown %v", a.Series["loss"].Total, slices.Contains(a.Series["loss"].Value, any(123.0)))
+	}
+}
+
 func TestLogs(t *testing.T) {
 	dir, ids := fixture(t)
 	s := newTestServer(t, dir, Options{})
