@@ -66,6 +66,32 @@ func (b *bucket) add(x extreme) {
 	}
 }
 
+// replaceLast gives the bucket's last point a later value logged for the same step (a spool read on after part of
+// that step's lines). Where the old value was the bucket's minimum or maximum, the new one stands in its place.
+func (b *bucket) replaceLast(x extreme) {
+	x.rank = b.last.rank
+	if b.n == 1 {
+		*b = bucket{}
+		b.add(x)
+		return
+	}
+	if b.first.rank == x.rank {
+		b.first = x
+	}
+	b.last = x
+	if math.IsNaN(x.val) {
+		return
+	}
+	switch {
+	case !b.finite:
+		b.lo, b.hi, b.finite = x, x, true
+	case b.lo.rank == x.rank || x.val < b.lo.val:
+		b.lo = x
+	case b.hi.rank == x.rank || x.val > b.hi.val:
+		b.hi = x
+	}
+}
+
 // merge adds o, the bucket that follows b.
 func (b *bucket) merge(o *bucket) {
 	if o.n == 0 {
@@ -107,6 +133,10 @@ func newThinner(half int) *thinner {
 }
 
 func (t *thinner) add(x extreme) {
+	if n := len(t.buckets); n > 0 && t.buckets[n-1].last.step == x.step {
+		t.buckets[n-1].replaceLast(x)
+		return
+	}
 	x.rank = t.total
 	t.total++
 	if n := len(t.buckets); n > 0 && t.buckets[n-1].n < t.width {

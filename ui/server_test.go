@@ -367,6 +367,12 @@ func TestMetricsLiveSpool(t *testing.T) {
 	if a.Series["loss"].Total != 20001 || a.Series["acc"].Total != 1 || !slices.Equal(a.Names, []string{"acc", "loss"}) {
 		t.Fatalf("after the last line was completed: %d points, names %v", a.Series["loss"].Total, a.Names)
 	}
+	// A later line of the last step: its value replaces the earlier one.
+	appendSpool(`{"step": 20000, "loss": 0.25}` + "\n")
+	a = get()
+	if a.Series["loss"].Total != 20001 || a.Series["loss"].Value[len(a.Series["loss"].Value)-1] != 0.25 {
+		t.Fatalf("after a later line of the last step: %d points, last %v", a.Series["loss"].Total, a.Series["loss"].Value[len(a.Series["loss"].Value)-1])
+	}
 	// Steps that go back (a continued run logging again): the file is read whole again, merged by step.
 	appendSpool(`{"step": 5, "loss": 123}` + "\n")
 	a = get()
