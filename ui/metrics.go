@@ -218,8 +218,17 @@ func pick(bs []bucket, half int) []extreme {
 
 // summaryHalf is the resolution of the summary kept of a metric series: up to 2*summaryHalf buckets (~200 bytes
 // each) per metric, whatever the series' length. A chart up to summaryHalf points wide is drawn from it, and so is a
-// zoom while it still covers that many buckets; a deeper zoom reads the file again.
-const summaryHalf = 2048
+// zoom while it still covers that many buckets; a deeper zoom reads the file again. A series of many metrics gets a
+// coarser summary, so that one summary stays within summaryBytes.
+const (
+	summaryHalf  = 2048
+	summaryBytes = 16 << 20
+)
+
+// summaryHalfFor is the summary's resolution for n metrics.
+func summaryHalfFor(n int) int {
+	return max(256, min(summaryHalf, summaryBytes/(400*max(1, n))))
+}
 
 // summary is one pass over an experiment's metrics file: every metric name, and the thinners of the metrics asked
 // for (all: every metric, those that appear later too). A running experiment's spool is read on from off as it
@@ -230,6 +239,7 @@ type summary struct {
 	names    []string
 	metrics  map[string]*thinner
 	all      bool
+	half     int // the resolution of the thinners
 	spool    string
 	off      int64
 	lastStep int64
@@ -258,7 +268,7 @@ func (sm *summary) add(p exp.Point, from, to float64) {
 			if i, found := slices.BinarySearch(sm.names, k); !found {
 				sm.names = slices.Insert(sm.names, i, k)
 			}
-			t = newThinner(summaryHalf)
+			t = newThinner(sm.half)
 			sm.metrics[k] = t
 		}
 		f, ok := exp.Float(v)
@@ -274,12 +284,16 @@ var errPastRange = errors.New("past the range")
 
 // scanSeries reads a metrics series once (exp.Series: in memory independent of its length, merged by step as
 // everywhere else) into a thinner of resolution half for each metric wanted (nil: all), keeping the points between
-// the steps from and to.
+// the steps from and to. half 0: a summary's resolution (summaryHalfFor).
 func scanSeries(sr *exp.Series, want []string, half int, from, to float64) (*summary, error) {
-	sm := &summary{names: slices.Clone(sr.Names()), metrics: map[string]*thinner{}, all: want == nil}
+	sm := &summary{names: slices.Clone(sr.Names()), metrics: map[string]*thinner{}, all: want == nil, half: half}
 	if want == nil {
 		want = sm.names
 	}
+	if half <= 0 {
+		sm.half = summaryHalfFor(len(want))
+	}
+	half = sm.half
 	for _, name := range want {
 		if slices.Contains(sm.names, name) && sm.metrics[name] == nil {
 			sm.metrics[name] = newThinner(half)
@@ -343,7 +357,7 @@ func readSpool(path string, sm *summary, want []string) (*summary, error) {
 		if err != nil {
 			return nil, err
 		}
-		if sm, err = scanSeries(sr, want, summaryHalf, math.Inf(-1), math.Inf(1)); err != nil {
+		if sm, err = scanSeries(sr, want, 0, math.Inf(-1), math.Inf(1)); err != nil {
 			return nil, err
 		}
 		sm.spool, sm.off = path, end
@@ -459,7 +473,7 @@ func (s *Server) metricSource(e *gitstore.Experiment) string {
 
 // metricsAnswer is the series part of /api/experiments/{id}/metrics: each metric wanted (nil: all) thinned to about
 // n points between the steps from and to, and every metric's name. The first request for a file reads it once into
-// a summary (summaryHalf); later ones, other widths and moderate zooms are drawn from it; a zoom deeper than the
+// a summary (summaryHalfFor); later ones, other widths and moderate zooms are drawn from it; a zoom deeper than the
 // summary reads the file again for that range only. The same request again is answered from the answers kept.
 func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, want []string, n int, from, to float64) (names []string, series json.RawMessage, err error) {
 	type answer struct {
@@ -566,7 +580,7 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 	if sm == nil && err == nil {
 		var sr *exp.Series
 		if sr, err = x.Series(); err == nil {
-			sm, err = scanSeries(sr, want, summaryHalf, math.Inf(-1), math.Inf(1))
+			sm, err = scanSeries(sr, want, 0, math.Inf(-1), math.Inf(1))
 		}
 	}
 	if err != nil {
