@@ -586,7 +586,10 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 	if err != nil {
 		return nil, err
 	}
-	c.summaries.put(key, sm, sm.size())
+	sm.mu.Lock() // another request may be reading it on already
+	size := sm.size()
+	sm.mu.Unlock()
+	c.summaries.put(key, sm, size)
 	return sm, nil
 }
 

@@ -381,6 +381,62 @@ func TestMetricsLiveSpool(t *testing.T) {
 	}
 }
 
+// TestMetricsConcurrent: requests at several widths while the spool grows share one summary safely (run with -race).
+func TestMetricsConcurrent(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	m := testrepo.Start(t, st, testrepo.Run{Name: "live", Metrics: `{"step": 0, "loss": 1}` + "\n"})
+	s := newTestServer(t, dir, Options{})
+	f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			last := 0
+			for i := range 10 {
+				var a struct {
+					Series map[string]struct{ Total int }
+				}
+				code, body := s.do(t, "GET", fmt.Sprintf("/api/experiments/%s/metrics?points=%d", m.ID, 100+g*50+i), "")
+				if code != 200 || json.Unmarshal(body, &a) != nil {
+					errs <- fmt.Errorf("%d %s", code, body)
+					return
+				}
+				if got := a.Series["loss"].Total; got < last {
+					errs <- fmt.Errorf("the series shrank from %d to %d points", last, got)
+					return
+				} else {
+					last = got
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		defer close(done)
+		for i := 1; i <= 3000; i++ {
+			fmt.Fprintf(f, `{"step": %d, "loss": %g}`+"\n", i, 1/float64(i))
+		}
+	}()
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	var a struct {
+		Series map[string]struct{ Total int }
+	}
+	s.getJSON(t, "/api/experiments/"+m.ID+"/metrics?points=77", &a)
+	if a.Series["loss"].Total != 3001 {
+		t.Fatalf("after the appends: %d points, want 3001", a.Series["loss"].Total)
+	}
+}
+
 func TestLogs(t *testing.T) {
 	dir, ids := fixture(t)
 	s := newTestServer(t, dir, Options{})
