@@ -577,6 +577,9 @@ func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 			*b.v = f
 		}
 	}
+	if from > to {
+		return errf(http.StatusBadRequest, "from=%s is after to=%s: give from <= to", q.Get("from"), q.Get("to"))
+	}
 	var want []string
 	if v := q.Get("names"); v != "" {
 		want = strings.Split(v, ",")

@@ -220,6 +220,7 @@ func TestMetrics(t *testing.T) {
 	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?points=1", "")
 	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?points=lots", "")
 	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?from=x", "")
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?from=5&to=1", "")
 	s.wantError(t, 404, "GET", "/api/experiments/deadbeef/metrics", "")
 }
 
