@@ -238,6 +238,7 @@ type summary struct {
 	mu       sync.Mutex // held while the summary is read on or drawn from
 	names    []string
 	metrics  map[string]*thinner
+	order    []named // the thinners, to look each metric up in a point
 	all      bool
 	half     int // the resolution of the thinners
 	spool    string
@@ -259,24 +260,47 @@ func (sm *summary) add(p exp.Point, from, to float64) {
 	if step < from || step > to {
 		return
 	}
-	for k, v := range p.Values {
-		t := sm.metrics[k]
-		if t == nil {
-			if !sm.all {
-				continue
-			}
-			if i, found := slices.BinarySearch(sm.names, k); !found {
-				sm.names = slices.Insert(sm.names, i, k)
-			}
-			t = newThinner(sm.half)
-			sm.metrics[k] = t
+	found := 0
+	for _, w := range sm.order {
+		if v, ok := p.Values[w.name]; ok {
+			found++
+			w.add(step, v, p.Time)
 		}
-		f, ok := exp.Float(v)
-		if !ok {
-			continue // strings, booleans and nested values are not charted
-		}
-		t.add(extreme{step: step, val: f, timeStr: p.Time})
 	}
+	if !sm.all || found == len(p.Values) {
+		return
+	}
+	for k, v := range p.Values { // a metric that appears only now, in a spool read on
+		if sm.metrics[k] != nil {
+			continue
+		}
+		if i, found := slices.BinarySearch(sm.names, k); !found {
+			sm.names = slices.Insert(sm.names, i, k)
+		}
+		w := sm.track(k, sm.half)
+		w.add(step, v, p.Time)
+	}
+}
+
+// named is a metric's thinner.
+type named struct {
+	name string
+	*thinner
+}
+
+// add adds a numeric value (strings, booleans and nested values are not charted).
+func (w named) add(step float64, v any, tm string) {
+	if f, ok := exp.Float(v); ok {
+		w.thinner.add(extreme{step: step, val: f, timeStr: tm})
+	}
+}
+
+// track starts a thinner for a metric.
+func (sm *summary) track(name string, half int) named {
+	w := named{name, newThinner(half)}
+	sm.metrics[name] = w.thinner
+	sm.order = append(sm.order, w)
+	return w
 }
 
 // errPastRange stops a reading once the steps have passed the range asked for.
@@ -296,7 +320,7 @@ func scanSeries(sr *exp.Series, want []string, half int, from, to float64) (*sum
 	half = sm.half
 	for _, name := range want {
 		if slices.Contains(sm.names, name) && sm.metrics[name] == nil {
-			sm.metrics[name] = newThinner(half)
+			sm.track(name, half)
 		}
 	}
 	all := sm.all
