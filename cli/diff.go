@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/git-exp/git-exp/results"
 )
@@ -66,5 +65,5 @@ func (c *DiffCmd) Run(ctx context.Context, env *Env) error {
 		return nil
 	}
 	// Through git, so the user's diff configuration and pager apply.
-	return st.DiffSnapshots(ctx, a.Git.Snapshot, b.Git.Snapshot, c.Patch, os.Stdin, env.IO.Out, env.IO.Err)
+	return st.DiffSnapshots(ctx, a.Git.Snapshot, b.Git.Snapshot, c.Patch, env.IO.In, env.IO.Out, env.IO.Err)
 }

@@ -11,6 +11,7 @@ import (
 // PullCmd fetches and merges a remote's experiments.
 type PullCmd struct {
 	Remote string `arg:"" optional:"" help:"Remote (default: exp.remote, the upstream remote, else origin)."`
+	Quiet  bool   `short:"q" help:"Print nothing but errors."`
 }
 
 // Run implements git exp pull.
@@ -24,11 +25,16 @@ func (c *PullCmd) Run(ctx context.Context, env *Env) error {
 	before := countExps(st)
 	what, err := pull(ctx, st, remote)
 	if errors.Is(err, gitstore.ErrNoRemoteStore) {
-		fmt.Fprintf(env.IO.Err, "%s has no experiments yet (git exp push %s shares yours)\n", remote, remote)
+		if !c.Quiet {
+			fmt.Fprintf(env.IO.Err, "%s has no experiments yet (git exp push %s shares yours)\n", remote, remote)
+		}
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if c.Quiet {
+		return nil
 	}
 	after := countExps(st)
 	fmt.Fprintf(env.IO.Err, "pulled from %s: %s, %d new experiment(s)\n", remote, what, after-before)

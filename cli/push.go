@@ -16,6 +16,7 @@ import (
 // PushCmd shares experiments: fetch, merge, push, a bounded number of times; never a force push.
 type PushCmd struct {
 	Remote string `arg:"" optional:"" help:"Remote (default: exp.remote, the upstream remote, else origin)."`
+	Quiet  bool   `short:"q" help:"Print nothing but errors."`
 }
 
 // Run implements git exp push.
@@ -36,13 +37,17 @@ func (c *PushCmd) Run(ctx context.Context, env *Env) error {
 	if err := st.CheckRemote(ctx, remote); err != nil {
 		return usagef("cannot reach remote %s: %s (see git remote -v)", remote, err)
 	}
-	advise(ctx, env, st, remote, tip)
+	if !c.Quiet {
+		advise(ctx, env, st, remote, tip)
+	}
 	const tries = 10
 	for attempt := 1; ; attempt++ {
 		tip, _ = st.Tip()
 		err := st.Push(ctx, remote)
 		if err == nil {
-			fmt.Fprintf(env.IO.Err, "pushed experiments to %s (%s)\n", remote, tip[:10])
+			if !c.Quiet {
+				fmt.Fprintf(env.IO.Err, "pushed experiments to %s (%s)\n", remote, tip[:10])
+			}
 			return nil
 		}
 		var pe *gitstore.PushError

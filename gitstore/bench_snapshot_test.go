@@ -169,13 +169,17 @@ func benchmarkSnapshot(b *testing.B, dirty bool) {
 	if _, err := s.Snapshot(ctx, DefaultMaxUntrackedSize); err != nil {
 		b.Fatal(err)
 	}
-	var status, snap []time.Duration
+	var status, native, snap []time.Duration
+	tmpDir := b.TempDir()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		t0 := time.Now()
 		gitStatus(b, dir)
 		status = append(status, time.Since(t0))
+		t0 = time.Now()
+		gitNativeSnapshot(b, dir, s.IndexFile, filepath.Join(tmpDir, fmt.Sprintf("index-%d", i)))
+		native = append(native, time.Since(t0))
 		b.StartTimer()
 		t0 = time.Now()
 		sn, err := s.Snapshot(ctx, DefaultMaxUntrackedSize)
@@ -188,10 +192,35 @@ func benchmarkSnapshot(b *testing.B, dirty bool) {
 		}
 	}
 	b.StopTimer()
-	st, sn := benchMedianMS(status), benchMedianMS(snap)
+	st, nt, sn := benchMedianMS(status), benchMedianMS(native), benchMedianMS(snap)
 	b.ReportMetric(st, "status-ms")
+	b.ReportMetric(nt, "native-ms")
 	b.ReportMetric(sn, "snapshot-ms")
 	b.ReportMetric(sn/st, "ratio")
+	b.ReportMetric(sn/nt, "native-ratio")
+}
+
+// gitNativeSnapshot is what git itself does to hash the same content (issue 19's baseline for a dirty snapshot):
+// copy the index, `git add -A` into the copy, `git write-tree`.
+func gitNativeSnapshot(tb testing.TB, dir, index, tmp string) {
+	data, err := os.ReadFile(index)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	st, _ := os.Stat(index)
+	os.Chtimes(tmp, st.ModTime(), st.ModTime())
+	defer os.Remove(tmp)
+	for _, args := range [][]string{{"add", "-A", "--", ":/"}, {"write-tree"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_INDEX_FILE="+tmp)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			tb.Fatalf("git %s: %v\n%s", args[0], err, out)
+		}
+	}
 }
 
 // BenchmarkSnapshot20k: clean repository of 20,000 committed files.

@@ -24,19 +24,24 @@ const gcWaitLimit = 2 * time.Minute
 // unreachable then; git documents this as unsafe, but the writer still has them, so it writes them again.
 //
 // It costs a few stat calls when nothing is missing: only objects written by this process are checked (through
-// loose-object paths; the object reader only for those that are not loose), never a walk of the store. While a
-// `git gc` is running (its gc.pid exists) the check is repeated once it has ended, since its prune may come after
-// the first check; a gc that starts after the ref moved sees the objects as reachable.
+// loose-object paths; the object reader only for those that are not loose), never a walk of the store. When a
+// `git gc` was running as the check began (its gc.pid existed), the check is repeated once it has ended, since its
+// prune may come after the first check; a gc that starts after the ref moved sees the objects as reachable.
 func (s *Store) ensureComplete(roots []string) error {
 	list := s.written(roots)
+	// gc.pid is read before the objects are checked, never after: a gc that walked the refs before this ref moved
+	// and prunes after the check is running now, and is waited for below; a gc that has ended by now has finished
+	// pruning, and the check sees what it deleted; a gc that starts after now walks the new ref. (Read after the
+	// check, a gc could prune between the check and the read and end before it: the check passed, the read found
+	// no gc, and the store kept a ref to deleted objects.)
+	pid := s.gcPID()
 	lost, err := s.restore(list)
 	if err != nil {
 		return err
 	}
-	// A gc that is running now may have walked the refs before this ref moved, and prune later: wait for it to
-	// end and check again. A gc that starts after it ended walks the new ref, so one wait is enough.
+	gitcmd.Tracef("store: checked %d object(s) of %s; gc.pid %q", len(list), roots[0][:10], pid)
 	risky := false
-	if pid := s.gcPID(); pid != "" && s.gcPrunesRecent(pid) {
+	if pid != "" && s.gcPrunesRecent(pid) {
 		risky = true
 		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
 			time.Sleep(10 * time.Millisecond)
@@ -83,7 +88,7 @@ func (s *Store) restore(list []string) (lost []string, err error) {
 			lost = append(lost, oid)
 		}
 	}
-	gitcmd.Tracef("store: %d object(s) deleted by a concurrent prune, %d written again", len(missing), len(missing)-len(lost))
+	gitcmd.Tracef("store: %d object(s) deleted by a concurrent prune, %d written again: %s", len(missing), len(missing)-len(lost), strings.Join(missing, " "))
 	return lost, nil
 }
 
@@ -236,6 +241,8 @@ func (s *Store) missingObjects(oids []string) ([]string, error) {
 	for _, oid := range oids {
 		if _, err := os.Stat(filepath.Join(s.ObjectDir, oid[:2], oid[2:])); err != nil {
 			ask = append(ask, oid)
+		} else {
+			traceObjf("check %s loose", oid[:10])
 		}
 	}
 	if len(ask) == 0 {
@@ -247,11 +254,20 @@ func (s *Store) missingObjects(oids []string) ([]string, error) {
 	}
 	var missing []string
 	for i, o := range objs {
+		traceObjf("check %s not loose: cat-file type %q", ask[i][:10], o.Type)
 		if o.Type == "" {
 			missing = append(missing, ask[i])
 		}
 	}
 	return missing, nil
+}
+
+var traceObjects = os.Getenv("GIT_EXP_TRACE_OBJECTS") == "1"
+
+func traceObjf(format string, args ...any) {
+	if traceObjects {
+		gitcmd.Tracef(format, args...)
+	}
 }
 
 // gcPID returns the content of the repository's gc.pid ("PID HOST", written by `git gc` while it runs), "" when

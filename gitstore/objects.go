@@ -135,8 +135,10 @@ func (w *objectWriter) write(typ string, data []byte) (string, error) {
 	oid := hex.EncodeToString(h.Sum(nil))
 	w.note(oid, typ, data, "")
 	if _, err := os.Stat(filepath.Join(w.dir, oid[:2], oid[2:])); err == nil {
+		traceObjf("object %s %s exists", typ, oid[:10])
 		return oid, nil
 	}
+	traceObjf("object %s %s writing", typ, oid[:10])
 	return w.writeStreamAs(typ, bytesSource(data), false)
 }
 

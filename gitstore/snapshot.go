@@ -96,59 +96,50 @@ func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	}
 	env := []string{"GIT_INDEX_FILE=" + tmpIndex}
 
-	// 1. Untracked, not ignored files (what add -A would add), so large ones are left out before git hashes them;
-	// 2. meanwhile, tracked changes, including deletions and submodule commits. Both at once: they see the same
-	// tracked paths whichever version of the temporary index ls-files reads.
-	type result struct {
-		out []byte
-		err error
-	}
-	others := make(chan result, 1)
-	go func() {
-		out, err := s.Git.RunWith(ctx, nil, env, "ls-files", "-z", "--others", "--exclude-standard", "--", ":/")
-		others <- result{out, err}
-	}()
-	_, addErr := s.Git.RunWith(ctx, nil, env, "add", "--update", "--", ":/")
-	res := <-others
-	if res.err != nil {
-		return nil, res.err
-	}
-	if addErr != nil {
-		return nil, fmt.Errorf("snapshot of the worktree failed: %w", addErr)
-	}
-	var add bytes.Buffer
-	var skipped []string
-	for _, p := range bytes.Split(res.out, []byte{0}) {
-		if len(p) == 0 {
-			continue
-		}
-		name := string(p)
-		if st, err := os.Lstat(filepath.Join(s.Root, name)); err == nil && st.Mode().IsRegular() && st.Size() > maxUntracked {
-			skipped = append(skipped, name)
-			continue
-		}
-		add.WriteString(strings.TrimSuffix(name, "/"))
-		add.WriteByte(0)
-	}
-	// 3. The untracked files, through git so that .gitattributes filters (LFS, eol) apply as on `git add`.
-	if add.Len() > 0 {
-		if _, err := s.Git.RunWith(ctx, &add, env, "update-index", "--add", "-z", "--stdin"); err != nil {
-			return nil, fmt.Errorf("snapshot of untracked files failed: %w", err)
-		}
-	}
-	treeOut, err := s.Git.RunWith(ctx, nil, env, "write-tree")
+	// One `git status` on the copy says what `git add -A` would change: tracked files that differ from the index
+	// (modified, deleted, a submodule at another commit, a resolved conflict) and untracked files that are not
+	// ignored. It also refreshes the copy's stat data. A clean worktree needs nothing more: its tree is the index's,
+	// which is HEAD's when nothing is staged. Otherwise only the listed paths are hashed (`update-index`, through
+	// git so that .gitattributes filters, LFS and eol apply as on `git add`), leaving out untracked files above
+	// maxUntracked, and `write-tree` makes the tree. A clean run thus costs one git process instead of three.
+	status, err := s.Git.RunWith(ctx, nil, env, "status", "--porcelain=v2", "-z", "--untracked-files=all",
+		"--no-renames", "--ignore-submodules=dirty")
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
 	}
-	snap := &Snapshot{Tree: strings.TrimSpace(string(treeOut)), Skipped: skipped}
+	update, staged, skipped, err := parseStatusV2(status, func(name string) bool {
+		st, err := os.Lstat(filepath.Join(s.Root, filepath.FromSlash(name)))
+		return err == nil && st.Mode().IsRegular() && st.Size() > maxUntracked
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Skipped: skipped}
 	snap.Info = s.headInfo()
-	var parents []string
 	headTree := ""
 	if snap.Info.Head != "" {
-		parents = append(parents, snap.Info.Head)
 		if obj, err := s.cat.Get(snap.Info.Head); err == nil {
 			headTree, _ = commitTree(obj.Data)
 		}
+	}
+	changed := update.Len() > 0 // (update-index reads the buffer empty)
+	if changed {
+		if _, err := s.Git.RunWith(ctx, &update, env, "update-index", "--add", "--remove", "-z", "--stdin"); err != nil {
+			return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
+		}
+	}
+	if changed || staged || headTree == "" {
+		treeOut, err := s.Git.RunWith(ctx, nil, env, "write-tree")
+		if err != nil {
+			return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
+		}
+		snap.Tree = strings.TrimSpace(string(treeOut))
+	} else {
+		snap.Tree = headTree
+	}
+	var parents []string
+	if snap.Info.Head != "" {
+		parents = append(parents, snap.Info.Head)
 	}
 	snap.Info.Dirty = snap.Tree != headTree
 	// Submodules go into the snapshot as gitlinks at their checked-out commit; what is uncommitted inside them does
@@ -231,4 +222,63 @@ func (s *Store) submodules(ctx context.Context) ([]Submodule, error) {
 		subs = append(subs, Submodule{Path: string(path), Commit: strings.TrimSpace(string(head)), Dirty: len(bytes.TrimSpace(status)) > 0})
 	}
 	return subs, nil
+}
+
+// parseStatusV2 reads `git status --porcelain=v2 -z --no-renames` output. It returns the paths to hand to
+// `update-index --add --remove -z --stdin` (NUL-terminated): tracked entries whose worktree differs from the index,
+// unmerged ones, and untracked ones that big does not leave out (those are returned in skipped); and whether the
+// index itself differs from HEAD (then the tree must be written even when nothing is updated).
+func parseStatusV2(out []byte, big func(path string) bool) (update bytes.Buffer, staged bool, skipped []string, err error) {
+	for len(out) > 0 {
+		rec, rest, ok := bytes.Cut(out, []byte{0})
+		if !ok {
+			return update, false, nil, fmt.Errorf("unexpected output from git status: %q", truncate(out, 80))
+		}
+		out = rest
+		if len(rec) < 2 {
+			continue
+		}
+		var path []byte
+		switch rec[0] {
+		case '1', 'u':
+			// "1 XY sub mH mI mW hH hI path", "u XY sub m1 m2 m3 mW h1 h2 h3 path"
+			n := 8
+			if rec[0] == 'u' {
+				n = 10
+			}
+			f := bytes.SplitN(rec, []byte(" "), n+1)
+			if len(f) != n+1 || len(f[1]) != 2 {
+				return update, false, nil, fmt.Errorf("unexpected output from git status: %q", truncate(rec, 80))
+			}
+			path = f[n]
+			if f[1][0] != '.' {
+				staged = true
+			}
+			if rec[0] == '1' && f[1][1] == '.' {
+				continue // the worktree matches the index
+			}
+		case '2':
+			return update, false, nil, fmt.Errorf("unexpected rename from git status --no-renames: %q", truncate(rec, 80))
+		case '?':
+			path = rec[2:]
+			name := strings.TrimSuffix(string(path), "/") // a nested repository: added as git add -A would
+			if big(name) {
+				skipped = append(skipped, name)
+				continue
+			}
+			path = []byte(name)
+		default: // "#" headers, "!" ignored entries: nothing to do
+			continue
+		}
+		update.Write(path)
+		update.WriteByte(0)
+	}
+	return update, staged, skipped, nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
 }

@@ -3,6 +3,11 @@
 // (fsck, cat-file, rev-list, status, a byte comparison of .git/index) whether each promise of DESIGN.md and the
 // issues holds.
 //
+// The scripts are native testscript; what several of them need beyond testscript's own commands (a hub with clones,
+// an exit status, a loop over a file, building a store with git plumbing, ...) is a custom command, registered in
+// TestScripts and written in this file and commands_test.go. Only the scripts that test the Python integration need
+// python3 (condition [python3]).
+//
 // Run it with `go test ./test/`; `go test -short` skips it.
 package test
 
@@ -14,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,6 +64,23 @@ func TestScripts(t *testing.T) {
 			"zstd":     cmdZstd,
 			"hangup":   cmdHangup,
 			"tfevents": cmdTFEvents,
+			// commands_test.go
+			"setvar":   cmdSetVar,
+			"exitcode": cmdExitCode,
+			"repeat":   cmdRepeat,
+			"retry":    cmdRetry,
+			"waitexit": cmdWaitExit,
+			"hub":      cmdHub,
+			"fsck":     cmdFsck,
+			"lines":    cmdLines,
+			"freeport": cmdFreePort,
+			"http":     cmdHTTP,
+			"gitvar":   cmdGitVar,
+			"foreach":  cmdForEach,
+			"rmobject": cmdRmObject,
+			"sum":      cmdSum,
+			"touch":    cmdTouch,
+			"gen":      cmdGen,
 		},
 	})
 }
@@ -155,8 +178,9 @@ func goCacheEnv() []string {
 //	                            (16 hex digits), also its directory in the store, <id[0:2]>/<id>, in $VAR_DIR
 //	! json FILE PATH [WANT]     the value at PATH is absent (or differs from WANT)
 //
-// PATH is dot-separated: object keys, array indexes, `#` for the length of an array or object, `.` alone for the
-// whole document. Documents are read with value.Unmarshal (NaN, Infinity, -Infinity included) and compared by type,
+// PATH is dot-separated: object keys, array indexes (-1 is the last element), `#` for the length of an array or object, `.` alone for the
+// whole document. A PATH that begins with `/` is slash-separated instead, for keys with dots in them
+// (`/0/params.lr`, the flattened columns of export). Documents are read with value.Unmarshal (NaN, Infinity, -Infinity included) and compared by type,
 // so `1` and `1.0` differ (the int/float contract).
 // FILE may be `stdout` or `stderr` for the last command's output.
 func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
@@ -230,8 +254,13 @@ func lookup(v any, path string) (any, error) {
 	if path == "." {
 		return v, nil
 	}
-	for i, key := range strings.Split(path, ".") {
-		at := strings.Join(strings.Split(path, ".")[:i+1], ".")
+	sep := "."
+	if rest, ok := strings.CutPrefix(path, "/"); ok {
+		sep, path = "/", rest
+	}
+	keys := strings.Split(path, sep)
+	for i, key := range keys {
+		at := strings.Join(keys[:i+1], sep)
 		switch x := v.(type) {
 		case map[string]any:
 			if key == "#" {
@@ -249,6 +278,9 @@ func lookup(v any, path string) (any, error) {
 				continue
 			}
 			n, err := strconv.Atoi(key)
+			if err == nil && n < 0 { // from the end: -1 is the last element
+				n += len(x)
+			}
 			if err != nil || n < 0 || n >= len(x) {
 				return nil, fmt.Errorf("no element %s (array of %d)", at, len(x))
 			}
@@ -295,23 +327,33 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 // cmdSignal sends a signal to a process by pid (testscript's own kill only reaches its background commands, and
 // those are git, not git-exp). With -parent it signals the process's parent too, at once: that is what Ctrl-C on a
 // terminal does to `git exp run` (both git, the dispatcher, and git-exp are in the foreground process group).
+// With -after it returns at once and sends the signal SECONDS later, while the script's next command runs (as a
+// `sleep; kill` in the background would). PID may be @FILE: the pid written in FILE.
 //
-//	signal [-parent] INT|TERM|KILL PID
+//	signal [-parent] [-after SECONDS] INT|TERM|KILL PID|@FILE
 func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	parent := len(args) > 0 && args[0] == "-parent"
 	if parent {
 		args = args[1:]
 	}
+	var after time.Duration
+	if len(args) > 1 && args[0] == "-after" {
+		after, args = seconds(ts, args[1]), args[2:]
+	}
 	if neg || len(args) != 2 {
-		ts.Fatalf("usage: signal [-parent] INT|TERM|KILL PID")
+		ts.Fatalf("usage: signal [-parent] [-after SECONDS] INT|TERM|KILL PID|@FILE")
 	}
 	sig, ok := map[string]syscall.Signal{"INT": syscall.SIGINT, "TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL}[args[0]]
 	if !ok {
 		ts.Fatalf("signal: unknown signal %q", args[0])
 	}
-	pid, err := strconv.Atoi(args[1])
+	s := args[1]
+	if f, ok := strings.CutPrefix(s, "@"); ok {
+		s = strings.TrimSpace(ts.ReadFile(f))
+	}
+	pid, err := strconv.Atoi(s)
 	if err != nil || pid <= 1 {
-		ts.Fatalf("signal: bad pid %q", args[1])
+		ts.Fatalf("signal: bad pid %q", s)
 	}
 	pids := []int{pid}
 	if parent {
@@ -320,6 +362,15 @@ func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("signal: %d has no parent to signal", pid)
 		}
 		pids = append(pids, ppid)
+	}
+	if after > 0 {
+		go func() {
+			time.Sleep(after)
+			for _, p := range pids {
+				_ = syscall.Kill(p, sig) // the script checks what the signal did
+			}
+		}()
+		return
 	}
 	for _, p := range pids {
 		ts.Check(syscall.Kill(p, sig))
@@ -371,10 +422,16 @@ func cmdZstd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), out, 0o644))
 }
 
-// condition adds [slurm]: a Slurm controller answers on this machine (scripts/slurm.sh start).
 // gitCompletionBash is git's git-completion.bash as Debian installs it.
 const gitCompletionBash = "/usr/share/bash-completion/completions/git"
 
+// pythonWorks says, once for the whole suite, whether python3 starts.
+var pythonWorks = sync.OnceValue(func() bool {
+	return exec.Command("python3", "-c", "").Run() == nil
+})
+
+// condition adds the conditions of the scripts, each described in its case; [python3] is the one a script that needs
+// python3 uses (`[!python3] skip 'needs python3: ...'`), because under CI=true its absence fails instead of skipping.
 func condition(cond string) (bool, error) {
 	switch cond {
 	case "gitcompletion": // git's own bash completion, as Debian's git ships it
@@ -383,8 +440,15 @@ func condition(cond string) (bool, error) {
 	case "bashcompletion": // the bash-completion package, whose loader finds completions by command name
 		_, err := os.Stat("/usr/share/bash-completion/bash_completion")
 		return err == nil, nil
-	case "faultgc": // the `git gc --prune=now` fault script, which still fails now and then (issue 14): asked for
-		return os.Getenv("GITEXP_FAULT_GC") == "1", nil
+	case "python3": // a working python3, for the scripts that test the Python integration (the core ones need none)
+		if pythonWorks() {
+			return true, nil
+		}
+		if os.Getenv("CI") == "true" {
+			return false, fmt.Errorf("python3 is missing or does not run, and CI=true: the Python integration " +
+				"scripts must not skip in CI (apt-get install python3)")
+		}
+		return false, nil
 	case "slurm":
 		if _, err := exec.LookPath("sbatch"); err != nil {
 			return false, nil

@@ -58,11 +58,18 @@ func firstWord(args []string) string {
 // Calls counts git processes started, for tests and benchmarks.
 var Calls atomic.Int64
 
-var trace = os.Getenv("GIT_EXP_TRACE") == "1" || os.Getenv("GIT_EXP_TRACE") == "true"
+var (
+	trace     = os.Getenv("GIT_EXP_TRACE") == "1" || os.Getenv("GIT_EXP_TRACE") == "true"
+	traceTime = os.Getenv("GIT_EXP_TRACE_TIME") == "1"
+)
 
-// Tracef prints a trace line when GIT_EXP_TRACE is set.
+// Tracef prints a trace line when GIT_EXP_TRACE is set; GIT_EXP_TRACE_TIME=1 prefixes each with the wall clock
+// (to line traces of concurrent writers up with each other and with GIT_TRACE's).
 func Tracef(format string, args ...any) {
 	if trace {
+		if traceTime {
+			format = time.Now().Format("15:04:05.000000") + " " + format
+		}
 		fmt.Fprintf(os.Stderr, "trace: "+format+"\n", args...)
 	}
 }
