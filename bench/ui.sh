@@ -3,7 +3,8 @@
 #   - the first page of the runs table (GET /api/experiments?limit=100), warm server answer < 300 ms
 #     (also: sorted by a result, and filtered with --where, each warm)
 #   - one metric of 1,000,000 points thinned to 1,000 (GET /api/experiments/ID/metrics?points=1000) < 200 ms warm
-#     (the first, cold answer parses the file: reported too)
+#     (the first, cold answer parses the file: reported too; then another width and a zoom, first and warm, and
+#     the thinning against one plain reading of the series, in process: BenchmarkMetricsThin)
 #   - the server's memory (VmHWM, peak resident set) < 200 MiB after all of that
 # Times are curl's own time_total (the fork of curl is not in them); medians of ROUNDS (default 7).
 #   N=100000 (default)  POINTS=1000000  ROUNDS=7
@@ -56,7 +57,9 @@ read -r c1 w1 < <(measure "/api/experiments?limit=100")
 read -r c2 w2 < <(measure "/api/experiments?limit=100&sort=-results.accuracy")
 read -r c3 w3 < <(measure "/api/experiments?limit=100&where=lr%20%3E%200.001%20and%20results.accuracy%20%3E%3D%200.5&sort=-results.accuracy,lr")
 read -r c4 w4 < <(measure "/api/experiments/$BIG/metrics?points=1000")
-[[ -n ${w1:-} && -n ${w2:-} && -n ${w3:-} && -n ${w4:-} ]] || { echo "a request failed (see above)"; exit 1; }
+read -r c5 w5 < <(measure "/api/experiments/$BIG/metrics?points=1800")
+read -r c6 w6 < <(measure "/api/experiments/$BIG/metrics?points=1000&from=400000&to=600000")
+[[ -n ${w1:-} && -n ${w2:-} && -n ${w3:-} && -n ${w4:-} && -n ${w5:-} && -n ${w6:-} ]] || { echo "a request failed (see above)"; exit 1; }
 L=()
 for _ in $(seq "$ROUNDS"); do timed L "$GIT_EXP" list --json >/dev/null; done
 # The browser: from navigation to the first rows shown, and a jump to the middle of the table (BenchmarkBrowserRunsPage).
@@ -76,6 +79,8 @@ check "runs table, first page of $N, warm < 300 ms" "${w1} ms (first request aft
 row "  same, sorted by -results.accuracy (warm / first)" "${w2} ms / ${c2} ms" info
 row "  same, --where and two sort keys (warm / first)" "${w3} ms / ${c3} ms" info
 check "metric of $POINTS points thinned to 1,000, warm < 200 ms" "${w4} ms (cold, parsing the file: ${c4} ms)" lt "$w4" 200
+row "  same metric at another width, 1,800 (first / warm)" "${c5} ms / ${w5} ms" info
+row "  same metric zoomed to a fifth of its steps (first / warm)" "${c6} ms / ${w6} ms" info
 check "server memory after all of the above < 200 MiB" "peak ${hwm} MiB (now ${rss}: ${anon} heap, ${file} the mapped ${cache} MiB cache file)" lt "$hwm" 200
 row "side by side: git exp list --json of $N, peak memory" "${list_rss:-?} MiB" info
 if [[ -n $load_ms ]]; then
@@ -84,4 +89,13 @@ else
 	row "browser: runs table shown after navigation < 1000 ms" "not measured (no /usr/bin/chromium)" info
 fi
 row "side by side: git exp list --json of $N (warm)" "$(median "${L[@]}") ms" info
+# Thinning a series against one plain reading of it, alternating, in process (BenchmarkMetricsThin; revisions that
+# have it).
+if "$BIN/ui.test" -test.list BenchmarkMetricsThin 2>/dev/null | grep -q .; then
+	M=$(cd "$SRC/ui" && GITEXP_BENCH_POINTS=$POINTS "$BIN/ui.test" -test.run '^$' -test.bench BenchmarkMetricsThin -test.benchtime 2x 2>/dev/null | grep Benchmark || true)
+	read_ms=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "read-ms") print $(i-1)}')
+	thin_ms=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "thin2000-ms") print $(i-1)}')
+	ratio=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "thin/read") print $(i-1)}')
+	row "$POINTS points thinned to 2,000 vs one plain reading (in process)" "${thin_ms:-?} ms vs ${read_ms:-?} ms (${ratio:-?}x)" info
+fi
 print_summary "git exp ui, $N experiments"

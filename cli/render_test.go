@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"math"
+	"os/exec"
 	"reflect"
 	"sort"
 	"strings"
@@ -138,6 +139,22 @@ func TestExitCodes(t *testing.T) {
 			if out != "" || strings.Count(strings.TrimRight(errs, "\n"), "\n") != 0 || !strings.HasPrefix(errs, "git exp: ") {
 				t.Errorf("git exp %s: want one line on stderr and nothing on stdout, got %q / %q", strings.Join(tc.args, " "), out, errs)
 			}
+		}
+	}
+}
+
+// The stored params.json and results.json are indented JSON ending with exactly one newline (as git diff and cat
+// show them best).
+func TestStoredJSONFiles(t *testing.T) {
+	testRepo(t)
+	mustRun(t, append([]string{"run", "-q", "-n", "a", "-p", "lr=0.1"}, writeResults(`{"acc":0.5}`)...)...)
+	var m map[string]any
+	json.Unmarshal([]byte(mustRun(t, "show", "a", "--json")), &m)
+	id := m["id"].(string)
+	for name, want := range map[string]string{"params.json": "{\n  \"lr\": 0.1\n}\n", "results.json": "{\n  \"acc\": 0.5\n}\n"} {
+		out, err := exec.Command("git", "cat-file", "-p", "refs/experiments/main:"+id[:2]+"/"+id+"/"+name).Output()
+		if err != nil || string(out) != want {
+			t.Errorf("stored %s = %q (%v), want %q", name, out, err, want)
 		}
 	}
 }

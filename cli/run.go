@@ -116,7 +116,7 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 			m.Name = name + "[" + sweep.Name(pt.Vars) + "]"
 			m.Tags = appendUnique(m.Tags, "sweep")
 		}
-		plans = append(plans, &run.Plan{Manifest: m, Params: append(data, '\n'), Dir: wd})
+		plans = append(plans, &run.Plan{Manifest: m, Params: data, Dir: wd}) // MarshalIndent ends with a newline
 	}
 	if err := c.checkClean(ctx, st); err != nil {
 		return err

@@ -110,13 +110,15 @@ func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
 		// A gc that walked the refs before they held the snapshot may prune what was just written again, and rev-list
 		// may fail while a repack swaps packs: take the snapshot again (git writes the same objects while the files
 		// are unchanged), write the commit again, let a pruning gc end, and look again — a few times.
-		complete := s.snapshotComplete(snap)
+		complete, changed := s.snapshotComplete(snap), false
 		for try := 0; !complete && try < 8; try++ {
 			again, err := s.snapshot(context.Background(), snap.maxUntracked)
 			if err != nil {
 				return nil, fmt.Errorf("snapshot %s lost objects to a concurrent prune, and taking it again failed: %w", oid, err)
 			}
 			if again.Tree != snap.Tree {
+				gitcmd.Tracef("store: snapshot %s taken again has tree %s, not %s", oid[:10], again.Tree[:10], snap.Tree[:10])
+				changed = true
 				break
 			}
 			if _, err := s.restore([]string{snap.Commit}); err != nil {
@@ -135,8 +137,11 @@ func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
 		s.snapMu.Lock()
 		delete(s.snaps, oid) // checked once: a later write does not try again
 		s.snapMu.Unlock()
-		if !complete {
+		if !complete && changed {
 			return nil, &IncompleteError{fmt.Errorf("snapshot %s lost objects to a concurrent prune, and the worktree changed since: its code is incomplete; run 'git exp fsck --repair'", oid)}
+		}
+		if !complete {
+			return nil, &IncompleteError{fmt.Errorf("snapshot %s lost objects to a concurrent prune, and taking it again %d times did not bring them back: its code is incomplete; run 'git exp fsck --repair'", oid, 8)}
 		}
 		delete(still, snap.Tree)
 	}
@@ -172,14 +177,30 @@ func (s *Store) SettleSnapshot(ctx context.Context, snap *Snapshot) (*Snapshot, 
 	return snap, nil
 }
 
-// snapshotComplete reports whether every object of the snapshot that HEAD does not hold exists.
+// snapshotComplete reports whether every object of the snapshot that HEAD does not hold exists. rev-list fails now
+// and then while a repack swaps packs: that says nothing about the snapshot, so it is asked again (after a running
+// gc has ended) before an answer is given.
 func (s *Store) snapshotComplete(snap *Snapshot) bool {
 	args := []string{"rev-list", "--objects", "--missing=print", "--no-object-names", snap.Commit}
 	if snap.Info.Head != "" {
 		args = append(args, "--not", snap.Info.Head)
 	}
-	out, err := s.Git.Run(context.Background(), args...)
-	return err == nil && !bytes.Contains(out, []byte("?"))
+	for try := 0; ; try++ {
+		out, err := s.Git.Run(context.Background(), args...)
+		if err == nil {
+			return !bytes.Contains(out, []byte("?"))
+		}
+		if try == 5 {
+			gitcmd.Tracef("store: cannot tell whether snapshot %s is complete: %v", snap.Commit[:10], err)
+			return false
+		}
+		if pid := s.gcPID(); pid != "" {
+			for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		time.Sleep(time.Duration(20<<try) * time.Millisecond)
+	}
 }
 
 // written returns roots and every object reachable from them that this process wrote since it last checked it,

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-exp/git-exp/internal/testrepo"
 	"github.com/git-exp/git-exp/results"
 )
 
@@ -28,10 +29,10 @@ func benchStore(b *testing.B, n int) string {
 	}
 	os.RemoveAll(dir)
 	b.Logf("generating %s (%d experiments, cached for later runs)", dir, n)
-	git(b, os.TempDir(), "init", "-q", "-b", "main", dir)
-	git(b, dir, "config", "user.name", "Bench User")
-	git(b, dir, "config", "user.email", "bench@example.com")
-	git(b, dir, "config", "gc.auto", "0")
+	testrepo.Git(b, os.TempDir(), "init", "-q", "-b", "main", dir)
+	testrepo.Git(b, dir, "config", "user.name", "Bench User")
+	testrepo.Git(b, dir, "config", "user.email", "bench@example.com")
+	testrepo.Git(b, dir, "config", "gc.auto", "0")
 	cmd := exec.Command("git", "-C", dir, "fast-import", "--quiet", "--done")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

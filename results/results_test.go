@@ -12,6 +12,7 @@ import (
 
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/testrepo"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/results"
 )
@@ -19,27 +20,27 @@ import (
 // fixture records a small, varied store and returns the repository and the ids by name.
 func fixture(t *testing.T) (string, map[string]string) {
 	t.Helper()
-	dir := newRepo(t)
-	st := openStore(t, dir)
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
 	now := time.Now()
 	ids := map[string]string{}
-	add := func(r run) { ids[r.name] = record(t, st, r) }
-	add(run{name: "sweep-a", params: `{"lr": 0.1, "bs": 32, "model": {"name": "resnet"}}`, results: `{"acc": 0.95}`,
-		tags: []string{"best", "sweep"}, created: now.Add(-72 * time.Hour),
-		stdout: "hello a\n", stderr: "warn a\n", metrics: `{"step":0,"loss":1.5}` + "\n" + `{"step":1,"loss":0.5}` + "\n",
-		artifacts: map[string]string{"model.json": `{"w": [1, 2]}`, "plots/loss.txt": "1.5 0.5"}})
-	add(run{name: "sweep-b", script: "other.py", params: `{"lr": 1, "bs": 64}`, results: `{"acc": 0.92}`,
-		tags: []string{"sweep"}, created: now.Add(-48 * time.Hour)})
-	add(run{name: "low-lr", params: `{"lr": 0.001, "bs": 32}`, results: `{"acc": 0.99}`, status: gitstore.StatusFailed,
-		created: now.Add(-24 * time.Hour)})
-	add(run{name: "no-lr", params: `{"bs": 16}`, results: `{"acc": 0.97}`, created: now.Add(-2 * time.Hour)})
-	add(run{name: "archived", params: `{"lr": 0.5}`, results: `{"acc": 0.96}`, created: now.Add(-1 * time.Hour)})
-	add(run{name: "removed", params: `{"lr": 0.5}`, results: `{"acc": 0.96}`, created: now.Add(-1 * time.Hour)})
-	add(run{name: "member", params: `{"lr": 0.02}`, results: `{"acc": 0.5}`, batch: "abcdef0123456789", seq: 1,
-		created: now.Add(-30 * time.Minute)})
-	note(t, st, ids["archived"], gitstore.Note{Op: "archive"})
-	note(t, st, ids["removed"], gitstore.Note{Op: "delete"})
-	note(t, st, ids["sweep-b"], gitstore.Note{Op: "tag", Tags: []string{"checked"}})
+	add := func(r testrepo.Run) { ids[r.Name] = testrepo.Record(t, st, r) }
+	add(testrepo.Run{Name: "sweep-a", Params: `{"lr": 0.1, "bs": 32, "model": {"name": "resnet"}}`, Results: `{"acc": 0.95}`,
+		Tags: []string{"best", "sweep"}, Created: now.Add(-72 * time.Hour),
+		Stdout: "hello a\n", Stderr: "warn a\n", Metrics: `{"step":0,"loss":1.5}` + "\n" + `{"step":1,"loss":0.5}` + "\n",
+		Artifacts: map[string]string{"model.json": `{"w": [1, 2]}`, "plots/loss.txt": "1.5 0.5"}})
+	add(testrepo.Run{Name: "sweep-b", Script: "other.py", Params: `{"lr": 1, "bs": 64}`, Results: `{"acc": 0.92}`,
+		Tags: []string{"sweep"}, Created: now.Add(-48 * time.Hour)})
+	add(testrepo.Run{Name: "low-lr", Params: `{"lr": 0.001, "bs": 32}`, Results: `{"acc": 0.99}`, Status: gitstore.StatusFailed,
+		Created: now.Add(-24 * time.Hour)})
+	add(testrepo.Run{Name: "no-lr", Params: `{"bs": 16}`, Results: `{"acc": 0.97}`, Created: now.Add(-2 * time.Hour)})
+	add(testrepo.Run{Name: "archived", Params: `{"lr": 0.5}`, Results: `{"acc": 0.96}`, Created: now.Add(-1 * time.Hour)})
+	add(testrepo.Run{Name: "removed", Params: `{"lr": 0.5}`, Results: `{"acc": 0.96}`, Created: now.Add(-1 * time.Hour)})
+	add(testrepo.Run{Name: "member", Params: `{"lr": 0.02}`, Results: `{"acc": 0.5}`, Batch: "abcdef0123456789", Seq: 1,
+		Created: now.Add(-30 * time.Minute)})
+	testrepo.Note(t, st, ids["archived"], gitstore.Note{Op: "archive"})
+	testrepo.Note(t, st, ids["removed"], gitstore.Note{Op: "delete"})
+	testrepo.Note(t, st, ids["sweep-b"], gitstore.Note{Op: "tag", Tags: []string{"checked"}})
 	return dir, ids
 }
 
@@ -129,7 +130,7 @@ func TestFilterErrors(t *testing.T) {
 	if _, err := (results.Filter{Name: "[a"}).Compile(); !errors.As(err, &fe) || fe.Field != "name" {
 		t.Errorf("bad glob: %v", err)
 	}
-	dir := newRepo(t)
+	dir := testrepo.New(t)
 	db, err := results.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -237,19 +238,19 @@ func TestOutputs(t *testing.T) {
 
 // A DB sees what is recorded after it was opened.
 func TestSeesNewWrites(t *testing.T) {
-	dir := newRepo(t)
-	st := openStore(t, dir)
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
 	db, err := results.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	ctx := context.Background()
-	record(t, st, run{name: "one", results: `{"acc": 1}`})
+	testrepo.Record(t, st, testrepo.Run{Name: "one", Results: `{"acc": 1}`})
 	if exps, _ := db.Find(ctx, results.Filter{}); names(exps) != "one" {
 		t.Fatalf("got %s", names(exps))
 	}
-	record(t, st, run{name: "two", results: `{"acc": 2}`})
+	testrepo.Record(t, st, testrepo.Run{Name: "two", Results: `{"acc": 2}`})
 	if exps, _ := db.Find(ctx, results.Filter{}, results.Sort("-acc")); names(exps) != "two one" {
 		t.Fatalf("got %s", names(exps))
 	}

@@ -10,6 +10,7 @@
 package run
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/value"
 )
 
 // StartMode says how an experiment starts running: which transition of its record the start is.
@@ -151,7 +153,7 @@ func (r *Runner) Execute(ctx context.Context, p *Plan, o Options) (int, error) {
 	if err := os.MkdirAll(spool.Out, 0o755); err != nil {
 		return 0, err
 	}
-	if err := os.WriteFile(spool.Params, p.Params, 0o644); err != nil {
+	if err := os.WriteFile(spool.Params, paramsFile(p.Params), 0o644); err != nil {
 		return 0, err
 	}
 	gitstore.Tracef("phase record start (%s)", time.Since(t0).Round(time.Microsecond))
@@ -421,4 +423,22 @@ func (r *Runner) RerunOf(o *gitstore.Experiment) *gitstore.Manifest {
 // and crashed ones can.
 func Continuable(status string) bool {
 	return status == gitstore.StatusFailed || status == gitstore.StatusCancelled || status == gitstore.StatusCrashed
+}
+
+// paramsFile is the content of the file GIT_EXP_PARAMS names: the parameters as indented JSON ending with a newline,
+// whichever way the plan got them (resolved now, or read back for a staged, queued or continued experiment), so a
+// script reads the same file however it was started.
+func paramsFile(params []byte) []byte {
+	tree, err := value.Unmarshal(params)
+	if err != nil {
+		return params
+	}
+	out, err := value.MarshalIndent(tree)
+	if err != nil {
+		return params
+	}
+	if !bytes.HasSuffix(out, []byte("\n")) {
+		out = append(out, '\n')
+	}
+	return out
 }

@@ -645,3 +645,38 @@ type startHook struct {
 }
 
 func (s startHook) Started(m *gitstore.Manifest) { s.counts.Started(m); s.hook() }
+
+// The file GIT_EXP_PARAMS names is the same whether the run was resolved now or staged and read back from the store
+// (StagedPlans): indented JSON ending with a newline, the types as resolved.
+func TestParamsFileSameWhenStaged(t *testing.T) {
+	r, _ := testRunner(t)
+	script := `cp "$GIT_EXP_PARAMS" "$GIT_EXP_OUT/params.json"`
+	params := []byte("{\n  \"lr\": 1e-7,\n  \"model\": {\n    \"layers\": 3,\n    \"name\": \"mlp\"\n  },\n  \"scale\": 1.0\n}\n")
+	fresh := freshPlan(t, r, "fresh", script)
+	fresh.Params = params
+	if code, err := r.Execute(context.Background(), fresh, Options{}); code != 0 || err != nil {
+		t.Fatalf("fresh run: %d, %v", code, err)
+	}
+	staged := freshPlan(t, r, "staged", script)
+	staged.Params = params
+	staged.Manifest.Batch = gitstore.NewID()
+	if _, err := r.Stage(context.Background(), []*Plan{staged}, []string{"git-exp", "run", "--stage"}); err != nil {
+		t.Fatal(err)
+	}
+	exps, err := r.Store.Experiments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := StagedPlans(exps, "")
+	if len(plans) != 1 {
+		t.Fatalf("%d staged plans", len(plans))
+	}
+	if res := r.RunPool(context.Background(), plans, PoolOptions{Jobs: 1}); res.Failed != 0 || res.Err != nil {
+		t.Fatalf("pool: %+v", res)
+	}
+	want, _ := storedFile(t, r, fresh.Manifest.ID, "artifacts/params.json")
+	got, _ := storedFile(t, r, staged.Manifest.ID, "artifacts/params.json")
+	if want != string(params) || got != want {
+		t.Errorf("GIT_EXP_PARAMS of a staged run %q, of a fresh one %q, want %q", got, want, params)
+	}
+}

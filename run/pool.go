@@ -19,6 +19,13 @@ type Progress interface {
 	Skipped()                                           // another runner took it first: not this batch's run
 }
 
+// noProgress is the Progress of a pool nobody watches.
+type noProgress struct{}
+
+func (noProgress) Started(*gitstore.Manifest)              {}
+func (noProgress) Finished(*gitstore.Manifest, int, error) {}
+func (noProgress) Skipped()                                {}
+
 // Stage records plans as one staged batch (id: the plans' Batch) created by command, each plan's Seq its place,
 // and marks the plans Staged: a pool, a Slurm submission or a later run --staged takes them from there.
 func (r *Runner) Stage(ctx context.Context, plans []*Plan, command []string) (*gitstore.Batch, error) {
@@ -51,7 +58,7 @@ type PoolOptions struct {
 	FromSnapshot bool // run each from a checkout of its snapshot (staged work), not from its Dir
 	// Live returns the live copies of one run's stdout and stderr; nil (or nil writers): quiet.
 	Live     func(m *gitstore.Manifest) (io.Writer, io.Writer)
-	Progress Progress
+	Progress Progress // nil: nobody is told
 }
 
 // PoolResult is how a pool's runs went.
@@ -69,6 +76,9 @@ func (r *Runner) RunPool(ctx context.Context, plans []*Plan, o PoolOptions) Pool
 	jobs := o.Jobs
 	if jobs <= 0 {
 		jobs = runtime.NumCPU()
+	}
+	if o.Progress == nil {
+		o.Progress = noProgress{}
 	}
 	work := make(chan *Plan)
 	var wg sync.WaitGroup

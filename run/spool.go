@@ -121,7 +121,7 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []by
 		if err == nil {
 			if obj, ok := v.(map[string]any); ok {
 				if out, err := value.MarshalIndent(obj); err == nil {
-					return append(out, '\n')
+					return out // ends with a newline
 				}
 			}
 			err = errors.New("not a JSON object")
@@ -193,9 +193,9 @@ func metricsSummary(spool gitstore.Spool) []byte {
 		}
 		out[k] = m
 	}
-	data, err := value.MarshalIndent(out)
+	data, err := value.MarshalIndent(out) // ends with a newline
 	if err != nil {
 		return nil
 	}
-	return append(data, '\n')
+	return data
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
@@ -177,6 +178,12 @@ func valueKey(v any) string {
 	return "j" + value.Cell(v)
 }
 
+// view is b as a string without copying it: for the store's records, whose bytes never change (results.DB.Select).
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// unview is the bytes of a string made by view, to be read only.
+func unview(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
 // compute finds the columns of exps in one pass: experiments with byte-identical params (a sweep's repeats, or a
 // store of few configurations) share one decoding, weighted by how many they are.
 func (c *columnSet) compute(exps []*gitstore.Experiment) {
@@ -196,15 +203,17 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 		for lo := 0; lo < n; lo += chunk {
 			part := exps[lo:min(lo+chunk, n)]
 			wg.Go(func() {
+				// Keyed by the records' own bytes (view): copies of every experiment's params and results would
+				// be the largest thing the server holds while it computes the columns.
 				pcount := map[string]int{}
 				rseen := map[string]bool{}
 				for _, e := range part {
-					pcount[string(e.ParamsJSON)]++
-					rseen[string(e.ResultsJSON)] = true
+					pcount[view(e.ParamsJSON)]++
+					rseen[view(e.ResultsJSON)] = true
 				}
 				local := map[string]*keyState{}
 				for raw, count := range pcount {
-					for k, v := range value.Flatten(results.DecodeJSON([]byte(raw))) {
+					for k, v := range value.Flatten(results.DecodeJSON(unview(raw))) {
 						vk := valueKey(v)
 						if st := local[k]; st == nil {
 							local[k] = &keyState{first: vk, have: count}
@@ -216,7 +225,7 @@ func (c *columnSet) compute(exps []*gitstore.Experiment) {
 				}
 				lres := map[string]bool{}
 				for raw := range rseen {
-					for k := range value.Flatten(results.DecodeJSON([]byte(raw))) {
+					for k := range value.Flatten(results.DecodeJSON(unview(raw))) {
 						lres[k] = true
 					}
 				}
@@ -404,6 +413,7 @@ func shortOf(e *gitstore.Experiment) string {
 // virtual table), ids=A,B,... for a chosen set (in that order). The answer carries the total and the columns: the
 // parameters that vary across the whole selection, every parameter, and every result.
 func (s *Server) apiExperiments(w http.ResponseWriter, r *http.Request) error {
+	s.recordEnded(r.Context())
 	q := r.URL.Query()
 	f, err := s.filterOf(r.Context(), q)
 	if err != nil {
@@ -469,6 +479,7 @@ func nonNil(s []string) []string {
 
 // get resolves the experiment a request names; an unknown or ambiguous one is a 404.
 func (s *Server) get(r *http.Request, id string) (*results.Experiment, *gitstore.Experiment, error) {
+	s.recordEnded(r.Context())
 	e, err := s.db.Lookup(id)
 	var ge *gitcmd.Error
 	if errors.As(err, &ge) {
@@ -537,8 +548,9 @@ func (s *Server) apiExperiment(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// apiMetrics is an experiment's metric series, each thinned to at most points=N points (default 1000) that keep
-// every bucket's minimum and maximum; from= and to= (steps) zoom in. names=a,b picks metrics (default: all).
+// apiMetrics is an experiment's metric series, each thinned to about points=N points (default 1000) that keep
+// every bucket's minimum and maximum; from= and to= (steps) zoom in. names=a,b picks metrics (default: all). The
+// file is read in one pass, in memory independent of its length (metricsAnswer).
 func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 	x, e, err := s.get(r, r.PathValue("id"))
 	if err != nil {
@@ -565,15 +577,22 @@ func (s *Server) apiMetrics(w http.ResponseWriter, r *http.Request) error {
 			*b.v = f
 		}
 	}
-	set, err := s.metrics.load(s, x, e)
-	if err != nil {
-		return err
+	if from > to {
+		return errf(http.StatusBadRequest, "from=%s is after to=%s: give from <= to", q.Get("from"), q.Get("to"))
 	}
 	var want []string
 	if v := q.Get("names"); v != "" {
 		want = strings.Split(v, ",")
 	}
-	writeJSON(w, set.answer(want, points, from, to, x.Status == gitstore.StatusRunning))
+	names, series, err := s.metricsAnswer(x, e, want, points, from, to)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, struct {
+		Names   []string        `json:"names"`
+		Series  json.RawMessage `json:"series"`
+		Running bool            `json:"running"`
+	}{nonNil(names), series, x.Status == gitstore.StatusRunning})
 	return nil
 }
 
@@ -827,6 +846,7 @@ func (s *Server) apiDiff(w http.ResponseWriter, r *http.Request) error {
 
 // apiBatches lists the batches, newest first, as git exp batches --json does.
 func (s *Server) apiBatches(w http.ResponseWriter, r *http.Request) error {
+	s.recordEnded(r.Context())
 	bs, err := s.st.Batches()
 	if err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/testrepo"
 )
 
 // chromium finds Debian's Chromium (or a Chrome) for the browser tests. Where none is installed they skip, unless
@@ -52,8 +53,8 @@ func shotDir(t *testing.T) string {
 // sweepFixture records a 3×2 sweep (lr × seed) with metric curves, and one run whose name is markup.
 func sweepFixture(t *testing.T) (string, map[string]string) {
 	t.Helper()
-	dir := newRepo(t)
-	st := openStore(t, dir)
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
 	ids := map[string]string{}
 	t0 := time.Now().Add(-time.Hour)
 	for _, lr := range []float64{0.01, 0.1, 0.3} {
@@ -65,14 +66,14 @@ func sweepFixture(t *testing.T) (string, map[string]string) {
 					t0.Add(time.Duration(s)*time.Second).UTC().Format(time.RFC3339Nano), loss, 1-loss/2)
 			}
 			name := fmt.Sprintf("train[lr=%g,seed=%d]", lr, seed)
-			ids[name] = record(t, st, run{name: name, batch: "5eed5eed5eed5eed", tags: []string{"sweep"},
-				params: fmt.Sprintf(`{"lr": %g, "seed": %d, "model": {"depth": 4}}`, lr, seed), metrics: m.String(),
-				results: fmt.Sprintf(`{"acc": %g, "loss": %g}`, 0.7+lr-0.01*float64(seed), 0.3-lr/2),
-				stdout:  "epoch 1\nepoch 2\n", artifacts: map[string]string{"model.json": `{"layers": [1, 2]}`, "plots/curve.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40"><rect width="80" height="40" fill="#0072B2"/></svg>`}})
+			ids[name] = testrepo.Record(t, st, testrepo.Run{Name: name, Batch: "5eed5eed5eed5eed", Tags: []string{"sweep"},
+				Params: fmt.Sprintf(`{"lr": %g, "seed": %d, "model": {"depth": 4}}`, lr, seed), Metrics: m.String(),
+				Results: fmt.Sprintf(`{"acc": %g, "loss": %g}`, 0.7+lr-0.01*float64(seed), 0.3-lr/2),
+				Stdout:  "epoch 1\nepoch 2\n", Artifacts: map[string]string{"model.json": `{"layers": [1, 2]}`, "plots/curve.svg": `<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40"><rect width="80" height="40" fill="#0072B2"/></svg>`}})
 		}
 	}
-	ids["xss"] = record(t, st, run{name: `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`, params: `{"lr": 0.05, "seed": 0, "model": {"depth": 4}}`,
-		results: `{"acc": 0.5, "loss": 0.4}`, stdout: "<b>not bold</b>\n"})
+	ids["xss"] = testrepo.Record(t, st, testrepo.Run{Name: `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>`, Params: `{"lr": 0.05, "seed": 0, "model": {"depth": 4}}`,
+		Results: `{"acc": 0.5, "loss": 0.4}`, Stdout: "<b>not bold</b>\n"})
 	return dir, ids
 }
 
@@ -80,9 +81,9 @@ func TestBrowser(t *testing.T) {
 	exe := chromium(t)
 	gitExp(t, "", "version") // built before the browser's clock starts
 	dir, ids := sweepFixture(t)
-	st := openStore(t, dir)
-	live := start(t, st, run{name: "live", params: `{"lr": 0.2, "seed": 0, "model": {"depth": 4}}`,
-		metrics: `{"step": 0, "loss": 1.0}` + "\n", stdout: "starting\n"})
+	st := testrepo.Open(t, dir)
+	live := testrepo.Start(t, st, testrepo.Run{Name: "live", Params: `{"lr": 0.2, "seed": 0, "model": {"depth": 4}}`,
+		Metrics: `{"step": 0, "loss": 1.0}` + "\n", Stdout: "starting\n"})
 	s := newTestServer(t, dir, Options{Poll: 100 * time.Millisecond})
 	shots := shotDir(t)
 
@@ -226,7 +227,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal("the page reloaded")
 	}
 	shot("run-live")
-	finish(t, st, live.ID, run{})
+	testrepo.Finish(t, st, live.ID, testrepo.Run{})
 
 	// The run page of a finished run: facts, params, artifacts with a preview, the code diff; rename in the UI.
 	do(chromedp.Navigate(s.url + "/run/" + ids["train[lr=0.1,seed=0]"]))

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,25 +67,41 @@ func (h *hub) send(event string, data any) {
 	}
 }
 
-// state is what the watcher compares between two looks at the store.
-func state(e *gitstore.Experiment) string {
-	return strings.Join([]string{e.Status, e.Updated, e.Name, e.Description, strings.Join(e.Tags, ","), fmt.Sprint(e.Archived)}, "\x00")
+// state is what the watcher compares between two looks at the store, hashed: the watcher keeps one per experiment.
+func state(e *gitstore.Experiment) uint64 {
+	var h maphash.Hash
+	h.SetSeed(stateSeed)
+	for _, f := range []string{e.Status, e.Updated, e.Name, e.Description} {
+		h.WriteString(f)
+		h.WriteByte(0)
+	}
+	for _, t := range e.Tags {
+		h.WriteString(t)
+		h.WriteByte(1)
+	}
+	if e.Archived {
+		h.WriteByte(2)
+	}
+	return h.Sum64()
 }
+
+var stateSeed = maphash.MakeSeed()
 
 func (h *hub) watch() {
 	tick := time.NewTicker(h.s.opts.Poll)
 	defer tick.Stop()
 	tip := ""
-	seen := map[string]string{}
+	seen := map[string]uint64{}
 	sizes := map[string]int64{} // spool file → size
 	var running []string
 	first := true
 	for {
+		h.s.recordEnded(context.Background())
 		if t, err := h.s.st.Tip(); err == nil && t != tip {
 			tip = t
 			if exps, err := h.s.db.Select(context.Background(), results.Filter{Archived: true}, nil); err == nil {
 				var changed []map[string]string
-				now := make(map[string]string, len(exps))
+				now := make(map[string]uint64, len(exps))
 				running = running[:0]
 				for _, e := range exps {
 					st := state(e)

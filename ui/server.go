@@ -41,6 +41,12 @@ type Options struct {
 	Version string
 	// Poll is how often the event stream looks for changes (default 250ms).
 	Poll time.Duration
+	// RecordEnded writes to st how the experiments among exps (those that show as queued or running) have ended,
+	// where that is known — a runner process that is gone is a crash — and reports whether it recorded anything:
+	// the command line's reconciliation (run.Runner.RecordEnds), so that the UI shows what git exp list shows. The
+	// server calls it before answering a listing or an experiment and from the event stream's watcher, at most once
+	// per 8 polls. Nil: the store is shown as it is.
+	RecordEnded func(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experiment) bool
 }
 
 // Server serves one repository's experiments.
@@ -55,9 +61,14 @@ type Server struct {
 	sels     []*selection          // most recent first
 	lastCols map[string]*columnSet // filter → its columns at the latest tip they were computed for
 
-	metrics *metricCache
-	hub     *hub
-	mux     *http.ServeMux
+	metricsCache *metricsCache
+
+	endMu    sync.Mutex // one RecordEnded at a time
+	endAt    time.Time  // when it last ran
+	unfinTip string     // the tip unfin was selected at
+	unfin    []*gitstore.Experiment
+	hub      *hub
+	mux      *http.ServeMux
 }
 
 // New opens the repository around opts.Dir.
@@ -77,10 +88,38 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
-	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metrics: newMetricCache(4 << 20), lastCols: map[string]*columnSet{}}
+	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metricsCache: newMetricsCache(), lastCols: map[string]*columnSet{}}
 	s.hub = newHub(s)
 	s.routes()
 	return s, nil
+}
+
+// recordEnded has Options.RecordEnded record how the unfinished experiments ended, at most once per 8 polls; the
+// unfinished experiments are selected once per tip of the store.
+func (s *Server) recordEnded(ctx context.Context) {
+	if s.opts.RecordEnded == nil {
+		return
+	}
+	s.endMu.Lock()
+	defer s.endMu.Unlock()
+	if time.Since(s.endAt) < 8*s.opts.Poll {
+		return
+	}
+	s.endAt = time.Now()
+	tip, err := s.st.Tip()
+	if err != nil {
+		return
+	}
+	if tip != s.unfinTip || s.unfinTip == "" {
+		exps, err := s.db.Select(ctx, results.Filter{Archived: true, Status: []string{gitstore.StatusRunning, gitstore.StatusQueued}}, nil)
+		if err != nil {
+			return
+		}
+		s.unfinTip, s.unfin = tip, exps
+	}
+	if len(s.unfin) > 0 {
+		s.opts.RecordEnded(context.WithoutCancel(ctx), s.st, s.unfin)
+	}
 }
 
 // Close releases the repository (after Serve has returned).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"net/url"
@@ -14,24 +15,25 @@ import (
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/internal/testrepo"
 	"github.com/git-exp/git-exp/results"
 )
 
 // fixture is a repository with a small sweep, one experiment named like a script tag, and one with artifacts.
 func fixture(t *testing.T) (string, map[string]string) {
 	t.Helper()
-	dir := newRepo(t)
-	st := openStore(t, dir)
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
 	ids := map[string]string{}
 	for i, lr := range []string{"0.01", "0.1", "0.3"} {
 		name := "train[lr=" + lr + "]"
-		ids[name] = record(t, st, run{name: name, params: `{"lr": ` + lr + `, "epochs": 10}`, tags: []string{"sweep"},
-			results: `{"acc": 0.` + string(rune('5'+i)) + `}`,
-			metrics: `{"step": 0, "loss": 1.0}` + "\n" + `{"step": 1, "loss": 0.5}` + "\n" + `{"step": 2, "loss": "NaN"}` + "\n"})
+		ids[name] = testrepo.Record(t, st, testrepo.Run{Name: name, Params: `{"lr": ` + lr + `, "epochs": 10}`, Tags: []string{"sweep"},
+			Results: `{"acc": 0.` + string(rune('5'+i)) + `}`,
+			Metrics: `{"step": 0, "loss": 1.0}` + "\n" + `{"step": 1, "loss": 0.5}` + "\n" + `{"step": 2, "loss": "NaN"}` + "\n"})
 	}
-	ids["xss"] = record(t, st, run{name: "<script>alert(1)</script>", params: `{"lr": 0.05, "epochs": 10}`, stdout: "héllo\nworld\n",
-		artifacts: map[string]string{"notes.txt": "<b>hi</b>", "plots/loss.svg": "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "model.bin": "\x00\x01"},
-		results:   `{"acc": 0.7}`})
+	ids["xss"] = testrepo.Record(t, st, testrepo.Run{Name: "<script>alert(1)</script>", Params: `{"lr": 0.05, "epochs": 10}`, Stdout: "héllo\nworld\n",
+		Artifacts: map[string]string{"notes.txt": "<b>hi</b>", "plots/loss.svg": "<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "model.bin": "\x00\x01"},
+		Results:   `{"acc": 0.7}`})
 	return dir, ids
 }
 
@@ -218,6 +220,7 @@ func TestMetrics(t *testing.T) {
 	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?points=1", "")
 	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?points=lots", "")
 	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?from=x", "")
+	s.wantError(t, 400, "GET", "/api/experiments/"+ids["xss"]+"/metrics?from=5&to=1", "")
 	s.wantError(t, 404, "GET", "/api/experiments/deadbeef/metrics", "")
 }
 
@@ -227,15 +230,211 @@ func TestThinKeepsExtremes(t *testing.T) {
 		val[i] = math.Sin(float64(i) / 100)
 	}
 	val[31337], val[77777] = 50, -50 // spikes a plain stride would miss
-	idx := thin(val, 0, len(val), 500)
-	if len(idx) > 502 || idx[0] != 0 || idx[len(idx)-1] != len(val)-1 {
-		t.Fatalf("thin: %d points, first %d, last %d", len(idx), idx[0], idx[len(idx)-1])
+	val[500] = math.NaN()
+	th := newThinner(250)
+	for i, v := range val {
+		th.add(extreme{step: float64(i), val: v})
+		if len(th.buckets) > 500 {
+			t.Fatalf("after %d points the thinner holds %d buckets: its memory grows with the series", i+1, len(th.buckets))
+		}
 	}
-	if !slices.Contains(idx, 31337) || !slices.Contains(idx, 77777) || !slices.IsSorted(idx) {
+	var steps []int
+	for _, x := range pick(th.buckets, 250) {
+		steps = append(steps, int(x.step))
+	}
+	if len(steps) > 502 || len(steps) < 250 || steps[0] != 0 || steps[len(steps)-1] != len(val)-1 {
+		t.Fatalf("thin: %d points, first %d, last %d", len(steps), steps[0], steps[len(steps)-1])
+	}
+	if !slices.Contains(steps, 31337) || !slices.Contains(steps, 77777) || !slices.IsSorted(steps) {
 		t.Fatal("thin lost a spike or the order")
 	}
-	if got := thin(val, 10, 20, 500); len(got) != 10 || got[0] != 10 {
-		t.Fatalf("short range: %v", got)
+	short := newThinner(250)
+	for i := range 10 {
+		short.add(extreme{step: float64(10 + i), val: val[i]})
+	}
+	if got := pick(short.buckets, 250); !short.exact() || len(got) != 10 || got[0].step != 10 || got[9].step != 19 {
+		t.Fatalf("short series: %d points", len(got))
+	}
+	if got := short.inRange(12, 14); len(got) != 3 || got[0].first.step != 12 {
+		t.Fatalf("range of a short series: %d buckets", len(got))
+	}
+	nan := newThinner(2)
+	for i := range 100 {
+		nan.add(extreme{step: float64(i), val: math.NaN()})
+	}
+	if got := pick(nan.buckets, 2); len(got) < 2 || len(got) > 6 {
+		t.Fatalf("a series of NaN: %d points, want a few that show the gap", len(got))
+	}
+}
+
+// TestMetricsSummary: a series longer than the summary is charted from it at any width up to its resolution, and
+// zoomed from it while it holds enough detail; a deeper zoom reads the file again and shows every point.
+func TestMetricsSummary(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	var sb strings.Builder
+	const n = 20000
+	for i := range n {
+		v := math.Sin(float64(i) / 50)
+		if i == 12345 {
+			v = 99
+		}
+		fmt.Fprintf(&sb, `{"step": %d, "loss": %g, "acc": %g}`+"\n", i, v, float64(i))
+	}
+	id := testrepo.Record(t, st, testrepo.Run{Name: "long", Metrics: sb.String()})
+	s := newTestServer(t, dir, Options{})
+	type answer struct {
+		Names  []string
+		Series map[string]struct {
+			Total int
+			Shown int
+			Step  []float64
+			Value []any
+		}
+	}
+	var a answer
+	s.getJSON(t, "/api/experiments/"+id+"/metrics?points=1000", &a)
+	loss := a.Series["loss"]
+	if !slices.Equal(a.Names, []string{"acc", "loss"}) || loss.Total != n || loss.Shown > 1002 || loss.Shown < 500 ||
+		!slices.Contains(loss.Value, any(99.0)) || loss.Step[0] != 0 || loss.Step[len(loss.Step)-1] != n-1 {
+		t.Fatalf("full range: %d of %d points shown, spike kept: %v", loss.Shown, loss.Total, slices.Contains(loss.Value, any(99.0)))
+	}
+	// Another width, and a zoom the summary holds in enough detail: from it.
+	a = answer{}
+	s.getJSON(t, "/api/experiments/"+id+"/metrics?points=300&from=5000&to=15000&names=loss", &a)
+	if got := a.Series["loss"]; got.Shown > 302 || got.Shown < 100 || got.Step[0] < 5000 || got.Step[len(got.Step)-1] > 15000 ||
+		!slices.Contains(got.Value, any(99.0)) || a.Series["acc"].Shown != 0 {
+		t.Fatalf("zoom from the summary: %+v", got.Shown)
+	}
+	// A deep zoom: every point of the range, read again.
+	a = answer{}
+	s.getJSON(t, "/api/experiments/"+id+"/metrics?points=1000&from=100&to=199", &a)
+	if got := a.Series["acc"]; got.Total != 100 || got.Shown != 100 || got.Step[0] != 100 || got.Step[99] != 199 || got.Value[50] != 150.0 {
+		t.Fatalf("deep zoom: %d of %d, %v..%v", got.Shown, got.Total, got.Step[0], got.Step[len(got.Step)-1])
+	}
+}
+
+// TestMetricsLiveSpool: a running experiment's spool is read on as it grows (a last line still being written waits
+// for its newline), and read whole again when its steps go back.
+func TestMetricsLiveSpool(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	lines := func(from, to int, spike int) string {
+		var sb strings.Builder
+		for i := from; i < to; i++ {
+			v := math.Sin(float64(i) / 50)
+			if i == spike {
+				v = -77
+			}
+			fmt.Fprintf(&sb, `{"step": %d, "loss": %g}`+"\n", i, v)
+		}
+		return sb.String()
+	}
+	m := testrepo.Start(t, st, testrepo.Run{Name: "live", Metrics: lines(0, 10000, -1)})
+	s := newTestServer(t, dir, Options{})
+	appendSpool := func(text string) {
+		t.Helper()
+		f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.WriteString(text)
+	}
+	type answer struct {
+		Running bool
+		Names   []string
+		Series  map[string]struct {
+			Total, Shown int
+			Step         []float64
+			Value        []any
+		}
+	}
+	get := func() answer {
+		t.Helper()
+		var a answer
+		s.getJSON(t, "/api/experiments/"+m.ID+"/metrics?points=500", &a)
+		return a
+	}
+	if a := get(); !a.Running || a.Series["loss"].Total != 10000 {
+		t.Fatalf("first look: %+v", a.Series["loss"].Total)
+	}
+	appendSpool(lines(10000, 20000, 15000) + `{"step": 20000, "loss": 0.5, "acc"`)
+	if a := get(); a.Series["loss"].Total != 20000 || !slices.Contains(a.Series["loss"].Value, any(-77.0)) {
+		t.Fatalf("after an append: %d points, spike %v", a.Series["loss"].Total, slices.Contains(a.Series["loss"].Value, any(-77.0)))
+	}
+	appendSpool(`: 0.9}` + "\n")
+	a := get()
+	if a.Series["loss"].Total != 20001 || a.Series["acc"].Total != 1 || !slices.Equal(a.Names, []string{"acc", "loss"}) {
+		t.Fatalf("after the last line was completed: %d points, names %v", a.Series["loss"].Total, a.Names)
+	}
+	// A later line of the last step: its value replaces the earlier one.
+	appendSpool(`{"step": 20000, "loss": 0.25}` + "\n")
+	a = get()
+	if a.Series["loss"].Total != 20001 || a.Series["loss"].Value[len(a.Series["loss"].Value)-1] != 0.25 {
+		t.Fatalf("after a later line of the last step: %d points, last %v", a.Series["loss"].Total, a.Series["loss"].Value[len(a.Series["loss"].Value)-1])
+	}
+	// Steps that go back (a continued run logging again): the file is read whole again, merged by step.
+	appendSpool(`{"step": 5, "loss": 123}` + "\n")
+	a = get()
+	if a.Series["loss"].Total != 20001 || !slices.Contains(a.Series["loss"].Value, any(123.0)) {
+		t.Fatalf("after a step went back: %d points, the new value shown %v", a.Series["loss"].Total, slices.Contains(a.Series["loss"].Value, any(123.0)))
+	}
+}
+
+// TestMetricsConcurrent: requests at several widths while the spool grows share one summary safely (run with -race).
+func TestMetricsConcurrent(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	m := testrepo.Start(t, st, testrepo.Run{Name: "live", Metrics: `{"step": 0, "loss": 1}` + "\n"})
+	s := newTestServer(t, dir, Options{})
+	f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			last := 0
+			for i := range 10 {
+				var a struct {
+					Series map[string]struct{ Total int }
+				}
+				code, body := s.do(t, "GET", fmt.Sprintf("/api/experiments/%s/metrics?points=%d", m.ID, 100+g*50+i), "")
+				if code != 200 || json.Unmarshal(body, &a) != nil {
+					errs <- fmt.Errorf("%d %s", code, body)
+					return
+				}
+				if got := a.Series["loss"].Total; got < last {
+					errs <- fmt.Errorf("the series shrank from %d to %d points", last, got)
+					return
+				} else {
+					last = got
+				}
+			}
+			errs <- nil
+		}()
+	}
+	go func() {
+		defer close(done)
+		for i := 1; i <= 3000; i++ {
+			fmt.Fprintf(f, `{"step": %d, "loss": %g}`+"\n", i, 1/float64(i))
+		}
+	}()
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	var a struct {
+		Series map[string]struct{ Total int }
+	}
+	s.getJSON(t, "/api/experiments/"+m.ID+"/metrics?points=77", &a)
+	if a.Series["loss"].Total != 3001 {
+		t.Fatalf("after the appends: %d points, want 3001", a.Series["loss"].Total)
 	}
 }
 
@@ -325,9 +524,9 @@ func TestDiff(t *testing.T) {
 }
 
 func TestBatches(t *testing.T) {
-	dir := newRepo(t)
-	st := openStore(t, dir)
-	record(t, st, run{name: "b1", batch: "aaaabbbbccccdddd"})
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	testrepo.Record(t, st, testrepo.Run{Name: "b1", Batch: "aaaabbbbccccdddd"})
 	s := newTestServer(t, dir, Options{})
 	var bs []map[string]any
 	s.getJSON(t, "/api/batches", &bs)
@@ -379,7 +578,7 @@ func TestEdit(t *testing.T) {
 
 func TestEvents(t *testing.T) {
 	dir, _ := fixture(t)
-	st := openStore(t, dir)
+	st := testrepo.Open(t, dir)
 	s := newTestServer(t, dir, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -425,7 +624,7 @@ func TestEvents(t *testing.T) {
 		}
 	}
 	wait("hello", func(string) bool { return true })
-	m := start(t, st, run{name: "live", metrics: `{"step": 0, "loss": 1}` + "\n"})
+	m := testrepo.Start(t, st, testrepo.Run{Name: "live", Metrics: `{"step": 0, "loss": 1}` + "\n"})
 	wait("runs", func(d string) bool { return strings.Contains(d, m.ID) && strings.Contains(d, `"running"`) })
 	// A new point in the running experiment's spool: an event, and the metrics answer has it.
 	f, err := os.OpenFile(st.SpoolFor(m.ID).Metrics, os.O_APPEND|os.O_WRONLY, 0)
@@ -443,7 +642,7 @@ func TestEvents(t *testing.T) {
 	if !mt.Running || len(mt.Series["loss"].Value) != 2 || mt.Series["loss"].Value[1] != 0.25 {
 		t.Fatalf("live metrics: %+v", mt)
 	}
-	finish(t, st, m.ID, run{})
+	testrepo.Finish(t, st, m.ID, testrepo.Run{})
 	data := wait("runs", func(d string) bool { return strings.Contains(d, m.ID) && strings.Contains(d, `"completed"`) })
 	var ev map[string]any
 	if err := json.Unmarshal([]byte(data), &ev); err != nil {
@@ -480,8 +679,8 @@ func TestColumnsPendingAfterAMove(t *testing.T) {
 	if a.Pending || slices.Contains(a.Columns.Params, "dropout") {
 		t.Fatalf("first answer: %+v", a.Columns)
 	}
-	st := openStore(t, dir)
-	record(t, st, run{name: "new", params: `{"lr": 0.1, "epochs": 10, "dropout": 0.5}`})
+	st := testrepo.Open(t, dir)
+	testrepo.Record(t, st, testrepo.Run{Name: "new", Params: `{"lr": 0.1, "epochs": 10, "dropout": 0.5}`})
 	s.getJSON(t, "/api/experiments", &a)
 	if a.Total != 5 || !a.Pending || slices.Contains(a.Columns.Params, "dropout") {
 		t.Fatalf("right after the move: total %d, pending %v, %+v", a.Total, a.Pending, a.Columns)

@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/git-exp/git-exp/exp"
+	"github.com/git-exp/git-exp/internal/testrepo"
+)
+
+// BenchmarkMetricsThin reads one stored metric series of GITEXP_BENCH_POINTS points (default 1,000,000) as the
+// metrics API does on a cold request (thinned to 2,000 points), next to one plain reading of the same series
+// (results.Experiment.Series and Each, nothing kept), alternating: the thinning must cost no more than the reading
+// (thin/read about 1). The thinned answer is the API's cold path: the file read once into the summary, drawn from it.
+//
+//	go test ./ui -run '^$' -bench BenchmarkMetricsThin -benchtime 3x
+func BenchmarkMetricsThin(b *testing.B) {
+	n := 1000000
+	if v := os.Getenv("GITEXP_BENCH_POINTS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	dir := testrepo.New(b)
+	st := testrepo.Open(b, dir)
+	var sb strings.Builder
+	for i := range n {
+		fmt.Fprintf(&sb, `{"step": %d, "loss": %.6g}`+"\n", i, math.Exp(-float64(i)/float64(n)*5)+0.01*math.Sin(float64(i)))
+	}
+	id := testrepo.Record(b, st, testrepo.Run{Name: "big", Metrics: sb.String()})
+	sb.Reset()
+	s := newTestServer(b, dir, Options{})
+	x, e, err := s.get(httptest.NewRequest("GET", "/", nil), id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The two alternate, so that a loaded machine weighs on both alike.
+	var read, thin time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		sr, err := x.Series()
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		if err := sr.Each(func(exp.Point) error { got++; return nil }); err != nil || got != n {
+			b.Fatal(got, err)
+		}
+		t1 := time.Now()
+		s.metricsCache = newMetricsCache() // cold: the file is read
+		if _, _, err := s.metricsAnswer(x, e, nil, 2000, math.Inf(-1), math.Inf(1)); err != nil {
+			b.Fatal(err)
+		}
+		read, thin = read+t1.Sub(t0), thin+time.Since(t1)
+	}
+	b.ReportMetric(float64(read.Milliseconds())/float64(b.N), "read-ms")
+	b.ReportMetric(float64(thin.Milliseconds())/float64(b.N), "thin2000-ms")
+	b.ReportMetric(float64(thin)/float64(read), "thin/read")
+}
