@@ -64,7 +64,7 @@ func (e *Experiment) LookupParam(key string) (val any, found, valid bool) {
 	if e.objects&objParams == 0 {
 		return nil, false, false
 	}
-	return lookupJSON(e.ParamsJSON, key)
+	return lookupJSON(e.ParamsJSON, key, e.objects&canonParams != 0)
 }
 
 // LookupResult is LookupParam of the results.
@@ -72,11 +72,12 @@ func (e *Experiment) LookupResult(key string) (val any, found, valid bool) {
 	if e.objects&objResults == 0 {
 		return nil, false, false
 	}
-	return lookupJSON(e.ResultsJSON, key)
+	return lookupJSON(e.ResultsJSON, key, e.objects&canonResults != 0)
 }
 
-// lookupJSON scans raw, a JSON object that value.Unmarshal reads, for key (the last one wins, as when decoding).
-func lookupJSON(raw []byte, key string) (any, bool, bool) {
+// lookupJSON scans raw, a JSON object that value.Unmarshal reads, for key (the last one wins, as when decoding). In a
+// canonical object (sorted keys, none twice, no escapes) the scan ends at the key or at the first key after it.
+func lookupJSON(raw []byte, key string, canon bool) (any, bool, bool) {
 	i := jsonSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return nil, false, false
@@ -93,6 +94,9 @@ func lookupJSON(raw []byte, key string) (any, bool, bool) {
 			return nil, false, false
 		}
 		hit := keyEquals(raw[ks:i], key)
+		if canon && !hit && string(raw[ks+1:i-1]) > key {
+			break
+		}
 		i = jsonSpace(raw, i)
 		if i >= len(raw) || raw[i] != ':' {
 			return nil, false, false
@@ -104,6 +108,9 @@ func lookupJSON(raw []byte, key string) (any, bool, bool) {
 		}
 		if hit {
 			hitStart, hitEnd = vs, i
+			if canon {
+				break
+			}
 		}
 		i = jsonSpace(raw, i)
 		if i < len(raw) && raw[i] == ',' {

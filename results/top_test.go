@@ -44,6 +44,7 @@ func TestTopMatchesJSON(t *testing.T) {
 
 func FuzzTopMatchesJSON(f *testing.F) {
 	f.Add([]byte(`{"lr":0.01,"bs":32,"model":{"d":1},"t":"x","n":null,"b":true}`), "lr")
+	f.Add([]byte(`{"a":1,"b":{"c":[1,2]},"d":"x","e":2.5}`), "d") // canonical: the scan stops at the key
 	f.Fuzz(func(t *testing.T, raw []byte, key string) {
 		checkTopMatchesJSON(t, raw, key, "lr", "")
 	})
