@@ -199,7 +199,7 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 		return oid, nil
 	}
 	if _, ok := w.dirs.Load(oid[:2]); !ok {
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		if err := mkdirRacing(filepath.Dir(final)); err != nil {
 			return "", err
 		}
 		w.dirs.Store(oid[:2], true)
@@ -221,7 +221,7 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 		if _, serr := os.Lstat(tmp.Name()); errors.Is(serr, os.ErrNotExist) {
 			return "", errTmpGone
 		}
-		if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		if err := mkdirRacing(filepath.Dir(final)); err != nil {
 			return "", fmt.Errorf("cannot write to the object database: %w", err)
 		}
 	}
@@ -231,12 +231,25 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 func createTemp(dir, pattern string) (*os.File, error) {
 	f, err := os.CreateTemp(dir, pattern)
 	for try := 0; err != nil && errors.Is(err, os.ErrNotExist) && try < 20; try++ {
-		if merr := os.MkdirAll(dir, 0o755); merr != nil {
+		if merr := mkdirRacing(dir); merr != nil {
 			return nil, merr
 		}
 		f, err = os.CreateTemp(dir, pattern)
 	}
 	return f, err
+}
+
+// mkdirRacing creates dir (and its parents) where another writer may create it and `git repack -d` or `git prune`
+// remove it again (they remove fan-out directories that become empty) at the same moment: os.MkdirAll then fails with
+// "file exists" for a directory that is already gone again. Like git's own writers, try again.
+func mkdirRacing(dir string) error {
+	var err error
+	for try := 0; try < 20; try++ {
+		if err = os.MkdirAll(dir, 0o755); err == nil || !errors.Is(err, os.ErrExist) {
+			return err
+		}
+	}
+	return err
 }
 
 // pipelineSize is the size from which an object's hash and its compression run on two goroutines.
