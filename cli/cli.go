@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -160,25 +161,24 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 	if isRun(args) {
 		head, tail, dashdash = splitDashDash(args)
 	}
-	var cli CLI
-	parser, err := kong.New(&cli,
-		kong.Name("git exp"),
-		kong.Description("Run scripts as tracked, reproducible experiments stored in the repository (refs/experiments/main)."),
-		kong.Writers(io.Out, io.Err),
-		kong.Exit(func(c int) { panic(kongExit{c}) }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Vars{"version": versionText()},
-	)
-	if err != nil {
-		fmt.Fprintf(io.Err, "git exp: internal error: %v\n", err)
-		return 1
-	}
+	head = joinSortValues(head)
 	if len(head) == 0 {
 		head = []string{"--help"}
 	}
-	head = joinSortValues(head)
-	kctx, err := parser.Parse(head)
+	// The command's own model first (one struct field and the global flags): kong's model of the whole tree costs
+	// ~4 ms of reflection on every start, the largest fixed cost of a run after git itself. Help, and anything the
+	// small model refuses, go through the whole tree, so every message is the whole tree's.
+	model, kctx, err := parseSmall(head, io)
+	if err != nil || kctx == nil {
+		var full CLI
+		model = reflect.ValueOf(&full).Elem()
+		kctx, err = parseWith(&full, head, io)
+	}
 	if err != nil {
+		if errors.Is(err, errInternal) {
+			fmt.Fprintf(io.Err, "git exp: internal error: %v\n", err)
+			return 1
+		}
 		msg := err.Error()
 		if strings.Contains(msg, "unknown flag") && len(head) > 0 && head[0] == "run" {
 			msg += " (arguments for the script go after --: git exp run SCRIPT [flags] -- ARGS)"
@@ -186,6 +186,7 @@ func MainContext(ctx context.Context, args []string, io *IO) (code int) {
 		fmt.Fprintf(io.Err, "git exp: %s\n", msg)
 		return 2
 	}
+	cli := struct{ Chdir string }{model.FieldByName("Chdir").String()}
 	if cli.Chdir != "" {
 		if err := os.Chdir(cli.Chdir); err != nil {
 			fmt.Fprintf(io.Err, "git exp: cannot change to %s: %v\n", cli.Chdir, err)
@@ -228,6 +229,81 @@ func exitCode(io *IO, err error) int {
 		return 130
 	}
 	return 1
+}
+
+var errInternal = errors.New("internal error")
+
+// parseWith parses head with kong over model (a pointer to CLI, or to the small model of one command).
+func parseWith(model any, head []string, io *IO) (*kong.Context, error) {
+	parser, err := kong.New(model,
+		kong.Name("git exp"),
+		kong.Description("Run scripts as tracked, reproducible experiments stored in the repository (refs/experiments/main)."),
+		kong.Writers(io.Out, io.Err),
+		kong.Exit(func(c int) { panic(kongExit{c}) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"version": versionText()},
+	)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errInternal, err)
+	}
+	return parser.Parse(head)
+}
+
+// parseSmall parses head with a model holding only the command head names and CLI's global flags (built with
+// reflect.StructOf from CLI's own fields and tags, so the two cannot disagree). It gives up (nil context) for help,
+// for an unknown command, for the commands that read the whole tree (help, __complete), and for anything kong
+// refuses: the whole tree says those.
+func parseSmall(head []string, io *IO) (reflect.Value, *kong.Context, error) {
+	// __complete and help read the whole tree (*kong.Kong) to answer.
+	if len(head) == 0 || strings.HasPrefix(head[0], "-") || head[0] == "__complete" || head[0] == "help" {
+		return reflect.Value{}, nil, nil
+	}
+	for _, a := range head {
+		if a == "-h" || a == "--help" || a == "help" {
+			return reflect.Value{}, nil, nil
+		}
+	}
+	t := reflect.TypeOf(CLI{})
+	var fields []reflect.StructField
+	found := false
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if _, isCmd := f.Tag.Lookup("cmd"); !isCmd {
+			fields = append(fields, f) // the global flags
+			continue
+		}
+		if !found && commandNamed(f, head[0]) {
+			fields = append(fields, f)
+			found = true
+		}
+	}
+	if !found {
+		return reflect.Value{}, nil, nil
+	}
+	v := reflect.New(reflect.StructOf(fields))
+	kctx, err := parseWith(v.Interface(), head, io)
+	if err != nil {
+		return reflect.Value{}, nil, nil
+	}
+	return v.Elem(), kctx, nil
+}
+
+// commandNamed reports whether the command field f is called name (its name tag, else its lower-cased field name,
+// or one of its aliases), as kong names it.
+func commandNamed(f reflect.StructField, name string) bool {
+	n := f.Tag.Get("name")
+	if n == "" {
+		n = strings.ToLower(f.Name)
+	}
+	if n == name {
+		return true
+	}
+	for _, a := range strings.Split(f.Tag.Get("aliases"), ",") {
+		if a != "" && a == name {
+			return true
+		}
+	}
+	return false
 }
 
 // splitDashDash separates the arguments after the first "--" (they belong to the script or command).
