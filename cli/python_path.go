@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/python"
@@ -45,24 +44,4 @@ func pythonBase(ctx context.Context, env *Env) (string, error) {
 		return "", fmt.Errorf("no repository here and no user cache directory (%v): run it inside a git repository", cerr)
 	}
 	return filepath.Join(cache, "git-exp", "python"), nil
-}
-
-// pythonEnv returns the PYTHONPATH (the user's, with git-exp's copy of git_exp appended) and
-// GIT_EXP_PYTHONPATH for a script, or only the user's PYTHONPATH (after a warning) when the package cannot be extracted: a script
-// that does not import git_exp must run anyway.
-func pythonEnv(st *gitstore.Store, io *IO) []string {
-	cur := os.Getenv("PYTHONPATH")
-	dir, err := python.Extract(filepath.Join(st.ExpDir(), "python"))
-	if err != nil {
-		io.Warnf("git exp: warning: %v (import git_exp will fail unless it is installed)", err)
-		if cur != "" {
-			return []string{"PYTHONPATH=" + cur}
-		}
-		return nil
-	}
-	pp := dir
-	if cur != "" {
-		pp = strings.TrimRight(cur, string(os.PathListSeparator)) + string(os.PathListSeparator) + dir
-	}
-	return []string{"PYTHONPATH=" + pp, "GIT_EXP_PYTHONPATH=" + dir}
 }

@@ -73,20 +73,8 @@ func TestCLIHasNoLifecycle(t *testing.T) {
 	}
 	lifecycleMethods := map[string]bool{"Create": true, "CreateBatch": true, "Finish": true, "PrepareOutputs": true, "Update": true, "Alive": true}
 	lifecycleFuncs := map[string]bool{"ThisRunner": true, "WriteManifest": true, "ReadManifest": true}
-	files, err := filepath.Glob("../cli/*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no cli sources: %v", err)
-	}
-	fset := token.NewFileSet()
-	for _, path := range files {
-		name := filepath.Base(path)
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	fset, files := cliSources(t)
+	for name, f := range files {
 		pkgs := map[string]string{} // local name → import path
 		for _, imp := range f.Imports {
 			p := strings.Trim(imp.Path.Value, `"`)
@@ -122,20 +110,8 @@ func TestCLIHasNoLifecycle(t *testing.T) {
 // in-process tests see what a user sees: os.Stdin, os.Stdout, os.Stderr, os.Args and NO_COLOR appear in cli.go's
 // SystemIO and nowhere else in cli.
 func TestCLIReadsOnlyInjectedIO(t *testing.T) {
-	files, err := filepath.Glob("../cli/*.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no cli sources: %v", err)
-	}
-	fset := token.NewFileSet()
-	for _, path := range files {
-		name := filepath.Base(path)
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	fset, files := cliSources(t)
+	for _, f := range files {
 		var inSystemIO func(pos token.Pos) bool = func(token.Pos) bool { return false }
 		for _, d := range f.Decls {
 			if fn, ok := d.(*ast.FuncDecl); ok && fn.Name.Name == "SystemIO" && fn.Recv == nil {
@@ -160,4 +136,27 @@ func TestCLIReadsOnlyInjectedIO(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// cliSources parses cli's non-test Go files, by file name.
+func cliSources(t *testing.T) (*token.FileSet, map[string]*ast.File) {
+	t.Helper()
+	paths, err := filepath.Glob("../cli/*.go")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no cli sources: %v", err)
+	}
+	fset := token.NewFileSet()
+	files := map[string]*ast.File{}
+	for _, path := range paths {
+		name := filepath.Base(path)
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = f
+	}
+	return fset, files
 }
