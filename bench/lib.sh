@@ -56,6 +56,18 @@ build_git_exp() {
 	GIT_EXP="$BIN/git-exp"
 }
 
+# build_base: when BASE_REV is set, build that revision (git archive) to $WORK/git-exp-base and set BASE to it, for a
+# script that times it in the same alternation as the working tree's build; BASE is empty otherwise.
+build_base() {
+	BASE=""
+	if [[ -n ${BASE_REV:-} ]]; then
+		mkdir -p "$WORK/base-src"
+		git -C "$MODULE_DIR" archive --format=tar "$BASE_REV" | tar -x -C "$WORK/base-src"
+		(cd "$WORK/base-src" && go build -o "$WORK/git-exp-base" ./cmd/git-exp)
+		BASE="$WORK/git-exp-base"
+	fi
+}
+
 # new_repo DIR: an empty repository with its own identity.
 new_repo() {
 	git init -q -b main "$1"

@@ -15,13 +15,7 @@ POINTS=${POINTS:-1000000}
 BIG=${BIG:-10000000}
 
 build_git_exp
-BASE=""
-if [[ -n ${BASE_REV:-} ]]; then
-	mkdir -p "$WORK/base-src"
-	git -C "$MODULE_DIR" archive --format=tar "$BASE_REV" | tar -x -C "$WORK/base-src"
-	(cd "$WORK/base-src" && go build -o "$WORK/git-exp-base" ./cmd/git-exp)
-	BASE="$WORK/git-exp-base"
-fi
+build_base
 
 gen() { # gen N FILE: N points as exp.Log writes them
 	python3 - "$1" "$2" <<'PY'

@@ -10,13 +10,7 @@ source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-30}
 
 build_git_exp
-BASE=""
-if [[ -n ${BASE_REV:-} ]]; then
-	mkdir -p "$WORK/base-src"
-	git -C "$MODULE_DIR" archive --format=tar "$BASE_REV" | tar -x -C "$WORK/base-src"
-	(cd "$WORK/base-src" && go build -o "$WORK/git-exp-base" ./cmd/git-exp)
-	BASE="$WORK/git-exp-base"
-fi
+build_base
 REPO="$WORK/repo"
 new_repo "$REPO"
 cd "$REPO"
