@@ -233,11 +233,18 @@ func (s *Store) loadEach(ids, oids []string, capped bool, add func(*Experiment))
 		debug.SetGCPercent(100)
 		debug.SetMemoryLimit(math.MaxInt64)
 	}
-	// Reading from git and decoding overlap: a batch is decoded (on every core) while git reads the next one.
+	// Many objects are read from the packs directly (packSet), the rest through cat-file.
+	var ps *packSet
+	if len(ids) >= packMinRead {
+		if ps = openPacks(s.ObjectDir, s.HexLen()/2); ps != nil {
+			defer ps.close()
+		}
+	}
+	// Reading and decoding overlap: a batch is decoded (on every core) while the next one is read.
 	var decoded chan []*Experiment
 	for len(ids) > 0 {
 		n := min(len(ids), loadBatch)
-		b, err := s.readBatch(ids[:n], oids[:n])
+		b, err := s.readBatch(ps, ids[:n], oids[:n])
 		if decoded != nil {
 			for _, e := range <-decoded {
 				add(e)
@@ -267,9 +274,12 @@ type rawBatch struct {
 	notes     map[*Experiment][]Note
 }
 
-// readBatch reads the experiment directories ids (tree ids oids) from git.
-func (s *Store) readBatch(ids, oids []string) (*rawBatch, error) {
-	trees, err := s.cat.GetMany(oids)
+// packMinRead is how many experiments to read make loadEach read the pack files itself.
+var packMinRead = 64
+
+// readBatch reads the experiment directories ids (tree ids oids) from git (through ps when not nil).
+func (s *Store) readBatch(ps *packSet, ids, oids []string) (*rawBatch, error) {
+	trees, err := s.getObjects(ps, oids)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +324,7 @@ func (s *Store) readBatch(ids, oids []string) (*rawBatch, error) {
 		}
 	}
 	for len(reqs) > 0 {
-		objs, err := s.cat.GetMany(reqs)
+		objs, err := s.getObjects(ps, reqs)
 		if err != nil {
 			return nil, err
 		}

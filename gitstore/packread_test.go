@@ -1,0 +1,379 @@
+//go:build unix
+
+package gitstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math/rand"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// packTestRepo fills a repository with blobs much alike (so that git stores most as deltas), trees and commits, and
+// packs them with the given repack options; it returns the store and every object id.
+func packTestRepo(t *testing.T, repack ...string) (*Store, []string) {
+	t.Helper()
+	st, dir := testStore(t)
+	r := rand.New(rand.NewSource(7))
+	var blobs [][]byte
+	for i := 0; i < 300; i++ {
+		var b strings.Builder
+		fmt.Fprintf(&b, "{\n  \"id\": %d,\n  \"lr\": %g,\n", i, r.Float64())
+		for k := 0; k < 40+r.Intn(40); k++ {
+			fmt.Fprintf(&b, "  \"key%d\": \"value %d of a long enough line to be worth a delta\",\n", k, k*(1+i%3))
+		}
+		b.WriteString("  \"end\": true\n}\n")
+		blobs = append(blobs, []byte(b.String()))
+	}
+	blobs = append(blobs, []byte{}, bytes.Repeat([]byte{0, 1, 2, 255}, 50000)) // empty, and binary over 64 KiB
+	oids, err := st.WriteBlobs(t.Context(), blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parent []string
+	for c := 0; c < 10; c++ {
+		var ents []TreeEntry
+		for i := c; i < len(oids); i += 3 {
+			ents = append(ents, TreeEntry{Mode: "100644", Name: fmt.Sprintf("f%04d.json", i), OID: oids[i]})
+		}
+		tree, err := st.WriteTree(ents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		commit, err := st.WriteCommit(tree, parent, fmt.Sprintf("commit %d", c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = []string{commit}
+	}
+	gitOut(t, dir, "update-ref", "refs/heads/packtest", parent[0])
+	gitOut(t, dir, append([]string{"repack", "-adf", "-q", "--window=50", "--depth=20"}, repack...)...)
+	all := strings.Fields(gitOut(t, dir, "cat-file", "--batch-all-objects", "--batch-check=%(objectname)"))
+	if len(all) < 300 {
+		t.Fatalf("%d objects", len(all))
+	}
+	return st, all
+}
+
+// entryTypes counts the pack entries of the objects by their type in the pack (6: delta against an offset, 7:
+// against an object id), so that a test of the delta paths can tell it took them.
+func entryTypes(ps *packSet, oids []string) map[byte]int {
+	n := map[byte]int{}
+	for _, oid := range oids {
+		id, _ := hex.DecodeString(oid)
+		for _, p := range ps.packs {
+			if off := p.find(id, ps.hashLen); off >= 0 {
+				typ, _, _, _ := packEntryHeader(p.data, off)
+				n[typ]++
+			}
+		}
+	}
+	return n
+}
+
+// TestPackReaderMatchesCatFile reads every object of packs written by git (deltas against an offset, and against an
+// object id), plus a loose object and a missing one, through getObjects and through git cat-file: the same bytes.
+func TestPackReaderMatchesCatFile(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		repack []string
+		delta  byte
+	}{{"ofs-delta", nil, 6}, {"ref-delta", []string{"--no-write-bitmap-index"}, 7}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "ref-delta" {
+				t.Setenv("GIT_CONFIG_COUNT", "1")
+				t.Setenv("GIT_CONFIG_KEY_0", "repack.useDeltaBaseOffset")
+				t.Setenv("GIT_CONFIG_VALUE_0", "false")
+			}
+			st, all := packTestRepo(t, tc.repack...)
+			loose, err := st.WriteBlob([]byte("a loose object\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			missing := strings.Repeat("0", 39) + "1"
+			ask := append(append([]string{}, all...), loose, missing, "HEAD")
+			ps := openPacks(st.ObjectDir, st.HexLen()/2)
+			if ps == nil {
+				t.Fatal("no pack opened")
+			}
+			defer ps.close()
+			if n := entryTypes(ps, all); n[tc.delta] < 100 {
+				t.Fatalf("entry types %v: the test does not read deltas of type %d", n, tc.delta)
+			}
+			// What the packs answer alone: every packed object, nothing else.
+			r := &packReader{set: ps}
+			for _, oid := range all {
+				if _, err := r.get(oid); err != nil {
+					t.Fatalf("%s: %v", oid, err)
+				}
+			}
+			if _, err := r.get(loose); err == nil {
+				t.Fatal("a loose object read from a pack")
+			}
+			got, err := st.getObjects(ps, ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := st.cat.GetMany(ask)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range ask {
+				if got[i].Type != want[i].Type || !bytes.Equal(got[i].Data, want[i].Data) || got[i].OID != want[i].OID {
+					t.Fatalf("%s: got %s %q (%d bytes), cat-file %s %q (%d bytes)", ask[i], got[i].Type, got[i].OID,
+						len(got[i].Data), want[i].Type, want[i].OID, len(want[i].Data))
+				}
+			}
+			if got[len(ask)-2].Type != "" {
+				t.Fatal("a missing object was found")
+			}
+		})
+	}
+}
+
+// TestPackReaderCorrupt: an object whose compressed bytes were damaged after the pack was indexed reads as "not
+// readable here" (left to git: zlib's checksum covers every inflated byte), never as other bytes; damage anywhere
+// never panics.
+func TestPackReaderCorrupt(t *testing.T) {
+	st, all := packTestRepo(t)
+	ps := openPacks(st.ObjectDir, st.HexLen()/2)
+	if ps == nil || len(ps.packs) != 1 {
+		t.Fatal("not one pack")
+	}
+	defer ps.close()
+	p := ps.packs[0]
+	idxs, _ := filepath.Glob(filepath.Join(st.ObjectDir, "pack", "*.idx"))
+	damaged := 0
+	for _, line := range strings.Split(gitOut(t, st.Root, "verify-pack", "-v", idxs[0]), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 5 || f[1] != "blob" {
+			continue // a delta, or not an object
+		}
+		var size, packed, off int
+		fmt.Sscan(f[2]+" "+f[3]+" "+f[4], &size, &packed, &off)
+		if size < 1000 {
+			continue
+		}
+		cp := *p
+		cp.data = append([]byte(nil), p.data...)
+		cp.data[off+packed/2] ^= 0x55
+		r := &packReader{set: &packSet{hashLen: ps.hashLen, packs: []*packFile{&cp}}}
+		if o, err := r.get(f[0]); err == nil {
+			t.Fatalf("%s damaged at %d read as %d bytes", f[0], off+packed/2, len(o.Data))
+		}
+		damaged++
+	}
+	if damaged == 0 {
+		t.Fatal("no whole blob of 1,000 bytes in the pack")
+	}
+	rnd := rand.New(rand.NewSource(3))
+	for round := 0; round < 20; round++ {
+		cp := *p
+		cp.data = append([]byte(nil), p.data...)
+		for k := 0; k < 1+rnd.Intn(8); k++ {
+			cp.data[12+rnd.Intn(len(cp.data)-12)] ^= byte(1 + rnd.Intn(255))
+		}
+		r := &packReader{set: &packSet{hashLen: ps.hashLen, packs: []*packFile{&cp}}}
+		for _, oid := range all {
+			r.get(oid)
+		}
+	}
+}
+
+// testIndex builds a version-2 pack index of the given ids (binary, hashLen long) at the given offsets.
+func testIndex(ids [][]byte, offs []int64, hashLen int) []byte {
+	type ent struct {
+		id  []byte
+		off int64
+	}
+	ents := make([]ent, len(ids))
+	for i := range ids {
+		ents[i] = ent{ids[i], offs[i]}
+	}
+	sort.Slice(ents, func(i, j int) bool { return bytes.Compare(ents[i].id, ents[j].id) < 0 })
+	b := []byte("\xfftOc\x00\x00\x00\x02")
+	for f := 0; f < 256; f++ {
+		n := sort.Search(len(ents), func(i int) bool { return int(ents[i].id[0]) > f })
+		b = binary.BigEndian.AppendUint32(b, uint32(n))
+	}
+	for _, e := range ents {
+		b = append(b, e.id...)
+	}
+	for range ents {
+		b = append(b, 0, 0, 0, 0) // CRCs
+	}
+	var big []int64
+	for _, e := range ents {
+		if e.off < 1<<31 {
+			b = binary.BigEndian.AppendUint32(b, uint32(e.off))
+		} else {
+			b = binary.BigEndian.AppendUint32(b, 0x80000000|uint32(len(big)))
+			big = append(big, e.off)
+		}
+	}
+	for _, o := range big {
+		b = binary.BigEndian.AppendUint64(b, uint64(o))
+	}
+	return append(b, make([]byte, 2*hashLen)...)
+}
+
+// TestPackIndexFind looks up every id of synthetic indexes (SHA-1 and SHA-256 lengths, 64-bit offsets, ids that
+// share their first 8 bytes, crowded and empty fan-out ranges) and ids that are not there.
+func TestPackIndexFind(t *testing.T) {
+	for _, hl := range []int{20, 32} {
+		for _, n := range []int{0, 1, 7, 1000, 20000} {
+			r := rand.New(rand.NewSource(int64(n + hl)))
+			var ids [][]byte
+			var offs []int64
+			seen := map[string]bool{}
+			for len(ids) < n {
+				id := make([]byte, hl)
+				r.Read(id)
+				switch len(ids) % 5 {
+				case 1: // the same first 8 bytes as the one before
+					copy(id, ids[len(ids)-1][:8])
+				case 2:
+					id[0] = 0x42 // crowd one fan-out range
+				}
+				if seen[string(id)] {
+					continue
+				}
+				seen[string(id)] = true
+				ids = append(ids, id)
+				off := int64(12 + len(ids))
+				if len(ids)%3 == 0 {
+					off += 1 << 33
+				}
+				offs = append(offs, off)
+			}
+			p, err := parsePackIndex(testIndex(ids, offs, hl), hl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range ids {
+				if got := p.find(id, hl); got != offs[i] {
+					t.Fatalf("hash %d, %d ids: %x at %d, found %d", hl, n, id, offs[i], got)
+				}
+			}
+			for k := 0; k < 2000; k++ {
+				id := make([]byte, hl)
+				r.Read(id)
+				if k%2 == 0 && n > 0 {
+					copy(id, ids[r.Intn(n)])
+					id[hl-1-r.Intn(hl-8)] ^= 1
+				}
+				if seen[string(id)] {
+					continue
+				}
+				if got := p.find(id, hl); got != -1 {
+					t.Fatalf("hash %d: %x is not there, found at %d", hl, id, got)
+				}
+			}
+		}
+	}
+}
+
+// TestApplyDelta builds objects from deltas written by hand: copies (every offset and size byte form, the 64 KiB
+// size of 0), inserts, and deltas that do not fit their base or their declared size.
+func TestApplyDelta(t *testing.T) {
+	base := make([]byte, 70000)
+	for i := range base {
+		base[i] = byte(i * 7)
+	}
+	size := func(n int) []byte {
+		var b []byte
+		for {
+			c := byte(n & 0x7f)
+			n >>= 7
+			if n == 0 {
+				return append(b, c)
+			}
+			b = append(b, c|0x80)
+		}
+	}
+	delta := func(src, dst int, ops ...[]byte) []byte {
+		d := append(size(src), size(dst)...)
+		for _, op := range ops {
+			d = append(d, op...)
+		}
+		return d
+	}
+	want := append(append(append([]byte("hi"), base[0x0102:0x0102+0x0304]...), base[:0x10000]...), base[5:6]...)
+	got, err := applyDelta(base, delta(len(base), len(want),
+		[]byte{2, 'h', 'i'},
+		[]byte{0x80 | 0x01 | 0x02 | 0x10 | 0x20, 0x02, 0x01, 0x04, 0x03}, // offset 0x0102, size 0x0304
+		[]byte{0x80},                     // offset 0, size 0: 0x10000
+		[]byte{0x80 | 0x01 | 0x10, 5, 1}, // offset 5, size 1
+	))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes (%v), want %d", len(got), err, len(want))
+	}
+	for name, d := range map[string][]byte{
+		"base size":      delta(len(base)-1, 2, []byte{2, 'h', 'i'}),
+		"short result":   delta(len(base), 3, []byte{2, 'h', 'i'}),
+		"long result":    delta(len(base), 1, []byte{2, 'h', 'i'}),
+		"copy past base": delta(len(base), 10, []byte{0x80 | 0x01 | 0x04, 0x00, 0x01, 0x10}),
+		"insert of 0":    delta(len(base), 0, []byte{0}),
+		"cut insert":     delta(len(base), 5, []byte{5, 'a'}),
+		"cut copy":       delta(len(base), 5, []byte{0x80 | 0x01 | 0x02}),
+		"no sizes":       {0x80},
+	} {
+		if _, err := applyDelta(base, d); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// FuzzApplyDelta: any delta either fails or gives exactly the size it declares, never a panic.
+func FuzzApplyDelta(f *testing.F) {
+	f.Add([]byte("0123456789"), []byte{10, 4, 0x91, 2, 2, 2, 'x', 'y'})
+	f.Add([]byte{}, []byte{0, 0})
+	f.Fuzz(func(t *testing.T, base, delta []byte) {
+		out, err := applyDelta(base, delta)
+		if err != nil {
+			return
+		}
+		_, rest, _ := deltaSize(delta)
+		if n, _, _ := deltaSize(rest); n != len(out) {
+			t.Fatalf("declared %d, got %d", n, len(out))
+		}
+	})
+}
+
+// FuzzPackRead reads objects out of arbitrary pack bytes indexed by arbitrary offsets: errors, never a panic, and an
+// object read is one of git's four types.
+func FuzzPackRead(f *testing.F) {
+	f.Add([]byte("PACK\x00\x00\x00\x02\x00\x00\x00\x01\x35\x78\x9c\x4b\x4c\x4a\x06\x00\x02\x4d\x01\x27"), int64(12))
+	f.Add([]byte("PACK\x00\x00\x00\x02\x00\x00\x00\x02\x35\x78\x9c\x4b\x4c\x4a\x06\x00\x02\x4d\x01\x27\x62\x01\x78\x9c\x63\x62\x86\x00\x00\x00\x09\x00\x04"), int64(23))
+	f.Fuzz(func(t *testing.T, data []byte, off int64) {
+		id := bytes.Repeat([]byte{1}, 20)
+		other := bytes.Repeat([]byte{2}, 20)
+		idx := testIndex([][]byte{id, other}, []int64{off & (1<<40 - 1), 12}, 20)
+		p, err := parsePackIndex(idx, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.data = data
+		r := &packReader{set: &packSet{hashLen: 20, packs: []*packFile{p}}}
+		if o, err := r.get(hex.EncodeToString(id)); err == nil && o.Type == "" {
+			t.Fatal("an object without a type")
+		}
+	})
+}
+
+// FuzzPackIndex: an arbitrary index either is refused or answers lookups without a panic.
+func FuzzPackIndex(f *testing.F) {
+	f.Add(testIndex([][]byte{bytes.Repeat([]byte{9}, 20)}, []int64{1 << 35}, 20), []byte("01234567890123456789"))
+	f.Fuzz(func(t *testing.T, idx, id []byte) {
+		p, err := parsePackIndex(idx, 20)
+		if err != nil || len(id) < 20 {
+			return
+		}
+		p.find(id[:20], 20)
+	})
+}
