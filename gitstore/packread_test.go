@@ -68,7 +68,9 @@ func entryTypes(ps *packSet, oids []string) map[byte]int {
 		id, _ := hex.DecodeString(oid)
 		for _, p := range ps.packs {
 			if off := p.find(id, ps.hashLen); off >= 0 {
-				typ, _, _, _ := packEntryHeader(p.data, off)
+				var buf [32]byte
+				p.data.ReadAt(buf[:], off)
+				typ, _, _, _ := packEntryHeader(buf[:])
 				n[typ]++
 			}
 		}
@@ -83,8 +85,14 @@ func TestPackReaderMatchesCatFile(t *testing.T) {
 		name   string
 		repack []string
 		delta  byte
-	}{{"ofs-delta", nil, 6}, {"ref-delta", []string{"--no-write-bitmap-index"}, 7}} {
+		pread  bool
+	}{{"ofs-delta", nil, 6, false}, {"ref-delta", []string{"--no-write-bitmap-index"}, 7, false},
+		{"ofs-delta-pread", nil, 6, true}} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.pread {
+				defer func(m int64) { packMapMax = m }(packMapMax)
+				packMapMax = 0
+			}
 			if tc.name == "ref-delta" {
 				t.Setenv("GIT_CONFIG_COUNT", "1")
 				t.Setenv("GIT_CONFIG_KEY_0", "repack.useDeltaBaseOffset")
@@ -100,6 +108,9 @@ func TestPackReaderMatchesCatFile(t *testing.T) {
 			ps := openPacks(st.ObjectDir, st.HexLen()/2)
 			if ps == nil {
 				t.Fatal("no pack opened")
+			}
+			if mapped := ps.packs[0].mem != nil; mapped == tc.pread {
+				t.Fatalf("pack mapped: %v", mapped)
 			}
 			defer ps.close()
 			if n := entryTypes(ps, all); n[tc.delta] < 100 {
@@ -147,6 +158,19 @@ func TestPackReaderCorrupt(t *testing.T) {
 	}
 	defer ps.close()
 	p := ps.packs[0]
+	whole := make([]byte, p.size)
+	if _, err := p.data.ReadAt(whole, 0); err != nil {
+		t.Fatal(err)
+	}
+	damage := func(at ...int) *packReader {
+		data := append([]byte(nil), whole...)
+		for _, i := range at {
+			data[i] ^= byte(0x55 + i%7)
+		}
+		cp := *p
+		cp.data = bytes.NewReader(data)
+		return &packReader{set: &packSet{hashLen: ps.hashLen, packs: []*packFile{&cp}}}
+	}
 	idxs, _ := filepath.Glob(filepath.Join(st.ObjectDir, "pack", "*.idx"))
 	damaged := 0
 	for _, line := range strings.Split(gitOut(t, st.Root, "verify-pack", "-v", idxs[0]), "\n") {
@@ -159,10 +183,7 @@ func TestPackReaderCorrupt(t *testing.T) {
 		if size < 1000 {
 			continue
 		}
-		cp := *p
-		cp.data = append([]byte(nil), p.data...)
-		cp.data[off+packed/2] ^= 0x55
-		r := &packReader{set: &packSet{hashLen: ps.hashLen, packs: []*packFile{&cp}}}
+		r := damage(off + packed/2)
 		if o, err := r.get(f[0]); err == nil {
 			t.Fatalf("%s damaged at %d read as %d bytes", f[0], off+packed/2, len(o.Data))
 		}
@@ -173,12 +194,11 @@ func TestPackReaderCorrupt(t *testing.T) {
 	}
 	rnd := rand.New(rand.NewSource(3))
 	for round := 0; round < 20; round++ {
-		cp := *p
-		cp.data = append([]byte(nil), p.data...)
+		var at []int
 		for k := 0; k < 1+rnd.Intn(8); k++ {
-			cp.data[12+rnd.Intn(len(cp.data)-12)] ^= byte(1 + rnd.Intn(255))
+			at = append(at, 12+rnd.Intn(len(whole)-12))
 		}
-		r := &packReader{set: &packSet{hashLen: ps.hashLen, packs: []*packFile{&cp}}}
+		r := damage(at...)
 		for _, oid := range all {
 			r.get(oid)
 		}
@@ -358,7 +378,7 @@ func FuzzPackRead(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.data = data
+		p.data, p.size = bytes.NewReader(data), int64(len(data))
 		r := &packReader{set: &packSet{hashLen: 20, packs: []*packFile{p}}}
 		if o, err := r.get(hex.EncodeToString(id)); err == nil && o.Type == "" {
 			t.Fatal("an object without a type")
