@@ -371,6 +371,21 @@ func (a SortKey) Missing() bool { return a.k == kNull }
 // directions.
 func (a SortKey) IsNaN() bool { return a.k == kNumber && !a.n.isInt && math.IsNaN(a.n.f) }
 
+// Float is the key's number as a float64 when it is a number that a float64 holds exactly (a float, or an integer
+// of at most 2^53 in magnitude): then comparing the floats orders keys as CompareKeys does. A NaN is a number here.
+func (a SortKey) Float() (float64, bool) {
+	if a.k != kNumber {
+		return 0, false
+	}
+	if !a.n.isInt {
+		return a.n.f, true
+	}
+	if a.n.i > 1<<53 || a.n.i < -(1<<53) {
+		return 0, false
+	}
+	return float64(a.n.i), true
+}
+
 // CompareKeys is Compare on prepared values.
 func CompareKeys(a, b *SortKey) int {
 	if a.k == b.k {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"runtime"
 	"slices"
@@ -355,6 +356,13 @@ func sortItems(items []sortItem, keys []string) {
 	for k, key := range keys {
 		desc[k] = strings.HasPrefix(key, "-")
 	}
+	if !sortNumeric(items, desc) {
+		sortGeneral(items, desc)
+	}
+}
+
+// sortGeneral is sortItems for keys of any kind.
+func sortGeneral(items []sortItem, desc []bool) {
 	cmp := func(a, b sortItem) int {
 		for k := range desc {
 			ka, kb := &a.keys[k], &b.keys[k]
@@ -428,4 +436,118 @@ func trimDesc(keys []string) []string {
 		out[i] = strings.TrimPrefix(k, "-")
 	}
 	return out
+}
+
+// numericKeys is how many sort keys sortNumeric takes.
+const numericKeys = 4
+
+// numericItem is an item of sortNumeric: its keys as integers in sort order, and its place among the items.
+type numericItem struct {
+	k   [numericKeys]uint64
+	pos uint32
+}
+
+// sortNumeric sorts items as sortItems does when every key is a number (exact as a float64), NaN or missing, which
+// is what sorts by parameters and results mostly are: each key becomes one integer whose order is the listing's
+// (numbers by value in the key's direction, then NaN, then missing), so that comparing two items compares a few
+// integers. Ties are broken newest first: by the items' order when they came newest first (the cache's order,
+// checked), else by CompareNewest. It reports false, sorting nothing, for keys of other kinds or too many keys.
+// Sorting 250,000 of 1,000,000 by two keys with the general comparison took ~1 s of CPU, mostly on ties.
+func sortNumeric(items []sortItem, desc []bool) bool {
+	nk := len(desc)
+	if nk > numericKeys || len(items) > 1<<32-1 {
+		return false
+	}
+	num := make([]numericItem, len(items))
+	for i := range items {
+		num[i].pos = uint32(i)
+		for k := 0; k < nk; k++ {
+			v, ok := numericKey(&items[i].keys[k], desc[k])
+			if !ok {
+				return false
+			}
+			num[i].k[k] = v
+		}
+	}
+	newest := slices.IsSortedFunc(items, func(a, b sortItem) int { return gitstore.CompareNewest(a.e, b.e) })
+	cmp := func(a, b numericItem) int {
+		for k := 0; k < nk; k++ {
+			if a.k[k] != b.k[k] {
+				if a.k[k] < b.k[k] {
+					return -1
+				}
+				return 1
+			}
+		}
+		if newest {
+			return cmpOrdered(a.pos, b.pos)
+		}
+		if c := gitstore.CompareNewest(items[a.pos].e, items[b.pos].e); c != 0 {
+			return c
+		}
+		return cmpOrdered(a.pos, b.pos)
+	}
+	if len(num) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(num, cmp)
+	} else {
+		half := len(num) / 2
+		var wg sync.WaitGroup
+		wg.Go(func() { slices.SortFunc(num[:half], cmp) })
+		slices.SortFunc(num[half:], cmp)
+		wg.Wait()
+		merged := make([]numericItem, 0, len(num))
+		a, b := num[:half], num[half:]
+		for len(a) > 0 && len(b) > 0 {
+			if cmp(b[0], a[0]) < 0 {
+				merged, b = append(merged, b[0]), b[1:]
+			} else {
+				merged, a = append(merged, a[0]), a[1:]
+			}
+		}
+		num = append(append(merged, a...), b...)
+	}
+	sorted := make([]sortItem, len(items))
+	for i, n := range num {
+		sorted[i] = items[n.pos]
+	}
+	copy(items, sorted)
+	return true
+}
+
+// numericKey is a sort key as an integer whose order is sortItems': numbers (as float64: -0 is 0) ascending, or
+// descending when desc, then NaN, then a missing value. ok is false for a key of another kind.
+func numericKey(k *query.SortKey, desc bool) (uint64, bool) {
+	if k.Missing() {
+		return math.MaxUint64, true
+	}
+	if k.IsNaN() {
+		return math.MaxUint64 - 1, true
+	}
+	f, ok := k.Float()
+	if !ok {
+		return 0, false
+	}
+	if f == 0 {
+		f = 0 // -0 sorts as 0
+	}
+	b := math.Float64bits(f)
+	if b>>63 != 0 {
+		b = ^b
+	} else {
+		b |= 1 << 63
+	}
+	if desc {
+		b = ^b // from ^(+Inf) to ^(-Inf): below the codes of NaN and missing values
+	}
+	return b, true
+}
+
+func cmpOrdered[T uint32 | uint64](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

@@ -2,6 +2,7 @@ package results
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -152,4 +153,48 @@ func firstDiff(a, b []*gitstore.Experiment) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// sortNumeric orders numbers (ints and floats, -0, infinities), NaN and missing values, in both directions, with
+// ties, exactly as the general comparison does, whether the items come newest first or not; and declines keys it
+// cannot order (a string, an integer beyond 2^53).
+func TestSortNumericMatchesGeneral(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	vals := []any{nil, math.NaN(), math.Inf(1), math.Inf(-1), 0.0, math.Copysign(0, -1), 0, 1, -1, 1.5, -2.25,
+		1 << 53, -(1 << 53), 3.0, 3, 1e300, -1e-300}
+	for _, n := range []int{40, 3 * parallelMin} {
+		for _, newest := range []bool{false, true} {
+			for _, desc := range [][]bool{{false}, {true}, {true, false}, {false, true, true}} {
+				exps := fakeExperiments(n)
+				if newest {
+					slices.SortFunc(exps, gitstore.CompareNewest)
+				}
+				items := make([]sortItem, n)
+				for i, e := range exps {
+					items[i].e = e
+					for range desc {
+						items[i].keys = append(items[i].keys, query.MakeSortKey(vals[r.IntN(len(vals))]))
+					}
+				}
+				want := slices.Clone(items)
+				sortGeneral(want, desc)
+				got := slices.Clone(items)
+				if !sortNumeric(got, desc) {
+					t.Fatal("numeric keys declined")
+				}
+				for i := range got {
+					if got[i].e != want[i].e {
+						t.Fatalf("n=%d newest=%v desc=%v: differs at %d: %v vs %v", n, newest, desc, i, got[i].keys, want[i].keys)
+					}
+				}
+			}
+		}
+	}
+	for _, v := range []any{"a", int64(1<<53 + 1), true} {
+		items := []sortItem{{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(1.0)}},
+			{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(v)}}}
+		if sortNumeric(items, []bool{false}) {
+			t.Errorf("%v (%T) sorted as a number", v, v)
+		}
+	}
 }
