@@ -364,6 +364,26 @@ func encodeTree(entries []TreeEntry) ([]byte, error) {
 }
 
 // decodeTree parses git's tree format.
+// scanTree calls fn for each entry of a tree object, with views of its mode, name and (binary) id: what reading
+// 100,000 experiment trees needs, where decodeTree would make three strings of each entry.
+func scanTree(data []byte, hexLen int, fn func(mode, name, id []byte)) error {
+	raw := hexLen / 2
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp < 0 {
+			return errors.New("corrupt tree")
+		}
+		nul := bytes.IndexByte(data[sp:], 0)
+		if nul < 0 || sp+nul+1+raw > len(data) {
+			return errors.New("corrupt tree")
+		}
+		nul += sp
+		fn(data[:sp], data[sp+1:nul], data[nul+1:nul+1+raw])
+		data = data[nul+1+raw:]
+	}
+	return nil
+}
+
 func decodeTree(data []byte, hexLen int) ([]TreeEntry, error) {
 	raw := hexLen / 2
 	var out []TreeEntry

@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -296,16 +297,11 @@ func (s *Store) readBatch(ps *packSet, ids, oids []string) (*rawBatch, error) {
 		if t.Type != "tree" {
 			continue
 		}
-		ents, err := decodeTree(t.Data, s.HexLen())
-		if err != nil {
-			return nil, err
-		}
 		e := &Experiment{TreeOID: oids[i]}
 		e.ID = ids[i]
-		list = append(list, e)
-		for _, ent := range ents {
+		err := scanTree(t.Data, s.HexLen(), func(_, name, id []byte) {
 			kind := ""
-			switch ent.Name {
+			switch string(name) {
 			case "experiment.json":
 				kind = "experiment"
 			case "params.json":
@@ -318,10 +314,14 @@ func (s *Store) readBatch(ps *packSet, ids, oids []string) (*rawBatch, error) {
 				kind = "notes-tree"
 			}
 			if kind != "" {
-				reqs = append(reqs, ent.OID)
+				reqs = append(reqs, hex.EncodeToString(id))
 				slots = append(slots, slot{e, kind})
 			}
+		})
+		if err != nil {
+			return nil, err
 		}
+		list = append(list, e)
 	}
 	for len(reqs) > 0 {
 		objs, err := s.getObjects(ps, reqs)
