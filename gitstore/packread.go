@@ -229,7 +229,9 @@ func (p *packFile) offset(m int) int64 {
 // packReader reads objects of a packSet; one per goroutine (it keeps an inflater and delta bases).
 type packReader struct {
 	set   *packSet
-	buf   []byte // the entry being read
+	chunk []byte // bytes of pack cpack from coff, read last
+	cpack int
+	coff  int64
 	zr    io.ReadCloser
 	src   bytes.Reader
 	bases map[baseKey]packed // inflated delta bases, most recent ones
@@ -273,23 +275,29 @@ func (r *packReader) get(oid string) (gitcmd.Object, error) {
 	return gitcmd.Object{}, errPackObject
 }
 
-// packChunk is how much of a pack is read at once for an object: its header and, for most objects of a store (all
-// under 1 KiB), the whole of it.
+// packChunk is how much of a pack is read at once (pread) for an object: its header and, for most objects of a store
+// (all under 1 KiB), the whole of it; the chunk is kept, and often holds the objects asked next (the files of one
+// experiment are next to each other in a pack written as they were recorded).
 const packChunk = 2048
 
 // entry reads the pack entry at off of pack i: its type, inflated size, and its bytes from where the header ends
-// up to the most its compressed data can take (or the end of the pack). The bytes are r's until the next call.
+// up to at least the most its compressed data can take (or the end of the pack). The bytes are r's until the next
+// call.
 func (r *packReader) entry(i int, off int64) (typ byte, size int, data []byte, err error) {
 	p := r.set.packs[i]
 	if off < 12 || off >= p.size {
 		return 0, 0, nil, errPackObject
 	}
-	if cap(r.buf) < packChunk {
-		r.buf = make([]byte, packChunk)
-	}
-	buf := r.buf[:min(packChunk, p.size-off)]
-	if n, _ := p.data.ReadAt(buf, off); n != len(buf) {
-		return 0, 0, nil, errPackObject
+	var buf []byte
+	switch {
+	case p.mem != nil:
+		buf = p.mem[off:]
+	case i == r.cpack && off >= r.coff && off+64 <= r.coff+int64(len(r.chunk)):
+		buf = r.chunk[off-r.coff:]
+	default:
+		if buf, err = r.fill(i, off, packChunk); err != nil {
+			return 0, 0, nil, err
+		}
 	}
 	typ, size, pos, err := packEntryHeader(buf)
 	if err != nil {
@@ -297,17 +305,28 @@ func (r *packReader) entry(i int, off int64) (typ byte, size int, data []byte, e
 	}
 	// zlib's bound on what it writes for size bytes, and the longest header of a delta (a base's id).
 	need := int64(pos) + int64(size) + int64(size>>12+size>>14) + 64 + 64
-	if need > int64(len(buf)) && int64(len(buf)) < p.size-off {
-		n := min(need, p.size-off)
-		if int64(cap(r.buf)) < n {
-			r.buf = make([]byte, n)
-		}
-		buf = r.buf[:n]
-		if m, _ := p.data.ReadAt(buf, off); m != len(buf) {
-			return 0, 0, nil, errPackObject
+	if p.mem == nil && need > int64(len(buf)) && int64(len(buf)) < p.size-off {
+		if buf, err = r.fill(i, off, max(need, packChunk)); err != nil {
+			return 0, 0, nil, err
 		}
 	}
 	return typ, size, buf[pos:], nil
+}
+
+// fill reads n bytes of pack i from off (fewer at its end) into r's chunk.
+func (r *packReader) fill(i int, off, n int64) ([]byte, error) {
+	p := r.set.packs[i]
+	n = min(n, p.size-off)
+	if int64(cap(r.chunk)) < n {
+		r.chunk = make([]byte, n)
+	}
+	r.chunk = r.chunk[:n]
+	if m, _ := p.data.ReadAt(r.chunk, off); int64(m) != n {
+		r.cpack = -1
+		return nil, errPackObject
+	}
+	r.cpack, r.coff = i, off
+	return r.chunk, nil
 }
 
 // read reads the object at off of pack i, resolving deltas through the bases kept (each base read is kept).
@@ -532,8 +551,10 @@ func (s *Store) getObjects(ps *packSet, oids []string) ([]gitcmd.Object, error) 
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			r := &packReader{set: ps}
-			for i := w; i < len(oids); i += workers {
+			r := &packReader{set: ps, cpack: -1}
+			// A run of objects each, in the order asked: the files of an experiment, asked one after the other,
+			// are often next to each other in the pack (one read).
+			for i := w * len(oids) / workers; i < (w+1)*len(oids)/workers; i++ {
 				if o, err := r.get(oids[i]); err == nil {
 					objs[i] = o
 				}

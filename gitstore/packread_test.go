@@ -168,7 +168,7 @@ func TestPackReaderCorrupt(t *testing.T) {
 			data[i] ^= byte(0x55 + i%7)
 		}
 		cp := *p
-		cp.data = bytes.NewReader(data)
+		cp.data, cp.mem = bytes.NewReader(data), nil
 		return &packReader{set: &packSet{hashLen: ps.hashLen, packs: []*packFile{&cp}}}
 	}
 	idxs, _ := filepath.Glob(filepath.Join(st.ObjectDir, "pack", "*.idx"))
