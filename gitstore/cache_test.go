@@ -399,3 +399,58 @@ func TestCacheCapsHugeValues(t *testing.T) {
 		t.Errorf("the cache holds the huge value more than once (stat %v)", err)
 	}
 }
+
+// TestBaseBuilderBlocks builds a base of experiments added in no order, over many rounds of blocks encoded on every
+// core (finish), with a short last block, and reads it back: every experiment, newest first, whole, with its short id.
+func TestBaseBuilderBlocks(t *testing.T) {
+	defer func(r int) { roundBlocks = r }(roundBlocks)
+	roundBlocks = 1
+	dir := t.TempDir()
+	b, err := newBaseBuilder(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	n := 5*cacheBlock + 17
+	var want []*Experiment
+	for i := range n {
+		e := &Experiment{ParamsJSON: []byte(fmt.Sprintf(`{"i":%d}`, i)), ResultsJSON: []byte(`{"acc":0.5}`)}
+		e.ID = fmt.Sprintf("%016x", r.Uint64())
+		e.Name = fmt.Sprintf("run-%d", i)
+		e.Host = "host" // the same as the experiment before: written as a reference within a block
+		e.Status = StatusCompleted
+		e.Created = fmt.Sprintf("2026-01-01T00:%02d:%02d.000Z", r.IntN(60), r.IntN(60))
+		e.TreeOID = fmt.Sprintf("%040x", i)
+		b.add(e)
+		want = append(want, e)
+	}
+	SortNewest(want)
+	ids := make([]string, n)
+	for i, e := range want {
+		ids[i] = e.ID
+	}
+	shorts := shortIDsOf(ids)
+	path := filepath.Join(dir, "base")
+	if err := b.finish(path, "tip", "root", map[string]string{"00": "fan"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := decodeCache(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.List) != n {
+		t.Fatalf("%d experiments, want %d", len(c.List), n)
+	}
+	for i, e := range c.List {
+		w := want[i]
+		if e.ID != w.ID || e.Name != w.Name || e.Host != w.Host || e.Created != w.Created || e.TreeOID != w.TreeOID ||
+			string(e.ParamsJSON) != string(w.ParamsJSON) || e.ShortID != shorts[i] {
+			t.Fatalf("%d: got %s %s %s %s %s, want %s %s %s %s %s", i, e.ID, e.Name, e.Created, e.ParamsJSON, e.ShortID,
+				w.ID, w.Name, w.Created, w.ParamsJSON, shorts[i])
+		}
+	}
+}

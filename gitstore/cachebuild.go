@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/binary"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -82,6 +84,9 @@ func (b *baseBuilder) add(e *Experiment) {
 	b.off += int64(len(b.enc.b))
 }
 
+// roundBlocks is how many blocks of cacheBlock experiments each core encodes at a time in finish.
+var roundBlocks = 16
+
 // close drops the temporary file.
 func (b *baseBuilder) close() { b.tmp.Close() }
 
@@ -135,10 +140,6 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 	if _, err := w.Write(h.b); err != nil { // the header again once the table and the checksums are known
 		return err
 	}
-	// Each experiment is read back, decoded and encoded again after the one before it; two buffers and two
-	// experiments alternate, so the one before stays whole while the next is read.
-	var bufs [2][]byte
-	var exps [2]Experiment
 	// The temporary file is mapped, when it can be: reading it back in listing order is a read per experiment (1M
 	// reads at 1,000,000), and the pages it takes are given back before the base is mapped (munmap below).
 	var mem []byte
@@ -148,53 +149,101 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 			defer syscall.Munmap(m)
 		}
 	}
-	enc := &cacheEnc{}
-	d := &cacheDec{} // one decoder for all: its arenas serve many experiments
-	hash := xxh3.New()
-	end := 0
-	for i, r := range recs {
-		k := i & 1
-		var buf []byte
-		if mem != nil {
-			if r.off+int64(r.n) > int64(len(mem)) {
-				return errCache
+	// Each experiment is read back, decoded and encoded again after the one before it (which it refers to) within
+	// its block of cacheBlock; blocks do not refer to each other, so they are encoded on every core, a round of
+	// roundBlocks blocks per core at a time, and written in order.
+
+	type part struct {
+		b     []byte
+		sizes []uint32
+		sums  []uint64
+		err   error
+	}
+	encode := func(p *part, lo, hi int) {
+		p.b, p.sizes, p.sums, p.err = p.b[:0], p.sizes[:0], p.sums[:0], nil
+		var bufs [2][]byte
+		var exps [2]Experiment
+		enc := &cacheEnc{b: p.b}
+		d := &cacheDec{} // one decoder for all: its arenas serve many experiments
+		hash := xxh3.New()
+		for i := lo; i < hi; i++ {
+			r := &recs[i]
+			k := i & 1
+			var buf []byte
+			if mem != nil {
+				if r.off+int64(r.n) > int64(len(mem)) {
+					p.err = errCache
+					return
+				}
+				buf = mem[r.off : r.off+int64(r.n)]
+			} else {
+				if cap(bufs[k]) < int(r.n) {
+					bufs[k] = make([]byte, r.n, max(int(r.n), 4096))
+				}
+				buf = bufs[k][:r.n]
+				if _, err := b.tmp.ReadAt(buf, r.off); err != nil {
+					p.err = err
+					return
+				}
 			}
-			buf = mem[r.off : r.off+int64(r.n)]
-		} else {
-			if cap(bufs[k]) < int(r.n) {
-				bufs[k] = make([]byte, r.n, max(int(r.n), 4096))
+			d.b, d.s, d.i = buf, unsafe.String(unsafe.SliceData(buf), len(buf)), 0
+			exps[k] = Experiment{}
+			d.experiment(&exps[k], nil)
+			if d.err != nil || d.i != len(buf) {
+				p.err = errCache
+				return
 			}
-			buf = bufs[k][:r.n]
-			if _, err := b.tmp.ReadAt(buf, r.off); err != nil {
+			exps[k].ShortID = shorts[i]
+			var prev *Experiment
+			if i%cacheBlock != 0 {
+				prev = &exps[k^1]
+			}
+			at := len(enc.b)
+			enc.experiment(&exps[k], prev)
+			p.sizes = append(p.sizes, uint32(min(len(enc.b)-at, 1<<32-1)))
+			hash.Write(enc.b[at:])
+			if i%cacheBlock == cacheBlock-1 || i == n-1 {
+				p.sums = append(p.sums, hash.Sum64())
+				hash.Reset()
+			}
+		}
+		p.b = enc.b
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	parts := make([]part, workers)
+	end, rec, block := 0, 0, 0
+	for lo := 0; lo < n; lo += workers * roundBlocks * cacheBlock {
+		var wg sync.WaitGroup
+		for k := range workers {
+			a := min(lo+k*roundBlocks*cacheBlock, n)
+			z := min(a+roundBlocks*cacheBlock, n)
+			wg.Go(func() { encode(&parts[k], a, z) })
+		}
+		wg.Wait()
+		for k := range parts {
+			p := &parts[k]
+			if p.err != nil {
+				return p.err
+			}
+			if _, err := w.Write(p.b); err != nil {
 				return err
 			}
+			for _, size := range p.sizes {
+				end += int(size)
+				if end > 1<<32-1 {
+					return errCache
+				}
+				binary.LittleEndian.PutUint32(h.b[table+4*rec:], uint32(end))
+				rec++
+			}
+			for _, sum := range p.sums {
+				binary.LittleEndian.PutUint64(h.b[sums+8*block:], sum)
+				block++
+			}
 		}
-		d.b, d.s, d.i = buf, unsafe.String(unsafe.SliceData(buf), len(buf)), 0
-		exps[k] = Experiment{}
-		d.experiment(&exps[k], nil)
-		if d.err != nil || d.i != len(buf) {
-			return errCache
-		}
-		exps[k].ShortID = shorts[i]
-		var prev *Experiment
-		if i%cacheBlock != 0 {
-			prev = &exps[k^1]
-		}
-		enc.b = enc.b[:0]
-		enc.experiment(&exps[k], prev)
-		if _, err := w.Write(enc.b); err != nil {
-			return err
-		}
-		hash.Write(enc.b)
-		end += len(enc.b)
-		if end > 1<<32-1 {
-			return errCache
-		}
-		binary.LittleEndian.PutUint32(h.b[table+4*i:], uint32(end))
-		if i%cacheBlock == cacheBlock-1 || i == n-1 {
-			binary.LittleEndian.PutUint64(h.b[sums+8*(i/cacheBlock):], hash.Sum64())
-			hash.Reset()
-		}
+	}
+	if rec != n || block != blocks {
+		return errCache
 	}
 	binary.LittleEndian.PutUint64(h.b[start-8:], sum(h.b[:start-8]))
 	if err := w.Flush(); err != nil {

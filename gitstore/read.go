@@ -241,21 +241,24 @@ func (s *Store) loadEach(ids, oids []string, capped bool, add func(*Experiment))
 			defer ps.close()
 		}
 	}
-	// Reading and decoding overlap: a batch is decoded (on every core) while the next one is read.
+	// Reading and decoding overlap: a batch is decoded (on every core) while the next one is read, and the batch
+	// before it is handed to add (a new base encodes it: one core) while the next one is decoded.
 	var decoded chan []*Experiment
 	for len(ids) > 0 {
 		n := min(len(ids), loadBatch)
 		b, err := s.readBatch(ps, ids[:n], oids[:n])
+		var prev []*Experiment
 		if decoded != nil {
-			for _, e := range <-decoded {
-				add(e)
-			}
+			prev = <-decoded
 		}
 		if err != nil {
 			return err
 		}
 		decoded = make(chan []*Experiment, 1)
 		go func() { decoded <- b.decode(capped) }()
+		for _, e := range prev {
+			add(e)
+		}
 		clear(ids[:n]) // what is read is dropped as it goes (a cold read of 1,000,000 holds no list of them)
 		clear(oids[:n])
 		ids, oids = ids[n:], oids[n:]
