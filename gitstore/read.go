@@ -122,20 +122,30 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	want := &toRead{}         // experiment ids and their trees
 	keep := map[string]bool{} // cached and unchanged, in a changed directory
+	size := 0
+	for _, ft := range fanTrees {
+		size += len(ft.Data)
+	}
+	if n := size / (len("40000 0123456789abcdef\x00") + s.HexLen()/2); n > 64 { // an entry of a fan-out tree
+		want.ids, want.oids = make([]string, 0, n), make([]string, 0, n)
+	}
 	for i, ft := range fanTrees {
-		ents, err := decodeTree(ft.Data, s.HexLen())
+		fan := changed[i].Name
+		// Scanned, not decoded: a cold read of 1,000,000 made three strings of each entry here.
+		err := scanTree(ft.Data, s.HexLen(), func(mode, name, id []byte) {
+			if string(mode) != ModeTree || len(name) < 2 || string(name[:2]) != fan {
+				return
+			}
+			if o, ok := old[string(name)]; ok && o.TreeOID == hex.EncodeToString(id) {
+				keep[o.ID] = true
+				return
+			}
+			if n := string(name); ValidID(n) {
+				want.ids, want.oids = append(want.ids, n), append(want.oids, hex.EncodeToString(id))
+			}
+		})
 		if err != nil {
 			return err
-		}
-		for _, e := range ents {
-			if !e.isTree() || !ValidID(e.Name) || e.Name[:2] != changed[i].Name {
-				continue
-			}
-			if o, ok := old[e.Name]; ok && o.TreeOID == e.OID {
-				keep[e.Name] = true
-			} else {
-				want.ids, want.oids = append(want.ids, e.Name), append(want.oids, e.OID)
-			}
 		}
 	}
 	kept := make([]*Experiment, 0, len(c.List))
