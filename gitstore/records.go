@@ -77,8 +77,13 @@ type Outputs struct {
 	// being stored: reading a long metrics file and compressing it take about as long, and overlap on two cores.
 	ResultsFrom        func() []byte
 	MetricsSummaryFrom func() []byte
-	MaxArtifactSize    int64 // files above it are left out (0: no limit)
-	Warn               func(format string, args ...any)
+	// MetricsThinFrom, when set, computes the stored chart summary of a long metrics file (thin.FileName, given as
+	// MetricsThinName) on a goroutine of its own like the above; nil for none. gitstore knows nothing of its
+	// contents: it is one more file of the experiment's directory.
+	MetricsThinFrom func() []byte
+	MetricsThinName string
+	MaxArtifactSize int64 // files above it are left out (0: no limit)
+	Warn            func(format string, args ...any)
 }
 
 // Prepared are the stored objects of a run's outputs, ready to be put into an experiment's directory.
@@ -99,6 +104,7 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		metricsErr error
 		results    = o.Results
 		summary    = o.MetricsSummary
+		thinned    []byte
 	)
 	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
 		wg.Add(1)
@@ -119,6 +125,13 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		go func() {
 			defer wg.Done()
 			summary = o.MetricsSummaryFrom()
+		}()
+	}
+	if o.MetricsThinFrom != nil && o.MetricsThinName != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			thinned = o.MetricsThinFrom()
 		}()
 	}
 	defer wg.Wait()
@@ -172,6 +185,13 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 			return nil, err
 		}
 		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
+	}
+	if thinned != nil {
+		oid, err := s.WriteBlob(thinned)
+		if err != nil {
+			return nil, err
+		}
+		p.Entries[o.MetricsThinName] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/thin"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -78,6 +79,8 @@ func (r *Runner) prepareSpool(spool gitstore.Spool) (*gitstore.Prepared, error) 
 	return st.PrepareOutputs(gitstore.Outputs{Spool: spool,
 		ResultsFrom:        func() []byte { return resultsOf(spool, r.Warn) },
 		MetricsSummaryFrom: func() []byte { return metricsSummary(spool) },
+		MetricsThinFrom:    func() []byte { return metricsThin(spool) },
+		MetricsThinName:    thin.FileName,
 		MaxArtifactSize:    maxArt, Warn: r.Warn})
 }
 
@@ -110,6 +113,20 @@ func writeFileFrom(dst string, perm os.FileMode, r io.Reader) error {
 		return err
 	}
 	return f.Close()
+}
+
+// metricsThin is the stored chart summary of a long metrics file (thin.FileName, see thin.BuildFile), so that the
+// first chart of it needs no reading of the file; nil for a short one (most runs: nothing is read).
+func metricsThin(spool gitstore.Spool) []byte {
+	fi, err := os.Stat(spool.Metrics)
+	if err != nil {
+		return nil
+	}
+	data, ok := thin.BuildFile(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, fi.Size())
+	if !ok {
+		return nil
+	}
+	return data
 }
 
 // resultsOf returns results.json for a finished run: the explicit results the script wrote, else the last value of
