@@ -73,15 +73,12 @@ type Outputs struct {
 	Spool          Spool
 	Results        []byte // results.json content; nil for none
 	MetricsSummary []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
-	// ResultsFrom and MetricsSummaryFrom, when set, compute Results and MetricsSummary while the other outputs are
-	// being stored: reading a long metrics file and compressing it take about as long, and overlap on two cores.
-	ResultsFrom        func() []byte
-	MetricsSummaryFrom func() []byte
-	// MetricsThinFrom, when set, computes the stored chart summary of a long metrics file (thin.FileName, given as
-	// MetricsThinName) on a goroutine of its own like the above; nil for none. gitstore knows nothing of its
-	// contents: it is one more file of the experiment's directory.
-	MetricsThinFrom func() []byte
-	MetricsThinName string
+	// ResultsFrom and MetricsFilesFrom, when set, compute Results and the files derived from the metrics file (by
+	// name in the experiment's directory, nil for none: metrics.summary.json, and the chart summary of a long series)
+	// while the other outputs are being stored: reading a long metrics file and compressing it take about as long,
+	// and overlap on two cores. MetricsFilesFrom's files take the place of MetricsSummary.
+	ResultsFrom      func() []byte
+	MetricsFilesFrom func() map[string][]byte
 	MaxArtifactSize int64 // files above it are left out (0: no limit)
 	Warn            func(format string, args ...any)
 }
@@ -103,8 +100,7 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		metricsOID string
 		metricsErr error
 		results    = o.Results
-		summary    = o.MetricsSummary
-		thinned    []byte
+		derived    = map[string][]byte{"metrics.summary.json": o.MetricsSummary}
 	)
 	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
 		wg.Add(1)
@@ -120,18 +116,11 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 			results = o.ResultsFrom()
 		}()
 	}
-	if o.MetricsSummaryFrom != nil {
+	if o.MetricsFilesFrom != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			summary = o.MetricsSummaryFrom()
-		}()
-	}
-	if o.MetricsThinFrom != nil && o.MetricsThinName != "" {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			thinned = o.MetricsThinFrom()
+			derived = o.MetricsFilesFrom()
 		}()
 	}
 	defer wg.Wait()
@@ -179,19 +168,18 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		}
 		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
-	if summary != nil {
-		oid, err := s.WriteBlob(summary)
+	for name, data := range derived {
+		if data == nil {
+			continue
+		}
+		if strings.ContainsAny(name, "/\\") || name == "" || p.Entries[name].OID != "" {
+			return nil, fmt.Errorf("storing outputs: %q is not a file name of its own", name)
+		}
+		oid, err := s.WriteBlob(data)
 		if err != nil {
 			return nil, err
 		}
-		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
-	}
-	if thinned != nil {
-		oid, err := s.WriteBlob(thinned)
-		if err != nil {
-			return nil, err
-		}
-		p.Entries[o.MetricsThinName] = TreeEntry{Mode: ModeFile, OID: oid}
+		p.Entries[name] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }

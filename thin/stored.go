@@ -58,7 +58,7 @@ func BuildFile(open func() (io.ReadCloser, error), size int64) (data []byte, ok 
 		return nil, false
 	}
 	data, err = Build(sr)
-	if err != nil || int64(len(data)) >= size/4 {
+	if err != nil || !Worth(data, size) {
 		return nil, false
 	}
 	return data, true
@@ -357,4 +357,56 @@ func (sm *Summary) For(want []string) (_ *Summary, ok bool) {
 		}
 	}
 	return out, true
+}
+
+// A Builder makes the stored summary within a pass that the caller makes over the lines of a metrics file anyway
+// (a MetricsScanner's points, in file order; the end of a run reads them for metrics.summary.json): the lines are
+// merged by step as exp.Series.Each merges them (exp.Merger) into the Summary that Scan makes of the series. Two
+// kinds of file are not done this way, and Stored says so: one whose steps go back (Each sorts it first) and one of
+// more than 20 metrics (a coarser resolution than the one started with, HalfFor); Build them from a Series.
+type Builder struct {
+	m    exp.Merger
+	sm   *Summary
+	back bool
+}
+
+// NewBuilder returns a Builder for one file.
+func NewBuilder() *Builder {
+	return &Builder{sm: &Summary{Metrics: map[string]*Thinner{}, All: true, Half: HalfFor(1)}}
+}
+
+// Add adds the file's next line. It keeps p's Values (see exp.Merger.Add).
+func (b *Builder) Add(p exp.Point) {
+	if b.back {
+		return
+	}
+	if b.m.Back(p) {
+		b.back = true
+		return
+	}
+	b.m.Add(p, b.add)
+}
+
+func (b *Builder) add(p exp.Point) error {
+	b.sm.Add(p, math.Inf(-1), math.Inf(1))
+	return nil
+}
+
+// Stored returns the stored summary of the lines added (FileName's contents); ok is false for a file this pass
+// cannot do (see Builder) or one without any point.
+func (b *Builder) Stored() (data []byte, ok bool) {
+	if b.back {
+		return nil, false
+	}
+	b.m.Flush(b.add)
+	if len(b.sm.Names) == 0 || HalfFor(len(b.sm.Names)) != b.sm.Half {
+		return nil, false
+	}
+	return b.sm.AppendStored(nil), true
+}
+
+// Worth reports whether a stored summary of data bytes is worth storing beside a metrics file of size bytes: the
+// file holds at least MinFileBytes and the summary is less than a quarter of it.
+func Worth(data []byte, size int64) bool {
+	return size >= MinFileBytes && int64(len(data)) < size/4
 }

@@ -115,3 +115,66 @@ func TestDecodeRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBuilderIsBuild: the summary made within a pass over a file's lines (Builder) is the one Build makes from its
+// Series, byte for byte; files whose steps go back, or with more than 20 metrics, are left to Build.
+func TestBuilderIsBuild(t *testing.T) {
+	gen := func(n, metrics int, back bool) string {
+		var sb strings.Builder
+		for i := range n {
+			fmt.Fprintf(&sb, `{"step": %d`, i*2)
+			if i%3 != 0 {
+				fmt.Fprintf(&sb, `, "time": "2026-01-01T00:00:00.%03dZ"`, i%1000)
+			}
+			for m := range metrics {
+				v := fmt.Sprintf("%.4g", math.Sin(float64(i*(m+1))/70))
+				switch {
+				case i%89 == 1:
+					v = "NaN"
+				case i%97 == 2:
+					v = "Infinity"
+				case i > 2000 && i < 2300:
+					v = "NaN"
+				}
+				fmt.Fprintf(&sb, `, "m%02d": %s`, m, v)
+			}
+			sb.WriteString("}\n")
+			if i%7 == 0 { // a second line of the step: its values win
+				fmt.Fprintf(&sb, `{"step": %d, "m00": %d, "late": "x"}`+"\n", i*2, -i)
+			}
+			if i == 4000 {
+				sb.WriteString("not json\n")
+			}
+			if back && i == n/2 {
+				fmt.Fprintf(&sb, `{"step": %d, "m00": 5}`+"\n", i)
+			}
+		}
+		return sb.String()
+	}
+	for _, c := range []struct {
+		metrics int
+		back    bool
+		ok      bool
+	}{{2, false, true}, {19, false, true}, {2, true, false}, {20, false, false}} { // with "late": 20 and 21 names
+		text := gen(9000, c.metrics, c.back)
+		b := NewBuilder()
+		sc := exp.NewMetricsScanner(strings.NewReader(text))
+		for sc.Scan() {
+			b.Add(sc.Point())
+		}
+		got, ok := b.Stored()
+		if ok != c.ok {
+			t.Fatalf("%+v: ok %v", c, ok)
+		}
+		if !ok {
+			continue
+		}
+		want, err := Build(series(t, text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%+v: the builder wrote\n%.300s\nBuild\n%.300s", c, got, want)
+		}
+	}
+}

@@ -168,8 +168,7 @@ func Finish(tb testing.TB, st *gitstore.Store, id string, r Run) {
 	}
 	out := gitstore.Outputs{Spool: spool, Results: res}
 	if r.Thin {
-		out.MetricsThinName = thin.FileName
-		out.MetricsThinFrom = func() []byte {
+		out.MetricsFilesFrom = func() map[string][]byte {
 			sr, err := exp.ScanMetrics(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) })
 			if err != nil {
 				tb.Error(err)
@@ -179,7 +178,7 @@ func Finish(tb testing.TB, st *gitstore.Store, id string, r Run) {
 			if err != nil {
 				tb.Error(err)
 			}
-			return data
+			return map[string][]byte{thin.FileName: data}
 		}
 	}
 	prep, err := st.PrepareOutputs(out)
