@@ -79,8 +79,8 @@ type Outputs struct {
 	// and overlap on two cores. MetricsFilesFrom's files take the place of MetricsSummary.
 	ResultsFrom      func() []byte
 	MetricsFilesFrom func() map[string][]byte
-	MaxArtifactSize int64 // files above it are left out (0: no limit)
-	Warn            func(format string, args ...any)
+	MaxArtifactSize  int64 // files above it are left out (0: no limit)
+	Warn             func(format string, args ...any)
 }
 
 // Prepared are the stored objects of a run's outputs, ready to be put into an experiment's directory.
