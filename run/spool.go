@@ -162,6 +162,7 @@ func metricsFiles(spool gitstore.Spool) map[string][]byte {
 		size = fi.Size()
 	}
 	var chart *thin.Builder
+	series := false // the chart summary is read from a Series instead
 	if size >= thin.MinFileBytes {
 		chart = thin.NewBuilder()
 	}
@@ -192,19 +193,21 @@ func metricsFiles(spool gitstore.Spool) map[string][]byte {
 			}
 			a.seen = true
 		}
-		if chart != nil {
-			chart.Add(p) // after the above: the point's Values take the later lines of its step
+		if chart != nil && !chart.Add(p) { // after the above: the point's Values take the later lines of its step
+			chart, series = nil, true
 		}
 	}
 	out := map[string][]byte{}
+	var data []byte
+	ok := false
 	if chart != nil {
-		data, ok := chart.Stored()
-		if !ok { // steps that go back, or many metrics: read as a Series
-			data, ok = thin.BuildFile(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, size)
-		}
-		if ok && thin.Worth(data, size) {
-			out[thin.FileName] = data
-		}
+		data, ok = chart.Stored()
+	}
+	if series || chart != nil && !ok { // steps that go back, or many metrics: read as a Series
+		data, ok = thin.BuildFile(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, size)
+	}
+	if ok && thin.Worth(data, size) {
+		out[thin.FileName] = data
 	}
 	if len(aggs) == 0 {
 		return out

@@ -375,16 +375,15 @@ func NewBuilder() *Builder {
 	return &Builder{sm: &Summary{Metrics: map[string]*Thinner{}, All: true, Half: HalfFor(1)}}
 }
 
-// Add adds the file's next line. It keeps p's Values (see exp.Merger.Add).
-func (b *Builder) Add(p exp.Point) {
-	if b.back {
-		return
-	}
-	if b.m.Back(p) {
+// Add adds the file's next line. It keeps p's Values (see exp.Merger.Add). It reports false once the file is one
+// this pass cannot do (see Builder): the caller may stop feeding it.
+func (b *Builder) Add(p exp.Point) bool {
+	if b.back || b.m.Back(p) || HalfFor(len(b.sm.Names)) != b.sm.Half {
 		b.back = true
-		return
+		return false
 	}
 	b.m.Add(p, b.add)
+	return true
 }
 
 func (b *Builder) add(p exp.Point) error {
@@ -392,9 +391,9 @@ func (b *Builder) add(p exp.Point) error {
 	return nil
 }
 
-// Stored returns the stored summary of the lines added (FileName's contents); ok is false for a file this pass
-// cannot do (see Builder) or one without any point.
-func (b *Builder) Stored() (data []byte, ok bool) {
+// Summary returns the Summary of the lines added, as Scan makes it of the whole series; ok is false for a file this
+// pass cannot do (see Builder) or one without any point. The Builder is done with then.
+func (b *Builder) Summary() (sm *Summary, ok bool) {
 	if b.back {
 		return nil, false
 	}
@@ -402,7 +401,16 @@ func (b *Builder) Stored() (data []byte, ok bool) {
 	if len(b.sm.Names) == 0 || HalfFor(len(b.sm.Names)) != b.sm.Half {
 		return nil, false
 	}
-	return b.sm.AppendStored(nil), true
+	return b.sm, true
+}
+
+// Stored returns the stored summary of the lines added (FileName's contents); ok as for Summary.
+func (b *Builder) Stored() (data []byte, ok bool) {
+	sm, ok := b.Summary()
+	if !ok {
+		return nil, false
+	}
+	return sm.AppendStored(nil), true
 }
 
 // Worth reports whether a stored summary of data bytes is worth storing beside a metrics file of size bytes: the

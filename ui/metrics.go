@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -303,6 +304,9 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 		sm = s.storedSummary(e, want)
 	}
 	if sm == nil && err == nil {
+		sm, err = s.scanStoredFile(e, want)
+	}
+	if sm == nil && err == nil {
 		var sr *exp.Series
 		if sr, err = x.Series(); err == nil {
 			sm, err = scanSeries(sr, want, 0, math.Inf(-1), math.Inf(1))
@@ -336,6 +340,37 @@ func (s *Server) storedSummary(e *gitstore.Experiment, want []string) *summary {
 		return nil
 	}
 	return &summary{Summary: sm}
+}
+
+// scanStoredFile reads a finished experiment's metrics file in one pass (thin.Builder: its lines merged by step as
+// exp.Series merges them) into the summary that reading it as a Series gives, which needs a first pass for the
+// names and the order. nil (and no error) for a file that one pass cannot do — steps that go back, more than 20
+// metrics — or none: read it as a Series then (which also reports what is wrong with a damaged file).
+func (s *Server) scanStoredFile(e *gitstore.Experiment, want []string) (*summary, error) {
+	rc, ok, err := s.st.OpenFile(context.Background(), e.ID, "metrics.jsonl")
+	if err != nil || !ok {
+		return nil, err
+	}
+	defer rc.Close()
+	b := thin.NewBuilder()
+	sc := exp.NewMetricsScanner(rc)
+	for sc.Scan() {
+		if !b.Add(sc.Point()) {
+			return nil, nil
+		}
+	}
+	if sc.Err() != nil {
+		return nil, nil
+	}
+	all, ok := b.Summary()
+	if !ok {
+		return nil, nil
+	}
+	sm, ok := all.For(want)
+	if !ok {
+		return nil, nil
+	}
+	return &summary{Summary: sm}, nil
 }
 
 func fileExists(p string) bool {
