@@ -195,8 +195,8 @@ func Decode(data []byte) (*Summary, error) {
 		return fmt.Errorf("%s: %s", FileName, fmt.Sprintf(format, args...))
 	}
 	half, ok := top["half"].(int)
-	if !ok || half < 1 {
-		return nil, bad("no resolution")
+	if !ok || half < 1 || half > Half {
+		return nil, bad("no resolution between 1 and %d", Half)
 	}
 	sm := &Summary{Metrics: map[string]*Thinner{}, All: true, Half: half}
 	names, ok := top["names"].([]any)
@@ -237,7 +237,7 @@ func Decode(data []byte) (*Summary, error) {
 func decodeThinner(m map[string]any, half int) (*Thinner, error) {
 	total, ok1 := m["total"].(int)
 	width, ok2 := m["width"].(int)
-	if !ok1 || !ok2 || total < 0 || width < 1 || width&(width-1) != 0 {
+	if !ok1 || !ok2 || total < 0 || total > 1<<53 || width < 1 || width > 1<<53 || width&(width-1) != 0 {
 		return nil, errors.New("bad total or width")
 	}
 	k := (total + width - 1) / width

@@ -178,3 +178,32 @@ func TestBuilderIsBuild(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecode: whatever a stored summary holds (it comes from teammates' stores too), Decode gives an error or a
+// summary that writes back as it decodes — never a panic or an allocation the file does not pay for.
+func FuzzDecode(f *testing.F) {
+	var sb strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&sb, `{"step": %d, "a": %g, "time": "t%d"}`+"\n", i, math.Sin(float64(i)), i)
+	}
+	sm, err := Scan(series(f, sb.String()), nil, 0, math.Inf(-1), math.Inf(1))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sm.AppendStored(nil))
+	f.Add([]byte(`{"version": 1, "half": 2048, "names": ["a"], "metrics": {"a": {"total": 9007199254740992, "width": 4503599627370496}}}`))
+	f.Add([]byte(`{"version": 1, "half": 4, "names": [], "metrics": {}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sm, err := Decode(data)
+		if err != nil {
+			return
+		}
+		again, err := Decode(sm.AppendStored(nil))
+		if err != nil {
+			t.Fatalf("written back, a decoded summary does not decode: %v", err)
+		}
+		if !bytes.Equal(again.AppendStored(nil), sm.AppendStored(nil)) {
+			t.Fatal("a decoded summary changes when written back")
+		}
+	})
+}
