@@ -26,8 +26,9 @@ import (
 // One array element per bucket. Every bucket but the last holds W consecutive points (W a power of two), so a
 // bucket's first point has rank i*W and its last the rank before the next bucket's first; "lo" and "hi" are its
 // minimum and maximum (the earliest on a tie) with their rank among the metric's points, rank -1 in a bucket of
-// NaN only. "time" is the time as logged ("" for none), left out when no point has one. A metric whose values are
-// not numbers has total 0 and no buckets.
+// NaN only. "time" is the time logged, in seconds since the epoch to the millisecond (what a chart shows; null for
+// none or one that is not RFC 3339), left out when no point has one. A metric whose values are not numbers has
+// total 0 and no buckets.
 const FileName = "metrics.thin.json"
 
 // Version is the version of FileName's layout that this package writes and reads.
@@ -149,7 +150,7 @@ func (sm *Summary) AppendStored(b []byte) []byte {
 					continue
 				}
 				b = value.AppendFloat(b, x.Val, 64)
-				timed = timed || x.Time != ""
+				timed = timed || !math.IsNaN(x.Seconds())
 			}
 			b = append(b, ']')
 			if timed {
@@ -159,11 +160,11 @@ func (sm *Summary) AppendStored(b []byte) []byte {
 						b = append(b, ',')
 					}
 					x, ok := get(&t.Buckets[i])
-					if !ok {
-						b = append(b, `""`...)
-						continue
+					if sec := x.Seconds(); ok && !math.IsNaN(sec) {
+						b = value.AppendFloat(b, sec, 64)
+					} else {
+						b = append(b, "null"...)
 					}
-					b = value.AppendString(b, x.Time)
 				}
 				b = append(b, ']')
 			}
@@ -267,7 +268,7 @@ func decodeThinner(m map[string]any, half int) (*Thinner, error) {
 		var times []any
 		if o["time"] != nil {
 			if times, ok = o["time"].([]any); !ok || len(times) != k {
-				return nil, fmt.Errorf("%s times: not %d strings", kind, k)
+				return nil, fmt.Errorf("%s times: not %d numbers or null", kind, k)
 			}
 		}
 		var ranks []any
@@ -306,12 +307,13 @@ func decodeThinner(m map[string]any, half int) (*Thinner, error) {
 				x.Rank = int64(r)
 			}
 			x.Step, x.Val = steps[i], vals[i]
-			if times != nil {
-				s, ok := times[i].(string)
-				if !ok {
-					return nil, fmt.Errorf("%s time %v is not a string", kind, times[i])
+			x.sec, x.timed = math.NaN(), true
+			if times != nil && times[i] != nil {
+				sec, ok := times[i].(float64)
+				if !ok || math.IsNaN(sec) || math.IsInf(sec, 0) {
+					return nil, fmt.Errorf("%s time %v is not a number of seconds", kind, times[i])
 				}
-				x.Time = s
+				x.sec = sec
 			}
 		}
 	}

@@ -17,15 +17,21 @@ import (
 )
 
 // Extreme is one point of a metric: its rank among the metric's points (to put a bucket's points in order), its
-// step, its value and its time as logged (parsed only for the points shown).
+// step, its value and its time as logged (parsed only for the points shown), or, read from a stored summary, that
+// time in seconds (sec, when timed).
 type Extreme struct {
 	Rank      int64
 	Step, Val float64
 	Time      string
+	sec       float64
+	timed     bool
 }
 
-// Seconds is the point's time in seconds since the epoch, NaN when none was logged.
+// Seconds is the point's time in seconds since the epoch (to the millisecond), NaN when none was logged.
 func (x *Extreme) Seconds() float64 {
+	if x.timed {
+		return x.sec
+	}
 	if x.Time != "" {
 		if t, err := time.Parse(time.RFC3339Nano, x.Time); err == nil {
 			return float64(t.UnixMilli()) / 1000
