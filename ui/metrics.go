@@ -195,9 +195,10 @@ func (s *Server) metricSource(e *gitstore.Experiment) string {
 }
 
 // metricsAnswer is the series part of /api/experiments/{id}/metrics: each metric wanted (nil: all) thinned to about
-// n points between the steps from and to, and every metric's name. The first request for a file reads it once into
-// a summary (summaryHalfFor); later ones, other widths and moderate zooms are drawn from it; a zoom deeper than the
-// summary reads the file again for that range only. The same request again is answered from the answers kept.
+// n points between the steps from and to, and every metric's name. The first request for a file gets its summary
+// (summaryOf: the one stored with a finished run, else a reading of the file); later ones, other widths and moderate
+// zooms are drawn from it; a zoom deeper than the summary reads the file again for that range only. The same
+// request again is answered from the answers kept.
 func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, want []string, n int, from, to float64) (names []string, series json.RawMessage, err error) {
 	type answer struct {
 		names  []string
@@ -260,9 +261,10 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 	return names, b, nil
 }
 
-// summaryOf returns the summary of the experiment's metrics (want: the metrics asked for, nil for all), reading its
-// file if it is not kept, or reading on what a running experiment appended to its spool since. One reading of a file
-// at a time: requests for it meanwhile wait for that one.
+// summaryOf returns the summary of the experiment's metrics (want: the metrics asked for, nil for all) when it is not
+// kept: for a finished run, the one stored at its end (storedSummary), else a reading of its file; for a running one,
+// a reading of its spool, or of what it appended since. One reading of a file at a time: requests for it meanwhile
+// wait for that one.
 func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want []string) (*summary, error) {
 	c := s.metricsCache
 	spool := ""
