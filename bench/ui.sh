@@ -2,19 +2,25 @@
 # git exp ui (issue 17) on a 100,000-experiment store from bench/genstore, side by side with `git exp list --json`:
 #   - the first page of the runs table (GET /api/experiments?limit=100), warm server answer < 300 ms
 #     (also: sorted by a result, and filtered with --where, each warm)
-#   - one metric of 1,000,000 points thinned to 1,000 (GET /api/experiments/ID/metrics?points=1000) < 200 ms warm
-#     (the first, cold answer parses the file: reported too; then another width and a zoom, first and warm, and
-#     the thinning against one plain reading of the series, in process: BenchmarkMetricsThin)
+#   - one metric of 1,000,000 points thinned to 1,000 (GET /api/experiments/ID/metrics?points=1000) < 200 ms, warm
+#     and on a fresh server (the first chart after `git exp ui` starts, answered from the summary stored at the end
+#     of the run: thin.FileName), with the server's CPU time (load-independent); then another width and a zoom,
+#     first and warm, and the thinning against one plain reading of the series, in process: BenchmarkMetricsThin)
+#     BASE_REV=<rev> also records the run with that revision (no stored summary: the fallback that reads the file,
+#     as in stores written before it) and times, alternating with this build on fresh servers, that revision's
+#     server on the same experiment and this build's on the one without the stored summary.
 #   - the server's memory (VmHWM, peak resident set) < 200 MiB after all of that
 # Times are curl's own time_total (the fork of curl is not in them); medians of ROUNDS (default 7).
-#   N=100000 (default)  POINTS=1000000  ROUNDS=7
+#   N=100000 (default)  POINTS=1000000  ROUNDS=7  FRESH=3 (rounds of fresh servers)  BASE_REV=<rev>
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 N=${N:-100000}
 POINTS=${POINTS:-1000000}
 ROUNDS=${ROUNDS:-7}
+FRESH=${FRESH:-3}
 
 build_git_exp
+build_base
 (cd "$SRC" && go build -o "$BIN/genstore" ./bench/genstore)
 (cd "$SRC" && go test -c -o "$BIN/ui.test" ./ui)
 REPO="$WORK/store"
@@ -34,6 +40,12 @@ T=()
 POINTS=$POINTS timed T "$GIT_EXP" run train.py -q -n big-metric
 log "recorded a run with $POINTS metric points in ${T[0]} ms"
 BIG=$("$GIT_EXP" list --name big-metric --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+if [[ -n $BASE ]]; then
+	TB=()
+	POINTS=$POINTS timed TB "$BASE" run train.py -q -n big-metric-base
+	log "the same run recorded by $BASE_REV in ${TB[0]} ms"
+	PLAIN=$("$GIT_EXP" list --name big-metric-base --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+fi
 
 "$GIT_EXP" ui --no-open --port 0 >"$WORK/ui.out" 2>"$WORK/ui.err" &
 UI_PID=$!
@@ -75,10 +87,59 @@ list_rss=$( { /usr/bin/time -f '%M' "$GIT_EXP" list --json >/dev/null; } 2>&1 | 
 kill -INT $UI_PID
 wait $UI_PID || true
 
+# The first chart on a fresh server, as the run page asks it (the experiment, then its metrics): the time of the
+# metrics request and the server's CPU time for it (utime+stime from /proc, in clock ticks).
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+fresh() { # fresh BIN ID: prints "ms cpu-ms"
+	"$1" ui --no-open --port 0 >"$WORK/ui2.out" 2>"$WORK/ui2.err" &
+	UI_PID=$!
+	for _ in $(seq 100); do grep -q token= "$WORK/ui2.out" 2>/dev/null && break; sleep 0.1; done
+	URL=$(sed -n 's/^git exp ui: \(http[^?]*\)\/?token=\(.*\)$/\1/p' "$WORK/ui2.out")
+	TOKEN=$(sed -n 's/.*?token=//p' "$WORK/ui2.out")
+	get "/api/experiments/$2" >/dev/null
+	local c0 c1 ms
+	c0=$(awk '{print $14 + $15}' /proc/$UI_PID/stat)
+	ms=$(get "/api/experiments/$2/metrics?points=1000")
+	c1=$(awk '{print $14 + $15}' /proc/$UI_PID/stat)
+	kill -INT $UI_PID
+	wait $UI_PID || true
+	echo "$ms $(((c1 - c0) * TICK_MS))"
+}
+# What storing the summary costs the end of a run: the same points appended by `cat` (nothing else to do) and
+# stored, by this build and by BASE_REV, alternating, in a small repository of their own.
+EN=() EB=()
+if [[ -n $BASE ]]; then
+	new_repo "$WORK/ends"
+	POINTS=$POINTS GIT_EXP_METRICS="$WORK/points.jsonl" python3 train.py
+	cd "$WORK/ends"
+	git commit -q --allow-empty -m init
+	for i in 1 2 3; do
+		timed EN "$GIT_EXP" run -q -n "n$i" -- sh -c "cat '$WORK/points.jsonl' >> \"\$GIT_EXP_METRICS\"" 2>/dev/null
+		timed EB "$BASE" run -q -n "b$i" -- sh -c "cat '$WORK/points.jsonl' >> \"\$GIT_EXP_METRICS\"" 2>/dev/null
+	done
+	cd "$REPO"
+fi
+FN=() FNC=() FB=() FBC=() FF=() FFC=()
+for _ in $(seq "$FRESH"); do
+	read -r ms cpu < <(fresh "$GIT_EXP" "$BIG") && FN+=("$ms") FNC+=("$cpu")
+	if [[ -n $BASE ]]; then
+		read -r ms cpu < <(fresh "$BASE" "$BIG") && FB+=("$ms") FBC+=("$cpu")
+		read -r ms cpu < <(fresh "$GIT_EXP" "$PLAIN") && FF+=("$ms") FFC+=("$cpu")
+	fi
+done
+[[ ${#FN[@]} -gt 0 ]] || { echo "the fresh-server requests failed (see above)"; exit 1; }
+
 check "runs table, first page of $N, warm < 300 ms" "${w1} ms (first request after start ${c1} ms)" lt "$w1" 300
 row "  same, sorted by -results.accuracy (warm / first)" "${w2} ms / ${c2} ms" info
 row "  same, --where and two sort keys (warm / first)" "${w3} ms / ${c3} ms" info
-check "metric of $POINTS points thinned to 1,000, warm < 200 ms" "${w4} ms (cold, parsing the file: ${c4} ms)" lt "$w4" 200
+check "metric of $POINTS points thinned to 1,000, warm < 200 ms" "${w4} ms (first on this server: ${c4} ms)" lt "$w4" 200
+fn=$(median "${FN[@]}")
+check "  same, first chart on a fresh server < 200 ms" "${fn} ms, server CPU $(median "${FNC[@]}") ms (from the stored summary; $(minmax "${FN[@]}"))" lt "$fn" 200
+if [[ -n $BASE ]]; then
+	row "  same on a fresh server of $BASE_REV (reads the file)" "$(median "${FB[@]}") ms, server CPU $(median "${FBC[@]}") ms ($(minmax "${FB[@]}"))" info
+	row "  this build, a run recorded by $BASE_REV (no stored summary)" "$(median "${FF[@]}") ms, server CPU $(median "${FFC[@]}") ms ($(minmax "${FF[@]}"))" info
+	row "  the end of a run storing $POINTS points (3 rounds alternating)" "$(median "${EN[@]}") ms ($(minmax "${EN[@]}")) vs $BASE_REV $(median "${EB[@]}") ms ($(minmax "${EB[@]}"))" info
+fi
 row "  same metric at another width, 1,800 (first / warm)" "${c5} ms / ${w5} ms" info
 row "  same metric zoomed to a fifth of its steps (first / warm)" "${c6} ms / ${w6} ms" info
 check "server memory after all of the above < 200 MiB" "peak ${hwm} MiB (now ${rss}: ${anon} heap, ${file} the mapped ${cache} MiB cache file)" lt "$hwm" 200
@@ -96,6 +157,7 @@ if "$BIN/ui.test" -test.list BenchmarkMetricsThin 2>/dev/null | grep -q .; then
 	read_ms=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "read-ms") print $(i-1)}')
 	thin_ms=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "thin2000-ms") print $(i-1)}')
 	ratio=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "thin/read") print $(i-1)}')
-	row "$POINTS points thinned to 2,000 vs one plain reading (in process)" "${thin_ms:-?} ms vs ${read_ms:-?} ms (${ratio:-?}x)" info
+	stored_ms=$(echo "$M" | awk '{for (i = 1; i <= NF; i++) if ($i == "stored-ms") print $(i-1)}')
+	row "$POINTS points thinned to 2,000 vs one plain reading (in process)" "${thin_ms:-?} ms vs ${read_ms:-?} ms (${ratio:-?}x); from the stored summary ${stored_ms:-?} ms" info
 fi
 print_summary "git exp ui, $N experiments"

@@ -396,5 +396,14 @@ func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 	return gitstore.Open(ctx, wd)
 }
 
+// openForRun is open for a command that snapshots the worktree next: the snapshot's git status starts at once.
+func (e *Env) openForRun(ctx context.Context) (*gitstore.Store, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return gitstore.OpenForRun(ctx, wd)
+}
+
 // sinceStart is the time since the process started, for GIT_EXP_TRACE.
 func sinceStart() time.Duration { return time.Since(processStart).Round(time.Microsecond) }

@@ -62,7 +62,11 @@ func (c *RunCmd) Run(ctx context.Context, env *Env) error {
 	if c.Staged {
 		return c.runStaged(ctx, env)
 	}
-	st, err := env.open(ctx)
+	open := env.open
+	if !c.DryRun {
+		open = env.openForRun
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return err
 	}

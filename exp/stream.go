@@ -95,36 +95,14 @@ func (s *Series) Each(fn func(Point) error) error {
 	}
 	defer rc.Close()
 	sc := NewMetricsScanner(rc)
-	var cur Point
-	have := false
-	emit := func() error {
-		if !have {
-			return nil
-		}
-		have = false
-		return fn(cur)
-	}
-	add := func(p Point) error {
-		if have && p.Step == cur.Step {
-			maps.Copy(cur.Values, p.Values)
-			if p.Time != "" {
-				cur.Time = p.Time
-			}
-			return nil
-		}
-		if err := emit(); err != nil {
-			return err
-		}
-		cur, have = p, true
-		return nil
-	}
+	var m Merger
 	if s.ordered {
 		for sc.Scan() {
 			p := sc.Point()
-			if have && p.Step < cur.Step {
+			if m.Back(p) {
 				return errors.New("metrics: the file changed while it was read (its steps now go back); read it again")
 			}
-			if err := add(p); err != nil {
+			if err := m.Add(p, fn); err != nil {
 				return err
 			}
 		}
@@ -133,14 +111,51 @@ func (s *Series) Each(fn func(Point) error) error {
 		if err != nil {
 			return err
 		}
-		return add(p)
+		return m.Add(p, fn)
 	}); err != nil {
 		return err
 	}
-	if err := emit(); err != nil {
+	if err := m.Flush(fn); err != nil {
 		return err
 	}
 	return scanError(sc, s.parsed)
+}
+
+// A Merger merges the lines of one step into one point, as Each does: fed the lines of a file in step order (a
+// MetricsScanner's points), it hands each point to fn once the next step begins — the later line's value of a metric
+// wins, and its time when it has one. Flush hands out the last point. Each is a Merger over the file's lines, sorted
+// first when they go back.
+type Merger struct {
+	cur  Point
+	have bool
+}
+
+// Back reports whether p's step is before the step being merged: fed in this order, the lines are not sorted.
+func (m *Merger) Back(p Point) bool { return m.have && p.Step < m.cur.Step }
+
+// Add adds the next line's point (it keeps p's Values map, and adds the later lines of its step to it).
+func (m *Merger) Add(p Point, fn func(Point) error) error {
+	if m.have && p.Step == m.cur.Step {
+		maps.Copy(m.cur.Values, p.Values)
+		if p.Time != "" {
+			m.cur.Time = p.Time
+		}
+		return nil
+	}
+	if err := m.Flush(fn); err != nil {
+		return err
+	}
+	m.cur, m.have = p, true
+	return nil
+}
+
+// Flush hands the point being merged to fn, if there is one.
+func (m *Merger) Flush(fn func(Point) error) error {
+	if !m.have {
+		return nil
+	}
+	m.have = false
+	return fn(m.cur)
 }
 
 // EachMetric calls fn for every point of the metrics file that open opens (twice), merged by step and in step

@@ -73,12 +73,14 @@ type Outputs struct {
 	Spool          Spool
 	Results        []byte // results.json content; nil for none
 	MetricsSummary []byte // metrics.summary.json: {"metric": {"last", "min", "max"}}; nil for none
-	// ResultsFrom and MetricsSummaryFrom, when set, compute Results and MetricsSummary while the other outputs are
-	// being stored: reading a long metrics file and compressing it take about as long, and overlap on two cores.
-	ResultsFrom        func() []byte
-	MetricsSummaryFrom func() []byte
-	MaxArtifactSize    int64 // files above it are left out (0: no limit)
-	Warn               func(format string, args ...any)
+	// ResultsFrom and MetricsFilesFrom, when set, compute Results and the files derived from the metrics file (by
+	// name in the experiment's directory, nil for none: metrics.summary.json, and the chart summary of a long series)
+	// while the other outputs are being stored: reading a long metrics file and compressing it take about as long,
+	// and overlap on two cores. MetricsFilesFrom's files take the place of MetricsSummary.
+	ResultsFrom      func() []byte
+	MetricsFilesFrom func() map[string][]byte
+	MaxArtifactSize  int64 // files above it are left out (0: no limit)
+	Warn             func(format string, args ...any)
 }
 
 // Prepared are the stored objects of a run's outputs, ready to be put into an experiment's directory.
@@ -98,7 +100,7 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		metricsOID string
 		metricsErr error
 		results    = o.Results
-		summary    = o.MetricsSummary
+		derived    = map[string][]byte{"metrics.summary.json": o.MetricsSummary}
 	)
 	if st, err := os.Stat(o.Spool.Metrics); err == nil && st.Size() > 0 {
 		wg.Add(1)
@@ -114,11 +116,11 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 			results = o.ResultsFrom()
 		}()
 	}
-	if o.MetricsSummaryFrom != nil {
+	if o.MetricsFilesFrom != nil {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			summary = o.MetricsSummaryFrom()
+			derived = o.MetricsFilesFrom()
 		}()
 	}
 	defer wg.Wait()
@@ -166,12 +168,18 @@ func (s *Store) PrepareOutputs(o Outputs) (*Prepared, error) {
 		}
 		p.Entries["results.json"] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
-	if summary != nil {
-		oid, err := s.WriteBlob(summary)
+	for name, data := range derived {
+		if data == nil {
+			continue
+		}
+		if strings.ContainsAny(name, "/\\") || name == "" || p.Entries[name].OID != "" {
+			return nil, fmt.Errorf("storing outputs: %q is not a file name of its own", name)
+		}
+		oid, err := s.WriteBlob(data)
 		if err != nil {
 			return nil, err
 		}
-		p.Entries["metrics.summary.json"] = TreeEntry{Mode: ModeFile, OID: oid}
+		p.Entries[name] = TreeEntry{Mode: ModeFile, OID: oid}
 	}
 	return p, nil
 }

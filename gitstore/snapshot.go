@@ -56,54 +56,18 @@ func (s *Store) Snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 }
 
 func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, error) {
-	tmpDir := filepath.Join(s.ExpDir(), "tmp")
-	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
-		return nil, err
+	// One `git status` says what `git add -A` would change: tracked files that differ from the index (modified,
+	// deleted, a submodule at another commit, a resolved conflict) and untracked files that are not ignored. It reads
+	// the user's index without writing it (GIT_OPTIONAL_LOCKS=0: no refresh), and when the command said a snapshot
+	// comes (OpenRepoFor with Status), it already ran beside rev-parse and the config read. A clean worktree needs
+	// nothing more: its tree is the index's, which is HEAD's when nothing is staged. Otherwise, on a temporary copy of
+	// the index, only the listed paths are hashed (`update-index`, through git so that .gitattributes filters, LFS
+	// and eol apply as on `git add`), leaving out untracked files above maxUntracked, and `write-tree` makes the
+	// tree. A clean run thus costs one git process instead of three.
+	status, err := s.takeStatus()
+	if err == nil && status == nil {
+		status, err = runStatus(ctx, s.Git)
 	}
-	f, err := os.CreateTemp(tmpDir, "index-")
-	if err != nil {
-		return nil, err
-	}
-	tmpIndex := f.Name()
-	defer os.Remove(tmpIndex)
-	defer os.Remove(tmpIndex + ".lock")
-	var indexTime time.Time
-	if src, err := os.Open(s.IndexFile); err == nil {
-		if st, err := src.Stat(); err == nil {
-			indexTime = st.ModTime()
-		}
-		_, err = io.Copy(f, src)
-		src.Close()
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		f.Close()
-		return nil, err
-	}
-	f.Close()
-	// The copy keeps the index's mtime: git detects "racily clean" entries (a file changed in the same second as
-	// the index was written, same size) by comparing file times with the index file's own. A copy with a newer
-	// mtime would make git trust stale stat data and snapshot the old content.
-	if !indexTime.IsZero() {
-		if err := os.Chtimes(tmpIndex, indexTime, indexTime); err != nil {
-			return nil, err
-		}
-	}
-	if st, _ := os.Stat(tmpIndex); st != nil && st.Size() == 0 {
-		os.Remove(tmpIndex) // git treats a missing index as empty, not an empty file
-	}
-	env := []string{"GIT_INDEX_FILE=" + tmpIndex}
-
-	// One `git status` on the copy says what `git add -A` would change: tracked files that differ from the index
-	// (modified, deleted, a submodule at another commit, a resolved conflict) and untracked files that are not
-	// ignored. It also refreshes the copy's stat data. A clean worktree needs nothing more: its tree is the index's,
-	// which is HEAD's when nothing is staged. Otherwise only the listed paths are hashed (`update-index`, through
-	// git so that .gitattributes filters, LFS and eol apply as on `git add`), leaving out untracked files above
-	// maxUntracked, and `write-tree` makes the tree. A clean run thus costs one git process instead of three.
-	status, err := s.Git.RunWith(ctx, nil, env, "status", "--porcelain=v2", "-z", "--untracked-files=all",
-		"--no-renames", "--ignore-submodules=dirty")
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
 	}
@@ -123,6 +87,16 @@ func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 		}
 	}
 	changed := update.Len() > 0 // (update-index reads the buffer empty)
+	var env []string
+	if changed || staged || headTree == "" {
+		tmpIndex, err := s.copyIndex()
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmpIndex)
+		defer os.Remove(tmpIndex + ".lock")
+		env = []string{"GIT_INDEX_FILE=" + tmpIndex}
+	}
 	if changed {
 		if _, err := s.Git.RunWith(ctx, &update, env, "update-index", "--add", "--remove", "-z", "--stdin"); err != nil {
 			return nil, fmt.Errorf("snapshot of the worktree failed: %w", err)
@@ -281,4 +255,58 @@ func truncate(b []byte, n int) string {
 		return string(b[:n]) + "..."
 	}
 	return string(b)
+}
+
+// statusArgs is the `git status` that a snapshot reads (see parseStatusV2).
+var statusArgs = []string{"status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules=dirty"}
+
+// runStatus runs the snapshot's `git status` through g, from any directory of the worktree (porcelain paths are
+// relative to its root), leaving the user's index unwritten.
+func runStatus(ctx context.Context, g *gitcmd.Git) ([]byte, error) {
+	return g.RunWith(ctx, nil, []string{"GIT_OPTIONAL_LOCKS=0"}, statusArgs...)
+}
+
+// copyIndex copies the user's index to a temporary file under .git/exp/tmp for update-index and write-tree, and
+// returns its path ("" content: no file, which git reads as an empty index).
+func (s *Store) copyIndex() (string, error) {
+	tmpDir := filepath.Join(s.ExpDir(), "tmp")
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(tmpDir, "index-")
+	if err != nil {
+		return "", err
+	}
+	tmpIndex := f.Name()
+	var indexTime time.Time
+	if src, err := os.Open(s.IndexFile); err == nil {
+		if st, err := src.Stat(); err == nil {
+			indexTime = st.ModTime()
+		}
+		_, err = io.Copy(f, src)
+		src.Close()
+		if err != nil {
+			f.Close()
+			os.Remove(tmpIndex)
+			return "", err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		f.Close()
+		os.Remove(tmpIndex)
+		return "", err
+	}
+	f.Close()
+	// The copy keeps the index's mtime: git detects "racily clean" entries (a file changed in the same second as
+	// the index was written, same size) by comparing file times with the index file's own. A copy with a newer
+	// mtime would make git trust stale stat data.
+	if !indexTime.IsZero() {
+		if err := os.Chtimes(tmpIndex, indexTime, indexTime); err != nil {
+			os.Remove(tmpIndex)
+			return "", err
+		}
+	}
+	if st, _ := os.Stat(tmpIndex); st != nil && st.Size() == 0 {
+		os.Remove(tmpIndex) // git treats a missing index as empty, not an empty file
+	}
+	return tmpIndex, nil
 }

@@ -66,46 +66,59 @@ func TestSnapshotMatchesGitAddAll(t *testing.T) {
 			write(t, dir, "sub/b.txt", "changed\n")
 		}, true, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			st, dir := testStore(t)
-			write(t, dir, "a.txt", "one\n")
-			write(t, dir, "sub/b.txt", "two\n")
-			write(t, dir, ".gitignore", "*.log\n")
-			gitT(t, dir, nil, "add", "-A")
-			gitT(t, dir, nil, "commit", "-qm", "init")
-			tc.edit(t, dir)
-			index, _ := os.ReadFile(filepath.Join(dir, ".git", "index"))
+		for _, prefetch := range []bool{false, true} {
+			name := tc.name
+			if prefetch {
+				name += ", status started by OpenForRun from a subdirectory"
+			}
+			t.Run(name, func(t *testing.T) {
+				st, dir := testStore(t)
+				write(t, dir, "a.txt", "one\n")
+				write(t, dir, "sub/b.txt", "two\n")
+				write(t, dir, ".gitignore", "*.log\n")
+				gitT(t, dir, nil, "add", "-A")
+				gitT(t, dir, nil, "commit", "-qm", "init")
+				tc.edit(t, dir)
+				index, _ := os.ReadFile(filepath.Join(dir, ".git", "index"))
+				if prefetch {
+					var err error
+					if st, err = OpenForRun(ctx, filepath.Join(dir, "sub")); err != nil {
+						t.Fatal(err)
+					}
+					defer st.Close()
+				}
 
-			snap, err := st.Snapshot(ctx, 1000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if after, _ := os.ReadFile(filepath.Join(dir, ".git", "index")); !bytes.Equal(after, index) {
-				t.Error("the user's index changed")
-			}
-			// git's own: a copy of the index, add -A (big files excluded), write-tree.
-			tmp := filepath.Join(t.TempDir(), "index")
-			os.WriteFile(tmp, index, 0o644)
-			env := []string{"GIT_INDEX_FILE=" + tmp}
-			args := []string{"add", "-A", "--", ":/"}
-			for _, s := range tc.skip {
-				args = append(args, ":(exclude)"+s)
-			}
-			gitT(t, dir, env, args...)
-			want := gitT(t, dir, env, "write-tree")
-			if snap.Tree != want {
-				t.Errorf("snapshot tree %s, git add -A gives %s:\n%s", snap.Tree, want, gitT(t, dir, nil, "diff-tree", "-r", want, snap.Tree))
-			}
-			if snap.Info.Dirty != tc.dirty {
-				t.Errorf("dirty = %v, want %v", snap.Info.Dirty, tc.dirty)
-			}
-			if strings.Join(snap.Skipped, ",") != strings.Join(tc.skip, ",") {
-				t.Errorf("skipped %q, want %q", snap.Skipped, tc.skip)
-			}
-			if got := gitT(t, dir, nil, "rev-parse", snap.Commit+"^{tree}"); got != snap.Tree {
-				t.Errorf("snapshot commit's tree %s, want %s", got, snap.Tree)
-			}
-		})
+				snap, err := st.Snapshot(ctx, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if after, _ := os.ReadFile(filepath.Join(dir, ".git", "index")); !bytes.Equal(after, index) {
+					t.Error("the user's index changed")
+				}
+				// git's own: a copy of the index, add -A (big files excluded), write-tree.
+				tmp := filepath.Join(t.TempDir(), "index")
+				os.WriteFile(tmp, index, 0o644)
+				env := []string{"GIT_INDEX_FILE=" + tmp}
+				args := []string{"add", "-A", "--", ":/"}
+				for _, s := range tc.skip {
+					args = append(args, ":(exclude)"+s)
+				}
+				gitT(t, dir, env, args...)
+				want := gitT(t, dir, env, "write-tree")
+				if snap.Tree != want {
+					t.Errorf("snapshot tree %s, git add -A gives %s:\n%s", snap.Tree, want, gitT(t, dir, nil, "diff-tree", "-r", want, snap.Tree))
+				}
+				if snap.Info.Dirty != tc.dirty {
+					t.Errorf("dirty = %v, want %v", snap.Info.Dirty, tc.dirty)
+				}
+				if strings.Join(snap.Skipped, ",") != strings.Join(tc.skip, ",") {
+					t.Errorf("skipped %q, want %q", snap.Skipped, tc.skip)
+				}
+				if got := gitT(t, dir, nil, "rev-parse", snap.Commit+"^{tree}"); got != snap.Tree {
+					t.Errorf("snapshot commit's tree %s, want %s", got, snap.Tree)
+				}
+			})
+		}
 	}
 }
 

@@ -45,6 +45,15 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	return OpenIn(ctx, r)
 }
 
+// OpenForRun is Open for a command that takes a snapshot of the worktree next (see OpenRepoFor).
+func OpenForRun(ctx context.Context, dir string) (*Store, error) {
+	r, err := OpenRepoFor(ctx, dir, true)
+	if err != nil {
+		return nil, err
+	}
+	return OpenIn(ctx, r)
+}
+
 // OpenIn opens the store of an already opened repository.
 func OpenIn(ctx context.Context, r *Repo) (*Store, error) {
 	cat, err := r.Git.NewCatFile(context.WithoutCancel(ctx))

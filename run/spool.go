@@ -14,6 +14,7 @@ import (
 
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/thin"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -76,9 +77,9 @@ func (r *Runner) prepareSpool(spool gitstore.Spool) (*gitstore.Prepared, error) 
 		r.Warn("git exp: %v", err)
 	}
 	return st.PrepareOutputs(gitstore.Outputs{Spool: spool,
-		ResultsFrom:        func() []byte { return resultsOf(spool, r.Warn) },
-		MetricsSummaryFrom: func() []byte { return metricsSummary(spool) },
-		MaxArtifactSize:    maxArt, Warn: r.Warn})
+		ResultsFrom:      func() []byte { return resultsOf(spool, r.Warn) },
+		MetricsFilesFrom: func() map[string][]byte { return metricsFiles(spool) },
+		MaxArtifactSize:  maxArt, Warn: r.Warn})
 }
 
 // restoreOutputs puts a previous attempt's artifacts (checkpoints included) and metrics back into the spool, so a
@@ -145,15 +146,26 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []by
 	return append(out, '\n')
 }
 
-// metricsSummary is metrics.summary.json for a finished run: each metric's last value (at the highest step) and,
-// for numbers, its min and max; nil when no metric was logged. Filters and sorts read it as metrics.NAME (last),
-// metrics.NAME.min and metrics.NAME.max, whatever results the script wrote.
-func metricsSummary(spool gitstore.Spool) []byte {
+// metricsFiles are the files derived from a finished run's metrics file, by name, in one pass over it:
+// metrics.summary.json, each metric's last value (at the highest step) and, for numbers, its min and max (filters
+// and sorts read it as metrics.NAME (last), metrics.NAME.min and metrics.NAME.max, whatever results the script
+// wrote); and for a long file, the chart summary of the series (thin.FileName), so that the first chart of it
+// reads no series. Each is nil when there is none.
+func metricsFiles(spool gitstore.Spool) map[string][]byte {
 	f, err := os.Open(spool.Metrics)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	var chart *thin.Builder
+	series := false // the chart summary is read from a Series instead
+	if size >= thin.MinFileBytes {
+		chart = thin.NewBuilder()
+	}
 	type agg struct {
 		step          int64
 		last          any
@@ -181,21 +193,35 @@ func metricsSummary(spool gitstore.Spool) []byte {
 			}
 			a.seen = true
 		}
+		if chart != nil && !chart.Add(p) { // after the above: the point's Values take the later lines of its step
+			chart, series = nil, true
+		}
+	}
+	out := map[string][]byte{}
+	var data []byte
+	ok := false
+	if chart != nil {
+		data, ok = chart.Stored()
+	}
+	if series || chart != nil && !ok { // steps that go back, or many metrics: read as a Series
+		data, ok = thin.BuildFile(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, size)
+	}
+	if ok && thin.Worth(data, size) {
+		out[thin.FileName] = data
 	}
 	if len(aggs) == 0 {
-		return nil
+		return out
 	}
-	out := make(map[string]any, len(aggs))
+	summary := make(map[string]any, len(aggs))
 	for k, a := range aggs {
 		m := map[string]any{"last": a.last}
 		if a.numeric {
 			m["min"], m["max"] = a.min, a.max
 		}
-		out[k] = m
+		summary[k] = m
 	}
-	data, err := value.MarshalIndent(out) // ends with a newline
-	if err != nil {
-		return nil
+	if data, err := value.MarshalIndent(summary); err == nil { // ends with a newline
+		out["metrics.summary.json"] = data
 	}
-	return data
+	return out
 }

@@ -18,19 +18,20 @@ import (
 func TestDependencyRules(t *testing.T) {
 	const mod = "github.com/git-exp/git-exp/"
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`,
-		"../value", "../exp", "../config", "../gitstore", "../run", "../cli").CombinedOutput()
+		"../value", "../exp", "../thin", "../config", "../gitstore", "../run", "../cli").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	allowed := map[string][]string{ // imports of this module, or of other modules, each package may have
 		mod + "value":  {},
 		mod + "exp":    {mod + "value"},
+		mod + "thin":   {mod + "value", mod + "exp"}, // chart summaries of metric series, for run's end and the UI
 		mod + "config": {mod + "value", "gopkg.in/yaml.v3"},
 		mod + "gitstore": {mod + "value", mod + "internal/gitcmd", "github.com/klauspost/compress/",
 			"github.com/zeebo/xxh3"}, // the cache's checksums (issue 14): CRC-32C cost ~20% of a warm list's decode
 		// The lifecycle sits between the commands and the store: it reaches git only through gitstore, and knows
 		// nothing of the commands or the web UI above it.
-		mod + "run": {mod + "gitstore", mod + "value", mod + "exp", mod + "python"},
+		mod + "run": {mod + "gitstore", mod + "value", mod + "exp", mod + "thin", mod + "python"},
 	}
 	forbidden := map[string][]string{ // imports a package may not have (its other imports are free)
 		mod + "cli": {mod + "internal/gitcmd"},

@@ -17,7 +17,9 @@ import (
 // BenchmarkMetricsThin reads one stored metric series of GITEXP_BENCH_POINTS points (default 1,000,000) as the
 // metrics API does on a cold request (thinned to 2,000 points), next to one plain reading of the same series
 // (results.Experiment.Series and Each, nothing kept), alternating: the thinning must cost no more than the reading
-// (thin/read about 1). The thinned answer is the API's cold path: the file read once into the summary, drawn from it.
+// (thin/read about 1). The thinned answer is the API's cold path for a run without a stored summary (a store
+// written before it): the file read once into the summary, drawn from it. stored-ms is the same cold answer for
+// the same series recorded with its summary (thin.FileName), as the end of a run stores it.
 //
 //	go test ./ui -run '^$' -bench BenchmarkMetricsThin -benchtime 3x
 func BenchmarkMetricsThin(b *testing.B) {
@@ -32,14 +34,19 @@ func BenchmarkMetricsThin(b *testing.B) {
 		fmt.Fprintf(&sb, `{"step": %d, "loss": %.6g}`+"\n", i, math.Exp(-float64(i)/float64(n)*5)+0.01*math.Sin(float64(i)))
 	}
 	id := testrepo.Record(b, st, testrepo.Run{Name: "big", Metrics: sb.String()})
+	withSummary := testrepo.Record(b, st, testrepo.Run{Name: "big-stored", Metrics: sb.String(), Thin: true})
 	sb.Reset()
 	s := newTestServer(b, dir, Options{})
 	x, e, err := s.get(httptest.NewRequest("GET", "/", nil), id)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The two alternate, so that a loaded machine weighs on both alike.
-	var read, thin time.Duration
+	xs, es, err := s.get(httptest.NewRequest("GET", "/", nil), withSummary)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The three alternate, so that a loaded machine weighs on all alike.
+	var read, thin, stored time.Duration
 	for b.Loop() {
 		t0 := time.Now()
 		sr, err := x.Series()
@@ -55,9 +62,15 @@ func BenchmarkMetricsThin(b *testing.B) {
 		if _, _, err := s.metricsAnswer(x, e, nil, 2000, math.Inf(-1), math.Inf(1)); err != nil {
 			b.Fatal(err)
 		}
-		read, thin = read+t1.Sub(t0), thin+time.Since(t1)
+		t2 := time.Now()
+		s.metricsCache = newMetricsCache()
+		if _, _, err := s.metricsAnswer(xs, es, nil, 2000, math.Inf(-1), math.Inf(1)); err != nil {
+			b.Fatal(err)
+		}
+		read, thin, stored = read+t1.Sub(t0), thin+t2.Sub(t1), stored+time.Since(t2)
 	}
 	b.ReportMetric(float64(read.Milliseconds())/float64(b.N), "read-ms")
 	b.ReportMetric(float64(thin.Milliseconds())/float64(b.N), "thin2000-ms")
 	b.ReportMetric(float64(thin)/float64(read), "thin/read")
+	b.ReportMetric(float64(stored.Microseconds())/1000/float64(b.N), "stored-ms")
 }

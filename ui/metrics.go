@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,333 +13,31 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/results"
+	"github.com/git-exp/git-exp/thin"
 )
 
-// extreme is one point of a metric: its rank among the metric's points (to put a bucket's points in order), its
-// step, its value and its time as logged (parsed only for the points shown).
-type extreme struct {
-	rank      int64
-	step, val float64
-	timeStr   string
-}
-
-// seconds is the point's time in seconds since the epoch, NaN when none was logged.
-func (x *extreme) seconds() float64 {
-	if x.timeStr != "" {
-		if t, err := time.Parse(time.RFC3339Nano, x.timeStr); err == nil {
-			return float64(t.UnixMilli()) / 1000
-		}
-	}
-	return math.NaN()
-}
-
-// bucket is a run of consecutive points of one metric: its first and last points, and its minimum and maximum
-// (NaN left out; finite says whether there are any).
-type bucket struct {
-	n                   int64
-	first, last, lo, hi extreme
-	finite              bool
-}
-
-func (b *bucket) add(x extreme) {
-	if b.n == 0 {
-		b.first = x
-	}
-	b.n++
-	b.last = x
-	if math.IsNaN(x.val) {
-		return
-	}
-	if !b.finite {
-		b.lo, b.hi, b.finite = x, x, true
-		return
-	}
-	if x.val < b.lo.val {
-		b.lo = x
-	}
-	if x.val > b.hi.val {
-		b.hi = x
-	}
-}
-
-// replaceLast gives the bucket's last point a later value logged for the same step (a spool read on after part of
-// that step's lines). Where the old value was the bucket's minimum or maximum, the new one stands in its place.
-func (b *bucket) replaceLast(x extreme) {
-	x.rank = b.last.rank
-	if b.n == 1 {
-		*b = bucket{}
-		b.add(x)
-		return
-	}
-	if b.first.rank == x.rank {
-		b.first = x
-	}
-	b.last = x
-	if math.IsNaN(x.val) {
-		return
-	}
-	switch {
-	case !b.finite:
-		b.lo, b.hi, b.finite = x, x, true
-	case b.lo.rank == x.rank || x.val < b.lo.val:
-		b.lo = x
-	case b.hi.rank == x.rank || x.val > b.hi.val:
-		b.hi = x
-	}
-}
-
-// merge adds o, the bucket that follows b.
-func (b *bucket) merge(o *bucket) {
-	if o.n == 0 {
-		return
-	}
-	if b.n == 0 {
-		*b = *o
-		return
-	}
-	b.n += o.n
-	b.last = o.last
-	if !o.finite {
-		return
-	}
-	if !b.finite {
-		b.lo, b.hi, b.finite = o.lo, o.hi, true
-		return
-	}
-	if o.lo.val < b.lo.val {
-		b.lo = o.lo
-	}
-	if o.hi.val > b.hi.val {
-		b.hi = o.hi
-	}
-}
-
-// thinner thins one metric's points as they stream by, in memory that depends on the resolution asked for only:
-// the points go into at most 2*half buckets of `width` consecutive points, and when those are full, pairs of
-// buckets merge and the width doubles. While there are no more than 2*half points, every bucket is one point.
-type thinner struct {
-	half    int
-	width   int64
-	buckets []bucket
-	total   int64
-}
-
-func newThinner(half int) *thinner {
-	return &thinner{half: max(1, half), width: 1}
-}
-
-func (t *thinner) add(x extreme) {
-	if n := len(t.buckets); n > 0 && t.buckets[n-1].last.step == x.step {
-		t.buckets[n-1].replaceLast(x)
-		return
-	}
-	x.rank = t.total
-	t.total++
-	if n := len(t.buckets); n > 0 && t.buckets[n-1].n < t.width {
-		t.buckets[n-1].add(x)
-		return
-	}
-	if len(t.buckets) == 2*t.half {
-		for i := range t.half {
-			a := t.buckets[2*i]
-			a.merge(&t.buckets[2*i+1])
-			t.buckets[i] = a
-		}
-		clear(t.buckets[t.half:])
-		t.buckets = t.buckets[:t.half]
-		t.width *= 2
-	}
-	t.buckets = append(t.buckets, bucket{})
-	t.buckets[len(t.buckets)-1].add(x)
-}
-
-// exact reports whether every bucket is a single point (nothing was thinned yet).
-func (t *thinner) exact() bool { return t.width == 1 }
-
-// inRange returns the buckets whose points all lie between the steps from and to.
-func (t *thinner) inRange(from, to float64) []bucket {
-	lo, _ := slices.BinarySearchFunc(t.buckets, from, func(b bucket, s float64) int {
-		if b.first.step < s {
-			return -1
-		}
-		return 1
-	})
-	hi, _ := slices.BinarySearchFunc(t.buckets, to, func(b bucket, s float64) int {
-		if b.last.step <= s {
-			return -1
-		}
-		return 1
-	})
-	if hi < lo {
-		return nil
-	}
-	return t.buckets[lo:hi]
-}
-
-// pick chooses the points that stand for the buckets bs (consecutive) in about 2*half points: the buckets are
-// merged into at most half groups, and each gives its minimum and maximum, in order (a group of NaN only gives its
-// first point, to show the gap); the first and the last points are kept. Spikes survive; with no more points than
-// asked for, every point is shown.
-func pick(bs []bucket, half int) []extreme {
-	if len(bs) == 0 {
-		return nil
-	}
-	group := (len(bs) + half - 1) / half
-	out := make([]extreme, 0, 2*min(len(bs), half)+2)
-	push := func(x extreme) {
-		if len(out) == 0 || x.rank > out[len(out)-1].rank {
-			out = append(out, x)
-		}
-	}
-	push(bs[0].first)
-	for i := 0; i < len(bs); i += group {
-		g := bs[i]
-		for j := i + 1; j < min(i+group, len(bs)); j++ {
-			g.merge(&bs[j])
-		}
-		if !g.finite {
-			push(g.first)
-			continue
-		}
-		a, c := g.lo, g.hi
-		if c.rank < a.rank {
-			a, c = c, a
-		}
-		push(a)
-		push(c)
-	}
-	push(bs[len(bs)-1].last)
-	return out
-}
-
-// summaryHalf is the resolution of the summary kept of a metric series: up to 2*summaryHalf buckets (~200 bytes
-// each) per metric, whatever the series' length. A chart up to summaryHalf points wide is drawn from it, and so is a
-// zoom while it still covers that many buckets; a deeper zoom reads the file again. A series of many metrics gets a
-// coarser summary, so that one summary stays within summaryBytes.
-const (
-	summaryHalf  = 2048
-	summaryBytes = 16 << 20
-)
-
-// summaryHalfFor is the summary's resolution for n metrics.
-func summaryHalfFor(n int) int {
-	return max(256, min(summaryHalf, summaryBytes/(400*max(1, n))))
-}
-
-// summary is one pass over an experiment's metrics file: every metric name, and the thinners of the metrics asked
-// for (all: every metric, those that appear later too). A running experiment's spool is read on from off as it
-// grows, as long as its steps do not go back (a later line of the last step replaces that step's value; where the
-// value was a bucket's minimum or maximum, that stays until the bucket merges).
+// summary is what the server keeps of an experiment's metrics (thin.Summary: every metric name and a thinner per
+// metric asked for). A running experiment's spool is read on from off as it grows, as long as its steps do not go
+// back (a later line of the last step replaces that step's value; where the value was a bucket's minimum or maximum,
+// that stays until the bucket merges).
 type summary struct {
-	mu       sync.Mutex // held while the summary is read on or drawn from
-	names    []string
-	metrics  map[string]*thinner
-	order    []named // the thinners, to look each metric up in a point
-	all      bool
-	half     int // the resolution of the thinners
-	spool    string
-	off      int64
-	lastStep int64
+	mu sync.Mutex // held while the summary is read on or drawn from
+	*thin.Summary
+	spool string
+	off   int64
 }
 
-func (sm *summary) size() int {
-	n := 64
-	for _, t := range sm.metrics {
-		n += 200 * cap(t.buckets)
-	}
-	return n
-}
-
-// add adds one point of the series to the thinners.
-func (sm *summary) add(p exp.Point, from, to float64) {
-	step := float64(p.Step)
-	if step < from || step > to {
-		return
-	}
-	found := 0
-	for _, w := range sm.order {
-		if v, ok := p.Values[w.name]; ok {
-			found++
-			w.add(step, v, p.Time)
-		}
-	}
-	if !sm.all || found == len(p.Values) {
-		return
-	}
-	for k, v := range p.Values { // a metric that appears only now, in a spool read on
-		if sm.metrics[k] != nil {
-			continue
-		}
-		if i, found := slices.BinarySearch(sm.names, k); !found {
-			sm.names = slices.Insert(sm.names, i, k)
-		}
-		w := sm.track(k, sm.half)
-		w.add(step, v, p.Time)
-	}
-}
-
-// named is a metric's thinner.
-type named struct {
-	name string
-	*thinner
-}
-
-// add adds a numeric value (strings, booleans and nested values are not charted).
-func (w named) add(step float64, v any, tm string) {
-	if f, ok := exp.Float(v); ok {
-		w.thinner.add(extreme{step: step, val: f, timeStr: tm})
-	}
-}
-
-// track starts a thinner for a metric.
-func (sm *summary) track(name string, half int) named {
-	w := named{name, newThinner(half)}
-	sm.metrics[name] = w.thinner
-	sm.order = append(sm.order, w)
-	return w
-}
-
-// errPastRange stops a reading once the steps have passed the range asked for.
-var errPastRange = errors.New("past the range")
-
-// scanSeries reads a metrics series once (exp.Series: in memory independent of its length, merged by step as
-// everywhere else) into a thinner of resolution half for each metric wanted (nil: all), keeping the points between
-// the steps from and to. half 0: a summary's resolution (summaryHalfFor).
+// scanSeries reads a metrics series once into a summary (thin.Scan).
 func scanSeries(sr *exp.Series, want []string, half int, from, to float64) (*summary, error) {
-	sm := &summary{names: slices.Clone(sr.Names()), metrics: map[string]*thinner{}, all: want == nil, half: half}
-	if want == nil {
-		want = sm.names
-	}
-	if half <= 0 {
-		sm.half = summaryHalfFor(len(want))
-	}
-	half = sm.half
-	for _, name := range want {
-		if slices.Contains(sm.names, name) && sm.metrics[name] == nil {
-			sm.track(name, half)
-		}
-	}
-	all := sm.all
-	sm.all = false // the names are known: only a spool read on adds new ones
-	ordered := sr.Ordered()
-	err := sr.Each(func(p exp.Point) error {
-		if float64(p.Step) > to && ordered {
-			return errPastRange
-		}
-		sm.add(p, from, to)
-		sm.lastStep = p.Step
-		return nil
-	})
-	if err != nil && !errors.Is(err, errPastRange) {
+	sm, err := thin.Scan(sr, want, half, from, to)
+	if err != nil {
 		return nil, err
 	}
-	sm.all = all
-	return sm, nil
+	return &summary{Summary: sm}, nil
 }
 
 // completeLines returns the length of f's complete lines (up to its last newline) among its first size bytes.
@@ -393,11 +92,11 @@ func readSpool(path string, sm *summary, want []string) (*summary, error) {
 	sc := exp.NewMetricsScanner(io.NewSectionReader(f, sm.off, end-sm.off))
 	for sc.Scan() {
 		p := sc.Point()
-		if p.Step < sm.lastStep {
+		if p.Step < sm.LastStep {
 			return nil, nil
 		}
-		sm.add(p, math.Inf(-1), math.Inf(1))
-		sm.lastStep = p.Step
+		sm.Add(p, math.Inf(-1), math.Inf(1))
+		sm.LastStep = p.Step
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
@@ -407,12 +106,12 @@ func readSpool(path string, sm *summary, want []string) (*summary, error) {
 }
 
 // seriesJSON is one metric in the API's answer.
-func seriesJSON(pts []extreme, total int64) map[string]any {
+func seriesJSON(pts []thin.Extreme, total int64) map[string]any {
 	steps, times, vals := make([]any, len(pts)), make([]any, len(pts)), make([]any, len(pts))
 	for j := range pts {
 		x := &pts[j]
-		steps[j], vals[j] = x.step, num(x.val)
-		if sec := x.seconds(); !math.IsNaN(sec) {
+		steps[j], vals[j] = x.Step, num(x.Val)
+		if sec := x.Seconds(); !math.IsNaN(sec) {
 			times[j] = sec
 		}
 	}
@@ -496,9 +195,10 @@ func (s *Server) metricSource(e *gitstore.Experiment) string {
 }
 
 // metricsAnswer is the series part of /api/experiments/{id}/metrics: each metric wanted (nil: all) thinned to about
-// n points between the steps from and to, and every metric's name. The first request for a file reads it once into
-// a summary (summaryHalfFor); later ones, other widths and moderate zooms are drawn from it; a zoom deeper than the
-// summary reads the file again for that range only. The same request again is answered from the answers kept.
+// n points between the steps from and to, and every metric's name. The first request for a file gets its summary
+// (summaryOf: the one stored with a finished run, else a reading of the file); later ones, other widths and moderate
+// zooms are drawn from it; a zoom deeper than the summary reads the file again for that range only. The same
+// request again is answered from the answers kept.
 func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, want []string, n int, from, to float64) (names []string, series json.RawMessage, err error) {
 	type answer struct {
 		names  []string
@@ -513,28 +213,28 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 		return nil, nil, err
 	}
 	sm.mu.Lock()
-	names = slices.Clone(sm.names)
+	names = slices.Clone(sm.Names)
 	half := max(1, n/2)
 	out := map[string]any{}
 	var deep []string // metrics whose zoomed range the summary does not hold in enough detail
-	for name, t := range sm.metrics {
+	for name, t := range sm.Metrics {
 		if want != nil && !slices.Contains(want, name) {
 			continue
 		}
-		bs := t.buckets
+		bs := t.Buckets
 		if !math.IsInf(from, -1) || !math.IsInf(to, 1) {
-			bs = t.inRange(from, to)
+			bs = t.InRange(from, to)
 		}
-		if !t.exact() && len(bs) < half {
+		if !t.Exact() && len(bs) < half {
 			deep = append(deep, name)
 			continue
 		}
 		var total int64
 		for i := range bs {
-			total += bs[i].n
+			total += bs[i].N
 		}
 		if total > 0 {
-			out[name] = seriesJSON(pick(bs, half), total)
+			out[name] = seriesJSON(thin.Pick(bs, half), total)
 		}
 	}
 	sm.mu.Unlock()
@@ -547,9 +247,9 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 		if err != nil {
 			return nil, nil, err
 		}
-		for name, t := range zoom.metrics {
-			if t.total > 0 {
-				out[name] = seriesJSON(pick(t.buckets, half), t.total)
+		for name, t := range zoom.Metrics {
+			if t.Total > 0 {
+				out[name] = seriesJSON(thin.Pick(t.Buckets, half), t.Total)
 			}
 		}
 	}
@@ -561,9 +261,10 @@ func (s *Server) metricsAnswer(x *results.Experiment, e *gitstore.Experiment, wa
 	return names, b, nil
 }
 
-// summaryOf returns the summary of the experiment's metrics (want: the metrics asked for, nil for all), reading its
-// file if it is not kept, or reading on what a running experiment appended to its spool since. One reading of a file
-// at a time: requests for it meanwhile wait for that one.
+// summaryOf returns the summary of the experiment's metrics (want: the metrics asked for, nil for all) when it is not
+// kept: for a finished run, the one stored at its end (storedSummary), else a reading of its file; for a running one,
+// a reading of its spool, or of what it appended since. One reading of a file at a time: requests for it meanwhile
+// wait for that one.
 func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want []string) (*summary, error) {
 	c := s.metricsCache
 	spool := ""
@@ -602,6 +303,12 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 		}
 	}
 	if sm == nil && err == nil {
+		sm = s.storedSummary(e, want)
+	}
+	if sm == nil && err == nil {
+		sm, err = s.scanStoredFile(e, want)
+	}
+	if sm == nil && err == nil {
 		var sr *exp.Series
 		if sr, err = x.Series(); err == nil {
 			sm, err = scanSeries(sr, want, 0, math.Inf(-1), math.Inf(1))
@@ -611,10 +318,61 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 		return nil, err
 	}
 	sm.mu.Lock() // another request may be reading it on already
-	size := sm.size()
+	size := sm.Size()
 	sm.mu.Unlock()
 	c.summaries.put(key, sm, size)
 	return sm, nil
+}
+
+// storedSummary is the summary of a finished experiment's metrics stored at the end of its run (thin.FileName):
+// the summary that reading its metrics file gives, without reading it. nil when there is none (a short series, a
+// store written before it existed), it has an unknown version or cannot be read, or it has another resolution than
+// the metrics wanted get (a few metrics of an experiment that has more than 20): then the file is read.
+func (s *Server) storedSummary(e *gitstore.Experiment, want []string) *summary {
+	data, ok, err := s.st.ReadFile(e.ID, thin.FileName)
+	if err != nil || !ok {
+		return nil
+	}
+	all, err := thin.Decode(data)
+	if err != nil {
+		return nil
+	}
+	sm, ok := all.For(want)
+	if !ok {
+		return nil
+	}
+	return &summary{Summary: sm}
+}
+
+// scanStoredFile reads a finished experiment's metrics file in one pass (thin.Builder: its lines merged by step as
+// exp.Series merges them) into the summary that reading it as a Series gives, which needs a first pass for the
+// names and the order. nil (and no error) for a file that one pass cannot do — steps that go back, more than 20
+// metrics — or none: read it as a Series then (which also reports what is wrong with a damaged file).
+func (s *Server) scanStoredFile(e *gitstore.Experiment, want []string) (*summary, error) {
+	rc, ok, err := s.st.OpenFile(context.Background(), e.ID, "metrics.jsonl")
+	if err != nil || !ok {
+		return nil, err
+	}
+	defer rc.Close()
+	b := thin.NewBuilder()
+	sc := exp.NewMetricsScanner(rc)
+	for sc.Scan() {
+		if !b.Add(sc.Point()) {
+			return nil, nil
+		}
+	}
+	if sc.Err() != nil {
+		return nil, nil
+	}
+	all, ok := b.Summary()
+	if !ok {
+		return nil, nil
+	}
+	sm, ok := all.For(want)
+	if !ok {
+		return nil, nil
+	}
+	return &summary{Summary: sm}, nil
 }
 
 func fileExists(p string) bool {

@@ -224,49 +224,6 @@ func TestMetrics(t *testing.T) {
 	s.wantError(t, 404, "GET", "/api/experiments/deadbeef/metrics", "")
 }
 
-func TestThinKeepsExtremes(t *testing.T) {
-	val := make([]float64, 100000)
-	for i := range val {
-		val[i] = math.Sin(float64(i) / 100)
-	}
-	val[31337], val[77777] = 50, -50 // spikes a plain stride would miss
-	val[500] = math.NaN()
-	th := newThinner(250)
-	for i, v := range val {
-		th.add(extreme{step: float64(i), val: v})
-		if len(th.buckets) > 500 {
-			t.Fatalf("after %d points the thinner holds %d buckets: its memory grows with the series", i+1, len(th.buckets))
-		}
-	}
-	var steps []int
-	for _, x := range pick(th.buckets, 250) {
-		steps = append(steps, int(x.step))
-	}
-	if len(steps) > 502 || len(steps) < 250 || steps[0] != 0 || steps[len(steps)-1] != len(val)-1 {
-		t.Fatalf("thin: %d points, first %d, last %d", len(steps), steps[0], steps[len(steps)-1])
-	}
-	if !slices.Contains(steps, 31337) || !slices.Contains(steps, 77777) || !slices.IsSorted(steps) {
-		t.Fatal("thin lost a spike or the order")
-	}
-	short := newThinner(250)
-	for i := range 10 {
-		short.add(extreme{step: float64(10 + i), val: val[i]})
-	}
-	if got := pick(short.buckets, 250); !short.exact() || len(got) != 10 || got[0].step != 10 || got[9].step != 19 {
-		t.Fatalf("short series: %d points", len(got))
-	}
-	if got := short.inRange(12, 14); len(got) != 3 || got[0].first.step != 12 {
-		t.Fatalf("range of a short series: %d buckets", len(got))
-	}
-	nan := newThinner(2)
-	for i := range 100 {
-		nan.add(extreme{step: float64(i), val: math.NaN()})
-	}
-	if got := pick(nan.buckets, 2); len(got) < 2 || len(got) > 6 {
-		t.Fatalf("a series of NaN: %d points, want a few that show the gap", len(got))
-	}
-}
-
 // TestMetricsSummary: a series longer than the summary is charted from it at any width up to its resolution, and
 // zoomed from it while it holds enough detail; a deeper zoom reads the file again and shows every point.
 func TestMetricsSummary(t *testing.T) {

@@ -70,7 +70,9 @@ func (c *CatFile) start() error {
 	return nil
 }
 
-// Close stops the process.
+// Close stops the process: its input is closed, so it exits once it has written what it was still answering. It is
+// drained and reaped in the background rather than waited for — waiting for git's exit was ~3 ms at the end of every
+// command (issue 19: a run's fixed cost), and nothing of the process is needed any more.
 func (c *CatFile) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -78,9 +80,13 @@ func (c *CatFile) Close() error {
 		return nil
 	}
 	c.in.Close()
-	err := c.cmd.Wait()
-	c.cmd = nil
-	return err
+	cmd, out := c.cmd, c.out
+	c.cmd, c.out = nil, nil
+	go func() {
+		io.Copy(io.Discard, out)
+		cmd.Wait()
+	}()
+	return nil
 }
 
 // Get reads one object by object id or revision ("refs/x", "HEAD", "oid:path").

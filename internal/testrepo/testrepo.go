@@ -6,6 +6,7 @@ package testrepo
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/thin"
 )
 
 // Main seals git from the developer's configuration (HOME in a temporary directory, no system or global config, no
@@ -86,9 +89,12 @@ type Run struct {
 	Batch                string // a batch id: the experiment is recorded as the one member of that batch
 	Seq                  int
 	Stdout, Stderr       string
-	Metrics              string            // JSONL
-	Artifacts            map[string]string // path -> content
-	Runner               *gitstore.Runner  // the process running it (default: this one)
+	Metrics              string // JSONL
+	// Thin: the end stores the chart summary of the metrics (thin.FileName) as a run's end does for a long file,
+	// whatever their length.
+	Thin      bool
+	Artifacts map[string]string // path -> content
+	Runner    *gitstore.Runner  // the process running it (default: this one)
 }
 
 // Start records an experiment as running, as git exp run does first (Create, with the snapshot commit as an extra
@@ -160,7 +166,22 @@ func Finish(tb testing.TB, st *gitstore.Store, id string, r Run) {
 	if r.Results != "" {
 		res = []byte(r.Results)
 	}
-	prep, err := st.PrepareOutputs(gitstore.Outputs{Spool: spool, Results: res})
+	out := gitstore.Outputs{Spool: spool, Results: res}
+	if r.Thin {
+		out.MetricsFilesFrom = func() map[string][]byte {
+			sr, err := exp.ScanMetrics(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) })
+			if err != nil {
+				tb.Error(err)
+				return nil
+			}
+			data, err := thin.Build(sr)
+			if err != nil {
+				tb.Error(err)
+			}
+			return map[string][]byte{thin.FileName: data}
+		}
+	}
+	prep, err := st.PrepareOutputs(out)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -213,4 +234,15 @@ func DeadRunner(tb testing.TB) *gitstore.Runner {
 	r := gitstore.ThisRunner()
 	r.PID, r.Start = cmd.Process.Pid, 1 // a start time no process has: a reused pid is not it either
 	return r
+}
+
+// Update writes (or replaces) one file of an experiment's directory, as a later edit or another version would.
+func Update(tb testing.TB, st *gitstore.Store, id, name, content string) {
+	tb.Helper()
+	err := st.Update(context.Background(), "edit "+id[:7], func(tx *gitstore.Tx) error {
+		return tx.WriteBlob(gitstore.ExpPath(id)+"/"+name, []byte(content))
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 }
