@@ -134,6 +134,9 @@ func lookupJSON(raw []byte, key string, canon bool) (any, bool, bool) {
 			return unsafe.String(unsafe.SliceData(s), len(s)), true, true
 		}
 	}
+	if isInt, ok := jsonNumber(v); ok { // what filters and sorts look up most: as value.Unmarshal reads it
+		return value.NumberValue(unsafe.String(unsafe.SliceData(v), len(v)), isInt), true, true
+	}
 	x, err := value.Unmarshal(v)
 	if err != nil {
 		return nil, false, false
@@ -277,4 +280,45 @@ func appendShape(dst, raw []byte, i int) ([]byte, int) {
 		}
 	}
 	return append(dst, '}'), i + 1
+}
+
+// jsonNumber reports whether b is exactly one JSON number, and whether it is written as an integer (no fraction, no
+// exponent): value.Unmarshal's rule for reading an int.
+func jsonNumber(b []byte) (isInt, ok bool) {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return false, false
+	}
+	isInt = true
+	if i < len(b) && b[i] == '.' {
+		i++
+		isInt = false
+		if digits() == 0 {
+			return false, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		isInt = false
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false, false
+		}
+	}
+	return isInt, i == len(b)
 }

@@ -36,6 +36,8 @@ func TestTopMatchesJSON(t *testing.T) {
 		`{"s":"with \"quotes\" and \u00e9","neg":-3,"e":1e-9}`,
 		`{"a":1,"a":{"x":[1,{"y":"}"}]},"b":"\"}"}`, `{"a\u0062":2,"ab":3}`, `{"ab":3,"a\u0062":2}`,
 		` { "lr" : 0.5 , "n" : NaN , "i" : -Infinity , "s" : "é\\" } `, `{"x":"\ud800"}`,
+		`{"a":-0,"ab":-0.0,"b":1e400,"lr":-1E-400,"model":9223372036854775807,"s":9223372036854775808,"x":-9223372036854775809}`,
+		`{"a":0,"ab":1E+2,"b":-12.5e-3,"lr":0.000,"model":123456789012345678901234567890,"s":-1,"x":10}`,
 	}
 	for _, d := range docs {
 		checkTopMatchesJSON(t, []byte(d), "lr", "model", "s", "missing", "", "zz", "a.b", "a", "ab", "b", "x")
