@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -174,7 +175,7 @@ func decodeManifest(b []byte, m *Manifest) bool {
 				if !d.str(&v) {
 					return false
 				}
-				x.Extra[key] = v
+				x.Extra[strings.Clone(key)] = v // key is a view of the manifest (mdec.key)
 				return true
 			})
 		}
@@ -205,7 +206,8 @@ func (d *mdec) object(field func(key string) bool) bool {
 	}
 	d.i++
 	d.space()
-	var seen []string
+	var seenBuf [24]string // keys of this object so far (a manifest has ~23): on the stack
+	seen := seenBuf[:0]
 	for first := true; ; first = false {
 		if d.i < len(d.b) && d.b[d.i] == '}' {
 			d.i++
@@ -219,7 +221,7 @@ func (d *mdec) object(field func(key string) bool) bool {
 			d.space()
 		}
 		var key string
-		if !d.str(&key) {
+		if !d.key(&key) {
 			return false
 		}
 		for _, k := range seen {
@@ -301,6 +303,26 @@ func (d *mdec) str(s *string) bool {
 		}
 	}
 	*s = string(raw)
+	d.i = end
+	return true
+}
+
+// key is str for an object's key: a view of d.b when it has no escape (field callbacks that keep a key copy it).
+func (d *mdec) key(s *string) bool {
+	if d.i >= len(d.b) || d.b[d.i] != '"' {
+		return false
+	}
+	end := skipString(d.b, d.i)
+	if end < 0 {
+		return false
+	}
+	raw := d.b[d.i+1 : end-1]
+	for _, c := range raw {
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return d.str(s)
+		}
+	}
+	*s = unsafe.String(unsafe.SliceData(raw), len(raw))
 	d.i = end
 	return true
 }
