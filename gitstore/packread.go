@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/klauspost/compress/zlib"
@@ -540,6 +541,9 @@ func deltaSize(d []byte) (int, []byte, bool) {
 	return 0, nil, false
 }
 
+// packAnswered counts the objects getObjects read from packs (tests check that a cold read takes that path).
+var packAnswered atomic.Int64
+
 // getObjects reads many objects like cat.GetMany (a missing one comes back with an empty Type): from the packs ps
 // (nil: none) directly, on every core, and what they do not answer from cat-file.
 func (s *Store) getObjects(ps *packSet, oids []string) ([]gitcmd.Object, error) {
@@ -563,6 +567,7 @@ func (s *Store) getObjects(ps *packSet, oids []string) ([]gitcmd.Object, error) 
 	}
 	wg.Wait()
 	var rest []string
+	defer func() { packAnswered.Add(int64(len(oids) - len(rest))) }()
 	var at []int
 	for i := range objs {
 		if objs[i].Type == "" {
