@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,15 +66,18 @@ var errPackObject = errors.New("pack object not readable here")
 func openPacks(objDir string, hashLen int) *packSet {
 	idxs, _ := filepath.Glob(filepath.Join(objDir, "pack", "pack-*.idx"))
 	s := &packSet{hashLen: hashLen}
-	mapped := int64(0)
 	for _, idx := range idxs {
 		if p := openPack(idx, hashLen); p != nil {
 			s.packs = append(s.packs, p)
-			if mapped+p.size <= packMapMax {
-				if mem, err := syscall.Mmap(int(p.file.Fd()), 0, int(p.size), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
-					p.mem, p.data = mem, bytes.NewReader(mem)
-					mapped += p.size
-				}
+		}
+	}
+	slices.SortFunc(s.packs, byObjects)
+	mapped := int64(0)
+	for _, p := range s.packs {
+		if mapped+p.size <= packMapMax {
+			if mem, err := syscall.Mmap(int(p.file.Fd()), 0, int(p.size), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+				p.mem, p.data = mem, bytes.NewReader(mem)
+				mapped += p.size
 			}
 		}
 	}
@@ -82,6 +86,9 @@ func openPacks(objDir string, hashLen int) *packSet {
 	}
 	return s
 }
+
+// byObjects orders packs with the most objects first (where most lookups end).
+func byObjects(a, b *packFile) int { return b.n - a.n }
 
 func openPack(idxPath string, hashLen int) *packFile {
 	idx, err := mapFile(idxPath)
@@ -230,6 +237,7 @@ func (p *packFile) offset(m int) int64 {
 // packReader reads objects of a packSet; one per goroutine (it keeps an inflater and delta bases).
 type packReader struct {
 	set   *packSet
+	last  int    // the pack of the last object found
 	chunk []byte // bytes of pack cpack from coff, read last
 	cpack int
 	coff  int64
@@ -264,8 +272,17 @@ func (r *packReader) get(oid string) (gitcmd.Object, error) {
 	if _, err := hex.Decode(id[:hl], []byte(oid)); err != nil {
 		return gitcmd.Object{}, errPackObject
 	}
-	for i, p := range r.set.packs {
-		if off := p.find(id[:hl], hl); off >= 0 {
+	// The pack that had the object before first (as git does): most objects of a store are in one pack.
+	packs := r.set.packs
+	for k := range packs {
+		i := k
+		if k == 0 {
+			i = r.last
+		} else if k <= r.last {
+			i = k - 1
+		}
+		if off := packs[i].find(id[:hl], hl); off >= 0 {
+			r.last = i
 			o, err := r.read(i, off, 0)
 			if err != nil {
 				return gitcmd.Object{}, errPackObject

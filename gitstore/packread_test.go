@@ -513,3 +513,42 @@ func TestColdReadFromPacks(t *testing.T) {
 		t.Fatalf("through the packs:\n%q\nthrough cat-file:\n%q", viaPacks, viaCat)
 	}
 }
+
+// TestPackReaderSeveralPacks reads objects spread over two packs, alternating between them (the pack of the last
+// object is tried first), against cat-file.
+func TestPackReaderSeveralPacks(t *testing.T) {
+	st, all := packTestRepo(t)
+	var blobs [][]byte
+	for i := 0; i < 2*packMin; i++ {
+		blobs = append(blobs, []byte(fmt.Sprintf("blob %d of the second pack\n", i)))
+	}
+	more, err := st.WriteBlobs(t.Context(), blobs) // packMin or more: one new pack
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := openPacks(st.ObjectDir, st.HexLen()/2)
+	if ps == nil || len(ps.packs) != 2 {
+		t.Fatalf("want 2 packs, got %v", ps)
+	}
+	defer ps.close()
+	var ask []string
+	for i := range max(len(all), len(more)) {
+		if i < len(all) {
+			ask = append(ask, all[i])
+		}
+		if i < len(more) {
+			ask = append(ask, more[i])
+		}
+	}
+	r := &packReader{set: ps}
+	want, err := st.cat.GetMany(ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, oid := range ask {
+		o, err := r.get(oid)
+		if err != nil || o.Type != want[i].Type || !bytes.Equal(o.Data, want[i].Data) {
+			t.Fatalf("%s: %v, %s of %d bytes; cat-file %s of %d bytes", oid, err, o.Type, len(o.Data), want[i].Type, len(want[i].Data))
+		}
+	}
+}
