@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"strconv"
@@ -189,13 +190,37 @@ func docFloat(b []byte, f float64) []byte {
 	return b
 }
 
+// plainJSON8 reports whether none of the 8 bytes of x needs escaping in a JSON string: no control character, no
+// '"', no '\\' and nothing outside ASCII (which appendJSONString checks rune by rune).
+func plainJSON8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	if x&hi != 0 {
+		return false
+	}
+	ctrl := (x - 0x20*lo) & ^x & hi // a byte below 0x20 (every byte is below 0x80 here)
+	q := x ^ '"'*lo
+	q = (q - lo) & ^q & hi // a byte equal to '"'
+	bs := x ^ '\\'*lo
+	bs = (bs - lo) & ^bs & hi // a byte equal to '\\'
+	return ctrl|q|bs == 0
+}
+
 // appendJSONString quotes s as encoding/json does without HTML escaping: \" \\ \b \f \n \r \t, other control
 // characters as \u00XX, invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
+	raw := unsafe.Slice(unsafe.StringData(s), len(s))
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs escaping (the common case: listing 1,000,000 experiments spent a
+		// third of its CPU here a byte at a time).
+		for i+8 <= len(raw) && plainJSON8(binary.LittleEndian.Uint64(raw[i:])) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

@@ -3,7 +3,9 @@ package gitstore
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/git-exp/git-exp/value"
@@ -171,4 +173,44 @@ func FuzzCompactJSON(f *testing.F) {
 			t.Errorf("%q: compactJSON %q, json.Compact %q", raw, got, want.Bytes())
 		}
 	})
+}
+
+// plainJSON8 says "nothing to escape" exactly when no byte of the word is a control character, '"', '\\' or
+// outside ASCII: every byte value at every position, among plain bytes, and random words.
+func TestPlainJSON8(t *testing.T) {
+	ref := func(x uint64) bool {
+		for k := 0; k < 8; k++ {
+			c := byte(x >> (8 * k))
+			if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	base := uint64(0x6161616161616161) // "aaaaaaaa"
+	for k := 0; k < 8; k++ {
+		for c := 0; c < 256; c++ {
+			x := base&^(0xff<<(8*k)) | uint64(c)<<(8*k)
+			if plainJSON8(x) != ref(x) {
+				t.Fatalf("%#x: %v", x, plainJSON8(x))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 8))
+	for range 200000 {
+		x := r.Uint64()
+		if r.IntN(2) == 0 {
+			x &= 0x7f7f7f7f7f7f7f7f
+		}
+		if plainJSON8(x) != ref(x) {
+			t.Fatalf("%#x: %v", x, plainJSON8(x))
+		}
+	}
+	for _, s := range []string{"", "a", "plain ascii text, long enough for words", "tab\there", `quote " in the 9th+`,
+		"0123456789\\", "é at the end: é", "\u2028 and \u2029 in the middle of a long string", "ctrl \x01 at 6"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != strings.ReplaceAll(strings.ReplaceAll(strings.ReplaceAll(string(want), `\u003c`, "<"), `\u003e`, ">"), `\u0026`, "&") {
+			t.Errorf("%q: %s, encoding/json %s", s, got, want)
+		}
+	}
 }
