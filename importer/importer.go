@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/thin"
 )
 
 // Extra keys an import sets on the manifest.
@@ -319,6 +320,9 @@ func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind strin
 			return nil, err
 		}
 	}
+	// A long series gets its chart summary stored beside it, as the end of a run stores it: the first chart of it
+	// in git exp ui then reads no series.
+	chart, _ := thin.BuildBytes(metrics)
 	results := run.Results
 	if results == nil {
 		results = last
@@ -358,6 +362,18 @@ func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind strin
 		file("metrics.jsonl")(oid)
 	case metrics != nil:
 		if err := batch.add(ctx, metrics, file("metrics.jsonl")); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case len(chart) > bigBlob:
+		oid, err := st.WriteBlob(chart)
+		if err != nil {
+			return nil, err
+		}
+		file(thin.FileName)(oid)
+	case chart != nil:
+		if err := batch.add(ctx, chart, file(thin.FileName)); err != nil {
 			return nil, err
 		}
 	}
