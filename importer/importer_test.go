@@ -299,7 +299,25 @@ func TestImportStoresChartSummary(t *testing.T) {
 		if i > 0 {
 			sb.WriteString(",\n")
 		}
-		fmt.Fprintf(&sb, `{"step": %d, "loss": %.6g, "acc": %.4g}`, i, math.Exp(-float64(i)/2e4)+0.01*math.Sin(float64(i)), float64(i%1000)/1000)
+		loss := fmt.Sprintf("%.6g", math.Exp(-float64(i)/2e4)+0.01*math.Sin(float64(i)))
+		switch {
+		case i%1009 == 5:
+			loss = "NaN"
+		case i%2003 == 7:
+			loss = "Infinity"
+		case i%3001 == 11:
+			loss = "-0.0"
+		case i%4001 == 13:
+			loss = "3"
+		}
+		fmt.Fprintf(&sb, `{"step": %d, "loss": %s, "acc": %.4g`, i, loss, float64(i%1000)/1000)
+		if i%3 != 0 {
+			fmt.Fprintf(&sb, `, "timestamp": "2025-01-02T03:%02d:%02d.%06d"`, i/3600%60, i/60%60, i*37%1000000)
+		}
+		if i%500 == 0 {
+			fmt.Fprintf(&sb, `, "phase": "eval", "epoch": %d`, i/500)
+		}
+		sb.WriteString("}")
 	}
 	sb.WriteString("]")
 	must(t, fixture.YanexExperiment(root, "1e9ab0c7", `{"id": "1e9ab0c7", "name": "long", "status": "completed", "created_at": "2025-01-02T03:04:05"}`,
