@@ -67,6 +67,9 @@ func (c *thinCache) get(oid string) *thin.Summary {
 // put keeps sm, the summary of the whole metrics file oid of size bytes, when it is worth keeping, then evicts the
 // least recently used beyond the limit. Failures are silent: the cache only saves time.
 func (c *thinCache) put(oid string, sm *thin.Summary, size int64) {
+	if !c.mayKeep(size) {
+		return
+	}
 	data := sm.AppendStored(nil)
 	if !c.worth(data, size) || int64(len(data)) > c.limit {
 		return
