@@ -307,29 +307,39 @@ func WriteManifest(tx *Tx, m *Manifest) error {
 // OpenFile streams one file of an experiment's directory at the tip through `git cat-file blob`, so large files are
 // never held in memory. ok is false when the file does not exist.
 func (s *Store) OpenFile(ctx context.Context, id, name string) (rc io.ReadCloser, ok bool, err error) {
+	oid, ok, err := s.FileOID(id, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	rc, err = s.StreamBlob(ctx, oid)
+	return rc, err == nil, err
+}
+
+// FileOID returns the object id of one file of an experiment's directory at the tip (what names its content: a
+// key for data derived from it that can never be stale); ok is false when the file does not exist.
+func (s *Store) FileOID(id, name string) (oid string, ok bool, err error) {
 	_, tree, err := s.TipTree()
 	if err != nil || tree == "" {
-		return nil, false, err
+		return "", false, err
 	}
 	dir, file := splitPath(ExpPath(id) + "/" + name)
 	obj, err := s.cat.Get(tree + ":" + dir)
 	if errors.Is(err, gitcmd.ErrMissing) {
-		return nil, false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return "", false, err
 	}
 	ents, err := decodeTree(obj.Data, s.HexLen())
 	if err != nil {
-		return nil, false, err
+		return "", false, err
 	}
 	for _, e := range ents {
 		if e.Name == file && !e.isTree() {
-			rc, err := s.StreamBlob(ctx, e.OID)
-			return rc, err == nil, err
+			return e.OID, true, nil
 		}
 	}
-	return nil, false, nil
+	return "", false, nil
 }
 
 // StreamBlob streams a blob by id. A loose blob (what a run stores its outputs as) is inflated here; a packed one

@@ -17,7 +17,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
+	"github.com/git-exp/git-exp/thin"
 )
 
 // Extra keys an import sets on the manifest.
@@ -319,6 +321,9 @@ func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind strin
 			return nil, err
 		}
 	}
+	// A long series gets its chart summary stored beside it, as the end of a run stores it: the first chart of it
+	// in git exp ui then reads no series.
+	chart := chartSummary(run.Metrics, metrics)
 	results := run.Results
 	if results == nil {
 		results = last
@@ -358,6 +363,18 @@ func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind strin
 		file("metrics.jsonl")(oid)
 	case metrics != nil:
 		if err := batch.add(ctx, metrics, file("metrics.jsonl")); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case len(chart) > bigBlob:
+		oid, err := st.WriteBlob(chart)
+		if err != nil {
+			return nil, err
+		}
+		file(thin.FileName)(oid)
+	case chart != nil:
+		if err := batch.add(ctx, chart, file(thin.FileName)); err != nil {
 			return nil, err
 		}
 	}
@@ -437,10 +454,9 @@ func appendMetrics(b []byte, pts []Point) ([]byte, map[string]any, error) {
 		return a.Time.Compare(b.Time)
 	})
 	last := map[string]any{}
-	names := map[string]bool{}
 	var err error
-	for i := 0; i < len(pts); {
-		p := pts[i]
+	eachLine(pts, func(line []Point) bool {
+		p := line[0]
 		b = append(b, `{"step":`...)
 		b = appendInt(b, p.Step)
 		if !p.Time.IsZero() { // a yanex step without a timestamp has no time
@@ -448,23 +464,83 @@ func appendMetrics(b []byte, pts []Point) ([]byte, map[string]any, error) {
 			b = append(b, gitstore.FormatTime(p.Time)...)
 			b = append(b, '"')
 		}
-		clear(names)
-		for ; i < len(pts) && pts[i].Step == p.Step && pts[i].Time.Equal(p.Time) && !names[pts[i].Name]; i++ {
-			q := pts[i]
-			names[q.Name] = true
-			name := q.Name
-			if name == "step" || name == "time" {
-				name += "_" // the names of a point's own step and time in metrics.jsonl
-			}
+		for _, q := range line {
+			name := lineName(q.Name)
 			b = append(b, ',')
 			b = appendString(b, name)
 			b = append(b, ':')
 			if b, err = appendValue(b, q.Value); err != nil {
-				return nil, nil, fmt.Errorf("metric %q: %v", q.Name, err)
+				err = fmt.Errorf("metric %q: %v", q.Name, err)
+				return false
 			}
 			last[name] = q.Value
 		}
 		b = append(b, "}\n"...)
+		return true
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return b, last, nil
+}
+
+// eachLine calls fn with the points of each line of metrics.jsonl, in order (pts sorted as appendMetrics sorts
+// them): the points that follow one another with one step and time and distinct names. It stops when fn returns
+// false.
+func eachLine(pts []Point, fn func(line []Point) bool) {
+	names := map[string]bool{}
+	for i := 0; i < len(pts); {
+		p := pts[i]
+		clear(names)
+		j := i
+		for ; j < len(pts) && pts[j].Step == p.Step && pts[j].Time.Equal(p.Time) && !names[pts[j].Name]; j++ {
+			names[pts[j].Name] = true
+		}
+		if !fn(pts[i:j]) {
+			return
+		}
+		i = j
+	}
+}
+
+// lineName is a metric's name in metrics.jsonl: the names of a point's own step and time take a "_".
+func lineName(name string) string {
+	if name == "step" || name == "time" {
+		return name + "_"
+	}
+	return name
+}
+
+// chartSummary is the chart summary stored beside a metrics file (thin.FileName) as the end of a run stores it,
+// when the file is long enough for it to be worth storing: made from the points (sorted by appendMetrics) as
+// thin.Builder makes it from the file's lines, without parsing them again; the file (metrics, what appendMetrics
+// wrote) is read where one pass does not do (more than 20 metrics). nil otherwise.
+func chartSummary(pts []Point, metrics []byte) []byte {
+	size := int64(len(metrics))
+	if size < thin.MinFileBytes {
+		return nil
+	}
+	b := thin.NewBuilder()
+	one := true
+	eachLine(pts, func(line []Point) bool {
+		p := exp.Point{Step: line[0].Step, Values: make(map[string]any, len(line))}
+		if !line[0].Time.IsZero() {
+			p.Time = gitstore.FormatTime(line[0].Time)
+		}
+		for _, q := range line {
+			p.Values[lineName(q.Name)] = q.Value
+		}
+		one = b.Add(p)
+		return one
+	})
+	if one {
+		if data, ok := b.Stored(); ok {
+			if thin.Worth(data, size) {
+				return data
+			}
+			return nil
+		}
+	}
+	data, _ := thin.BuildBytes(metrics)
+	return data
 }

@@ -3,6 +3,8 @@ package importer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -11,8 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/importer/fixture"
+	"github.com/git-exp/git-exp/thin"
 )
 
 // testStore is a store in a new repository with one commit, whose id it returns.
@@ -268,6 +272,9 @@ func TestYanex(t *testing.T) {
 	if readFile(t, st, a.ID, "artifacts/stdout.txt") != "epoch 1\n" {
 		t.Fatal("stdout artifact")
 	}
+	if _, ok, _ := st.ReadFile(a.ID, thin.FileName); ok {
+		t.Fatal("a chart summary stored beside a short series")
+	}
 	if data, ok, _ := st.ReadFile(b.ID, "metrics.jsonl"); ok {
 		t.Fatalf("metrics of a run without any: %q", data)
 	}
@@ -278,6 +285,61 @@ func TestYanex(t *testing.T) {
 	_, err = Import(ctx, st, &Yanex{Root: root}, Options{})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "ffff0000", "metadata.json")+": not valid JSON") || tip(t, st) != before {
 		t.Fatalf("malformed metadata: %v", err)
+	}
+}
+
+// TestImportStoresChartSummary: an imported run whose metrics file is long enough gets the chart summary that the
+// end of a run stores (thin.FileName): the one thin builds of the metrics.jsonl stored.
+func TestImportStoresChartSummary(t *testing.T) {
+	st, _ := testStore(t)
+	root := t.TempDir()
+	var sb strings.Builder
+	sb.WriteString("[")
+	for i := range 80000 { // ~3.5 MB of metrics.jsonl: past thin.MinFileBytes, with a summary worth storing
+		if i > 0 {
+			sb.WriteString(",\n")
+		}
+		loss := fmt.Sprintf("%.6g", math.Exp(-float64(i)/2e4)+0.01*math.Sin(float64(i)))
+		switch {
+		case i%1009 == 5:
+			loss = "NaN"
+		case i%2003 == 7:
+			loss = "Infinity"
+		case i%3001 == 11:
+			loss = "-0.0"
+		case i%4001 == 13:
+			loss = "3"
+		}
+		fmt.Fprintf(&sb, `{"step": %d, "loss": %s, "acc": %.4g`, i, loss, float64(i%1000)/1000)
+		if i%3 != 0 {
+			fmt.Fprintf(&sb, `, "timestamp": "2025-01-02T03:%02d:%02d.%06d"`, i/3600%60, i/60%60, i*37%1000000)
+		}
+		if i%500 == 0 {
+			fmt.Fprintf(&sb, `, "phase": "eval", "epoch": %d`, i/500)
+		}
+		sb.WriteString("}")
+	}
+	sb.WriteString("]")
+	must(t, fixture.YanexExperiment(root, "1e9ab0c7", `{"id": "1e9ab0c7", "name": "long", "status": "completed", "created_at": "2025-01-02T03:04:05"}`,
+		"lr: 0.1\n", sb.String(), "", ""))
+	if _, err := Import(context.Background(), st, &Yanex{Root: root}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e := byImport(t, st)["yanex:1e9ab0c7"]
+	metrics := readFile(t, st, e.ID, "metrics.jsonl")
+	sr, err := exp.ScanMetrics(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(metrics)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := thin.Build(sr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(metrics) < thin.MinFileBytes || !thin.Worth(want, int64(len(metrics))) {
+		t.Fatalf("the fixture is too short: %d bytes of metrics, a summary of %d", len(metrics), len(want))
+	}
+	if got := readFile(t, st, e.ID, thin.FileName); got != string(want) {
+		t.Fatalf("%s: %.300s\nwant %.300s", thin.FileName, got, want)
 	}
 }
 

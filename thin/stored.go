@@ -1,6 +1,7 @@
 package thin
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -63,6 +64,30 @@ func BuildFile(open func() (io.ReadCloser, error), size int64) (data []byte, ok 
 		return nil, false
 	}
 	return data, true
+}
+
+// BuildBytes is BuildFile for a metrics file held in memory (an importer's): the stored summary of data when it is
+// worth storing, made in one pass over its lines (Builder) where that does, else from its Series.
+func BuildBytes(data []byte) (stored []byte, ok bool) {
+	size := int64(len(data))
+	if size < MinFileBytes {
+		return nil, false
+	}
+	b := NewBuilder()
+	sc := exp.NewMetricsScanner(bytes.NewReader(data))
+	one := true
+	for one && sc.Scan() {
+		one = b.Add(sc.Point())
+	}
+	if one && sc.Err() == nil {
+		if stored, ok = b.Stored(); ok && Worth(stored, size) {
+			return stored, true
+		}
+		if ok {
+			return nil, false
+		}
+	}
+	return BuildFile(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, size)
 }
 
 // AppendStored appends the summary as FileName holds it. The summary must be of the whole series (Scan with want

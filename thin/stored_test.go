@@ -207,3 +207,30 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestBuildBytes: a metrics file in memory gets the summary BuildFile makes of it, in one pass or (steps that go
+// back) from its Series, once it is long enough for one to be worth storing.
+func TestBuildBytes(t *testing.T) {
+	gen := func(n int, back bool) []byte {
+		var b []byte
+		for i := range n {
+			b = fmt.Appendf(b, `{"step": %d, "loss": %.6g}`+"\n", i, math.Exp(-float64(i)/float64(n)*5)+0.01*math.Sin(float64(i)))
+			if back && i == n/2 {
+				b = fmt.Appendf(b, `{"step": %d, "loss": 3}`+"\n", i/2)
+			}
+		}
+		return b
+	}
+	for _, c := range []struct {
+		n    int
+		back bool
+		ok   bool
+	}{{70000, false, true}, {70000, true, true}, {30000, false, false}, {100, false, false}} { // 30000 lines: < 1 MiB
+		data := gen(c.n, c.back)
+		got, ok := BuildBytes(data)
+		want, wantOK := BuildFile(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, int64(len(data)))
+		if ok != c.ok || wantOK != c.ok || !bytes.Equal(got, want) {
+			t.Fatalf("%+v (%d bytes): ok %v, BuildFile %v; equal %v", c, len(data), ok, wantOK, bytes.Equal(got, want))
+		}
+	}
+}

@@ -303,16 +303,7 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 		}
 	}
 	if sm == nil && err == nil {
-		sm = s.storedSummary(e, want)
-	}
-	if sm == nil && err == nil {
-		sm, err = s.scanStoredFile(e, want)
-	}
-	if sm == nil && err == nil {
-		var sr *exp.Series
-		if sr, err = x.Series(); err == nil {
-			sm, err = scanSeries(sr, want, 0, math.Inf(-1), math.Inf(1))
-		}
+		sm, err = s.fileSummary(x, e, want)
 	}
 	if err != nil {
 		return nil, err
@@ -324,17 +315,40 @@ func (s *Server) summaryOf(x *results.Experiment, e *gitstore.Experiment, want [
 	return sm, nil
 }
 
-// storedSummary is the summary of a finished experiment's metrics stored at the end of its run (thin.FileName):
-// the summary that reading its metrics file gives, without reading it. nil when there is none (a short series, a
-// store written before it existed), it has an unknown version or cannot be read, or it has another resolution than
-// the metrics wanted get (a few metrics of an experiment that has more than 20): then the file is read.
-func (s *Server) storedSummary(e *gitstore.Experiment, want []string) *summary {
-	data, ok, err := s.st.ReadFile(e.ID, thin.FileName)
-	if err != nil || !ok {
-		return nil
+// fileSummary is the summary of a finished experiment's metrics file (want: the metrics asked for, nil for all): the
+// one stored at the end of its run (storedSummary), else the one the server keeps on disk of that file (thinCache:
+// built by an earlier reading of it, by this server or one before), else a reading of the file (readFile), which the
+// disk cache then keeps. A summary of all the metrics that has another resolution than the metrics wanted get (a few
+// metrics of an experiment that has more than 20) serves nothing: the file is read for those (readSeries).
+func (s *Server) fileSummary(x *results.Experiment, e *gitstore.Experiment, want []string) (*summary, error) {
+	all := s.storedAll(e)
+	oid := ""
+	if all == nil {
+		var ok bool
+		var err error
+		if oid, ok, err = s.st.FileOID(e.ID, "metrics.jsonl"); err != nil {
+			return nil, err
+		}
+		if !ok { // no metrics: an empty series
+			return readSeries(x, want)
+		}
+		all = s.thinCache.get(oid)
 	}
-	all, err := thin.Decode(data)
-	if err != nil {
+	if all == nil {
+		return s.readFile(x, oid, want)
+	}
+	if sm, ok := all.For(want); ok {
+		return &summary{Summary: sm}, nil
+	}
+	return readSeries(x, want)
+}
+
+// storedSummary is the summary of a finished experiment's metrics stored at the end of its run (thin.FileName), for
+// the metrics wanted: the summary that reading its metrics file gives, without reading it. nil when there is none
+// (storedAll), or it has another resolution than the metrics wanted get.
+func (s *Server) storedSummary(e *gitstore.Experiment, want []string) *summary {
+	all := s.storedAll(e)
+	if all == nil {
 		return nil
 	}
 	sm, ok := all.For(want)
@@ -344,35 +358,89 @@ func (s *Server) storedSummary(e *gitstore.Experiment, want []string) *summary {
 	return &summary{Summary: sm}
 }
 
-// scanStoredFile reads a finished experiment's metrics file in one pass (thin.Builder: its lines merged by step as
-// exp.Series merges them) into the summary that reading it as a Series gives, which needs a first pass for the
-// names and the order. nil (and no error) for a file that one pass cannot do — steps that go back, more than 20
-// metrics — or none: read it as a Series then (which also reports what is wrong with a damaged file).
-func (s *Server) scanStoredFile(e *gitstore.Experiment, want []string) (*summary, error) {
-	rc, ok, err := s.st.OpenFile(context.Background(), e.ID, "metrics.jsonl")
+// storedAll is the summary of all of a finished experiment's metrics stored at the end of its run (thin.FileName).
+// nil when there is none (a short series, a store written before it, an import by an older git-exp), or it has an
+// unknown version or cannot be read: then the file is read.
+func (s *Server) storedAll(e *gitstore.Experiment) *thin.Summary {
+	data, ok, err := s.st.ReadFile(e.ID, thin.FileName)
 	if err != nil || !ok {
+		return nil
+	}
+	all, err := thin.Decode(data)
+	if err != nil {
+		return nil
+	}
+	return all
+}
+
+// readFile reads a finished experiment's metrics file, the blob oid, into the summary of all its metrics that
+// reading it as a Series gives, keeps that on disk (thinCache) when it is worth keeping, and returns it for the
+// metrics wanted. One pass (thin.Builder: the lines merged by step as exp.Series merges them) does a file whose steps
+// do not go back and that has at most 20 metrics; another file is read as a Series (a first pass for the names and
+// the order), and so is a short one that the cache would not keep anyway, for the metrics wanted only (readSeries,
+// which also reports what is wrong with a damaged file).
+func (s *Server) readFile(x *results.Experiment, oid string, want []string) (*summary, error) {
+	ctx := context.Background()
+	open := func() (io.ReadCloser, error) { return s.st.StreamBlob(ctx, oid) }
+	rc, err := open()
+	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	cr := &countingReader{r: rc}
 	b := thin.NewBuilder()
-	sc := exp.NewMetricsScanner(rc)
-	for sc.Scan() {
-		if !b.Add(sc.Point()) {
-			return nil, nil
+	sc := exp.NewMetricsScanner(cr)
+	one := true
+	for one && sc.Scan() {
+		one = b.Add(sc.Point())
+	}
+	var all *thin.Summary
+	if one && sc.Err() == nil {
+		all, _ = b.Summary()
+	}
+	if all == nil {
+		io.Copy(io.Discard, cr) // its size: is it worth keeping?
+	}
+	rc.Close()
+	size := cr.n
+	if all == nil && s.thinCache.mayKeep(size) {
+		sr, err := exp.ScanMetrics(open)
+		if err == nil {
+			all, err = thin.Scan(sr, nil, 0, math.Inf(-1), math.Inf(1))
+		}
+		if err != nil {
+			all = nil
 		}
 	}
-	if sc.Err() != nil {
-		return nil, nil
+	if all == nil {
+		return readSeries(x, want)
 	}
-	all, ok := b.Summary()
-	if !ok {
-		return nil, nil
+	s.thinCache.put(oid, all, size)
+	if sm, ok := all.For(want); ok {
+		return &summary{Summary: sm}, nil
 	}
-	sm, ok := all.For(want)
-	if !ok {
-		return nil, nil
+	return readSeries(x, want)
+}
+
+// readSeries reads the experiment's metrics as a Series (the spool while it runs here, else the stored file) into
+// the summary of the metrics wanted.
+func readSeries(x *results.Experiment, want []string) (*summary, error) {
+	sr, err := x.Series()
+	if err != nil {
+		return nil, err
 	}
-	return &summary{Summary: sm}, nil
+	return scanSeries(sr, want, 0, math.Inf(-1), math.Inf(1))
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func fileExists(p string) bool {

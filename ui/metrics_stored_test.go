@@ -3,11 +3,15 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/internal/testrepo"
 	"github.com/git-exp/git-exp/thin"
 )
@@ -67,8 +71,9 @@ func genSeries(n, metrics int) string {
 	return sb.String()
 }
 
-// TestStoredSummaryAnswersAsTheFile: a chart drawn from the summary stored at the end of a run (thin.FileName) is
-// exactly the chart drawn from a reading of the metrics file, at any width, zoom and selection of metrics.
+// TestStoredSummaryAnswersAsTheFile: a chart drawn from the summary stored at the end of a run (thin.FileName), or
+// from the one a server kept on disk when it read the file (thinCache), is exactly the chart drawn from a reading of
+// the metrics file, at any width, zoom and selection of metrics.
 func TestStoredSummaryAnswersAsTheFile(t *testing.T) {
 	n := 20000 // more points than the summary's buckets: thinned
 	if testing.Short() {
@@ -81,6 +86,19 @@ func TestStoredSummaryAnswersAsTheFile(t *testing.T) {
 		stored := testrepo.Record(t, st, testrepo.Run{Name: fmt.Sprint("stored", metrics), Metrics: series, Thin: true})
 		plain := testrepo.Record(t, st, testrepo.Run{Name: fmt.Sprint("plain", metrics), Metrics: series})
 		s := newTestServer(t, dir, Options{})
+		s.thinCache = &thinCache{dir: t.TempDir(), limit: thinCacheBytes, worth: func([]byte, int64) bool { return false }}
+		// The summary of plain's file that a server keeps on disk when it reads it (kept whatever its length here),
+		// and a fresh server (another git exp ui started later) that draws plain's charts from it.
+		warm := newTestServer(t, dir, Options{})
+		warm.thinCache.worth = func([]byte, int64) bool { return true }
+		if code, a := warm.do(t, "GET", "/api/experiments/"+plain+"/metrics", ""); code != 200 {
+			t.Fatalf("%d %s", code, a)
+		}
+		fresh := newTestServer(t, dir, Options{})
+		oid, ok, err := st.FileOID(plain, "metrics.jsonl")
+		if err != nil || !ok || fresh.thinCache.get(oid) == nil {
+			t.Fatalf("%d metrics: no summary kept of %s (%s): %v %v", metrics, plain, oid, ok, err)
+		}
 		for id, want := range map[string]bool{stored: true, plain: false} {
 			_, e, err := s.get(httptest.NewRequest("GET", "/", nil), id)
 			if err != nil {
@@ -102,11 +120,15 @@ func TestStoredSummaryAnswersAsTheFile(t *testing.T) {
 			// Each experiment's first request reads its summary (stored, or the file); then the others draw from it.
 			code1, a := s.do(t, "GET", "/api/experiments/"+stored+"/metrics?"+q, "")
 			code2, b := s.do(t, "GET", "/api/experiments/"+plain+"/metrics?"+q, "")
-			if code1 != 200 || code2 != 200 {
-				t.Fatalf("%s: %d %s / %d %s", q, code1, a, code2, b)
+			code3, c := fresh.do(t, "GET", "/api/experiments/"+plain+"/metrics?"+q, "")
+			if code1 != 200 || code2 != 200 || code3 != 200 {
+				t.Fatalf("%s: %d %s / %d %s / %d %s", q, code1, a, code2, b, code3, c)
 			}
 			if !bytes.Equal(a, b) {
 				t.Fatalf("%d metrics, ?%s: the stored summary answers\n%.600s\nthe file\n%.600s", metrics, q, a, b)
+			}
+			if !bytes.Equal(c, b) {
+				t.Fatalf("%d metrics, ?%s: the summary kept on disk answers\n%.600s\nthe file\n%.600s", metrics, q, c, b)
 			}
 			if q == "" && !bytes.Contains(a, []byte(`"Infinity"`)) {
 				t.Fatalf("the series lost its non-finite values: %.300s", a)
@@ -143,5 +165,107 @@ func TestStoredSummaryFallsBack(t *testing.T) {
 		if _, got := s.do(t, "GET", "/api/experiments/"+id+"/metrics?points=500", ""); !bytes.Equal(got, want) {
 			t.Fatalf("%s: %.300s, want %.300s", name, got, want)
 		}
+	}
+}
+
+// TestThinCache: the summary a server builds when it reads a finished run's metrics file (no stored summary) is kept
+// on disk, named by the file's object id, as thin.FileName holds it; a server started later draws from it (a summary
+// put in its place changes the answer), one that does not decode is read again and rewritten, a --read-only server
+// keeps it too (a cache, like the list's), a short series is not kept, and the directory stays within its limit.
+func TestThinCache(t *testing.T) {
+	dir := testrepo.New(t)
+	st := testrepo.Open(t, dir)
+	always := func([]byte, int64) bool { return true }
+	ids, oids, built := map[string]string{}, map[string]string{}, map[string][]byte{}
+	for name, series := range map[string]string{"a": genSeries(6000, 2), "b": genSeries(3000, 1), "c": genSeries(3000, 4)} {
+		ids[name] = testrepo.Record(t, st, testrepo.Run{Name: name, Metrics: series})
+		oid, ok, err := st.FileOID(ids[name], "metrics.jsonl")
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		oids[name] = oid
+		sr, err := exp.ScanMetrics(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(series)), nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if built[name], err = thin.Build(sr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	server := func(opts Options) *testServer {
+		s := newTestServer(t, dir, opts)
+		s.thinCache.worth = always
+		return s
+	}
+	answer := func(s *testServer, name string) []byte {
+		t.Helper()
+		code, b := s.do(t, "GET", "/api/experiments/"+ids[name]+"/metrics?points=500", "")
+		if code != 200 {
+			t.Fatalf("%d %s", code, b)
+		}
+		return b
+	}
+	kept := func(name string) []byte {
+		data, _ := os.ReadFile(newThinCache(st.ExpDir()).path(oids[name]))
+		return data
+	}
+
+	// A short series under the usual rule: not kept.
+	short := newTestServer(t, dir, Options{})
+	wantA := answer(short, "a")
+	if kept("a") != nil {
+		t.Fatalf("a short series was kept")
+	}
+	// Kept by a read-only server too, as thin.Build makes it of the file.
+	s1 := server(Options{ReadOnly: true})
+	if got := answer(s1, "a"); !bytes.Equal(got, wantA) {
+		t.Fatalf("first reading: %.300s, want %.300s", got, wantA)
+	}
+	wantB := answer(s1, "b")
+	for _, name := range []string{"a", "b"} {
+		if got := kept(name); !bytes.Equal(got, built[name]) {
+			t.Fatalf("%s: kept %.200q, want %.200q", name, got, built[name])
+		}
+	}
+	// A fresh server draws from what is kept: b's summary in a's place answers b's chart for a.
+	if err := os.WriteFile(newThinCache(st.ExpDir()).path(oids["a"]), built["b"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := answer(server(Options{}), "a"); !bytes.Equal(got, wantB) {
+		t.Fatalf("a fresh server did not answer from the summary kept: %.300s", got)
+	}
+	// A damaged one: the file is read, and the summary rewritten.
+	for _, bad := range []string{"", `{"version": 1,`, `{"version": 1, "half": 2048, "names": ["m00"], "metrics": {"m00": {"total": 5, "width": 4}}}`} {
+		if err := os.WriteFile(newThinCache(st.ExpDir()).path(oids["a"]), []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := answer(server(Options{}), "a"); !bytes.Equal(got, wantA) {
+			t.Fatalf("%q kept: %.300s, want %.300s", bad, got, wantA)
+		}
+		if got := kept("a"); !bytes.Equal(got, built["a"]) {
+			t.Fatalf("%q kept: not rewritten: %.200q", bad, got)
+		}
+	}
+	// Within the limit: the least recently used go first (a hit makes a summary recent).
+	c := newThinCache(st.ExpDir())
+	c.worth = always
+	c.limit = int64(len(built["a"]) + len(built["b"]) + len(built["c"]) - 1)
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{"a", "b"} {
+		if err := os.Chtimes(c.path(oids[name]), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.get(oids["a"]) == nil {
+		t.Fatal("a is not kept")
+	}
+	s2 := newTestServer(t, dir, Options{})
+	s2.thinCache = c
+	answer(s2, "c")
+	if kept("c") == nil || kept("a") == nil || kept("b") != nil {
+		t.Fatalf("not the least recently used evicted: a %v, b %v, c %v", kept("a") != nil, kept("b") != nil, kept("c") != nil)
+	}
+	if ents, _ := os.ReadDir(c.dir); len(ents) != 2 {
+		t.Fatalf("%d files in the cache, want 2", len(ents))
 	}
 }

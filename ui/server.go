@@ -62,6 +62,7 @@ type Server struct {
 	lastCols map[string]*columnSet // filter → its columns at the latest tip they were computed for
 
 	metricsCache *metricsCache
+	thinCache    *thinCache // summaries of metrics files read, kept on disk across restarts
 
 	endMu    sync.Mutex // one RecordEnded at a time
 	endAt    time.Time  // when it last ran
@@ -88,7 +89,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
-	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metricsCache: newMetricsCache(), lastCols: map[string]*columnSet{}}
+	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metricsCache: newMetricsCache(), thinCache: newThinCache(db.Store().ExpDir()), lastCols: map[string]*columnSet{}}
 	s.hub = newHub(s)
 	s.routes()
 	return s, nil
