@@ -8,16 +8,17 @@
 package importer
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/thin"
 )
@@ -321,9 +322,13 @@ func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind strin
 			return nil, err
 		}
 	}
-	// A long series gets its chart summary stored beside it, as the end of a run stores it: the first chart of it
-	// in git exp ui then reads no series.
-	chart := chartSummary(run.Metrics, metrics)
+	// The files a run's end derives from its metrics file, derived the same way: metrics.summary.json (what
+	// --where/--sort read as metrics.NAME) and, for a long series, its chart summary (the first chart of it in
+	// git exp ui then reads no series).
+	var derived map[string][]byte
+	if metrics != nil {
+		derived = thin.Derived(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(metrics)), nil }, int64(len(metrics)))
+	}
 	results := run.Results
 	if results == nil {
 		results = last
@@ -366,16 +371,18 @@ func store(ctx context.Context, st *gitstore.Store, batch *blobBatch, kind strin
 			return nil, err
 		}
 	}
-	switch {
-	case len(chart) > bigBlob:
-		oid, err := st.WriteBlob(chart)
-		if err != nil {
-			return nil, err
-		}
-		file(thin.FileName)(oid)
-	case chart != nil:
-		if err := batch.add(ctx, chart, file(thin.FileName)); err != nil {
-			return nil, err
+	for _, name := range []string{thin.SummaryFileName, thin.FileName} {
+		switch data := derived[name]; {
+		case len(data) > bigBlob:
+			oid, err := st.WriteBlob(data)
+			if err != nil {
+				return nil, err
+			}
+			file(name)(oid)
+		case data != nil:
+			if err := batch.add(ctx, data, file(name)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if resultsJSON != nil {
@@ -509,38 +516,4 @@ func lineName(name string) string {
 		return name + "_"
 	}
 	return name
-}
-
-// chartSummary is the chart summary stored beside a metrics file (thin.FileName) as the end of a run stores it,
-// when the file is long enough for it to be worth storing: made from the points (sorted by appendMetrics) as
-// thin.Builder makes it from the file's lines, without parsing them again; the file (metrics, what appendMetrics
-// wrote) is read where one pass does not do (more than 20 metrics). nil otherwise.
-func chartSummary(pts []Point, metrics []byte) []byte {
-	size := int64(len(metrics))
-	if size < thin.MinFileBytes {
-		return nil
-	}
-	b := thin.NewBuilder()
-	one := true
-	eachLine(pts, func(line []Point) bool {
-		p := exp.Point{Step: line[0].Step, Values: make(map[string]any, len(line))}
-		if !line[0].Time.IsZero() {
-			p.Time = gitstore.FormatTime(line[0].Time)
-		}
-		for _, q := range line {
-			p.Values[lineName(q.Name)] = q.Value
-		}
-		one = b.Add(p)
-		return one
-	})
-	if one {
-		if data, ok := b.Stored(); ok {
-			if thin.Worth(data, size) {
-				return data
-			}
-			return nil
-		}
-	}
-	data, _ := thin.BuildBytes(metrics)
-	return data
 }

@@ -341,6 +341,17 @@ func TestImportStoresChartSummary(t *testing.T) {
 	if got := readFile(t, st, e.ID, thin.FileName); got != string(want) {
 		t.Fatalf("%s: %.300s\nwant %.300s", thin.FileName, got, want)
 	}
+	// metrics.summary.json too, as a run's end derives it: what --where and --sort read as metrics.NAME.
+	derived := thin.Derived(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(metrics)), nil }, int64(len(metrics)))
+	got := readFile(t, st, e.ID, thin.SummaryFileName)
+	if got == "" || got != string(derived[thin.SummaryFileName]) {
+		t.Fatalf("%s: %.300s\nwant %.300s", thin.SummaryFileName, got, derived[thin.SummaryFileName])
+	}
+	for _, want := range []string{`"max": 0.999`, `"min": 0`, `"last": 0.999`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %s: %.500s", thin.SummaryFileName, want, got)
+		}
+	}
 }
 
 func TestYanexNotAStore(t *testing.T) {

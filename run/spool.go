@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -146,82 +145,11 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []by
 	return append(out, '\n')
 }
 
-// metricsFiles are the files derived from a finished run's metrics file, by name, in one pass over it:
-// metrics.summary.json, each metric's last value (at the highest step) and, for numbers, its min and max (filters
-// and sorts read it as metrics.NAME (last), metrics.NAME.min and metrics.NAME.max, whatever results the script
-// wrote); and for a long file, the chart summary of the series (thin.FileName), so that the first chart of it
-// reads no series. Each is nil when there is none.
+// metricsFiles are the files derived from a finished run's metrics file, by name (thin.Derived).
 func metricsFiles(spool gitstore.Spool) map[string][]byte {
-	f, err := os.Open(spool.Metrics)
+	fi, err := os.Stat(spool.Metrics)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	var chart *thin.Builder
-	series := false // the chart summary is read from a Series instead
-	if size >= thin.MinFileBytes {
-		chart = thin.NewBuilder()
-	}
-	type agg struct {
-		step          int64
-		last          any
-		min, max      float64
-		numeric, seen bool
-	}
-	aggs := map[string]*agg{}
-	s := exp.NewMetricsScanner(f)
-	for s.Scan() {
-		p := s.Point()
-		for k, v := range p.Values {
-			a := aggs[k]
-			if a == nil {
-				a = &agg{}
-				aggs[k] = a
-			}
-			if !a.seen || p.Step >= a.step {
-				a.step, a.last = p.Step, v
-			}
-			if x, ok := exp.Float(v); ok && !math.IsNaN(x) {
-				if !a.numeric {
-					a.min, a.max, a.numeric = x, x, true
-				}
-				a.min, a.max = min(a.min, x), max(a.max, x)
-			}
-			a.seen = true
-		}
-		if chart != nil && !chart.Add(p) { // after the above: the point's Values take the later lines of its step
-			chart, series = nil, true
-		}
-	}
-	out := map[string][]byte{}
-	var data []byte
-	ok := false
-	if chart != nil {
-		data, ok = chart.Stored()
-	}
-	if series || chart != nil && !ok { // steps that go back, or many metrics: read as a Series
-		data, ok = thin.BuildFile(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, size)
-	}
-	if ok && thin.Worth(data, size) {
-		out[thin.FileName] = data
-	}
-	if len(aggs) == 0 {
-		return out
-	}
-	summary := make(map[string]any, len(aggs))
-	for k, a := range aggs {
-		m := map[string]any{"last": a.last}
-		if a.numeric {
-			m["min"], m["max"] = a.min, a.max
-		}
-		summary[k] = m
-	}
-	if data, err := value.MarshalIndent(summary); err == nil { // ends with a newline
-		out["metrics.summary.json"] = data
-	}
-	return out
+	return thin.Derived(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, fi.Size())
 }
