@@ -25,7 +25,7 @@ func TestDependencyRules(t *testing.T) {
 	allowed := map[string][]string{ // imports of this module, or of other modules, each package may have
 		mod + "value":  {},
 		mod + "exp":    {mod + "value"},
-		mod + "thin":   {mod + "value", mod + "exp"}, // chart summaries of metric series, for run's end and the UI
+		mod + "thin":   {mod + "value", mod + "exp"}, // what is derived from a metric series (chart and value summaries): run, import, UI
 		mod + "config": {mod + "value", "gopkg.in/yaml.v3"},
 		mod + "gitstore": {mod + "value", mod + "internal/gitcmd", "github.com/klauspost/compress/",
 			"github.com/zeebo/xxh3"}, // the cache's checksums (issue 14): CRC-32C cost ~20% of a warm list's decode

@@ -2,7 +2,8 @@
 // points of one metric (each bucket's first, last, minimum and maximum point), whatever the series' length, and Pick
 // draws a chart of any width up to that resolution from them. The web UI reads a series into a Summary (one
 // thinner per metric) on its first request; the end of a run stores the same Summary beside a long metrics file
-// (FileName, see stored.go), so that a first chart needs no reading of the series.
+// (FileName, see stored.go), so that a first chart needs no reading of the series. Derived makes both files a run's
+// end (and an import) derives from its metrics file: that one and metrics.summary.json.
 //
 // A leaf above exp and value: the run lifecycle and the UI both use it.
 package thin
