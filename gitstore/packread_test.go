@@ -552,3 +552,68 @@ func TestPackReaderSeveralPacks(t *testing.T) {
 		}
 	}
 }
+
+// TestColdReadWhileRepacking reads the store cold, through the packs, while `git repack -adf` and
+// `git gc --prune=now` replace and delete them underneath: every read lists every experiment (a pack that is gone,
+// or a new one, is cat-file's to answer), never fewer and never an error.
+func TestColdReadWhileRepacking(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a repack loop beside cold reads (seconds); -short skips it")
+	}
+	st, dir := testStore(t)
+	ctx := t.Context()
+	const n = 150 // past packMinRead: the packs are read in process
+	for i := 0; i < n; i++ {
+		m := &Manifest{ID: fmt.Sprintf("%016x", 0xb000+i*7919), Name: fmt.Sprintf("run-%d", i), Status: StatusCompleted,
+			Created: fmt.Sprintf("2026-01-01T00:%02d:%02d.000Z", i/60, i%60)}
+		if err := st.Create(ctx, "run", m, []byte(fmt.Sprintf(`{"lr":%d}`, i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitOut(t, dir, "repack", "-adf", "-q")
+	// git 2.39's gc, back to back, once in a while writes a commit-graph it cannot read itself (see fault_gc.txtar).
+	gitOut(t, dir, "config", "gc.writeCommitGraph", "false")
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for _, args := range [][]string{{"repack", "-adf", "-q"}, {"gc", "--prune=now", "-q"}} {
+				if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+					done <- fmt.Errorf("git %v: %v\n%s", args, err, out)
+					return
+				}
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	before := packAnswered.Load()
+	for round := 0; round < 12; round++ {
+		os.RemoveAll(filepath.Join(dir, ".git", "exp"))
+		st2, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exps, err := st2.Experiments()
+		st2.Close()
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if len(exps) != n {
+			t.Fatalf("round %d: %d experiments listed, want %d", round, len(exps), n)
+		}
+	}
+	if packAnswered.Load() == before {
+		t.Fatal("no object was read from the packs: the test did not exercise the pack reader")
+	}
+}
