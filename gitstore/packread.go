@@ -123,19 +123,7 @@ func openPack(idxPath string, hashLen int) *packFile {
 // mapIndex maps a pack index without reading it ahead: the index of a large repository's code can be hundreds of
 // MB, of which reading a few experiments touches a few pages.
 func mapIndex(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() < 8+1024 || st.Size() > 1<<40 {
-		return nil, errPackObject
-	}
-	return syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	return mapReadOnly(path, 8+1024, errPackObject, syscall.MAP_SHARED)
 }
 
 // parsePackIndex checks a version-2 pack index and returns its tables (idx must stay alive with them).
