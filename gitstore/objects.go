@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"hash/adler32"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zlib"
 )
 
@@ -163,29 +167,41 @@ func (w *objectWriter) writeStreamAs(typ string, open func() (io.Reader, int64, 
 var errTmpGone = errors.New("temporary object file deleted while being written")
 
 func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool) (string, error) {
+	hdr := typ + " " + strconv.FormatInt(size, 10) + "\x00"
+	h := w.newHash()
+	h.Write([]byte(hdr))
+	var small []byte // the whole file of a small object, compressed in memory
+	if size <= smallObject {
+		raw := make([]byte, len(hdr)+int(size)+1)
+		copy(raw, hdr)
+		n, err := io.ReadFull(r, raw[len(hdr):])
+		if err != io.ErrUnexpectedEOF && err != io.EOF {
+			if err != nil {
+				return "", err
+			}
+			n++ // one byte more than announced
+		}
+		if int64(n) != size {
+			return "", fmt.Errorf("object changed while being stored (%d bytes or more, expected %d)", n, size)
+		}
+		raw = raw[:len(raw)-1]
+		h.Write(raw[len(hdr):])
+		small = zlibSmall(raw)
+	}
 	tmp, err := createTemp(w.dir, "tmp_obj_")
 	if err != nil {
 		return "", fmt.Errorf("cannot write to the object database: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	h := w.newHash()
-	zw := zlibWriters.Get().(*zlib.Writer)
-	defer zlibWriters.Put(zw)
-	zw.Reset(tmp)
-	hdr := typ + " " + strconv.FormatInt(size, 10) + "\x00"
-	h.Write([]byte(hdr))
-	zw.Write([]byte(hdr))
-	var n int64
-	if size >= pipelineSize {
-		n, err = hashAndCompress(h, zw, r)
+	renamed := false
+	defer func() {
+		if !renamed {
+			os.Remove(tmp.Name())
+		}
+	}()
+	if small != nil {
+		_, err = tmp.Write(small)
 	} else {
-		n, err = io.Copy(io.MultiWriter(h, zw), r)
-	}
-	if err == nil && n != size {
-		err = fmt.Errorf("object changed while being stored (%d bytes, expected %d)", n, size)
-	}
-	if err == nil {
-		err = zw.Close()
+		err = w.compressTo(tmp, h, hdr, r, size)
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
@@ -204,12 +220,12 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 		}
 		w.dirs.Store(oid[:2], true)
 	}
-	os.Chmod(tmp.Name(), 0o444)
 	// `git repack -d` and `git prune` remove fan-out directories that become empty, at any moment: like git's own
 	// writers (finalize_object_file), recreate the directory and try again when the rename finds it gone.
 	for try := 0; ; try++ {
 		err = os.Rename(tmp.Name(), final)
 		if err == nil {
+			renamed = true
 			return oid, nil
 		}
 		if _, serr := os.Stat(final); serr == nil && !force {
@@ -227,16 +243,66 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 	}
 }
 
-// createTemp creates a temporary file in dir, creating dir again when something removed it meanwhile.
-func createTemp(dir, pattern string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, pattern)
-	for try := 0; err != nil && errors.Is(err, os.ErrNotExist) && try < 20; try++ {
-		if merr := mkdirRacing(dir); merr != nil {
-			return nil, merr
-		}
-		f, err = os.CreateTemp(dir, pattern)
+// compressTo streams a large object's header and content into f through a pooled zlib writer, hashing the content.
+func (w *objectWriter) compressTo(f io.Writer, h hash.Hash, hdr string, r io.Reader, size int64) error {
+	zw := zlibWriters.Get().(*zlib.Writer)
+	defer zlibWriters.Put(zw)
+	zw.Reset(f)
+	zw.Write([]byte(hdr))
+	var n int64
+	var err error
+	if size >= pipelineSize {
+		n, err = hashAndCompress(h, zw, r)
+	} else {
+		n, err = io.Copy(io.MultiWriter(h, zw), r)
 	}
-	return f, err
+	if err == nil && n != size {
+		err = fmt.Errorf("object changed while being stored (%d bytes, expected %d)", n, size)
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	return err
+}
+
+// smallObject is the size up to which an object is compressed in memory by zlibSmall rather than streamed through
+// a pooled zlib writer. The objects of a run's records (trees, a commit, the manifest, short logs) are all this
+// small, and a short-lived process has no pooled writer yet: each compressor it makes is ~800 KB of state to
+// allocate and clear, which was ~7 ms of a run's fixed cost when the record's objects are written in parallel
+// (issue 19).
+const smallObject = 64 << 10
+
+// zlibSmall returns raw as a zlib stream, compressed by flate.StatelessDeflate (no compressor state kept between
+// calls; its output is as small as BestSpeed's for objects of this size).
+func zlibSmall(raw []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(raw)/2 + 64)
+	b.Write([]byte{0x78, 0x01})                // deflate, 32 KiB window, fastest: what zlib writes at level 1
+	flate.StatelessDeflate(&b, raw, true, nil) // writing to a bytes.Buffer cannot fail
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], adler32.Checksum(raw))
+	b.Write(sum[:])
+	return b.Bytes()
+}
+
+// createTemp creates a temporary object file, prefix followed by random digits, in dir, creating dir again when
+// something removed it meanwhile. The file is read-only from the start, as git leaves an object (its descriptor is
+// still open for writing): no chmod before the rename.
+func createTemp(dir, prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o444)
+		if err == nil || try >= 20 {
+			return f, err
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			if merr := mkdirRacing(dir); merr != nil {
+				return nil, merr
+			}
+		} else if !errors.Is(err, os.ErrExist) {
+			return nil, err
+		}
+	}
 }
 
 // mkdirRacing creates dir (and its parents) where another writer may create it and `git repack -d` or `git prune`

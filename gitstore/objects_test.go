@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"io"
 	"math/rand"
@@ -12,8 +13,9 @@ import (
 	"testing"
 )
 
-// TestWriteLargeObject stores files around pipelineSize (hashed and compressed on two goroutines above it) and asks
-// git for the same id and the same bytes.
+// TestWriteLargeObject stores files around smallObject (compressed in memory up to it) and pipelineSize (hashed and
+// compressed on two goroutines above it), from a file and from memory, and asks git for the same id, the same bytes
+// and a read-only file.
 func TestWriteLargeObject(t *testing.T) {
 	repo := t.TempDir()
 	if out, err := exec.Command("git", "init", "-q", repo).CombinedOutput(); err != nil {
@@ -21,7 +23,7 @@ func TestWriteLargeObject(t *testing.T) {
 	}
 	w := &objectWriter{dir: filepath.Join(repo, ".git", "objects")}
 	r := rand.New(rand.NewSource(1))
-	for _, size := range []int{0, pipelineSize - 1, pipelineSize, 3*pipelineSize + 12345} {
+	for _, size := range []int{0, 1, 300, smallObject - 1, smallObject, smallObject + 1, pipelineSize - 1, pipelineSize, 3*pipelineSize + 12345} {
 		data := make([]byte, size)
 		for i := range data {
 			data[i] = "abc{}\"0123456789\n"[r.Intn(17)]
@@ -40,6 +42,24 @@ func TestWriteLargeObject(t *testing.T) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("size %d: git cat-file gives %d bytes (%v)", size, len(got), err)
 		}
+		st, err := os.Stat(filepath.Join(w.dir, oid[:2], oid[2:]))
+		if err != nil || st.Mode().Perm() != 0o444 {
+			t.Fatalf("size %d: object file %v (%v), want mode 0444", size, st.Mode(), err)
+		}
+		// The same content from memory: a tree-like object of the same size, written once more under another type.
+		toid, err := w.write("tree", data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tout, err := exec.Command("git", "-C", repo, "hash-object", "-t", "tree", "--literally", path).Output()
+		if err != nil || strings.TrimSpace(string(tout)) != toid {
+			t.Fatalf("size %d: tree id %s, git says %s (%v)", size, toid, tout, err)
+		}
+		os.Chmod(filepath.Join(w.dir, toid[:2], toid[2:]), 0o644)
+		os.Remove(filepath.Join(w.dir, toid[:2], toid[2:])) // not a valid tree: fsck would complain
+	}
+	if left, _ := filepath.Glob(filepath.Join(w.dir, "tmp_obj_*")); len(left) > 0 {
+		t.Fatalf("temporary files left: %v", left)
 	}
 	if out, err := exec.Command("git", "-C", repo, "fsck", "--full").CombinedOutput(); err != nil {
 		t.Fatalf("fsck: %v: %s", err, out)
@@ -92,4 +112,21 @@ func TestStreamBlob(t *testing.T) {
 	if st.openLoose(tree, "blob") != nil {
 		t.Fatal("a tree is read as a blob")
 	}
+}
+
+// FuzzZlibSmall: what zlibSmall writes is a zlib stream the standard library reads back to the same bytes, with
+// its checksum.
+func FuzzZlibSmall(f *testing.F) {
+	f.Add([]byte("blob 0\x00"))
+	f.Add(bytes.Repeat([]byte("tree 12\x00abcabcabcabc"), 50))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		zr, err := zlib.NewReader(bytes.NewReader(zlibSmall(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("read back %d bytes of %d: %v", len(got), len(raw), err)
+		}
+	})
 }
