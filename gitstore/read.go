@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/git-exp/git-exp/internal/gitcmd"
 )
@@ -97,7 +98,15 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	for i, e := range changed {
 		oids[i] = e.OID
 	}
-	fanTrees, err := s.cat.GetMany(oids)
+	// Many directories to read (a cold read reads all 256): the packs are read here (and by loadEach after),
+	// on every core, not through cat-file.
+	var ps *packSet
+	if len(changed) >= packMinFanout {
+		if ps = openPacks(s.ObjectDir, s.HexLen()/2); ps != nil {
+			defer ps.close()
+		}
+	}
+	fanTrees, err := s.getObjects(ps, oids)
 	if err != nil {
 		return err
 	}
@@ -120,34 +129,24 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 			old[e.ID] = e
 		}
 	}
-	want := &toRead{}         // experiment ids and their trees
+	dirs, err := s.scanFanout(changed, fanTrees, old)
+	if err != nil {
+		return err
+	}
+	want := &toRead{} // experiment ids and their trees
+	n := 0
+	for _, d := range dirs {
+		n += len(d.ids)
+	}
+	want.ids, want.oids = make([]string, 0, n), make([]string, 0, n)
 	keep := map[string]bool{} // cached and unchanged, in a changed directory
-	size := 0
-	for _, ft := range fanTrees {
-		size += len(ft.Data)
-	}
-	if n := size / (len("40000 0123456789abcdef\x00") + s.HexLen()/2); n > 64 { // an entry of a fan-out tree
-		want.ids, want.oids = make([]string, 0, n), make([]string, 0, n)
-	}
-	for i, ft := range fanTrees {
-		fan := changed[i].Name
-		// Scanned, not decoded: a cold read of 1,000,000 made three strings of each entry here.
-		err := scanTree(ft.Data, s.HexLen(), func(mode, name, id []byte) {
-			if string(mode) != ModeTree || len(name) < 2 || string(name[:2]) != fan {
-				return
-			}
-			if o, ok := old[string(name)]; ok && o.TreeOID == hex.EncodeToString(id) {
-				keep[o.ID] = true
-				return
-			}
-			if n := string(name); ValidID(n) {
-				want.ids, want.oids = append(want.ids, n), append(want.oids, hex.EncodeToString(id))
-			}
-		})
-		if err != nil {
-			return err
+	for _, d := range dirs {
+		want.ids, want.oids = append(want.ids, d.ids...), append(want.oids, d.oids...)
+		for _, id := range d.keep {
+			keep[id] = true
 		}
 	}
+	dirs = nil
 	kept := make([]*Experiment, 0, len(c.List))
 	var touched []string // ids that came, went or changed
 	for _, e := range c.List {
@@ -159,7 +158,7 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	if streamed && len(want.ids) > streamMin {
 		// Many to read (a cold listing, a large pull): write them to a new base as they are read.
-		done, err := s.rebuild(c, kept, want, tip, rootTree, newFan)
+		done, err := s.rebuild(c, ps, kept, want, tip, rootTree, newFan)
 		if done || err != nil {
 			return err
 		}
@@ -167,7 +166,7 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 			return s.refresh(c, tip, false)
 		}
 	}
-	exps, err := s.loadExperiments(want, true)
+	exps, err := s.loadExperiments(ps, want, true)
 	if err != nil {
 		return err
 	}
@@ -184,7 +183,7 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 // rebuild makes c the new base of the kept experiments and those of want, read from git: each is written to the
 // base as it is read (baseBuilder), and the base is then mapped as a warm listing maps it. done is false when the
 // cache cannot be written here (a read-only repository, a full disk): the caller then reads into memory.
-func (s *Store) rebuild(c *cacheFile, kept []*Experiment, want *toRead, tip, root string, fanout map[string]string) (done bool, err error) {
+func (s *Store) rebuild(c *cacheFile, ps *packSet, kept []*Experiment, want *toRead, tip, root string, fanout map[string]string) (done bool, err error) {
 	b, err := newBaseBuilder(s.ExpDir())
 	if err != nil {
 		return false, nil // want is untouched: the caller reads it into memory
@@ -194,13 +193,16 @@ func (s *Store) rebuild(c *cacheFile, kept []*Experiment, want *toRead, tip, roo
 	}
 	ids, oids := want.ids, want.oids
 	want.ids, want.oids = nil, nil // loadEach drops them as it reads them
-	if err := s.loadEach(ids, oids, true, b.add); err != nil {
+	Tracef("phase cold read: reading %d experiments", len(ids))
+	if err := s.loadEach(ps, ids, oids, true, b.add); err != nil {
 		b.close()
 		return true, err
 	}
+	Tracef("phase cold read: read, writing the base")
 	if err := b.finish(s.cachePath(), tip, root, fanout); err != nil {
 		return false, nil
 	}
+	Tracef("phase cold read: base written")
 	nc := s.loadBase()
 	if nc == nil {
 		return false, nil
@@ -222,10 +224,10 @@ var streamMin = loadBatch
 // it is decoded, so a cold listing holds what it keeps plus one batch, not every object of the store.
 const loadBatch = 4096
 
-// loadExperiments reads experiment directories (id -> tree id) into a map; capped as for loadEach.
-func (s *Store) loadExperiments(want *toRead, capped bool) (map[string]*Experiment, error) {
+// loadExperiments reads experiment directories (id -> tree id) into a map; ps and capped as for loadEach.
+func (s *Store) loadExperiments(ps *packSet, want *toRead, capped bool) (map[string]*Experiment, error) {
 	out := make(map[string]*Experiment, len(want.ids))
-	err := s.loadEach(want.ids, want.oids, capped, func(e *Experiment) { out[e.ID] = e })
+	err := s.loadEach(ps, want.ids, want.oids, capped, func(e *Experiment) { out[e.ID] = e })
 	return out, err
 }
 
@@ -233,9 +235,10 @@ func (s *Store) loadExperiments(want *toRead, capped bool) (map[string]*Experime
 type toRead struct{ ids, oids []string }
 
 // loadEach reads experiment directories (ids, tree ids oids), pipelining the object reads level by level, a batch at a
-// time, and hands each experiment to add (from this goroutine) as soon as its batch is decoded. capped cuts values
-// longer than CapValue (what the cache keeps).
-func (s *Store) loadEach(ids, oids []string, capped bool, add func(*Experiment)) error {
+// time, and hands each experiment to add (in order, from one goroutine at a time) as soon as its batch is decoded.
+// ps are the packs to read from, when the caller has them open (nil: loadEach opens them when there are many to
+// read). capped cuts values longer than CapValue (what the cache keeps).
+func (s *Store) loadEach(ps *packSet, ids, oids []string, capped bool, add func(*Experiment)) error {
 	if len(ids) > loadBatch {
 		// Many objects are read and dropped: the collector runs from here on, without the memory limit readers
 		// start with (cli's shortReader: collector off, 2 GiB limit). A store whose experiments alone pass the
@@ -248,40 +251,50 @@ func (s *Store) loadEach(ids, oids []string, capped bool, add func(*Experiment))
 		debug.SetMemoryLimit(math.MaxInt64)
 	}
 	// Many objects are read from the packs directly (packSet), the rest through cat-file.
-	var ps *packSet
-	if len(ids) >= packMinRead {
+	if ps == nil && len(ids) >= packMinRead {
 		if ps = openPacks(s.ObjectDir, s.HexLen()/2); ps != nil {
 			defer ps.close()
 		}
 	}
-	// Reading and decoding overlap: a batch is decoded (on every core) while the next one is read, and the batch
-	// before it is handed to add (a new base encodes it: one core) while the next one is decoded.
-	var decoded chan []*Experiment
+	// Three stages overlap: a batch is read (its objects inflated on every core) while the batch before it is
+	// decoded (on every core) and the one before that handed to add, in order, from a goroutine of its own: add
+	// (a new base encodes and writes each experiment: one core) was a section of the reading goroutine, which
+	// then read nothing.
+	decoded := make(chan []*Experiment, 1)
+	added := make(chan struct{})
+	go func() {
+		defer close(added)
+		for list := range decoded {
+			for _, e := range list {
+				add(e)
+			}
+		}
+	}()
+	var decoding chan []*Experiment // the batch being decoded
+	var err error
 	for len(ids) > 0 {
 		n := min(len(ids), loadBatch)
-		b, err := s.readBatch(ps, ids[:n], oids[:n])
-		var prev []*Experiment
-		if decoded != nil {
-			prev = <-decoded
+		var b *rawBatch
+		b, err = s.readBatch(ps, ids[:n], oids[:n])
+		if decoding != nil {
+			decoded <- <-decoding
+			decoding = nil
 		}
 		if err != nil {
-			return err
+			break
 		}
-		decoded = make(chan []*Experiment, 1)
-		go func() { decoded <- b.decode(capped) }()
-		for _, e := range prev {
-			add(e)
-		}
+		decoding = make(chan []*Experiment, 1)
+		go func(out chan<- []*Experiment) { out <- b.decode(capped) }(decoding)
 		clear(ids[:n]) // what is read is dropped as it goes (a cold read of 1,000,000 holds no list of them)
 		clear(oids[:n])
 		ids, oids = ids[n:], oids[n:]
 	}
-	if decoded != nil {
-		for _, e := range <-decoded {
-			add(e)
-		}
+	if decoding != nil {
+		decoded <- <-decoding
 	}
-	return nil
+	close(decoded)
+	<-added
+	return err
 }
 
 // rawBatch is a batch of experiments read from git, not yet decoded.
@@ -293,6 +306,68 @@ type rawBatch struct {
 
 // packMinRead is how many experiments to read make loadEach read the pack files itself.
 var packMinRead = 64
+
+// packMinFanout is how many fan-out directories to read make refresh read the pack files itself.
+var packMinFanout = 16
+
+// fanoutDir is what scanFanout found in one fan-out directory: the experiments to read (ids, their tree ids oids)
+// and the cached ones that are unchanged (keep).
+type fanoutDir struct {
+	ids, oids, keep []string
+}
+
+// scanFanout scans the fan-out directories dirs (their trees) on every core. old holds the cached experiments of
+// those directories, by id: one whose tree is unchanged is kept, not read again.
+func (s *Store) scanFanout(dirs []TreeEntry, trees []gitcmd.Object, old map[string]*Experiment) ([]fanoutDir, error) {
+	out := make([]fanoutDir, len(dirs))
+	errs := make([]error, len(dirs))
+	hexLen := s.HexLen()
+	scan := func(i int) {
+		fan := dirs[i].Name
+		d := &out[i]
+		// The ids and tree ids of a directory are cut from one string (an id then its tree id, each entry as long):
+		// a cold read of 1,000,000 made two strings of each entry here.
+		const idLen = 16
+		var buf []byte
+		var hexID [64]byte
+		errs[i] = scanTree(trees[i].Data, hexLen, func(mode, name, id []byte) {
+			if string(mode) != ModeTree || len(name) < 2 || string(name[:2]) != fan {
+				return
+			}
+			if o, ok := old[string(name)]; ok {
+				hex.Encode(hexID[:], id)
+				if o.TreeOID == string(hexID[:hexLen]) {
+					d.keep = append(d.keep, o.ID)
+					return
+				}
+			}
+			if ValidID(unsafe.String(unsafe.SliceData(name), len(name))) {
+				if buf == nil {
+					buf = make([]byte, 0, len(trees[i].Data)/(len("40000 0123456789abcdef\x00")+hexLen/2)*(idLen+hexLen))
+				}
+				buf = hex.AppendEncode(append(buf, name...), id)
+			}
+		})
+		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
+		n := len(buf) / (idLen + hexLen)
+		d.ids, d.oids = make([]string, n), make([]string, n)
+		for k := range n {
+			at := k * (idLen + hexLen)
+			d.ids[k], d.oids[k] = all[at:at+idLen], all[at+idLen:at+idLen+hexLen]
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(dirs)/8+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(dirs); i += workers {
+				scan(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
 
 // readBatch reads the experiment directories ids (tree ids oids) from git (through ps when not nil).
 func (s *Store) readBatch(ps *packSet, ids, oids []string) (*rawBatch, error) {
@@ -467,7 +542,7 @@ func (s *Store) Load(id string) (*Experiment, error) {
 		}
 		return nil, err
 	}
-	exps, err := s.loadExperiments(&toRead{[]string{id}, []string{obj.OID}}, false)
+	exps, err := s.loadExperiments(nil, &toRead{[]string{id}, []string{obj.OID}}, false)
 	if err != nil {
 		return nil, err
 	}
