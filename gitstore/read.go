@@ -194,7 +194,11 @@ func (s *Store) rebuild(c *cacheFile, ps *packSet, kept []*Experiment, want *toR
 	ids, oids := want.ids, want.oids
 	want.ids, want.oids = nil, nil // loadEach drops them as it reads them
 	Tracef("phase cold read: reading %d experiments", len(ids))
-	if err := s.loadEach(ps, ids, oids, true, b.add); err != nil {
+	err = s.loadEach(ps, ids, oids, true, b.add)
+	if ps != nil {
+		ps.close() // its mappings (the pack of 100,000 is 80 MB) are not held while the base is written
+	}
+	if err != nil {
 		b.close()
 		return true, err
 	}
@@ -218,11 +222,13 @@ func isFanout(name string) bool {
 }
 
 // streamMin is how many experiments to read make a refresh write a new base as it reads them (rebuild).
-var streamMin = loadBatch
+var streamMin = 4096
 
 // loadBatch is how many experiments loadExperiments reads at once: the raw objects of one batch are garbage once
-// it is decoded, so a cold listing holds what it keeps plus one batch, not every object of the store.
-const loadBatch = 4096
+// it is decoded, so a cold listing holds what it keeps plus a few batches (one read, one decoded, one added), not
+// every object of the store. 2048, not 4096: with a batch added while the next two are read and decoded, 4096 took
+// the peak of a cold listing of 100,000 from 177 to 193–202 MB.
+var loadBatch = 2048
 
 // loadExperiments reads experiment directories (id -> tree id) into a map; ps and capped as for loadEach.
 func (s *Store) loadExperiments(ps *packSet, want *toRead, capped bool) (map[string]*Experiment, error) {
@@ -260,7 +266,7 @@ func (s *Store) loadEach(ps *packSet, ids, oids []string, capped bool, add func(
 	// decoded (on every core) and the one before that handed to add, in order, from a goroutine of its own: add
 	// (a new base encodes and writes each experiment: one core) was a section of the reading goroutine, which
 	// then read nothing.
-	decoded := make(chan []*Experiment, 1)
+	decoded := make(chan []*Experiment) // unbuffered: no more than three batches are held (read, decoded, added)
 	added := make(chan struct{})
 	go func() {
 		defer close(added)
@@ -270,12 +276,33 @@ func (s *Store) loadEach(ps *packSet, ids, oids []string, capped bool, add func(
 			}
 		}
 	}()
+	// Many experiments are read in the order of their trees in the packs, not of their ids: the objects of a batch
+	// are then near each other (whether the pack was written as they were recorded or by git gc, which writes trees
+	// and blobs in the order of the directories), where in the order of ids each batch was spread over the whole
+	// pack, with a read per object (of a pack read with pread) and the index and pages touched all over.
+	var locs []objLoc
+	if ps != nil && len(ids) > loadBatch {
+		locs = ps.locateAll(oids)
+		order := inPackOrder(locs)
+		sorted := make([]objLoc, len(locs))
+		sids, soids := make([]string, len(ids)), make([]string, len(ids))
+		for k, i := range order {
+			sorted[k], sids[k], soids[k] = locs[i], ids[i], oids[i]
+		}
+		clear(ids) // the caller's lists are dropped as they are read, as these are
+		clear(oids)
+		locs, ids, oids = sorted, sids, soids
+	}
 	var decoding chan []*Experiment // the batch being decoded
 	var err error
 	for len(ids) > 0 {
 		n := min(len(ids), loadBatch)
 		var b *rawBatch
-		b, err = s.readBatch(ps, ids[:n], oids[:n])
+		var at []objLoc
+		if locs != nil {
+			at, locs = locs[:n], locs[n:]
+		}
+		b, err = s.readBatch(ps, ids[:n], oids[:n], at)
 		if decoding != nil {
 			decoded <- <-decoding
 			decoding = nil
@@ -369,9 +396,10 @@ func (s *Store) scanFanout(dirs []TreeEntry, trees []gitcmd.Object, old map[stri
 	return out, errors.Join(errs...)
 }
 
-// readBatch reads the experiment directories ids (tree ids oids) from git (through ps when not nil).
-func (s *Store) readBatch(ps *packSet, ids, oids []string) (*rawBatch, error) {
-	trees, err := s.getObjects(ps, oids)
+// readBatch reads the experiment directories ids (tree ids oids) from git (through ps when not nil; locs, when not
+// nil, is where each tree is in ps).
+func (s *Store) readBatch(ps *packSet, ids, oids []string, locs []objLoc) (*rawBatch, error) {
+	trees, err := s.getObjectsAt(ps, oids, locs)
 	if err != nil {
 		return nil, err
 	}
