@@ -333,7 +333,7 @@ func (d *mdec) strs(l *[]string) bool {
 		*l = nil
 		return true
 	}
-	out := []string{}
+	out := make([]string, 0, 4) // tags, argv: a few (one allocation, not one per append)
 	ok := d.array(func() bool {
 		var s string
 		if !d.str(&s) {

@@ -276,8 +276,7 @@ type objLoc struct {
 	pack int32
 }
 
-// locate finds the object id (hex) in the packs, the pack that had the last object first (as git does: most objects
-// of a store are in one pack).
+// locate finds the object id (hex) in the packs.
 func (r *packReader) locate(oid string) objLoc {
 	var id [32]byte
 	hl := r.set.hashLen
@@ -285,6 +284,16 @@ func (r *packReader) locate(oid string) objLoc {
 		return objLoc{pack: -1}
 	}
 	if _, err := hex.Decode(id[:hl], []byte(oid)); err != nil {
+		return objLoc{pack: -1}
+	}
+	return r.locateRaw(id[:hl])
+}
+
+// locateRaw finds the object id (binary, hashLen bytes) in the packs, the pack that had the last object first (as
+// git does: most objects of a store are in one pack).
+func (r *packReader) locateRaw(id []byte) objLoc {
+	hl := r.set.hashLen
+	if len(id) != hl {
 		return objLoc{pack: -1}
 	}
 	packs := r.set.packs
@@ -295,7 +304,7 @@ func (r *packReader) locate(oid string) objLoc {
 		} else if k <= r.last {
 			i = k - 1
 		}
-		if off := packs[i].find(id[:hl], hl); off >= 0 {
+		if off := packs[i].find(id, hl); off >= 0 {
 			r.last = i
 			return objLoc{off: off, pack: int32(i)}
 		}
@@ -648,23 +657,46 @@ func (s *Store) getObjectsAt(ps *packSet, oids []string, locs []objLoc) ([]gitcm
 	if ps == nil || len(oids) < 16 {
 		return s.cat.GetMany(oids)
 	}
-	objs := make([]gitcmd.Object, len(oids))
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(oids)/64))
+	return s.readPacked(ps, len(oids), func(r *packReader, i int) (gitcmd.Object, error) {
+		if locs != nil {
+			return r.getAt(oids[i], locs[i])
+		}
+		return r.get(oids[i])
+	}, func(i int) string { return oids[i] })
+}
+
+// getRawObjects is getObjects of the objects whose binary ids are one after the other in raw. An object read from
+// the packs comes back without its OID: its id is written in hex only when cat-file is asked for it (a cold read of
+// 100,000 wrote 300,000 ids in hex, only to decode them again).
+func (s *Store) getRawObjects(ps *packSet, raw []byte) ([]gitcmd.Object, error) {
+	hl := s.HexLen() / 2
+	n := len(raw) / hl
+	hexOf := func(i int) string { return hex.EncodeToString(raw[i*hl : i*hl+hl]) }
+	if ps == nil || n < 16 {
+		oids := make([]string, n)
+		for i := range oids {
+			oids[i] = hexOf(i)
+		}
+		return s.cat.GetMany(oids)
+	}
+	return s.readPacked(ps, n, func(r *packReader, i int) (gitcmd.Object, error) {
+		return r.getAt("", r.locateRaw(raw[i*hl:i*hl+hl]))
+	}, hexOf)
+}
+
+// readPacked reads n objects from the packs ps, the i-th with get, on every core, and asks cat-file for those the
+// packs do not answer (by their ids in hex, oid).
+func (s *Store) readPacked(ps *packSet, n int, get func(r *packReader, i int) (gitcmd.Object, error), oid func(i int) string) ([]gitcmd.Object, error) {
+	objs := make([]gitcmd.Object, n)
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			r := &packReader{set: ps, cpack: -1}
 			// A run of objects each, in the order asked: the files of an experiment, asked one after the other,
 			// are often next to each other in the pack (one read).
-			for i := w * len(oids) / workers; i < (w+1)*len(oids)/workers; i++ {
-				var o gitcmd.Object
-				var err error
-				if locs != nil {
-					o, err = r.getAt(oids[i], locs[i])
-				} else {
-					o, err = r.get(oids[i])
-				}
-				if err == nil {
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				if o, err := get(r, i); err == nil {
 					objs[i] = o
 				}
 			}
@@ -672,11 +704,11 @@ func (s *Store) getObjectsAt(ps *packSet, oids []string, locs []objLoc) ([]gitcm
 	}
 	wg.Wait()
 	var rest []string
-	defer func() { packAnswered.Add(int64(len(oids) - len(rest))) }()
+	defer func() { packAnswered.Add(int64(n - len(rest))) }()
 	var at []int
 	for i := range objs {
 		if objs[i].Type == "" {
-			rest, at = append(rest, oids[i]), append(at, i)
+			rest, at = append(rest, oid(i)), append(at, i)
 		}
 	}
 	if len(rest) > 0 {

@@ -648,3 +648,48 @@ func TestColdReadWhileRepacking(t *testing.T) {
 		t.Fatal("no object was read from the packs: the test did not exercise the pack reader")
 	}
 }
+
+// TestColdReadUnreadableManifest: an experiment whose experiment.json is not JSON is listed, with the error, by a
+// cold read through cat-file and through the packs alike.
+func TestColdReadUnreadableManifest(t *testing.T) {
+	st, dir := testStore(t)
+	ctx := t.Context()
+	for i := 0; i < 40; i++ {
+		m := &Manifest{ID: fmt.Sprintf("%016x", 0xc000+i*7919), Name: fmt.Sprintf("run-%d", i), Status: StatusCompleted,
+			Created: fmt.Sprintf("2026-01-01T00:00:%02d.000Z", i)}
+		if err := st.Create(ctx, "run", m, []byte(`{"lr":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := fmt.Sprintf("%016x", 0xc000+7*7919)
+	if err := st.Update(ctx, "break", func(tx *Tx) error {
+		return tx.WriteBlob(ExpPath(bad)+"/experiment.json", []byte("not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gitOut(t, dir, "repack", "-adf", "-q")
+	for _, minRead := range []int{1, 1 << 30} {
+		func() {
+			defer func(m, b int) { packMinRead, loadBatch = m, b }(packMinRead, loadBatch)
+			packMinRead, loadBatch = minRead, 16
+			os.RemoveAll(filepath.Join(dir, ".git", "exp"))
+			st2, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			exps, err := st2.Experiments()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(exps) != 40 {
+				t.Fatalf("%d experiments listed, want 40", len(exps))
+			}
+			for _, e := range exps {
+				if unreadable := strings.HasPrefix(e.Error, "experiment.json is unreadable"); unreadable != (e.ID == bad) {
+					t.Errorf("packMinRead %d: %s: error %q", minRead, e.ID, e.Error)
+				}
+			}
+		}()
+	}
+}

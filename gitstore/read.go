@@ -327,8 +327,8 @@ func (s *Store) loadEach(ps *packSet, ids, oids []string, capped bool, add func(
 // rawBatch is a batch of experiments read from git, not yet decoded.
 type rawBatch struct {
 	list      []*Experiment
-	manifests map[*Experiment][]byte
-	notes     map[*Experiment][]Note
+	manifests [][]byte // experiment.json of each of list (nil when it has none)
+	notes     [][]Note // of each of list; nil when none has notes
 }
 
 // packMinRead is how many experiments to read make loadEach read the pack files itself.
@@ -403,90 +403,109 @@ func (s *Store) readBatch(ps *packSet, ids, oids []string, locs []objLoc) (*rawB
 	if err != nil {
 		return nil, err
 	}
+	const (
+		manifestFile = iota
+		paramsFile
+		resultsFile
+		metricsFile
+		notesTree
+		noteFile
+	)
 	type slot struct {
-		exp  *Experiment
-		kind string // experiment, params, results, notes-tree, note
+		exp  int // in list
+		kind int
 	}
-	manifests := map[*Experiment][]byte{}
-	notes := map[*Experiment][]Note{}
-	list := make([]*Experiment, 0, len(ids))
-	var reqs []string
-	var slots []slot
+	all := make([]Experiment, len(ids)) // one allocation for the batch's experiments
+	b := &rawBatch{list: make([]*Experiment, 0, len(ids))}
+	hl := s.HexLen() / 2
+	raw := make([]byte, 0, 3*hl*len(ids)) // the ids of the files to read, one after the other (binary)
+	slots := make([]slot, 0, 3*len(ids))
 	for i, t := range trees {
 		if t.Type != "tree" {
 			continue
 		}
-		e := &Experiment{TreeOID: oids[i]}
-		e.ID = ids[i]
+		e := &all[i]
+		e.ID, e.TreeOID = ids[i], oids[i]
+		k := len(b.list)
 		err := scanTree(t.Data, s.HexLen(), func(_, name, id []byte) {
-			kind := ""
+			kind := -1
 			switch string(name) {
 			case "experiment.json":
-				kind = "experiment"
+				kind = manifestFile
 			case "params.json":
-				kind = "params"
+				kind = paramsFile
 			case "results.json":
-				kind = "results"
+				kind = resultsFile
 			case "metrics.summary.json":
-				kind = "metrics-summary"
+				kind = metricsFile
 			case "notes":
-				kind = "notes-tree"
+				kind = notesTree
 			}
-			if kind != "" {
-				reqs = append(reqs, hex.EncodeToString(id))
-				slots = append(slots, slot{e, kind})
+			if kind >= 0 {
+				raw = append(raw, id...)
+				slots = append(slots, slot{k, kind})
 			}
 		})
 		if err != nil {
 			return nil, err
 		}
-		list = append(list, e)
+		b.list = append(b.list, e)
 	}
-	for len(reqs) > 0 {
-		objs, err := s.getObjects(ps, reqs)
+	b.manifests = make([][]byte, len(b.list))
+	var notes [][]Note
+	for len(slots) > 0 {
+		objs, err := s.getRawObjects(ps, raw)
 		if err != nil {
 			return nil, err
 		}
-		var next []string
+		var next []byte
 		var nextSlots []slot
 		for i, o := range objs {
 			sl := slots[i]
+			e := b.list[sl.exp]
 			switch sl.kind {
-			case "experiment":
-				manifests[sl.exp] = o.Data
-			case "params":
-				sl.exp.ParamsJSON = o.Data
-			case "results":
-				sl.exp.ResultsJSON = o.Data
-			case "metrics-summary":
-				sl.exp.MetricsJSON = o.Data
-			case "notes-tree":
-				ents, err := decodeTree(o.Data, s.HexLen())
+			case manifestFile:
+				b.manifests[sl.exp] = o.Data
+				if o.Data == nil { // missing: still decoded, to say it is unreadable
+					b.manifests[sl.exp] = []byte{}
+				}
+			case paramsFile:
+				e.ParamsJSON = o.Data
+			case resultsFile:
+				e.ResultsJSON = o.Data
+			case metricsFile:
+				e.MetricsJSON = o.Data
+			case notesTree:
+				err := scanTree(o.Data, s.HexLen(), func(_, name, id []byte) {
+					if strings.HasSuffix(string(name), ".json") {
+						next = append(next, id...)
+						nextSlots = append(nextSlots, slot{sl.exp, noteFile})
+					}
+				})
 				if err != nil {
 					return nil, err
 				}
-				for _, n := range ents {
-					if strings.HasSuffix(n.Name, ".json") {
-						next = append(next, n.OID)
-						nextSlots = append(nextSlots, slot{sl.exp, "note"})
-					}
-				}
-			case "note":
+			case noteFile:
 				var n Note
 				if json.Unmarshal(o.Data, &n) == nil {
+					if notes == nil {
+						notes = make([][]Note, len(b.list))
+					}
 					notes[sl.exp] = append(notes[sl.exp], n)
 				}
 			}
 		}
-		reqs, slots = next, nextSlots
+		raw, slots = next, nextSlots
 	}
-	return &rawBatch{list: list, manifests: manifests, notes: notes}, nil
+	b.notes = notes
+	return b, nil
 }
 
 // decode decodes the experiments of the batch: what costs in a cold listing, run on every core.
 func (b *rawBatch) decode(capped bool) []*Experiment {
-	finish := func(e *Experiment) {
-		if data, ok := b.manifests[e]; ok {
+	finish := func(i int) {
+		e := b.list[i]
+		if data := b.manifests[i]; data != nil {
 			id := e.ID
 			if !decodeManifest(data, &e.Manifest) { // what it does not decode exactly as encoding/json, that does
 				if err := json.Unmarshal(data, &e.Manifest); err != nil {
@@ -497,14 +516,18 @@ func (b *rawBatch) decode(capped bool) []*Experiment {
 		}
 		e.ParamsJSON = compactJSON(e.ParamsJSON)
 		e.ResultsJSON = compactJSON(e.ResultsJSON)
-		e.finishLoad(b.notes[e], capped)
+		var notes []Note
+		if b.notes != nil {
+			notes = b.notes[i]
+		}
+		e.finishLoad(notes, capped)
 	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(b.list)/256))
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(b.list); i += workers {
-				finish(b.list[i])
+				finish(i)
 			}
 		})
 	}
