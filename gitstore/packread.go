@@ -349,23 +349,24 @@ func (s *packSet) locateAll(oids []string) []objLoc {
 // inPackOrder returns the indexes of locs in the order of the packs' bytes (pack, then offset), those in no pack
 // last, in the order given.
 func inPackOrder(locs []objLoc) []int32 {
-	order := make([]int32, len(locs))
-	for i := range order {
-		order[i] = int32(i)
+	type keyed struct {
+		key uint64 // pack (13 bits) and offset (50), or the top bit and the index, for one in no pack
+		i   int32
 	}
-	slices.SortStableFunc(order, func(a, b int32) int {
-		x, y := locs[a], locs[b]
-		if (x.pack < 0) != (y.pack < 0) {
-			if x.pack < 0 {
-				return 1
-			}
-			return -1
+	keys := make([]keyed, len(locs))
+	for i, l := range locs {
+		keys[i] = keyed{1<<63 | uint64(i), int32(i)}
+		if l.pack >= 0 && l.pack < 1<<13 && l.off < 1<<50 {
+			keys[i].key = uint64(l.pack)<<50 | uint64(l.off)
 		}
-		if c := cmp.Compare(x.pack, y.pack); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.off, y.off)
-	})
+	}
+	// Numbers, not objLocs compared field by field: sorting the 1,000,000 trees of a cold read is a section on one
+	// core.
+	slices.SortFunc(keys, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	order := make([]int32, len(locs))
+	for k := range keys {
+		order[k] = keys[k].i
+	}
 	return order
 }
 

@@ -693,3 +693,11 @@ func TestColdReadUnreadableManifest(t *testing.T) {
 		}()
 	}
 }
+
+// TestInPackOrder: objects by pack, then offset; those in no pack last, in the order given.
+func TestInPackOrder(t *testing.T) {
+	locs := []objLoc{{off: 500, pack: 1}, {pack: -1}, {off: 12, pack: 0}, {off: 40, pack: 1}, {pack: -1}, {off: 1 << 45, pack: 0}, {off: 30, pack: 0}}
+	if got, want := inPackOrder(locs), []int32{2, 6, 5, 3, 0, 1, 4}; !slices.Equal(got, want) {
+		t.Fatalf("inPackOrder = %v, want %v", got, want)
+	}
+}
