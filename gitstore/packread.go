@@ -646,6 +646,9 @@ func deltaSize(d []byte) (int, []byte, bool) {
 	return 0, nil, false
 }
 
+// packRunObjects is how many objects a core reads at a time, one after the other (readPacked).
+const packRunObjects = 128
+
 // packAnswered counts the objects getObjects read from packs (tests check that a cold read takes that path).
 var packAnswered atomic.Int64
 
@@ -691,16 +694,24 @@ func (s *Store) getRawObjects(ps *packSet, raw []byte) ([]gitcmd.Object, error) 
 // packs do not answer (by their ids in hex, oid).
 func (s *Store) readPacked(ps *packSet, n int, get func(r *packReader, i int) (gitcmd.Object, error), oid func(i int) string) ([]gitcmd.Object, error) {
 	objs := make([]gitcmd.Object, n)
+	// Runs of packRunObjects objects, in the order asked (the files of an experiment, asked one after the other, are
+	// often next to each other in the pack: one read), taken by whichever core is free: in two halves, one core
+	// waited for the other at the end of most calls (two per batch).
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/64))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Go(func() {
 			r := &packReader{set: ps, cpack: -1}
-			// A run of objects each, in the order asked: the files of an experiment, asked one after the other,
-			// are often next to each other in the pack (one read).
-			for i := w * n / workers; i < (w+1)*n/workers; i++ {
-				if o, err := get(r, i); err == nil {
-					objs[i] = o
+			for {
+				lo := int(next.Add(packRunObjects)) - packRunObjects
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+packRunObjects, n); i++ {
+					if o, err := get(r, i); err == nil {
+						objs[i] = o
+					}
 				}
 			}
 		})
