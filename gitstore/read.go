@@ -194,7 +194,7 @@ func (s *Store) rebuild(c *cacheFile, ps *packSet, kept []*Experiment, want *toR
 	ids, oids := want.ids, want.oids
 	want.ids, want.oids = nil, nil // loadEach drops them as it reads them
 	Tracef("phase cold read: reading %d experiments", len(ids))
-	err = s.loadEach(ps, ids, oids, true, b.add)
+	err = s.loadEach(ps, ids, oids, true, true, b.add)
 	if ps != nil {
 		ps.close() // its mappings (the pack of 100,000 is 80 MB) are not held while the base is written
 	}
@@ -233,7 +233,7 @@ var loadBatch = 2048
 // loadExperiments reads experiment directories (id -> tree id) into a map; ps and capped as for loadEach.
 func (s *Store) loadExperiments(ps *packSet, want *toRead, capped bool) (map[string]*Experiment, error) {
 	out := make(map[string]*Experiment, len(want.ids))
-	err := s.loadEach(ps, want.ids, want.oids, capped, func(e *Experiment) { out[e.ID] = e })
+	err := s.loadEach(ps, want.ids, want.oids, capped, false, func(e *Experiment) { out[e.ID] = e })
 	return out, err
 }
 
@@ -243,18 +243,30 @@ type toRead struct{ ids, oids []string }
 // loadEach reads experiment directories (ids, tree ids oids), pipelining the object reads level by level, a batch at a
 // time, and hands each experiment to add (in order, from one goroutine at a time) as soon as its batch is decoded.
 // ps are the packs to read from, when the caller has them open (nil: loadEach opens them when there are many to
-// read). capped cuts values longer than CapValue (what the cache keeps).
-func (s *Store) loadEach(ps *packSet, ids, oids []string, capped bool, add func(*Experiment)) error {
+// read). capped cuts values longer than CapValue (what the cache keeps); dropped says that add keeps nothing in
+// memory (it writes each experiment to a new base).
+func (s *Store) loadEach(ps *packSet, ids, oids []string, capped, dropped bool, add func(*Experiment)) error {
 	if len(ids) > loadBatch {
 		// Many objects are read and dropped: the collector runs from here on, without the memory limit readers
 		// start with (cli's shortReader: collector off, 2 GiB limit). A store whose experiments alone pass the
 		// limit (1,000,000 of them) would otherwise be collected over and over, the limiter keeping the collector
 		// busy for half the CPU for the rest of the process: the cold listing of 1M took 28x the time of 100k.
-		// 200, not the default 100: what is live is small (the builder's index, a few batches), and collecting
-		// half as often took the collector from ~0.6 s to ~0.3 s of a cold listing of 100,000 (4.4 s at 1M) for
-		// ~30 MB more at 100k (180–189 MB peak).
+		// 200, not the default 100: collecting half as often took the collector from ~0.6 s to ~0.3 s of a cold
+		// listing of 100,000 (4.4 s at 1M).
 		debug.SetGCPercent(200)
 		debug.SetMemoryLimit(math.MaxInt64)
+		if dropped {
+			// What is live is small (the builder's index, the lists of what to read, a few batches): the heap may
+			// grow to 5 times it, up to 512 MiB (a cold read of 1,000,000 holds ~150 MB live), and the collector
+			// runs half as often again (CPU of a cold listing of 100,000 −7%, peak 168 → 205–215 MB). After the
+			// read, 200% again: the base is mapped and decoded (632 MB of experiments at 1,000,000).
+			debug.SetGCPercent(400)
+			debug.SetMemoryLimit(512 << 20)
+			defer func() {
+				debug.SetGCPercent(200)
+				debug.SetMemoryLimit(math.MaxInt64)
+			}()
+		}
 	}
 	// Many objects are read from the packs directly (packSet), the rest through cat-file.
 	if ps == nil && len(ids) >= packMinRead {
