@@ -67,6 +67,15 @@ func OpenRepoFor(ctx context.Context, dir string, snapshot bool) (*Repo, error) 
 		defer close(r.cfgDone)
 		r.cfg, r.cfgErr = readConfig(ctx, &gitcmd.Git{Dir: dir})
 	}()
+	if d, ok := discover(dir); ok {
+		<-r.cfgDone
+		if sha256, ok := d.settle(r.cfg); ok && r.cfgErr == nil {
+			g.Dir = d.root
+			r.Git, r.Root, r.GitDir, r.CommonDir, r.SHA256 = g, d.root, d.gitDir, d.commonDir, sha256
+			r.ObjectDir, r.IndexFile = filepath.Join(d.commonDir, "objects"), filepath.Join(d.gitDir, "index")
+			return r, nil
+		}
+	}
 	out, err := g.Run(ctx, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
 		"--show-object-format", "--git-path", "objects", "--git-path", "index", "--show-toplevel")
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
@@ -156,7 +165,7 @@ func (r *Repo) Config(key string) []string {
 
 func readConfig(ctx context.Context, g *gitcmd.Git) (map[string][]string, error) {
 	cfg := map[string][]string{}
-	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync|gc\.pruneexpire)`)
+	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.(fsync|bare|worktree|repositoryformatversion)|gc\.pruneexpire|extensions\.)`)
 	if err != nil && !gitcmd.IsExit(err, 1) {
 		return cfg, err
 	}
