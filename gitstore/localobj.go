@@ -106,13 +106,22 @@ func (lo *localObjects) loose(oid string) (gitcmd.Object, bool) {
 	return inflateLoose(oid, data)
 }
 
+// looseReaders are zlib readers for loose objects: each holds ~45 KB of decoder state (window, tables), which a
+// reader made per object allocated and cleared again.
+var looseReaders sync.Pool
+
 // inflateLoose decodes the bytes of a loose object file.
 func inflateLoose(oid string, data []byte) (gitcmd.Object, bool) {
-	zr, err := zlib.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return gitcmd.Object{}, false
+	var zr io.ReadCloser
+	if r, ok := looseReaders.Get().(io.ReadCloser); ok && r.(zlib.Resetter).Reset(bytes.NewReader(data), nil) == nil {
+		zr = r
+	} else {
+		var err error
+		if zr, err = zlib.NewReader(bytes.NewReader(data)); err != nil {
+			return gitcmd.Object{}, false
+		}
 	}
-	defer zr.Close()
+	defer looseReaders.Put(zr)
 	// Most objects inflate to a few times their compressed size; ReadAll grows the buffer otherwise, and reading to
 	// the end checks the stream's adler32.
 	var buf bytes.Buffer
