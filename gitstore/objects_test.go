@@ -55,6 +55,9 @@ func TestWriteLargeObject(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(tout)) != toid {
 			t.Fatalf("size %d: tree id %s, git says %s (%v)", size, toid, tout, err)
 		}
+		if got, err := exec.Command("git", "-C", repo, "cat-file", "tree", toid).Output(); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("size %d: git cat-file tree gives %d bytes (%v)", size, len(got), err)
+		}
 		os.Chmod(filepath.Join(w.dir, toid[:2], toid[2:]), 0o644)
 		os.Remove(filepath.Join(w.dir, toid[:2], toid[2:])) // not a valid tree: fsck would complain
 	}
@@ -112,6 +115,24 @@ func TestStreamBlob(t *testing.T) {
 	if st.openLoose(tree, "blob") != nil {
 		t.Fatal("a tree is read as a blob")
 	}
+}
+
+// FuzzZlibStored: what zlibStored writes is a zlib stream the standard library reads back to the same bytes, with
+// its checksum, in blocks of at most 65,535 bytes.
+func FuzzZlibStored(f *testing.F) {
+	f.Add([]byte("tree 0\x00"), 0)
+	f.Add([]byte("tree 12\x00abcabcabcabc"), 65530)
+	f.Fuzz(func(t *testing.T, raw []byte, pad int) {
+		raw = append(raw, make([]byte, max(0, min(pad, 200000)))...) // across block boundaries
+		zr, err := zlib.NewReader(bytes.NewReader(zlibStored(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("read back %d bytes of %d: %v", len(got), len(raw), err)
+		}
+	})
 }
 
 // FuzzZlibSmall: what zlibSmall writes is a zlib stream the standard library reads back to the same bytes, with
