@@ -14,7 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -437,29 +437,44 @@ type TreeEntry struct {
 func (e TreeEntry) isTree() bool { return e.Mode == ModeTree }
 
 // sortKey orders entries as git does: a tree sorts as if its name ended in '/'.
-func (e TreeEntry) sortKey() string {
-	if e.isTree() {
-		return e.Name + "/"
+// compareTreeEntries orders entries as git sorts a tree: by name, a tree's name compared as if it ended in "/" —
+// without making that string (a root of 256 fan-out trees took ~4,000 allocations to sort).
+func compareTreeEntries(a, b TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 {
+		return c
 	}
-	return e.Name
+	next := func(e TreeEntry) int { // the byte after the common part: the name's, a tree's '/', or none
+		switch {
+		case n < len(e.Name):
+			return int(e.Name[n])
+		case e.isTree():
+			return '/'
+		}
+		return -1
+	}
+	return next(a) - next(b)
 }
 
 // encodeTree encodes entries in git's tree format, sorting them.
 func encodeTree(entries []TreeEntry) ([]byte, error) {
-	sort.Slice(entries, func(i, j int) bool { return entries[i].sortKey() < entries[j].sortKey() })
-	var b bytes.Buffer
+	slices.SortFunc(entries, compareTreeEntries)
+	size := 0
 	for _, e := range entries {
-		raw, err := hex.DecodeString(e.OID)
-		if err != nil {
+		size += len(e.Mode) + len(e.Name) + 2 + len(e.OID)/2
+	}
+	b := make([]byte, 0, size)
+	for _, e := range entries {
+		b = append(b, e.Mode...)
+		b = append(b, ' ')
+		b = append(b, e.Name...)
+		b = append(b, 0)
+		var err error
+		if b, err = hex.AppendDecode(b, []byte(e.OID)); err != nil || len(e.OID) == 0 {
 			return nil, fmt.Errorf("bad object id %q", e.OID)
 		}
-		b.WriteString(e.Mode)
-		b.WriteByte(' ')
-		b.WriteString(e.Name)
-		b.WriteByte(0)
-		b.Write(raw)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // decodeTree parses git's tree format.

@@ -151,3 +151,33 @@ func FuzzZlibSmall(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompareTreeEntries: entries compare as git orders a tree — by name, a tree's name as if it ended in "/".
+func FuzzCompareTreeEntries(f *testing.F) {
+	f.Add("ab", true, "ab", false)
+	f.Add("ab", true, "ab-c", false)
+	f.Add("ab", false, "ab.c", true)
+	f.Add("a", true, "a0", true)
+	f.Fuzz(func(t *testing.T, a string, aTree bool, b string, bTree bool) {
+		if a == "" || b == "" || strings.ContainsAny(a+b, "/\x00") {
+			return // not names a tree can hold
+		}
+		key := func(name string, tree bool) string {
+			if tree {
+				return name + "/"
+			}
+			return name
+		}
+		mode := func(tree bool) string {
+			if tree {
+				return ModeTree
+			}
+			return ModeFile
+		}
+		want := strings.Compare(key(a, aTree), key(b, bTree))
+		got := compareTreeEntries(TreeEntry{Mode: mode(aTree), Name: a}, TreeEntry{Mode: mode(bTree), Name: b})
+		if (got < 0) != (want < 0) || (got == 0) != (want == 0) {
+			t.Fatalf("%q (tree %v) vs %q (tree %v): %d, want the sign of %d", a, aTree, b, bTree, got, want)
+		}
+	})
+}
