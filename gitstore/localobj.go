@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/klauspost/compress/zlib"
 
@@ -20,7 +21,8 @@ import (
 // fan-out tree and an experiment's tree, at the start and again at the end), each a round trip to `git cat-file`,
 // whose process alone costs a run ~3 ms of CPU; read here, a run starts no cat-file at all (issue 19: a run's fixed
 // cost). As for the cold listing (packSet), git stays the judge of everything unusual: an object that is not found
-// here (in an alternate, in a pack added since the packs were opened, larger than packMaxObject) or does not decode
+// here (in an alternate, larger than packMaxObject; packs are opened again when their directory changes) or does not
+// decode
 // is asked of cat-file, and when the repository has replace refs (which cat-file honours) every object is.
 type localObjects struct {
 	dir       string
@@ -32,7 +34,9 @@ type localObjects struct {
 	mu    sync.Mutex
 	packs *packSet // opened at the first object not loose; nil when there are none
 	open  bool     // packs were looked for
-	r     *packReader
+	// packsTime is the modification time of the pack directory when the packs were opened.
+	packsTime time.Time
+	r         *packReader
 }
 
 func newLocalObjects(r *Repo) *localObjects {
@@ -72,16 +76,39 @@ func (lo *localObjects) get(oid string) (gitcmd.Object, bool) {
 	lo.mu.Lock()
 	defer lo.mu.Unlock()
 	if !lo.open {
-		lo.open = true
-		if lo.packs = openPacks(lo.dir, lo.hashLen); lo.packs != nil {
-			lo.r = &packReader{set: lo.packs, cpack: -1}
+		lo.openPacks()
+	}
+	if lo.r != nil {
+		if obj, err := lo.r.get(oid); err == nil {
+			return obj, true
 		}
 	}
-	if lo.r == nil {
-		return gitcmd.Object{}, false
+	// Not in the packs opened: when the pack directory changed since (a repack, a fetch), open them again — which
+	// also lets go of packs a repack deleted, whose disk space a long-lived process (git exp ui) would hold.
+	if st, err := os.Stat(filepath.Join(lo.dir, "pack")); err == nil && !st.ModTime().Equal(lo.packsTime) {
+		lo.openPacks()
+		if lo.r != nil {
+			if obj, err := lo.r.get(oid); err == nil {
+				return obj, true
+			}
+		}
 	}
-	obj, err := lo.r.get(oid)
-	return obj, err == nil
+	return gitcmd.Object{}, false
+}
+
+// openPacks (re)opens the packs of the object directory; lo.mu is held.
+func (lo *localObjects) openPacks() {
+	if lo.packs != nil {
+		lo.packs.close()
+		lo.packs, lo.r = nil, nil
+	}
+	lo.open = true
+	if st, err := os.Stat(filepath.Join(lo.dir, "pack")); err == nil {
+		lo.packsTime = st.ModTime()
+	}
+	if lo.packs = openPacks(lo.dir, lo.hashLen); lo.packs != nil {
+		lo.r = &packReader{set: lo.packs, cpack: -1}
+	}
 }
 
 // close releases the packs.

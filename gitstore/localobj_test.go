@@ -42,13 +42,36 @@ func TestLocalObjectsMatchCatFile(t *testing.T) {
 	}
 	check(all)
 	check(append(loose, gitLoose))
-	// A repack replaces the packs that were opened: objects still read (the old pack stays mapped), new ones in
-	// the new pack come from git.
+	// A repack replaces the packs that were opened: objects still read from them (they stay mapped), and one only
+	// the new pack holds opens the packs again.
+	old := st.local.packs
+	var ents []TreeEntry
+	for i, oid := range loose {
+		ents = append(ents, TreeEntry{Mode: ModeFile, Name: fmt.Sprintf("l%02d", i), OID: oid})
+	}
+	tree, err := st.WriteTree(ents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit, err := st.WriteCommit(tree, nil, "loose ones")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitOut(t, st.Root, "update-ref", "refs/heads/loose", commit)
 	gitOut(t, st.Root, "repack", "-adq")
+	if _, err := os.Stat(filepath.Join(st.ObjectDir, loose[0][:2], loose[0][2:])); err == nil {
+		t.Fatal("still loose after the repack")
+	}
 	check(all)
-	got, err := st.get(loose[0])
-	if err != nil || string(got.Data) != "loose 0\n" {
-		t.Fatalf("after repack: %q, %v", got.Data, err)
+	if st.local.packs != old {
+		t.Fatal("packs opened again while the old ones answered")
+	}
+	got, ok := st.local.get(loose[0])
+	if !ok || string(got.Data) != "loose 0\n" {
+		t.Fatalf("after repack: %q, %v", got.Data, ok)
+	}
+	if st.local.packs == old {
+		t.Fatal("the packs of before the repack are still open")
 	}
 	for _, bad := range []string{"HEAD", strings.ToUpper(all[0]), all[0][:39], "refs/heads/main"} {
 		if _, ok := st.local.get(bad); ok {
