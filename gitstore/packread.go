@@ -248,6 +248,7 @@ type packReader struct {
 	chunk []byte // bytes of pack cpack from coff, read last
 	cpack int
 	coff  int64
+	zf    *inflater // small streams (all of a store's objects but large files)
 	zr    io.ReadCloser
 	src   bytes.Reader
 	bases map[baseKey]packed // inflated delta bases, most recent ones
@@ -557,6 +558,14 @@ func packOfsDelta(data []byte) (rel int64, n int) {
 
 // inflate decompresses the zlib stream data starts with, which must give size bytes and end.
 func (r *packReader) inflate(data []byte, size int) ([]byte, error) {
+	if r.zf == nil {
+		r.zf = new(inflater)
+	}
+	out := make([]byte, size)
+	if r.zf.inflate(out, data) == nil {
+		return out, nil
+	}
+	// What the inflater does not take (it takes what compress/zlib takes: FuzzInflate), zlib judges.
 	r.src.Reset(data)
 	if r.zr == nil {
 		zr, err := zlib.NewReader(&r.src)
@@ -567,7 +576,6 @@ func (r *packReader) inflate(data []byte, size int) ([]byte, error) {
 	} else if err := r.zr.(zlib.Resetter).Reset(&r.src, nil); err != nil {
 		return nil, errPackObject
 	}
-	out := make([]byte, size)
 	if _, err := io.ReadFull(r.zr, out); err != nil {
 		return nil, errPackObject
 	}
