@@ -669,7 +669,7 @@ func (s *Store) getObjects(ps *packSet, oids []string) ([]gitcmd.Object, error) 
 // getObjectsAt is getObjects of objects located already (locs: where each of oids is, locateAll), or not (nil).
 func (s *Store) getObjectsAt(ps *packSet, oids []string, locs []objLoc) ([]gitcmd.Object, error) {
 	if ps == nil || len(oids) < 16 {
-		return s.cat.GetMany(oids)
+		return s.getFew(oids)
 	}
 	return s.readPacked(ps, len(oids), func(r *packReader, i int) (gitcmd.Object, error) {
 		if locs != nil {
@@ -691,11 +691,38 @@ func (s *Store) getRawObjects(ps *packSet, raw []byte) ([]gitcmd.Object, error) 
 		for i := range oids {
 			oids[i] = hexOf(i)
 		}
-		return s.cat.GetMany(oids)
+		return s.getFew(oids)
 	}
 	return s.readPacked(ps, n, func(r *packReader, i int) (gitcmd.Object, error) {
 		return r.getAt("", r.locateRaw(raw[i*hl:i*hl+hl]))
 	}, hexOf)
+}
+
+// getFew reads objects like cat.GetMany, each from the object directory where it can (localObjects: what a listing
+// after a run reads — its new tip, a fan-out tree or two, the experiments it recorded — then needs no cat-file), the
+// rest in one request to cat-file.
+func (s *Store) getFew(oids []string) ([]gitcmd.Object, error) {
+	objs := make([]gitcmd.Object, len(oids))
+	var rest []string
+	var at []int
+	for i, oid := range oids {
+		if o, ok := s.local.get(oid); ok {
+			objs[i] = o
+		} else {
+			rest, at = append(rest, oid), append(at, i)
+		}
+	}
+	if len(rest) == 0 {
+		return objs, nil
+	}
+	got, err := s.cat.GetMany(rest)
+	if err != nil {
+		return nil, err
+	}
+	for k, i := range at {
+		objs[i] = got[k]
+	}
+	return objs, nil
 }
 
 // readPacked reads n objects from the packs ps, the i-th with get, on every core, and asks cat-file for those the

@@ -42,7 +42,7 @@ func (s *Store) Experiments() ([]*Experiment, error) {
 // rather than list nothing, say so and how to get the experiments back.
 func (s *Store) refGone(last string) error {
 	msg := fmt.Sprintf("%s is gone (it was at %s when git-exp last read it)", s.Ref, short(last))
-	if obj, err := s.cat.Get(last); err == nil && obj.Type == "commit" {
+	if obj, err := s.get(last); err == nil && obj.Type == "commit" {
 		msg += fmt.Sprintf(": restore it with 'git update-ref %s %s'", s.Ref, last)
 		if out, err := s.Git.Run(context.Background(), "for-each-ref", "--count=1", "--format=%(refname)", "refs/experiments/remotes/"); err == nil && len(out) > 0 {
 			msg += ", or get the shared experiments back with 'git exp pull'"
@@ -63,7 +63,7 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 		*c = cacheFile{}
 		return nil
 	}
-	obj, err := s.cat.Get(tip)
+	obj, err := s.get(tip)
 	if err != nil {
 		return fmt.Errorf("%s points to a missing commit: %w", s.Ref, err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	for _, e := range root {
 		if e.Name == "VERSION" {
-			if v, err := s.cat.Get(e.OID); err == nil && strings.TrimSpace(string(v.Data)) != fmt.Sprint(FormatVersion) {
+			if v, err := s.get(e.OID); err == nil && strings.TrimSpace(string(v.Data)) != fmt.Sprint(FormatVersion) {
 				return fmt.Errorf("%s is in storage format %s; this git-exp reads format %d: upgrade git-exp",
 					s.Ref, strings.TrimSpace(string(v.Data)), FormatVersion)
 			}
@@ -616,14 +616,14 @@ func (s *Store) Load(id string) (*Experiment, error) {
 	if tree == "" {
 		return nil, fmt.Errorf("experiment %s is not in the store", id)
 	}
-	obj, err := s.cat.Get(tree + ":" + ExpPath(id))
+	dir, ok, err := s.treePath(tree, ExpPath(id))
 	if err != nil {
-		if errors.Is(err, gitcmd.ErrMissing) {
-			return nil, fmt.Errorf("experiment %s is not in the store", id)
-		}
 		return nil, err
 	}
-	exps, err := s.loadExperiments(nil, &toRead{[]string{id}, []string{obj.OID}}, false)
+	if !ok || !dir.isTree() {
+		return nil, fmt.Errorf("experiment %s is not in the store", id)
+	}
+	exps, err := s.loadExperiments(nil, &toRead{[]string{id}, []string{dir.OID}}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -640,10 +640,11 @@ func (s *Store) ReadFile(id, name string) ([]byte, bool, error) {
 	if err != nil || tree == "" {
 		return nil, false, err
 	}
-	obj, err := s.cat.Get(tree + ":" + ExpPath(id) + "/" + name)
-	if errors.Is(err, gitcmd.ErrMissing) {
-		return nil, false, nil
+	e, ok, err := s.treePath(tree, ExpPath(id)+"/"+name)
+	if err != nil || !ok || e.isTree() {
+		return nil, false, err
 	}
+	obj, err := s.get(e.OID)
 	if err != nil {
 		return nil, false, err
 	}
