@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"runtime"
@@ -436,11 +437,7 @@ func writeTSV(env *Env, exps []*gitstore.Experiment, cols []string, short func(*
 						}
 						n := len(buf)
 						buf = appendCell(env.IO, buf, e, col, short, &rec)
-						for j := n; j < len(buf); j++ {
-							if buf[j] == '\t' || buf[j] == '\n' {
-								buf[j] = ' ' // as tsvCell
-							}
-						}
+						blankTabs(buf[n:])
 					}
 					buf = append(buf, '\n')
 				}
@@ -482,4 +479,25 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func
 		return e.AppendResultsKV(b)
 	}
 	return append(b, column(io, e, col, short, false, rec)...)
+}
+
+// blankTabs turns the tabs and newlines of a cell into spaces (as tsvCell), looking at 8 bytes at a time: cells
+// rarely hold one.
+func blankTabs(cell []byte) {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	j := 0
+	for ; j+8 <= len(cell); j += 8 {
+		if x := binary.LittleEndian.Uint64(cell[j:]); (x-0x0b*lo)&^x&hi != 0 { // a byte below 0x0b: maybe '\t' or '\n'
+			blankTabsSlow(cell[j : j+8])
+		}
+	}
+	blankTabsSlow(cell[j:])
+}
+
+func blankTabsSlow(b []byte) {
+	for j, c := range b {
+		if c == '\t' || c == '\n' {
+			b[j] = ' '
+		}
+	}
 }

@@ -79,3 +79,20 @@ func TestJoinSortValues(t *testing.T) {
 		}
 	}
 }
+
+// blankTabs turns exactly the tabs and newlines into spaces: every byte value at every position of cells of
+// every length up to 20.
+func TestBlankTabs(t *testing.T) {
+	for n := 0; n <= 20; n++ {
+		for k := 0; k < n; k++ {
+			for c := 0; c < 256; c++ {
+				cell := []byte(strings.Repeat("a\x0b\x7f\xff", 5)[:n])
+				cell[k] = byte(c)
+				want := []byte(tsvCell.Replace(string(cell)))
+				if blankTabs(cell); string(cell) != string(want) {
+					t.Fatalf("%q: got %q", want, cell)
+				}
+			}
+		}
+	}
+}
