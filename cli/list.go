@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -53,8 +54,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
 	gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
 	if len(c.Sort) == 0 {
-		gitstore.SortNewest(exps)
-		gridOrder(exps)
+		sortNewest(exps)
 	}
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
@@ -93,7 +93,8 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		}
 	}
 	human := env.IO.OutTTY && c.Format == ""
-	if !human { // machine output prints every value whole; a terminal shows the cut ones cut ("…")
+	tsv := !human && (c.Format == "" || c.Format == "tsv")
+	if !human && !tsv { // machine output prints every value whole (TSV reads them in writeTSV); a terminal shows the cut ones cut ("…")
 		if exps, err = whole(st, exps); err != nil {
 			return err
 		}
@@ -112,12 +113,12 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 			header[i] = strings.ToUpper(col)
 		}
 	}
-	if !human && (c.Format == "" || c.Format == "tsv") {
+	if tsv {
 		// Tab-separated lines need no widths: written a chunk at a time, never every row at once.
 		if c.Format == "tsv" {
 			fmt.Fprintln(env.IO.Out, strings.Join(header, "\t"))
 		}
-		return writeTSV(env, exps, cols, short)
+		return writeTSV(env, st, exps, cols, short)
 	}
 	var rows [][]string
 	eachRows(env.IO, exps, cols, short, human, func(r [][]string) error { rows = append(rows, r...); return nil })
@@ -293,6 +294,41 @@ func metaName(k string) bool {
 	return false
 }
 
+// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gridOrder). The cache
+// lists experiments so already: whether they are is checked first on every core, one pass over them, which costs
+// less than a sort that finds them sorted (one core, ~2 comparisons each).
+func sortNewest(exps []*gitstore.Experiment) {
+	const chunk = 1 << 14
+	parts := (len(exps) + chunk - 1) / chunk
+	unsorted := make([]bool, parts)
+	ungrid := make([]bool, parts)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 8)))
+	for p := range parts {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for i := max(1, p*chunk); i < min((p+1)*chunk, len(exps)); i++ {
+				a, b := exps[i-1], exps[i]
+				if gitstore.CompareNewest(a, b) > 0 {
+					unsorted[p] = true
+					return
+				}
+				if b.Batch != "" && b.Seq < a.Seq && b.Batch == a.Batch && b.Created == a.Created {
+					ungrid[p] = true
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if slices.Contains(unsorted, true) {
+		gitstore.SortNewest(exps)
+		gridOrder(exps)
+	} else if slices.Contains(ungrid, true) {
+		gridOrder(exps)
+	}
+}
+
 // gridOrder puts the members of each batch that were recorded together (a sweep: same batch, same creation time,
 // next to each other in a newest-first list) in the order of their grid, as they were staged and run.
 func gridOrder(exps []*gitstore.Experiment) {
@@ -417,11 +453,13 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 
 // writeTSV prints exps as tab-separated lines (as table does on a pipe), a chunk per core at a time, each line
 // appended to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no garbage
-// (the collector is off for readers, see shortReader).
-func writeTSV(env *Env, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
+// (the collector is off for readers, see shortReader). An experiment whose values the cache cut
+// (gitstore.CapValue) is read whole from the store first.
+func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
 	const chunk = 1024
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
 	bufs := make([][]byte, workers)
+	errs := make([]error, workers)
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	for lo := 0; lo < len(exps); lo += chunk * workers {
 		var wg sync.WaitGroup
@@ -429,16 +467,24 @@ func writeTSV(env *Env, exps []*gitstore.Experiment, cols []string, short func(*
 			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
 			wg.Go(func() {
 				buf := bufs[k][:0]
+				var seps []int // where the tabs between the cells of a line are, for blankTabs
 				for _, e := range exps[a:b] {
+					e, err := st.Full(e)
+					if err != nil {
+						errs[k] = err
+						return
+					}
 					var rec *query.Record
+					line := len(buf)
+					seps = seps[:0]
 					for i, col := range cols {
 						if i > 0 {
+							seps = append(seps, len(buf)-line)
 							buf = append(buf, '\t')
 						}
-						n := len(buf)
 						buf = appendCell(env.IO, buf, e, col, short, &rec)
-						blankTabs(buf[n:])
 					}
+					blankTabs(buf[line:], seps)
 					buf = append(buf, '\n')
 				}
 				bufs[k] = buf
@@ -446,6 +492,9 @@ func writeTSV(env *Env, exps []*gitstore.Experiment, cols []string, short func(*
 		}
 		wg.Wait()
 		for k := range workers {
+			if errs[k] != nil {
+				return errs[k]
+			}
 			w.Write(bufs[k])
 		}
 	}
@@ -464,7 +513,7 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func
 	case "created":
 		return append(b, e.Created...)
 	case "duration":
-		return strconv.AppendFloat(b, e.DurationS, 'f', 3, 64)
+		return appendSeconds(b, e.DurationS)
 	case "tags":
 		for i, t := range e.Tags {
 			if i > 0 {
@@ -481,23 +530,40 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func
 	return append(b, column(io, e, col, short, false, rec)...)
 }
 
-// blankTabs turns the tabs and newlines of a cell into spaces (as tsvCell), looking at 8 bytes at a time: cells
-// rarely hold one.
-func blankTabs(cell []byte) {
+// blankTabs turns the tabs and newlines of a line into spaces (as tsvCell does to each cell), but for the tabs at
+// seps (the ones between cells), looking at 8 bytes at a time: cells rarely hold one.
+func blankTabs(line []byte, seps []int) {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	j := 0
-	for ; j+8 <= len(cell); j += 8 {
-		if x := binary.LittleEndian.Uint64(cell[j:]); (x-0x0b*lo)&^x&hi != 0 { // a byte below 0x0b: maybe '\t' or '\n'
-			blankTabsSlow(cell[j : j+8])
+	for ; j+8 <= len(line); j += 8 {
+		if x := binary.LittleEndian.Uint64(line[j:]); (x-0x0b*lo)&^x&hi != 0 { // a byte below 0x0b: maybe '\t' or '\n'
+			blankTabsSlow(line, j, j+8, seps)
 		}
 	}
-	blankTabsSlow(cell[j:])
+	blankTabsSlow(line, j, len(line), seps)
 }
 
-func blankTabsSlow(b []byte) {
-	for j, c := range b {
-		if c == '\t' || c == '\n' {
-			b[j] = ' '
+func blankTabsSlow(line []byte, from, to int, seps []int) {
+	for j := from; j < to; j++ {
+		if c := line[j]; c == '\n' || c == '\t' && !slices.Contains(seps, j) {
+			line[j] = ' '
 		}
 	}
+}
+
+// appendSeconds appends d with 3 decimals as strconv.AppendFloat(b, d, 'f', 3, 64) does, without its general
+// algorithm when d*1000 is clearly nearest one integer: |fl(1000d) - 1000d| is below 2^-13 up to 1e9, so when the
+// product is within 1/4 of an integer that integer is 1000d correctly rounded (no tie to break).
+func appendSeconds(b []byte, d float64) []byte {
+	if d > 0 && d < 1e9 {
+		m := d * 1000
+		r := math.Round(m)
+		if m-r > -0.25 && m-r < 0.25 {
+			n := int64(r)
+			f := n % 1000
+			b = strconv.AppendInt(b, n/1000, 10)
+			return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
+		}
+	}
+	return strconv.AppendFloat(b, d, 'f', 3, 64)
 }
