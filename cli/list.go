@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
@@ -531,20 +532,33 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func
 }
 
 // blankTabs turns the tabs and newlines of a line into spaces (as tsvCell does to each cell), but for the tabs at
-// seps (the ones between cells), looking at 8 bytes at a time: cells rarely hold one.
+// seps (the ones between cells). Cells rarely hold one: the line's tabs are counted and its newlines looked for 8
+// bytes at a time first, and when it holds the separators only, nothing is to change.
 func blankTabs(line []byte, seps []int) {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	const lo, low7 = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
+	tabs, nl := 0, uint64(0)
 	j := 0
 	for ; j+8 <= len(line); j += 8 {
-		if x := binary.LittleEndian.Uint64(line[j:]); (x-0x0b*lo)&^x&hi != 0 { // a byte below 0x0b: maybe '\t' or '\n'
-			blankTabsSlow(line, j, j+8, seps)
+		x := binary.LittleEndian.Uint64(line[j:])
+		t := x ^ '\t'*lo
+		tabs += bits.OnesCount64(^((t&low7 + low7) | t | low7)) // the high bit of each byte that is '\t'
+		n := x ^ '\n'*lo
+		nl |= ^((n&low7 + low7) | n | low7)
+	}
+	for _, c := range line[j:] {
+		if c == '\t' {
+			tabs++
+		} else if c == '\n' {
+			nl = 1
 		}
 	}
-	blankTabsSlow(line, j, len(line), seps)
+	if tabs != len(seps) || nl != 0 {
+		blankTabsSlow(line, seps)
+	}
 }
 
-func blankTabsSlow(line []byte, from, to int, seps []int) {
-	for j := from; j < to; j++ {
+func blankTabsSlow(line []byte, seps []int) {
+	for j := range line {
 		if c := line[j]; c == '\n' || c == '\t' && !slices.Contains(seps, j) {
 			line[j] = ' '
 		}
