@@ -198,3 +198,26 @@ func TestSortNumericMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// Without expressions or sort keys, the experiments that pass the other conditions are kept in order, on one core
+// or on several.
+func TestSelectWithoutExpressionsKeepsOrder(t *testing.T) {
+	for _, n := range []int{50, 3*parallelMin + 7} {
+		exps := fakeExperiments(n)
+		for _, f := range []Filter{{}, {Status: []string{"completed", "failed"}}, {Archived: true, Status: []string{"running"}}} {
+			m, err := f.Compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []*gitstore.Experiment
+			for _, e := range exps {
+				if m.pass(e) {
+					want = append(want, e)
+				}
+			}
+			if got := m.SelectSorted(exps, nil); !slices.Equal(got, want) {
+				t.Errorf("n=%d %+v: %d experiments, want %d; first difference at %d", n, f, len(got), len(want), firstDiff(got, want))
+			}
+		}
+	}
+}
