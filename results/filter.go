@@ -228,29 +228,36 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 }
 
 // passing is the experiments of exps that pass m's conditions that are not expressions, in order: a chunk per
-// core when they are many (a pass over 1,000,000 experiments reads a field or two of each, mostly waiting for memory).
+// core when they are many (a pass over 1,000,000 experiments reads a field or two of each, mostly waiting for memory),
+// each chunk's into its own range of the one slice returned, then moved together.
 func (m *Matcher) passing(exps []*gitstore.Experiment) []*gitstore.Experiment {
-	filter := func(exps []*gitstore.Experiment) []*gitstore.Experiment {
-		out := make([]*gitstore.Experiment, 0, len(exps))
-		for _, e := range exps {
+	out := make([]*gitstore.Experiment, len(exps))
+	filter := func(lo, hi int) int { // into out[lo:], returning how many pass
+		n := lo
+		for _, e := range exps[lo:hi] {
 			if m.pass(e) {
-				out = append(out, e)
+				out[n] = e
+				n++
 			}
 		}
-		return out
+		return n - lo
 	}
 	workers := runtime.GOMAXPROCS(0)
 	if len(exps) < parallelMin || workers < 2 {
-		return filter(exps)
+		return out[:filter(0, len(exps))]
 	}
 	chunk := (len(exps) + workers - 1) / workers
-	parts := make([][]*gitstore.Experiment, (len(exps)+chunk-1)/chunk)
+	counts := make([]int, (len(exps)+chunk-1)/chunk)
 	var wg sync.WaitGroup
-	for p := range parts {
-		wg.Go(func() { parts[p] = filter(exps[p*chunk : min((p+1)*chunk, len(exps))]) })
+	for p := range counts {
+		wg.Go(func() { counts[p] = filter(p*chunk, min((p+1)*chunk, len(exps))) })
 	}
 	wg.Wait()
-	return slices.Concat(parts...)
+	n := 0
+	for p, c := range counts {
+		n += copy(out[n:], out[p*chunk:p*chunk+c])
+	}
+	return out[:n]
 }
 
 // Record is what --where expressions and sort keys see of an experiment: its parameters, its results and its
