@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
@@ -375,48 +377,89 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 }
 
 // writeJSONList prints the documented objects of exps as a JSON array. The cache keeps no rendering: the objects of
-// the rows printed are encoded here, a chunk per core at a time, and written in order. An experiment whose values
-// the cache cut (gitstore.CapValue) is read whole from the store first.
+// the rows printed are encoded here, a chunk per core at a time, and written in order (writeChunks). An experiment
+// whose values the cache cut (gitstore.CapValue) is read whole from the store first.
 func writeJSONList(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, short func(*gitstore.Experiment) string) error {
-	const chunk = 1024
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
-	bufs := make([][]byte, workers)
-	errs := make([]error, workers)
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
-	for lo := 0; lo < len(exps); lo += chunk * workers {
-		var wg sync.WaitGroup
-		for k := range workers {
-			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
-			wg.Go(func() {
-				buf := bufs[k][:0]
-				for i := a; i < b; i++ {
-					e, err := st.Full(exps[i])
-					if err != nil {
-						errs[k] = err
-						return
-					}
-					if i > 0 {
-						buf = append(buf, ',')
-					}
-					buf = appendDocJSON(append(buf, '\n'), e, short(exps[i]))
-				}
-				bufs[k] = buf
-			})
-		}
-		wg.Wait()
-		for k := range workers {
-			if errs[k] != nil {
-				return errs[k]
+	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
+		for i := lo; i < hi; i++ {
+			e, err := st.Full(exps[i])
+			if err != nil {
+				return buf, err
 			}
-			w.Write(bufs[k])
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendDocJSON(append(buf, '\n'), e, short(exps[i]))
 		}
+		return buf, nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(exps) > 0 {
 		w.WriteString("\n")
 	}
 	w.WriteString("]\n")
 	return w.Flush()
+}
+
+// writeChunks writes the output of n items rendered by render (items lo to hi appended to buf) to w in order: a
+// chunk of items per core at a time, and while one round of chunks is written (to a pipe, waiting for its reader)
+// the next is rendered. The buffers of two rounds are reused throughout: a listing of 1,000,000 holds no more.
+func writeChunks(w io.Writer, n int, render func(buf []byte, lo, hi int) ([]byte, error)) error {
+	const chunk = 1024
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+chunk-1)/chunk))
+	var sets [2][][]byte
+	for i := range sets {
+		sets[i] = make([][]byte, workers)
+	}
+	free := make(chan int, len(sets)) // sets not being written
+	for i := range sets {
+		free <- i
+	}
+	full := make(chan int, len(sets)) // sets rendered, in order
+	writeErr := make(chan error, 1)
+	var failed atomic.Bool // writing failed: no use rendering more
+	go func() {
+		var err error
+		for i := range full {
+			for _, b := range sets[i] {
+				if err == nil {
+					_, err = w.Write(b)
+				}
+			}
+			failed.Store(err != nil)
+			free <- i
+		}
+		writeErr <- err
+	}()
+	errs := make([]error, workers)
+	var err error
+	for lo := 0; lo < n && err == nil && !failed.Load(); lo += chunk * workers {
+		si := <-free
+		set := sets[si]
+		var wg sync.WaitGroup
+		for k := range workers {
+			a, b := min(lo+k*chunk, n), min(lo+(k+1)*chunk, n)
+			wg.Go(func() { set[k], errs[k] = render(set[k][:0], a, b) })
+		}
+		wg.Wait()
+		for k := range workers {
+			if errs[k] != nil {
+				err = errs[k]
+			}
+		}
+		if err == nil {
+			full <- si
+		}
+	}
+	close(full)
+	if werr := <-writeErr; err == nil {
+		err = werr
+	}
+	return err
 }
 
 // eachRows renders the rows of exps (columns cols) a chunk at a time, the rows of a chunk on every core, and hands
@@ -452,52 +495,36 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 	return nil
 }
 
-// writeTSV prints exps as tab-separated lines (as table does on a pipe), a chunk per core at a time, each line
-// appended to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no garbage
-// (the collector is off for readers, see shortReader). An experiment whose values the cache cut
+// writeTSV prints exps as tab-separated lines (as table does on a pipe), a chunk per core at a time (writeChunks),
+// each line appended to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no
+// garbage (the collector is off for readers, see shortReader). An experiment whose values the cache cut
 // (gitstore.CapValue) is read whole from the store first.
 func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
-	const chunk = 1024
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
-	bufs := make([][]byte, workers)
-	errs := make([]error, workers)
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
-	for lo := 0; lo < len(exps); lo += chunk * workers {
-		var wg sync.WaitGroup
-		for k := range workers {
-			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
-			wg.Go(func() {
-				buf := bufs[k][:0]
-				var seps []int // where the tabs between the cells of a line are, for blankTabs
-				for _, e := range exps[a:b] {
-					e, err := st.Full(e)
-					if err != nil {
-						errs[k] = err
-						return
-					}
-					var rec *query.Record
-					line := len(buf)
-					seps = seps[:0]
-					for i, col := range cols {
-						if i > 0 {
-							seps = append(seps, len(buf)-line)
-							buf = append(buf, '\t')
-						}
-						buf = appendCell(env.IO, buf, e, col, short, &rec)
-					}
-					blankTabs(buf[line:], seps)
-					buf = append(buf, '\n')
-				}
-				bufs[k] = buf
-			})
-		}
-		wg.Wait()
-		for k := range workers {
-			if errs[k] != nil {
-				return errs[k]
+	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
+		var seps []int // where the tabs between the cells of a line are, for blankTabs
+		for _, e := range exps[lo:hi] {
+			e, err := st.Full(e)
+			if err != nil {
+				return buf, err
 			}
-			w.Write(bufs[k])
+			var rec *query.Record
+			line := len(buf)
+			seps = seps[:0]
+			for i, col := range cols {
+				if i > 0 {
+					seps = append(seps, len(buf)-line)
+					buf = append(buf, '\t')
+				}
+				buf = appendCell(env.IO, buf, e, col, short, &rec)
+			}
+			blankTabs(buf[line:], seps)
+			buf = append(buf, '\n')
 		}
+		return buf, nil
+	})
+	if err != nil {
+		return err
 	}
 	return w.Flush()
 }

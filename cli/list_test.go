@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -165,4 +167,47 @@ func TestSortNewestChecksFirst(t *testing.T) {
 			t.Errorf("%s: not in the order of SortNewest and gridOrder", name)
 		}
 	}
+}
+
+// writeChunks writes every item once, in order, however many rounds of chunks it takes (and whatever the items'
+// sizes); an error of render or of the writer stops it and is returned.
+func TestWriteChunks(t *testing.T) {
+	render := func(buf []byte, lo, hi int) ([]byte, error) {
+		for i := lo; i < hi; i++ {
+			buf = append(strconv.AppendInt(buf, int64(i), 10), strings.Repeat("x", i%300)...)
+			buf = append(buf, '\n')
+		}
+		return buf, nil
+	}
+	for _, n := range []int{0, 1, 1023, 1024, 5000, 20000} {
+		var want []byte
+		want, _ = render(want, 0, n)
+		var got strings.Builder
+		if err := writeChunks(&got, n, render); err != nil || got.String() != string(want) {
+			t.Fatalf("n=%d: %v, %d bytes, want %d", n, err, got.Len(), len(want))
+		}
+	}
+	failing := func(buf []byte, lo, hi int) ([]byte, error) {
+		if lo <= 7000 && 7000 < hi {
+			return buf, errBoom
+		}
+		return render(buf, lo, hi)
+	}
+	if err := writeChunks(io.Discard, 20000, failing); err != errBoom {
+		t.Errorf("render's error: %v", err)
+	}
+	if err := writeChunks(&failWriter{after: 3}, 20000, render); err != errBoom {
+		t.Errorf("the writer's error: %v", err)
+	}
+}
+
+var errBoom = errors.New("boom")
+
+type failWriter struct{ after int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.after--; w.after < 0 {
+		return 0, errBoom
+	}
+	return len(p), nil
 }
