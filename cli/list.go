@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/bits"
 	"runtime"
 	"slices"
 	"sort"
@@ -500,6 +499,10 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 // garbage (the collector is off for readers, see shortReader). An experiment whose values the cache cut
 // (gitstore.CapValue) is read whole from the store first.
 func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
+	kinds := make([]cellKind, len(cols))
+	for i, col := range cols {
+		kinds[i] = cellKindOf(col)
+	}
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
 		var seps []int // where the tabs between the cells of a line are, for blankTabs
@@ -516,7 +519,7 @@ func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []
 					seps = append(seps, len(buf)-line)
 					buf = append(buf, '\t')
 				}
-				buf = appendCell(env.IO, buf, e, col, short, &rec)
+				buf = appendCell(env.IO, buf, e, col, kinds[i], short, &rec)
 			}
 			blankTabs(buf[line:], seps)
 			buf = append(buf, '\n')
@@ -529,20 +532,57 @@ func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []
 	return w.Flush()
 }
 
-// appendCell appends column's cell of e as a pipe shows it (column with human false).
-func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func(*gitstore.Experiment) string, rec **query.Record) []byte {
+// cellKind is a column of appendCell, told once per listing rather than by its name in every row.
+type cellKind uint8
+
+const (
+	cellOther cellKind = iota
+	cellID
+	cellName
+	cellStatus
+	cellCreated
+	cellDuration
+	cellTags
+	cellParams
+	cellResults
+)
+
+func cellKindOf(col string) cellKind {
 	switch col {
 	case "id":
-		return append(b, e.ID...)
+		return cellID
 	case "name":
-		return append(b, e.Name...)
+		return cellName
 	case "status":
-		return append(b, e.Status...)
+		return cellStatus
 	case "created":
-		return append(b, e.Created...)
+		return cellCreated
 	case "duration":
-		return appendSeconds(b, e.DurationS)
+		return cellDuration
 	case "tags":
+		return cellTags
+	case "params":
+		return cellParams
+	case "results":
+		return cellResults
+	}
+	return cellOther
+}
+
+// appendCell appends column col's cell of e as a pipe shows it (column with human false); kind is cellKindOf(col).
+func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, kind cellKind, short func(*gitstore.Experiment) string, rec **query.Record) []byte {
+	switch kind {
+	case cellID:
+		return append(b, e.ID...)
+	case cellName:
+		return append(b, e.Name...)
+	case cellStatus:
+		return append(b, e.Status...)
+	case cellCreated:
+		return append(b, e.Created...)
+	case cellDuration:
+		return appendSeconds(b, e.DurationS)
+	case cellTags:
 		for i, t := range e.Tags {
 			if i > 0 {
 				b = append(b, ',')
@@ -550,9 +590,9 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func
 			b = append(b, t...)
 		}
 		return b
-	case "params":
+	case cellParams:
 		return e.AppendParamsKV(b)
-	case "results":
+	case cellResults:
 		return e.AppendResultsKV(b)
 	}
 	return append(b, column(io, e, col, short, false, rec)...)
@@ -565,12 +605,16 @@ func blankTabs(line []byte, seps []int) {
 	const lo, low7 = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
 	tabs, nl := 0, uint64(0)
 	j := 0
-	for ; j+8 <= len(line); j += 8 {
-		x := binary.LittleEndian.Uint64(line[j:])
-		t := x ^ '\t'*lo
-		tabs += bits.OnesCount64(^((t&low7 + low7) | t | low7)) // the high bit of each byte that is '\t'
-		n := x ^ '\n'*lo
-		nl |= ^((n&low7 + low7) | n | low7)
+	for j+8 <= len(line) {
+		var lanes uint64 // tabs seen in each byte lane, 31 words at a time: their sum fits a byte
+		for end := min(len(line)&^7, j+8*31); j < end; j += 8 {
+			x := binary.LittleEndian.Uint64(line[j:])
+			t := x ^ '\t'*lo
+			lanes += ^((t&low7 + low7) | t | low7) >> 7 // 1 in each byte lane that is '\t'
+			n := x ^ '\n'*lo
+			nl |= ^((n&low7 + low7) | n | low7)
+		}
+		tabs += int(lanes * lo >> 56) // the sum of the lanes
 	}
 	for _, c := range line[j:] {
 		if c == '\t' {

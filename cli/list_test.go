@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -90,8 +91,22 @@ func TestJoinSortValues(t *testing.T) {
 }
 
 // blankTabs turns exactly the tabs and newlines into spaces, but for the separators it is given: every byte value
-// at every position of lines of every length up to 20, with separators or not.
+// at every position of lines of every length up to 20, with separators or not; long lines full of tabs.
 func TestBlankTabs(t *testing.T) {
+	for _, n := range []int{247, 248, 249, 2040, 2047, 5000} {
+		all := bytes.Repeat([]byte{'\t'}, n)
+		var seps []int
+		for s := range n {
+			seps = append(seps, s)
+		}
+		line := slices.Clone(all)
+		if blankTabs(line, seps); !bytes.Equal(line, all) {
+			t.Errorf("%d tabs, all separators: changed", n)
+		}
+		if blankTabs(line, seps[1:]); line[0] != ' ' || !bytes.Equal(line[1:], all[1:]) {
+			t.Errorf("%d tabs, all but the first separators: %q...", n, line[:8])
+		}
+	}
 	for n := 0; n <= 20; n++ {
 		for k := 0; k < n; k++ {
 			for c := 0; c < 256; c++ {
