@@ -406,9 +406,11 @@ func writeJSONList(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, sh
 
 // writeChunks writes the output of n items rendered by render (items lo to hi appended to buf) to w in order: a
 // chunk of items per core at a time, and while one round of chunks is written (to a pipe, waiting for its reader)
-// the next is rendered. The buffers of two rounds are reused throughout: a listing of 1,000,000 holds no more.
+// the next is rendered. The buffers of two rounds are reused throughout: a listing of 1,000,000 holds no more (and
+// their growth, which the collector, off for readers, does not take back: chunks of 512 items keep the two rounds'
+// buffers at the size of the one round of 1,024 there was before the rounds overlapped).
 func writeChunks(w io.Writer, n int, render func(buf []byte, lo, hi int) ([]byte, error)) error {
-	const chunk = 1024
+	const chunk = 512
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+chunk-1)/chunk))
 	var sets [2][][]byte
 	for i := range sets {

@@ -194,7 +194,7 @@ func TestWriteChunks(t *testing.T) {
 		}
 		return buf, nil
 	}
-	for _, n := range []int{0, 1, 1023, 1024, 5000, 20000} {
+	for _, n := range []int{0, 1, 511, 512, 513, 1024, 5000, 20000} {
 		var want []byte
 		want, _ = render(want, 0, n)
 		var got strings.Builder
