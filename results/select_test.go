@@ -108,7 +108,11 @@ func referenceSelect(t *testing.T, where []string, exps []*gitstore.Experiment, 
 // The fast path (typed top-level values, prepared sort keys, parallel matching and sorting) must select and order
 // exactly as the reference does, on small sets and on sets large enough to run in parallel.
 func TestSelectSortedMatchesReference(t *testing.T) {
-	for _, n := range []int{50, 3 * parallelMin} {
+	sizes := []int{50, 3 * parallelMin}
+	if !testing.Short() {
+		sizes = append(sizes, 20000) // several blocks of matches per core
+	}
+	for _, n := range sizes {
 		exps := fakeExperiments(n)
 		for _, c := range []struct {
 			where []string
@@ -155,7 +159,7 @@ func firstDiff(a, b []*gitstore.Experiment) int {
 	return min(len(a), len(b))
 }
 
-// sortNumeric orders numbers (ints and floats, -0, infinities), NaN and missing values, in both directions, with
+// numericOrder orders numbers (ints and floats, -0, infinities), NaN and missing values, in both directions, with
 // ties, exactly as the general comparison does, whether the items come newest first or not; and declines keys it
 // cannot order (a string, an integer beyond 2^53).
 func TestSortNumericMatchesGeneral(t *testing.T) {
@@ -178,13 +182,20 @@ func TestSortNumericMatchesGeneral(t *testing.T) {
 				}
 				want := slices.Clone(items)
 				sortGeneral(want, desc)
-				got := slices.Clone(items)
-				if !sortNumeric(got, desc) {
+				got := slices.Clone(exps)
+				// in blocks of 1,000, as selectSorted collects them
+				var blocks [][]sortItem
+				for lo := 0; lo < n; lo += 1000 {
+					blocks = append(blocks, items[lo:min(lo+1000, n)])
+				}
+				order, ok := numericOrder(blocks, got, desc)
+				if !ok {
 					t.Fatal("numeric keys declined")
 				}
+				permute(got, order)
 				for i := range got {
-					if got[i].e != want[i].e {
-						t.Fatalf("n=%d newest=%v desc=%v: differs at %d: %v vs %v", n, newest, desc, i, got[i].keys, want[i].keys)
+					if got[i] != want[i].e {
+						t.Fatalf("n=%d newest=%v desc=%v: differs at %d: want %v", n, newest, desc, i, want[i].keys)
 					}
 				}
 			}
@@ -193,7 +204,7 @@ func TestSortNumericMatchesGeneral(t *testing.T) {
 	for _, v := range []any{"a", int64(1<<53 + 1), true} {
 		items := []sortItem{{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(1.0)}},
 			{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(v)}}}
-		if sortNumeric(items, []bool{false}) {
+		if _, ok := numericOrder([][]sortItem{items}, []*gitstore.Experiment{items[0].e, items[1].e}, []bool{false}); ok {
 			t.Errorf("%v (%T) sorted as a number", v, v)
 		}
 	}
