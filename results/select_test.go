@@ -119,6 +119,7 @@ func TestSelectSortedMatchesReference(t *testing.T) {
 			keys  []string
 		}{
 			{nil, []string{"lr"}},
+			{nil, []string{"results.lr", "lr"}}, // missing (numeric) in most, a string in some: numbers, then any kind
 			{nil, []string{"-lr", "results.acc"}},
 			{[]string{"lr > 0.5"}, []string{"-results.acc"}},
 			{[]string{"model.name == 'vit' or lr == null"}, []string{"model.depth", "-name"}},
@@ -159,7 +160,7 @@ func firstDiff(a, b []*gitstore.Experiment) int {
 	return min(len(a), len(b))
 }
 
-// numericOrder orders numbers (ints and floats, -0, infinities), NaN and missing values, in both directions, with
+// sortNumeric orders numbers (ints and floats, -0, infinities), NaN and missing values, in both directions, with
 // ties, exactly as the general comparison does, whether the items come newest first or not; and declines keys it
 // cannot order (a string, an integer beyond 2^53).
 func TestSortNumericMatchesGeneral(t *testing.T) {
@@ -182,17 +183,30 @@ func TestSortNumericMatchesGeneral(t *testing.T) {
 				}
 				want := slices.Clone(items)
 				sortGeneral(want, desc)
-				got := slices.Clone(exps)
-				// in blocks of 1,000, as selectSorted collects them
-				var blocks [][]sortItem
-				for lo := 0; lo < n; lo += 1000 {
-					blocks = append(blocks, items[lo:min(lo+1000, n)])
+				// on 3 cores, each collecting blocks of 1,000
+				var parts []*matches
+				for p := range 3 {
+					c := &matches{numeric: true}
+					for i := p * n / 3; i < (p+1)*n/3; i++ {
+						x := numericItem{pos: uint32(i)}
+						for k := range desc {
+							v, ok := numericKey(&items[i].keys[k], desc[k])
+							if !ok {
+								t.Fatalf("%v declined", items[i].keys[k])
+							}
+							x.k[k] = v
+						}
+						if len(c.nums) == 0 || len(c.nums[len(c.nums)-1]) == 1000 {
+							c.nums = append(c.nums, nil)
+						}
+						c.nums[len(c.nums)-1] = append(c.nums[len(c.nums)-1], x)
+					}
+					parts = append(parts, c)
 				}
-				order, ok := numericOrder(blocks, got, desc)
-				if !ok {
-					t.Fatal("numeric keys declined")
+				got := sortNumeric(parts, exps, desc)
+				if len(got) != n {
+					t.Fatalf("%d experiments, want %d", len(got), n)
 				}
-				permute(got, order)
 				for i := range got {
 					if got[i] != want[i].e {
 						t.Fatalf("n=%d newest=%v desc=%v: differs at %d: want %v", n, newest, desc, i, want[i].keys)
@@ -202,9 +216,7 @@ func TestSortNumericMatchesGeneral(t *testing.T) {
 		}
 	}
 	for _, v := range []any{"a", int64(1<<53 + 1), true} {
-		items := []sortItem{{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(1.0)}},
-			{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(v)}}}
-		if _, ok := numericOrder([][]sortItem{items}, []*gitstore.Experiment{items[0].e, items[1].e}, []bool{false}); ok {
+		if k := query.MakeSortKey(v); func() bool { _, ok := numericKey(&k, false); return ok }() {
 			t.Errorf("%v (%T) sorted as a number", v, v)
 		}
 	}
@@ -229,6 +241,30 @@ func TestSelectWithoutExpressionsKeepsOrder(t *testing.T) {
 			if got := m.SelectSorted(exps, nil); !slices.Equal(got, want) {
 				t.Errorf("n=%d %+v: %d experiments, want %d; first difference at %d", n, f, len(got), len(want), firstDiff(got, want))
 			}
+		}
+	}
+}
+
+// A sort key that is a number in the experiments one core matched and a string in the others' sorts all of them as
+// keys of any kind, in the reference's order.
+func TestSelectSortedNumbersThenStrings(t *testing.T) {
+	exps := fakeExperiments(4 * parallelMin)
+	for i, e := range exps {
+		e.ResultsJSON = fmt.Appendf(nil, `{"x":%d}`, i%7)
+		if i >= len(exps)*3/4 {
+			e.ResultsJSON = fmt.Appendf(nil, `{"x":"s%d"}`, i%5)
+		}
+		e.Index()
+	}
+	for _, keys := range [][]string{{"results.x"}, {"-results.x", "lr"}} {
+		m, err := Filter{}.Compile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.SelectSorted(exps, keys)
+		want := referenceSelect(t, nil, exps, keys)
+		if !slices.Equal(got, want) {
+			t.Errorf("sort %q: %d experiments, want %d; first difference at %d", keys, len(got), len(want), firstDiff(got, want))
 		}
 	}
 }
