@@ -601,31 +601,27 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, kind cellK
 }
 
 // blankTabs turns the tabs and newlines of a line into spaces (as tsvCell does to each cell), but for the tabs at
-// seps (the ones between cells). Cells rarely hold one: the line's tabs are counted and its newlines looked for 8
-// bytes at a time first, and when it holds the separators only, nothing is to change.
+// seps (the ones between cells). Cells rarely hold one: the line's bytes below 0x0b ('\t' is 0x09, '\n' 0x0a) are
+// counted 8 bytes at a time first, and when they are the separators only, nothing is to change.
 func blankTabs(line []byte, seps []int) {
 	const lo, low7 = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
-	tabs, nl := 0, uint64(0)
+	low := 0
 	j := 0
 	for j+8 <= len(line) {
-		var lanes uint64 // tabs seen in each byte lane, 31 words at a time: their sum fits a byte
+		var lanes uint64 // bytes below 0x0b seen in each byte lane, 31 words at a time: their sum fits a byte
 		for end := min(len(line)&^7, j+8*31); j < end; j += 8 {
 			x := binary.LittleEndian.Uint64(line[j:])
-			t := x ^ '\t'*lo
-			lanes += ^((t&low7 + low7) | t | low7) >> 7 // 1 in each byte lane that is '\t'
-			n := x ^ '\n'*lo
-			nl |= ^((n&low7 + low7) | n | low7)
+			// per byte b: (b&0x7f)+0x75 has its high bit set when b&0x7f >= 0x0b, and carries into no other byte
+			lanes += (^(x&low7 + 0x75*lo) &^ x) >> 7 & lo
 		}
-		tabs += int(lanes * lo >> 56) // the sum of the lanes
+		low += int(lanes * lo >> 56) // the sum of the lanes
 	}
 	for _, c := range line[j:] {
-		if c == '\t' {
-			tabs++
-		} else if c == '\n' {
-			nl = 1
+		if c < 0x0b {
+			low++
 		}
 	}
-	if tabs != len(seps) || nl != 0 {
+	if low != len(seps) {
 		blankTabsSlow(line, seps)
 	}
 }
