@@ -51,7 +51,7 @@ else
 	echo "# building from the working tree $MODULE_DIR" >&2
 fi
 build_git_exp() {
-	(cd "$SRC" && go build -o "$BIN/git-exp" ./cmd/git-exp)
+	(cd "$SRC" && CGO_ENABLED=0 go build -o "$BIN/git-exp" ./cmd/git-exp) # as README installs it
 	export PATH="$BIN:$PATH" # so that `git exp` finds this build
 	GIT_EXP="$BIN/git-exp"
 }
@@ -63,7 +63,7 @@ build_base() {
 	if [[ -n ${BASE_REV:-} ]]; then
 		mkdir -p "$WORK/base-src"
 		git -C "$MODULE_DIR" archive --format=tar "$BASE_REV" | tar -x -C "$WORK/base-src"
-		(cd "$WORK/base-src" && go build -o "$WORK/git-exp-base" ./cmd/git-exp)
+		(cd "$WORK/base-src" && CGO_ENABLED=0 go build -o "$WORK/git-exp-base" ./cmd/git-exp)
 		BASE="$WORK/git-exp-base"
 	fi
 }

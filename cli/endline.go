@@ -50,6 +50,9 @@ func endResults(ctx context.Context, env *Env, st *gitstore.Store, id string, da
 			return ""
 		}
 	}
+	if len(data) == 0 {
+		return ""
+	}
 	if env.IO.ErrTTY {
 		return humanKV(data)
 	}

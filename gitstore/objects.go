@@ -14,7 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -170,8 +170,8 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 	hdr := typ + " " + strconv.FormatInt(size, 10) + "\x00"
 	h := w.newHash()
 	h.Write([]byte(hdr))
-	var small []byte // the whole file of a small object, compressed in memory
-	if size <= smallObject {
+	var small []byte // the whole file of a small object (or a tree), compressed in memory
+	if size <= smallObject || typ == "tree" && size <= storedTreeMax {
 		raw := make([]byte, len(hdr)+int(size)+1)
 		copy(raw, hdr)
 		n, err := io.ReadFull(r, raw[len(hdr):])
@@ -186,7 +186,11 @@ func (w *objectWriter) writeOnce(typ string, r io.Reader, size int64, force bool
 		}
 		raw = raw[:len(raw)-1]
 		h.Write(raw[len(hdr):])
-		small = zlibSmall(raw)
+		if typ == "tree" {
+			small = zlibStored(raw)
+		} else {
+			small = zlibSmall(raw)
+		}
 	}
 	tmp, err := createTemp(w.dir, "tmp_obj_")
 	if err != nil {
@@ -283,6 +287,35 @@ func zlibSmall(raw []byte) []byte {
 	binary.BigEndian.PutUint32(sum[:], adler32.Checksum(raw))
 	b.Write(sum[:])
 	return b.Bytes()
+}
+
+// storedTreeMax bounds the trees written uncompressed (zlibStored): every tree git-exp writes is built in memory.
+const storedTreeMax = 16 << 20
+
+// zlibStored returns raw as a zlib stream of stored (uncompressed) deflate blocks — what zlib writes at level 0, as
+// git does for loose objects with core.looseCompression=0. Trees are written so: ~70% of a tree is 20-byte ids, which
+// do not compress, and its names are short, so deflate saved 18% of a fan-out tree's bytes (7.4 KB at 256 entries)
+// for ~10x the time of a copy (0.1–0.2 ms per tree of a record, ~3 ms per commit at 1,000,000 experiments, where a
+// fan-out tree is 170 KB). Loose objects are temporary: `git gc` packs them, compressing them as it packs.
+func zlibStored(raw []byte) []byte {
+	const block = 65535
+	sum := adler32.Checksum(raw)
+	out := make([]byte, 0, 2+len(raw)+(len(raw)/block+1)*5+4)
+	out = append(out, 0x78, 0x01)
+	for {
+		n := min(len(raw), block)
+		final := byte(0)
+		if n == len(raw) {
+			final = 1
+		}
+		out = append(out, final, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8))
+		out = append(out, raw[:n]...)
+		raw = raw[n:]
+		if final == 1 {
+			break
+		}
+	}
+	return binary.BigEndian.AppendUint32(out, sum)
 }
 
 // createTemp creates a temporary object file, prefix followed by random digits, in dir, creating dir again when
@@ -404,29 +437,44 @@ type TreeEntry struct {
 func (e TreeEntry) isTree() bool { return e.Mode == ModeTree }
 
 // sortKey orders entries as git does: a tree sorts as if its name ended in '/'.
-func (e TreeEntry) sortKey() string {
-	if e.isTree() {
-		return e.Name + "/"
+// compareTreeEntries orders entries as git sorts a tree: by name, a tree's name compared as if it ended in "/" —
+// without making that string (a root of 256 fan-out trees took ~4,000 allocations to sort).
+func compareTreeEntries(a, b TreeEntry) int {
+	n := min(len(a.Name), len(b.Name))
+	if c := strings.Compare(a.Name[:n], b.Name[:n]); c != 0 {
+		return c
 	}
-	return e.Name
+	next := func(e TreeEntry) int { // the byte after the common part: the name's, a tree's '/', or none
+		switch {
+		case n < len(e.Name):
+			return int(e.Name[n])
+		case e.isTree():
+			return '/'
+		}
+		return -1
+	}
+	return next(a) - next(b)
 }
 
 // encodeTree encodes entries in git's tree format, sorting them.
 func encodeTree(entries []TreeEntry) ([]byte, error) {
-	sort.Slice(entries, func(i, j int) bool { return entries[i].sortKey() < entries[j].sortKey() })
-	var b bytes.Buffer
+	slices.SortFunc(entries, compareTreeEntries)
+	size := 0
 	for _, e := range entries {
-		raw, err := hex.DecodeString(e.OID)
-		if err != nil {
+		size += len(e.Mode) + len(e.Name) + 2 + len(e.OID)/2
+	}
+	b := make([]byte, 0, size)
+	for _, e := range entries {
+		b = append(b, e.Mode...)
+		b = append(b, ' ')
+		b = append(b, e.Name...)
+		b = append(b, 0)
+		var err error
+		if b, err = hex.AppendDecode(b, []byte(e.OID)); err != nil || len(e.OID) == 0 {
 			return nil, fmt.Errorf("bad object id %q", e.OID)
 		}
-		b.WriteString(e.Mode)
-		b.WriteByte(' ')
-		b.WriteString(e.Name)
-		b.WriteByte(0)
-		b.Write(raw)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // decodeTree parses git's tree format.

@@ -55,6 +55,9 @@ func TestWriteLargeObject(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(tout)) != toid {
 			t.Fatalf("size %d: tree id %s, git says %s (%v)", size, toid, tout, err)
 		}
+		if got, err := exec.Command("git", "-C", repo, "cat-file", "tree", toid).Output(); err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("size %d: git cat-file tree gives %d bytes (%v)", size, len(got), err)
+		}
 		os.Chmod(filepath.Join(w.dir, toid[:2], toid[2:]), 0o644)
 		os.Remove(filepath.Join(w.dir, toid[:2], toid[2:])) // not a valid tree: fsck would complain
 	}
@@ -114,6 +117,24 @@ func TestStreamBlob(t *testing.T) {
 	}
 }
 
+// FuzzZlibStored: what zlibStored writes is a zlib stream the standard library reads back to the same bytes, with
+// its checksum, in blocks of at most 65,535 bytes.
+func FuzzZlibStored(f *testing.F) {
+	f.Add([]byte("tree 0\x00"), 0)
+	f.Add([]byte("tree 12\x00abcabcabcabc"), 65530)
+	f.Fuzz(func(t *testing.T, raw []byte, pad int) {
+		raw = append(raw, make([]byte, max(0, min(pad, 200000)))...) // across block boundaries
+		zr, err := zlib.NewReader(bytes.NewReader(zlibStored(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("read back %d bytes of %d: %v", len(got), len(raw), err)
+		}
+	})
+}
+
 // FuzzZlibSmall: what zlibSmall writes is a zlib stream the standard library reads back to the same bytes, with
 // its checksum.
 func FuzzZlibSmall(f *testing.F) {
@@ -127,6 +148,36 @@ func FuzzZlibSmall(f *testing.F) {
 		got, err := io.ReadAll(zr)
 		if err != nil || !bytes.Equal(got, raw) {
 			t.Fatalf("read back %d bytes of %d: %v", len(got), len(raw), err)
+		}
+	})
+}
+
+// FuzzCompareTreeEntries: entries compare as git orders a tree — by name, a tree's name as if it ended in "/".
+func FuzzCompareTreeEntries(f *testing.F) {
+	f.Add("ab", true, "ab", false)
+	f.Add("ab", true, "ab-c", false)
+	f.Add("ab", false, "ab.c", true)
+	f.Add("a", true, "a0", true)
+	f.Fuzz(func(t *testing.T, a string, aTree bool, b string, bTree bool) {
+		if a == "" || b == "" || strings.ContainsAny(a+b, "/\x00") {
+			return // not names a tree can hold
+		}
+		key := func(name string, tree bool) string {
+			if tree {
+				return name + "/"
+			}
+			return name
+		}
+		mode := func(tree bool) string {
+			if tree {
+				return ModeTree
+			}
+			return ModeFile
+		}
+		want := strings.Compare(key(a, aTree), key(b, bTree))
+		got := compareTreeEntries(TreeEntry{Mode: mode(aTree), Name: a}, TreeEntry{Mode: mode(bTree), Name: b})
+		if (got < 0) != (want < 0) || (got == 0) != (want == 0) {
+			t.Fatalf("%q (tree %v) vs %q (tree %v): %d, want the sign of %d", a, aTree, b, bTree, got, want)
 		}
 	})
 }

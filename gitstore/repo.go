@@ -50,23 +50,24 @@ type Repo struct {
 func OpenRepo(ctx context.Context, dir string) (*Repo, error) { return OpenRepoFor(ctx, dir, false) }
 
 // OpenRepoFor is OpenRepo for a command that takes a snapshot of the worktree next (git exp run): the snapshot's
-// `git status` starts now, beside rev-parse and the config read, instead of after them — a run's git processes
-// then take the time of the slowest rather than of the sum (issue 19).
+// `git status` starts now (or was started by Preopen), beside the config read and the search for the repository,
+// instead of after them — a run's git processes then take the time of the slowest rather than of the sum (issue
+// 19). The repository is found without git where that is plain (discover); otherwise by `git rev-parse`.
 func OpenRepoFor(ctx context.Context, dir string, snapshot bool) (*Repo, error) {
 	g := &gitcmd.Git{Dir: dir}
-	r := &Repo{cfgDone: make(chan struct{})}
-	if snapshot {
-		r.statusDone = make(chan struct{})
-		go func() {
-			defer close(r.statusDone)
-			r.status, r.statusErr = runStatus(ctx, &gitcmd.Git{Dir: dir})
-		}()
+	r := takePreopened(ctx, dir, snapshot)
+	if r == nil {
+		r = startOpen(ctx, dir, snapshot)
 	}
-	// Read the config while rev-parse runs: every command needs both, and each git start costs milliseconds.
-	go func() {
-		defer close(r.cfgDone)
-		r.cfg, r.cfgErr = readConfig(ctx, &gitcmd.Git{Dir: dir})
-	}()
+	if d, ok := discover(dir); ok {
+		<-r.cfgDone
+		if sha256, ok := d.settle(r.cfg); ok && r.cfgErr == nil {
+			g.Dir = d.root
+			r.Git, r.Root, r.GitDir, r.CommonDir, r.SHA256 = g, d.root, d.gitDir, d.commonDir, sha256
+			r.ObjectDir, r.IndexFile = filepath.Join(d.commonDir, "objects"), filepath.Join(d.gitDir, "index")
+			return r, nil
+		}
+	}
 	out, err := g.Run(ctx, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir",
 		"--show-object-format", "--git-path", "objects", "--git-path", "index", "--show-toplevel")
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
@@ -105,6 +106,67 @@ func OpenRepoFor(ctx context.Context, dir string, snapshot bool) (*Repo, error) 
 		g.Dir = r.GitDir
 	}
 	return r, nil
+}
+
+// startOpen starts what opening the repository containing dir needs from git: the config read (every command needs
+// it: it runs while the repository is found) and, for a snapshot, the snapshot's `git status`.
+func startOpen(ctx context.Context, dir string, snapshot bool) *Repo {
+	r := &Repo{cfgDone: make(chan struct{})}
+	if snapshot {
+		r.startStatus(ctx, dir)
+	}
+	go func() {
+		defer close(r.cfgDone)
+		r.cfg, r.cfgErr = readConfig(ctx, &gitcmd.Git{Dir: dir})
+	}()
+	return r
+}
+
+func (r *Repo) startStatus(ctx context.Context, dir string) {
+	r.statusDone = make(chan struct{})
+	go func() {
+		defer close(r.statusDone)
+		r.status, r.statusErr = runStatus(ctx, &gitcmd.Git{Dir: dir})
+	}()
+}
+
+var preopened struct {
+	sync.Mutex
+	dir string
+	r   *Repo
+}
+
+// Preopen starts what OpenRepoFor(dir, snapshot) will ask of git (replacing what an earlier call started), now, so that git works while the command line
+// is still being parsed (kong's model and the flags take a run's first 1–2 ms, and the git processes are most of
+// what a run costs: issue 19). The first OpenRepoFor of dir takes them over; if none comes, they end on their own
+// (they only read). One per process.
+func Preopen(dir string, snapshot bool) {
+	preopened.Lock()
+	defer preopened.Unlock()
+	preopened.dir, preopened.r = dir, startOpen(context.Background(), dir, snapshot)
+}
+
+// DropPreopened forgets what Preopen started and no command took (a command that failed before it opened the
+// repository), so that a later command of the same process (tests run many) never takes an old status.
+func DropPreopened() {
+	preopened.Lock()
+	defer preopened.Unlock()
+	preopened.dir, preopened.r = "", nil
+}
+
+// takePreopened returns what Preopen started for dir, once (nil: nothing, or for another directory).
+func takePreopened(ctx context.Context, dir string, snapshot bool) *Repo {
+	preopened.Lock()
+	defer preopened.Unlock()
+	r := preopened.r
+	if r == nil || preopened.dir != dir {
+		return nil
+	}
+	preopened.r = nil
+	if snapshot && r.statusDone == nil {
+		r.startStatus(ctx, dir)
+	}
+	return r
 }
 
 // takeStatus returns the output of the `git status` started by OpenRepoFor, once (nil, nil: none was started, or it
@@ -156,7 +218,7 @@ func (r *Repo) Config(key string) []string {
 
 func readConfig(ctx context.Context, g *gitcmd.Git) (map[string][]string, error) {
 	cfg := map[string][]string{}
-	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.fsync|gc\.pruneexpire)`)
+	out, err := g.Run(ctx, "config", "-z", "--get-regexp", `^(exp\.|user\.|remote\.|branch\.|core\.(fsync|bare|worktree|repositoryformatversion)|gc\.pruneexpire|extensions\.)`)
 	if err != nil && !gitcmd.IsExit(err, 1) {
 		return cfg, err
 	}

@@ -82,7 +82,7 @@ func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 	snap.Info = s.headInfo()
 	headTree := ""
 	if snap.Info.Head != "" {
-		if obj, err := s.cat.Get(snap.Info.Head); err == nil {
+		if obj, err := s.get(snap.Info.Head); err == nil {
 			headTree, _ = commitTree(obj.Data)
 		}
 	}
@@ -145,12 +145,24 @@ func (s *Store) snapshot(ctx context.Context, maxUntracked int64) (*Snapshot, er
 // headInfo reads HEAD, its branch and the remote URL without changing anything.
 func (s *Store) headInfo() GitInfo {
 	var info GitInfo
+	// HEAD is resolved here when it names a branch that exists (or a commit), as git would; anything else (an unborn
+	// branch, a reftable) is git's.
+	head := ""
 	if data, err := os.ReadFile(filepath.Join(s.GitDir, "HEAD")); err == nil {
-		if ref, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "ref: "); ok {
+		line := strings.TrimSpace(string(data))
+		if ref, ok := strings.CutPrefix(line, "ref: "); ok {
 			info.Branch = strings.TrimPrefix(ref, "refs/heads/")
+			if strings.HasPrefix(ref, "refs/heads/") {
+				head, _ = s.ReadRef(ref)
+			}
+		} else if len(line) == s.HexLen() {
+			head = line
 		}
 	}
-	if obj, err := s.cat.Get("HEAD"); err == nil && obj.Type == "commit" {
+	if head == "" {
+		head = "HEAD"
+	}
+	if obj, err := s.get(head); err == nil && obj.Type == "commit" {
 		info.Head = obj.OID
 	}
 	remote := ""

@@ -23,8 +23,9 @@ import (
 // Store is the experiment store on refs/experiments/main of one repository.
 type Store struct {
 	*Repo
-	cat  *gitcmd.CatFile
-	objs *objectWriter
+	cat   *gitcmd.CatFile // started at its first request
+	local *localObjects   // what is read without it
+	objs  *objectWriter
 	// Ref is the branch written (Ref by default).
 	Ref string
 
@@ -60,11 +61,14 @@ func OpenIn(ctx context.Context, r *Repo) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{Repo: r, cat: cat, objs: &objectWriter{dir: r.ObjectDir, sha256: r.SHA256}, Ref: Ref}, nil
+	return &Store{Repo: r, cat: cat, local: newLocalObjects(r), objs: &objectWriter{dir: r.ObjectDir, sha256: r.SHA256}, Ref: Ref}, nil
 }
 
-// Close releases the store's git process.
-func (s *Store) Close() error { return s.cat.Close() }
+// Close releases the store's git process and packs.
+func (s *Store) Close() error {
+	s.local.close()
+	return s.cat.Close()
+}
 
 // Cat gives access to the store's object reader.
 func (s *Store) Cat() *gitcmd.CatFile { return s.cat }
@@ -80,8 +84,12 @@ func (s *Store) readTree(oid string) ([]TreeEntry, error) {
 	return decodeTree(obj.Data, s.HexLen())
 }
 
-// get reads an object, once more with a fresh cat-file process if the first one died during the request.
+// get reads an object: by id from the object directory when it can (localObjects), otherwise (a revision, an object
+// not found there) through cat-file — once more with a fresh process if the first one died during the request.
 func (s *Store) get(rev string) (gitcmd.Object, error) {
+	if obj, ok := s.local.get(rev); ok {
+		return obj, nil
+	}
 	obj, err := s.cat.Get(rev)
 	if err != nil && !errors.Is(err, gitcmd.ErrMissing) {
 		obj, err = s.cat.Get(rev)
@@ -182,7 +190,7 @@ func (s *Store) Update(ctx context.Context, msg string, fn func(tx *Tx) error) e
 				return err
 			}
 			parents = append(parents, root)
-			obj, err := s.cat.Get(root)
+			obj, err := s.get(root)
 			if err != nil {
 				return err
 			}
@@ -322,24 +330,40 @@ func (s *Store) FileOID(id, name string) (oid string, ok bool, err error) {
 	if err != nil || tree == "" {
 		return "", false, err
 	}
-	dir, file := splitPath(ExpPath(id) + "/" + name)
-	obj, err := s.cat.Get(tree + ":" + dir)
-	if errors.Is(err, gitcmd.ErrMissing) {
-		return "", false, nil
-	}
-	if err != nil {
+	e, ok, err := s.treePath(tree, ExpPath(id)+"/"+name)
+	if err != nil || !ok || e.isTree() {
 		return "", false, err
 	}
-	ents, err := decodeTree(obj.Data, s.HexLen())
-	if err != nil {
-		return "", false, err
-	}
-	for _, e := range ents {
-		if e.Name == file && !e.isTree() {
-			return e.OID, true, nil
+	return e.OID, true, nil
+}
+
+// treePath returns the entry at path (slash-separated) under the tree oid, walking it one tree at a time (what
+// `git cat-file tree:path` does, read as get reads); ok is false when some part of the path does not exist.
+func (s *Store) treePath(tree, path string) (e TreeEntry, ok bool, err error) {
+	e = TreeEntry{Mode: ModeTree, OID: tree}
+	for name := range strings.SplitSeq(path, "/") {
+		if !e.isTree() {
+			return TreeEntry{}, false, nil
+		}
+		ents, err := s.readTree(e.OID)
+		if err != nil {
+			return TreeEntry{}, false, err
+		}
+		if e, ok = findEntry(ents, name); !ok {
+			return TreeEntry{}, false, nil
 		}
 	}
-	return "", false, nil
+	return e, true, nil
+}
+
+// findEntry returns the entry called name.
+func findEntry(ents []TreeEntry, name string) (TreeEntry, bool) {
+	for _, e := range ents {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return TreeEntry{}, false
 }
 
 // StreamBlob streams a blob by id. A loose blob (what a run stores its outputs as) is inflated here; a packed one
@@ -408,13 +432,8 @@ func (r *cmdReader) Close() error {
 
 // HasCommit reports whether oid (a full object id) names a commit in the repository.
 func (s *Store) HasCommit(oid string) bool {
-	if len(oid) != s.HexLen() {
+	if len(oid) != s.HexLen() || !isLowerHex(oid) {
 		return false
-	}
-	for _, c := range oid {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
 	}
 	obj, err := s.get(oid)
 	return err == nil && obj.Type == "commit"

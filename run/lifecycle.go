@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -81,7 +82,9 @@ type Plan struct {
 	Params   []byte    // the resolved parameters, as stored in params.json
 	Dir      string    // working directory of the script when it runs from the worktree
 	Mode     StartMode // how it starts
-	Results  []byte    // after Execute: the results file the run wrote (at most 1 MiB; nil when none)
+	// Results, after Execute: the results file the run wrote (at most 1 MiB); nil when it wrote none (the store may
+	// hold results derived from its metrics); empty, not nil, when the store holds none.
+	Results []byte
 }
 
 // Runner runs the experiments of one store.
@@ -204,6 +207,10 @@ func (r *Runner) Execute(ctx context.Context, p *Plan, o Options) (int, error) {
 	if f, err := os.Open(spool.Results); err == nil {
 		p.Results, _ = io.ReadAll(io.LimitReader(f, 1<<20))
 		f.Close()
+	} else if _, err := os.Stat(spool.Metrics); errors.Is(err, fs.ErrNotExist) && m.Attempt <= 1 {
+		// No results file and no metrics to derive results from, in a first attempt (a later one may keep an
+		// earlier attempt's): the store holds none, and the end line need not look there.
+		p.Results = []byte{}
 	}
 	gitstore.Tracef("phase record finish (%s)", time.Since(t0).Round(time.Microsecond))
 	if res.Cancelled {

@@ -9,7 +9,7 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 
 echo "==> installing git-exp"
-(cd "$src" && go install ./cmd/git-exp)
+(cd "$src" && CGO_ENABLED=0 go install ./cmd/git-exp) # static: ~1.5 ms less per command (README)
 bin=$(go env GOPATH)/bin
 man=$(go env GOPATH)/share/man/man1
 mkdir -p "$man" && cp "$src/doc/git-exp.1" "$man/"

@@ -38,15 +38,16 @@ type CatFile struct {
 	dead   error
 	plain  bool // git has no --batch-command: plain --batch
 	served bool // the process has answered a request
+	closed bool
 }
 
-// NewCatFile starts `git cat-file --batch`.
+// ErrClosed is returned by a request made after Close.
+var ErrClosed = errors.New("git cat-file: reader closed")
+
+// NewCatFile returns a reader whose `git cat-file` process starts with its first request: a command whose objects
+// are all read elsewhere (a run reads its objects from the object directory) starts none.
 func (g *Git) NewCatFile(ctx context.Context) (*CatFile, error) {
-	c := &CatFile{git: g, ctx: ctx}
-	if err := c.start(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return &CatFile{git: g, ctx: ctx}, nil
 }
 
 func (c *CatFile) start() error {
@@ -76,6 +77,7 @@ func (c *CatFile) start() error {
 func (c *CatFile) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	if c.cmd == nil {
 		return nil
 	}
@@ -105,6 +107,17 @@ func (c *CatFile) Get(rev string) (Object, error) {
 func (c *CatFile) GetMany(revs []string) ([]Object, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if len(revs) == 0 {
+		return nil, nil
+	}
+	if c.cmd == nil {
+		if err := c.start(); err != nil {
+			return nil, err
+		}
+	}
 	objs, err := c.getMany(revs)
 	if err != nil && !c.served && !c.plain {
 		// A git older than 2.36 exits at once on --batch-command: use --batch from now on.
