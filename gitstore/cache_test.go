@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -420,6 +421,9 @@ func TestBaseBuilderBlocks(t *testing.T) {
 		e.Host = "host" // the same as the experiment before: written as a reference within a block
 		e.Status = StatusCompleted
 		e.Created = fmt.Sprintf("2026-01-01T00:%02d:%02d.000Z", r.IntN(60), r.IntN(60))
+		if i%7 == 0 { // not git-exp's form (createdKey): ordered by the string, among the others
+			e.Created = fmt.Sprintf("2026-01-01T00:%02d:%02dZ", r.IntN(60), r.IntN(60))
+		}
 		e.TreeOID = fmt.Sprintf("%040x", i)
 		b.add(e)
 		want = append(want, e)
@@ -451,6 +455,31 @@ func TestBaseBuilderBlocks(t *testing.T) {
 			string(e.ParamsJSON) != string(w.ParamsJSON) || e.ShortID != shorts[i] {
 			t.Fatalf("%d: got %s %s %s %s %s, want %s %s %s %s %s", i, e.ID, e.Name, e.Created, e.ParamsJSON, e.ShortID,
 				w.ID, w.Name, w.Created, w.ParamsJSON, shorts[i])
+		}
+	}
+}
+
+// TestCreatedKeyOrdersAsStrings: the numbers the base builder sorts creation times by order them as their strings do,
+// and times in another form have none.
+func TestCreatedKeyOrdersAsStrings(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var times []string
+	for range 2000 {
+		times = append(times, fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", 1990+r.IntN(3), 1+r.IntN(12), 1+r.IntN(28),
+			r.IntN(24), r.IntN(2), r.IntN(60), r.IntN(1000)))
+	}
+	times = append(times, "9999-99-99T99:99:99.999Z", "0000-00-00T00:00:00.000Z")
+	for i, a := range times {
+		b := times[(i*7+3)%len(times)]
+		ka, kb := createdKey(a), createdKey(b)
+		if ka == 0 || kb == 0 || cmp.Compare(ka, kb) != strings.Compare(a, b) {
+			t.Fatalf("%s (%d) and %s (%d) are not ordered as strings", a, ka, b, kb)
+		}
+	}
+	for _, s := range []string{"", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000+00:00", "2026-01-01 00:00:00.000Z",
+		"2026-01-01T00:00:00.00aZ", "2026-01-01T00:00:00.000z", "+026-01-01T00:00:00.000Z"} {
+		if k := createdKey(s); k != 0 {
+			t.Errorf("createdKey(%q) = %d, want 0 (not git-exp's form)", s, k)
 		}
 	}
 }

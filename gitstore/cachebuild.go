@@ -2,6 +2,7 @@ package gitstore
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"os"
 	"runtime"
@@ -35,9 +36,47 @@ type baseBuilder struct {
 // builtRec is where one experiment is in the temporary file, and where what it is sorted by is in keys.
 type builtRec struct {
 	off            int64
+	when           uint64 // createdKey of created, 0 when it has none
 	n              uint32
 	key            uint32 // created is keys[key:key+created], the id follows, idLen long
+	added          uint32 // how many were added before it
 	created, idLen uint16
+}
+
+// createdKey is a number that orders creation times in git-exp's form (2025-02-08T04:52:00.000Z: 17 digits) as
+// their strings do, plus 1; 0 for any other string. Sorting 1,000,000 experiments by their strings took 1 s.
+func createdKey(s string) uint64 {
+	const form = "0000-00-00T00:00:00.000Z"
+	if len(s) != len(form) {
+		return 0
+	}
+	k := uint64(0)
+	for i := 0; i < len(form); i++ {
+		c := s[i]
+		if form[i] != '0' {
+			if c != form[i] {
+				return 0
+			}
+			continue
+		}
+		if c < '0' || c > '9' {
+			return 0
+		}
+		k = k*10 + uint64(c-'0')
+	}
+	return k + 1
+}
+
+// compareBuilt orders records newest first (CompareNewest): by creation time, then id, both descending.
+func (b *baseBuilder) compareBuilt(x, y *builtRec) int {
+	if x.when != 0 && y.when != 0 {
+		if x.when != y.when {
+			return cmp.Compare(y.when, x.when)
+		}
+	} else if c := strings.Compare(b.createdOf(y), b.createdOf(x)); c != 0 {
+		return c
+	}
+	return strings.Compare(b.idOf(y), b.idOf(x))
 }
 
 func (b *baseBuilder) createdOf(r *builtRec) string {
@@ -70,7 +109,8 @@ func (b *baseBuilder) add(e *Experiment) {
 	}
 	b.enc.b = b.enc.b[:0]
 	b.enc.experiment(e, nil)
-	if len(b.enc.b) > 1<<31 || len(e.Created) > 1<<16-1 || len(e.ID) > 1<<16-1 || len(b.keys) > 1<<32-1<<17 {
+	if len(b.enc.b) > 1<<31 || len(e.Created) > 1<<16-1 || len(e.ID) > 1<<16-1 || len(b.keys) > 1<<32-1<<17 ||
+		len(b.recs) >= 1<<32-1 {
 		b.err = errCache
 		return
 	}
@@ -78,8 +118,8 @@ func (b *baseBuilder) add(e *Experiment) {
 		b.err = err
 		return
 	}
-	b.recs = append(b.recs, builtRec{off: b.off, n: uint32(len(b.enc.b)), key: uint32(len(b.keys)),
-		created: uint16(len(e.Created)), idLen: uint16(len(e.ID))})
+	b.recs = append(b.recs, builtRec{off: b.off, when: createdKey(e.Created), n: uint32(len(b.enc.b)),
+		key: uint32(len(b.keys)), added: uint32(len(b.recs)), created: uint16(len(e.Created)), idLen: uint16(len(e.ID))})
 	b.keys = append(append(b.keys, e.Created...), e.ID...)
 	b.off += int64(len(b.enc.b))
 }
@@ -100,17 +140,19 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 		return err
 	}
 	recs := b.recs
-	slices.SortFunc(recs, func(x, y builtRec) int {
-		if c := strings.Compare(b.createdOf(&y), b.createdOf(&x)); c != 0 {
-			return c
-		}
-		return strings.Compare(b.idOf(&y), b.idOf(&x))
-	})
+	// The short ids (of the experiments in the order added) are worked out while the records are sorted.
 	ids := make([]string, len(recs))
 	for i := range recs {
 		ids[i] = b.idOf(&recs[i])
 	}
-	shorts := shortIDsOf(ids)
+	var shorts []string // by added
+	shortsDone := make(chan struct{})
+	go func() {
+		defer close(shortsDone)
+		shorts = shortIDsOf(ids)
+	}()
+	slices.SortFunc(recs, func(x, y builtRec) int { return b.compareBuilt(&x, &y) })
+	<-shortsDone
 	ids = nil
 
 	n := len(recs)
@@ -193,7 +235,7 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 				p.err = errCache
 				return
 			}
-			exps[k].ShortID = shorts[i]
+			exps[k].ShortID = shorts[r.added]
 			var prev *Experiment
 			if i%cacheBlock != 0 {
 				prev = &exps[k^1]
@@ -210,9 +252,43 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 		p.b = enc.b
 	}
 	workers := max(1, runtime.GOMAXPROCS(0))
-	parts := make([]part, workers)
+	// A round is written (and its offsets and checksums put in the table) by a goroutine of its own while the next
+	// one is encoded, into the other of two sets of parts: written between rounds, the cores waited for the writes
+	// (336 MB at 1,000,000).
+	sets := [2][]part{make([]part, workers), make([]part, workers)}
 	end, rec, block := 0, 0, 0
-	for lo := 0; lo < n; lo += workers * roundBlocks * cacheBlock {
+	written := make(chan []part)
+	writeErr := make(chan error, 1)
+	go func() {
+		var err error
+		for parts := range written {
+			for k := range parts {
+				p := &parts[k]
+				if err != nil {
+					break
+				}
+				if _, err = w.Write(p.b); err != nil {
+					break
+				}
+				for _, size := range p.sizes {
+					end += int(size)
+					if end > 1<<32-1 {
+						err = errCache
+						break
+					}
+					binary.LittleEndian.PutUint32(h.b[table+4*rec:], uint32(end))
+					rec++
+				}
+				for _, sum := range p.sums {
+					binary.LittleEndian.PutUint64(h.b[sums+8*block:], sum)
+					block++
+				}
+			}
+		}
+		writeErr <- err
+	}()
+	for round, lo := 0, 0; lo < n; round, lo = round+1, lo+workers*roundBlocks*cacheBlock {
+		parts := sets[round%2] // the writer is done with it: it has taken the round after it
 		var wg sync.WaitGroup
 		for k := range workers {
 			a := min(lo+k*roundBlocks*cacheBlock, n)
@@ -221,26 +297,21 @@ func (b *baseBuilder) finish(path, tip, root string, fanout map[string]string) e
 		}
 		wg.Wait()
 		for k := range parts {
-			p := &parts[k]
-			if p.err != nil {
-				return p.err
-			}
-			if _, err := w.Write(p.b); err != nil {
-				return err
-			}
-			for _, size := range p.sizes {
-				end += int(size)
-				if end > 1<<32-1 {
-					return errCache
-				}
-				binary.LittleEndian.PutUint32(h.b[table+4*rec:], uint32(end))
-				rec++
-			}
-			for _, sum := range p.sums {
-				binary.LittleEndian.PutUint64(h.b[sums+8*block:], sum)
-				block++
+			if err == nil {
+				err = parts[k].err
 			}
 		}
+		if err != nil {
+			break
+		}
+		written <- parts
+	}
+	close(written)
+	if werr := <-writeErr; err == nil {
+		err = werr
+	}
+	if err != nil {
+		return err
 	}
 	if rec != n || block != blocks {
 		return errCache

@@ -339,6 +339,9 @@ func canonical(raw []byte, i, depth int) (int, bool) {
 	case "":
 		return j, false
 	}
+	if ok, sure := plainNumber(tok); sure {
+		return j, ok
+	}
 	var scratch [32]byte
 	isInt := true
 	for _, c := range tok {
@@ -354,6 +357,60 @@ func canonical(raw []byte, i, depth int) (int, bool) {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return j, err == nil && string(value.AppendFloat(scratch[:0], f, 64)) == s
+}
+
+// plainNumber tells, without parsing it, whether tok is a number written as canonical says, for the numbers of at
+// most 15 digits that git-exp's params and results mostly hold (3, -12, 0.001, 2.5, 100.0); sure is false for any
+// other token, which canonical then parses and writes again (strconv: half of checking a params.json). A decimal
+// of at most 15 significant digits is the only one of at most that many digits to read as its float64, so the
+// shortest form that reads back (strconv's, value.AppendFloat's) has its digits: the token is that form when it has
+// no leading zero, no trailing zero but in "X.0" (an integral float), and no exponent, and is not below 1e-6 (then
+// written with one). FuzzPlainNumber checks it against parsing.
+func plainNumber(tok []byte) (canonical, sure bool) {
+	i := 0
+	if len(tok) > 0 && tok[0] == '-' {
+		i = 1
+	}
+	intStart := i
+	for i < len(tok) && tok[i] >= '0' && tok[i] <= '9' {
+		i++
+	}
+	intDigits := i - intStart
+	if intDigits == 0 || intDigits > 15 || tok[intStart] == '0' && intDigits > 1 {
+		return false, false
+	}
+	if i == len(tok) { // an integer
+		return true, !(intStart == 1 && tok[1] == '0') // -0 is 0
+	}
+	if tok[i] != '.' {
+		return false, false
+	}
+	i++
+	frac := tok[i:]
+	if len(frac) == 0 || intDigits+len(frac) > 15 {
+		return false, false
+	}
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return false, false
+		}
+	}
+	if tok[intStart] == '0' { // 0.x: not 0 (-0.0 and 0.0 are parsed), not below 1e-6
+		zeros := 0
+		for zeros < len(frac) && frac[zeros] == '0' {
+			zeros++
+		}
+		if zeros == len(frac) || zeros > 5 {
+			return false, false
+		}
+	}
+	if frac[len(frac)-1] == '0' {
+		if len(frac) == 1 && tok[intStart] != '0' { // X.0
+			return true, true
+		}
+		return false, false
+	}
+	return true, true
 }
 
 // canonicalString reports whether the string at raw[i] is written as value.AppendString writes it (without

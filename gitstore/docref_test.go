@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -213,4 +214,31 @@ func TestPlainJSON8(t *testing.T) {
 			t.Errorf("%q: %s, encoding/json %s", s, got, want)
 		}
 	}
+}
+
+// plainNumber, when it is sure, says what parsing and writing the number again says (canonical).
+func FuzzPlainNumber(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1", "-12", "007", "0.1", "0.10", "1.0", "-1.0", "0.0", "-0.0", "100.0",
+		"0.000001", "0.0000001", "0.0000010", "123456789012345", "1234567890123456", "12345678901234.5", "0.123456789012345",
+		"1e5", "1.5e3", "1.", ".5", "-", "", "9007199254740993", "0.30000000000000004", "999999999999999.0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		ok, sure := plainNumber([]byte(tok))
+		if !sure {
+			return
+		}
+		var want bool
+		var scratch [32]byte
+		if !strings.ContainsAny(tok, ".eE") {
+			n, err := strconv.ParseInt(tok, 10, 64)
+			want = err == nil && string(strconv.AppendInt(scratch[:0], n, 10)) == tok
+		} else {
+			x, err := strconv.ParseFloat(tok, 64)
+			want = err == nil && string(value.AppendFloat(scratch[:0], x, 64)) == tok
+		}
+		if ok != want {
+			t.Errorf("%q: plainNumber says canonical %v, parsing says %v", tok, ok, want)
+		}
+	})
 }

@@ -20,7 +20,7 @@ func FuzzDecodeManifest(f *testing.F) {
 	f.Add(b)
 	for _, s := range []string{`{}`, `null`, `{"id":"x","ID":"y"}`, `{"id":"a","id":"b"}`, `{"extra":null}`, `{"git":null}`,
 		`{"tags":["a",null]}`, `{"format":1.5}`, `{"exit_code":null}`, `{"runner":{"start":-1}}`, `{"name":"a\u0000"}`,
-		`{"\u0069d":"x"}`, `{"duration_s":1e400}`, `{"name":"\xff"}`, `{"extra":{"a":"1","a":"2"}}`} {
+		`{"\u0069d":"x"}`, `{"duration_s":1e400}`, `{"name":"\xff"}`, `{"extra":{"a":"1","a":"2"}}`, `{"":1}`, `{"extra":{"":"1","":"2"}}`, `{"name":"a","user":"b","name":"c"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

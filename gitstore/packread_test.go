@@ -487,10 +487,10 @@ func TestColdReadFromPacks(t *testing.T) {
 		Created: "2026-02-01T00:00:00.000Z"}, []byte(`{"lr":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	read := func(minRead int) []string {
+	read := func(minRead, batch int, mapMax int64) []string {
 		t.Helper()
-		defer func(m int) { packMinRead = m }(packMinRead)
-		packMinRead = minRead
+		defer func(m, b int, mm int64) { packMinRead, loadBatch, packMapMax = m, b, mm }(packMinRead, loadBatch, packMapMax)
+		packMinRead, loadBatch, packMapMax = minRead, batch, mapMax
 		os.RemoveAll(filepath.Join(dir, ".git", "exp"))
 		st2, err := Open(ctx, dir)
 		if err != nil {
@@ -503,14 +503,45 @@ func TestColdReadFromPacks(t *testing.T) {
 		}
 		return view(t, exps)
 	}
-	before := packAnswered.Load()
-	viaPacks := read(1)
-	if got := packAnswered.Load() - before; got < 3*80 { // tree, experiment.json, params.json
-		t.Fatalf("the packs answered %d objects, want every object of the 80 packed experiments", got)
+	viaCat := read(1<<30, loadBatch, packMapMax)
+	if len(viaCat) != 81 {
+		t.Fatalf("through cat-file: %d experiments, want 81", len(viaCat))
 	}
-	viaCat := read(1 << 30)
-	if len(viaCat) != 81 || !slices.Equal(viaPacks, viaCat) {
-		t.Fatalf("through the packs:\n%q\nthrough cat-file:\n%q", viaPacks, viaCat)
+	// In one batch; in batches of 16, read in the order of the pack (loadEach), the pack mapped and read with pread.
+	for _, c := range []struct {
+		batch  int
+		mapMax int64
+	}{{1 << 20, 1 << 30}, {16, 1 << 30}, {16, 0}} {
+		before := packAnswered.Load()
+		viaPacks := read(1, c.batch, c.mapMax)
+		if got := packAnswered.Load() - before; got < 3*80 { // tree, experiment.json, params.json
+			t.Fatalf("batch %d: the packs answered %d objects, want every object of the 80 packed experiments", c.batch, got)
+		}
+		if !slices.Equal(viaPacks, viaCat) {
+			t.Fatalf("batch %d, packs mapped up to %d bytes: through the packs:\n%q\nthrough cat-file:\n%q", c.batch, c.mapMax, viaPacks, viaCat)
+		}
+	}
+	// One pack with the objects in the reverse order of the ids (git gc writes them in the order of the
+	// directories, bench/genstore as they were recorded): batches read in the order of the pack are other sets of
+	// experiments than batches read in the order of the ids.
+	old, _ := filepath.Glob(filepath.Join(dir, ".git", "objects", "pack", "pack-*"))
+	objs := strings.Fields(gitOut(t, dir, "rev-list", "--objects", "--no-object-names", "--all"))
+	slices.Reverse(objs)
+	pack := exec.Command("git", "-C", dir, "pack-objects", "-q", filepath.Join(".git", "objects", "pack", "pack"))
+	pack.Stdin = strings.NewReader(strings.Join(objs, "\n") + "\n")
+	if out, err := pack.CombinedOutput(); err != nil {
+		t.Fatalf("git pack-objects: %v\n%s", err, out)
+	}
+	for _, p := range old {
+		os.Remove(p)
+	}
+	gitOut(t, dir, "prune-packed")
+	before := packAnswered.Load()
+	if viaPacks := read(1, 16, 0); !slices.Equal(viaPacks, viaCat) {
+		t.Fatalf("a pack in the reverse order: through the packs:\n%q\nthrough cat-file:\n%q", viaPacks, viaCat)
+	}
+	if got := packAnswered.Load() - before; got < 3*80 { // a last batch of one is cat-file's
+		t.Fatalf("a pack in the reverse order: the packs answered %d objects, want every object of 80 experiments", got)
 	}
 }
 
@@ -615,5 +646,58 @@ func TestColdReadWhileRepacking(t *testing.T) {
 	}
 	if packAnswered.Load() == before {
 		t.Fatal("no object was read from the packs: the test did not exercise the pack reader")
+	}
+}
+
+// TestColdReadUnreadableManifest: an experiment whose experiment.json is not JSON is listed, with the error, by a
+// cold read through cat-file and through the packs alike.
+func TestColdReadUnreadableManifest(t *testing.T) {
+	st, dir := testStore(t)
+	ctx := t.Context()
+	for i := 0; i < 40; i++ {
+		m := &Manifest{ID: fmt.Sprintf("%016x", 0xc000+i*7919), Name: fmt.Sprintf("run-%d", i), Status: StatusCompleted,
+			Created: fmt.Sprintf("2026-01-01T00:00:%02d.000Z", i)}
+		if err := st.Create(ctx, "run", m, []byte(`{"lr":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := fmt.Sprintf("%016x", 0xc000+7*7919)
+	if err := st.Update(ctx, "break", func(tx *Tx) error {
+		return tx.WriteBlob(ExpPath(bad)+"/experiment.json", []byte("not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	gitOut(t, dir, "repack", "-adf", "-q")
+	for _, minRead := range []int{1, 1 << 30} {
+		func() {
+			defer func(m, b int) { packMinRead, loadBatch = m, b }(packMinRead, loadBatch)
+			packMinRead, loadBatch = minRead, 16
+			os.RemoveAll(filepath.Join(dir, ".git", "exp"))
+			st2, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			exps, err := st2.Experiments()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(exps) != 40 {
+				t.Fatalf("%d experiments listed, want 40", len(exps))
+			}
+			for _, e := range exps {
+				if unreadable := strings.HasPrefix(e.Error, "experiment.json is unreadable"); unreadable != (e.ID == bad) {
+					t.Errorf("packMinRead %d: %s: error %q", minRead, e.ID, e.Error)
+				}
+			}
+		}()
+	}
+}
+
+// TestInPackOrder: objects by pack, then offset; those in no pack last, in the order given.
+func TestInPackOrder(t *testing.T) {
+	locs := []objLoc{{off: 500, pack: 1}, {pack: -1}, {off: 12, pack: 0}, {off: 40, pack: 1}, {pack: -1}, {off: 1 << 45, pack: 0}, {off: 30, pack: 0}}
+	if got, want := inPackOrder(locs), []int32{2, 6, 5, 3, 0, 1, 4}; !slices.Equal(got, want) {
+		t.Fatalf("inPackOrder = %v, want %v", got, want)
 	}
 }
