@@ -8,7 +8,10 @@
 # Peak memory (/usr/bin/time) of one cold and one warm `list --json`, and the cache's size on disk, are reported too
 # (issue 19: cold 100k < 256 MiB, cache of 100k < 64 MB; at 1,000,000: warm < 1 s and < 1 GiB, cold < 30 s and
 # < 1 GiB, where+sort < 1.5 s). STORE=DIR measures an existing genstore store instead of generating one (its size N
-# is counted; the store is left in place): for the 1M store, made once with bench/genstore.
+# is counted; the store is left in place): for the 1M store, made once with bench/genstore. There the warm listings
+# are checked against the 1M targets (--json and TSV < 1 s, where+sort < 1.5 s, each < 1 GiB) and, with BASE_REV=<rev>,
+# that revision's build is timed in the same alternation (it must use the same cache version: else each of its calls
+# and the next of ours rebuilds the cache).
 #   SIZES="10000 100000" (default)  ROUNDS_10000=9  ROUNDS_100000=5  (rounds per size; each round = 4 timings)
 #   PROFILE=auto (default: CPU profile + pprof -top of the in-process list when a target is missed) | 1 | 0
 set -euo pipefail
@@ -17,6 +20,7 @@ SIZES=${SIZES:-10000 100000}
 PROFILE=${PROFILE:-auto}
 
 build_git_exp
+build_base
 (cd "$SRC" && go build -o "$BIN/genstore" ./bench/genstore)
 [[ $PROFILE == 0 ]] || (cd "$SRC" && go test -c -o "$BIN/bench.test" ./bench)
 
@@ -32,16 +36,18 @@ profile() { # profile REPO LABEL COLD ITERATIONS TSV
 		grep -E 'git-exp|encoding/|gitcmd|sort\.|config\.|tablewriter' | head -24
 }
 
-list_json() { "$GIT_EXP" list --json >/dev/null; }
-list_tsv() { "$GIT_EXP" list >/dev/null; }
+list_json() { "${BIN_UNDER_TEST:-$GIT_EXP}" list --json >/dev/null; }
+list_tsv() { "${BIN_UNDER_TEST:-$GIT_EXP}" list >/dev/null; }
 drop_cache() { rm -rf .git/exp/cache*; }
-list_where() { "$GIT_EXP" list --where 'lr > 0.001 and results.accuracy >= 0.5' --sort=-results.accuracy,lr >/dev/null; }
+WHERE=(--where 'lr > 0.001 and results.accuracy >= 0.5' --sort=-results.accuracy,lr)
+list_where() { "${BIN_UNDER_TEST:-$GIT_EXP}" list "${WHERE[@]}" >/dev/null; }
 
-# peak CMD...: runs CMD (output to /dev/null) and prints its peak RSS in MiB and its wall time in s.
+# peak CMD...: runs CMD (output to /dev/null) and prints its peak RSS in MiB, its wall time in s and its CPU time.
 peak() {
-	/usr/bin/time -f '%M %e' -o "$WORK/peak.txt" "$@" >/dev/null
-	awk '{printf "%.0f MiB, %.2f s\n", $1 / 1024, $2}' "$WORK/peak.txt"
+	/usr/bin/time -f '%M %e %U %S' -o "$WORK/peak.txt" "$@" >/dev/null
+	awk '{printf "%.0f MiB, %.2f s (%.2f s user + %.2f s sys)\n", $1 / 1024, $2, $3, $4}' "$WORK/peak.txt"
 }
+peak_mib() { awk '{printf "%.0f", $1 / 1024}' "$WORK/peak.txt"; } # of the last peak
 
 [[ -n ${STORE:-} ]] && SIZES=given
 for N in $SIZES; do
@@ -52,7 +58,7 @@ for N in $SIZES; do
 		gen_ms="(given)"
 		echo "N=$N: store $REPO"
 		R=${ROUNDS:-3}
-		CJ=() WJ=() CT=() WT=() WQ=()
+		CJ=() WJ=() CT=() WT=() WQ=() BJ=() BT=() BQ=()
 		drop_cache
 		echo "cold list --json: $(peak "$GIT_EXP" list --json)"
 		echo "cold list --json again (cache dropped): $(drop_cache; peak "$GIT_EXP" list --json)"
@@ -60,13 +66,37 @@ for N in $SIZES; do
 			timed WJ list_json
 			timed WT list_tsv
 			timed WQ list_where
+			if [[ -n $BASE ]]; then
+				BIN_UNDER_TEST=$BASE timed BJ list_json
+				BIN_UNDER_TEST=$BASE timed BT list_tsv
+				BIN_UNDER_TEST=$BASE timed BQ list_where
+			fi
 		done
+		echo "load: $(uptime | sed 's/.*load average/load average/')"
 		echo "warm list --json: $(peak "$GIT_EXP" list --json)"
-		echo "warm list --where ... --sort ...: $(peak "$GIT_EXP" list --where 'lr > 0.001 and results.accuracy >= 0.5' --sort=-results.accuracy,lr)"
+		pj=$(peak_mib)
+		echo "warm list (TSV): $(peak "$GIT_EXP" list)"
+		pt=$(peak_mib)
+		echo "warm list --where ... --sort ...: $(peak "$GIT_EXP" list "${WHERE[@]}")"
+		pq=$(peak_mib)
 		printf 'N=%s, %s rounds: warm --json %s ms (%s), warm TSV %s ms (%s), where+sort %s ms (%s)\n' "$N" "$R" \
 			"$(median "${WJ[@]}")" "$(minmax "${WJ[@]}")" "$(median "${WT[@]}")" "$(minmax "${WT[@]}")" "$(median "${WQ[@]}")" "$(minmax "${WQ[@]}")"
+		if [[ -n $BASE ]]; then
+			echo "base $BASE_REV warm list --json: $(peak "$BASE" list --json)"
+			echo "base $BASE_REV warm list (TSV): $(peak "$BASE" list)"
+			printf 'base %s, same rounds: warm --json %s ms (%s), warm TSV %s ms (%s), where+sort %s ms (%s)\n' "$BASE_REV" \
+				"$(median "${BJ[@]}")" "$(minmax "${BJ[@]}")" "$(median "${BT[@]}")" "$(minmax "${BT[@]}")" "$(median "${BQ[@]}")" "$(minmax "${BQ[@]}")"
+			row "list ${N} warm --json / TSV / where+sort, $BASE_REV (medians)" "$(median "${BJ[@]}") / $(median "${BT[@]}") / $(median "${BQ[@]}") ms" info
+		fi
 		echo "cache files: $(du -b .git/exp/cache* | awk '{printf "%s %.1f MB  ", $2, $1 / 1e6}')"
-		row "list ${N} warm --json / TSV / where+sort (medians)" "$(median "${WJ[@]}") / $(median "${WT[@]}") / $(median "${WQ[@]}") ms" info
+		wj=$(median "${WJ[@]}") wt=$(median "${WT[@]}") wq=$(median "${WQ[@]}")
+		if [[ $N -ge 1000000 ]]; then # issue 19
+			check "list 1M warm --json < 1000 ms, < 1 GiB (issue 19)" "$wj ms, $pj MiB" eval "lt $wj 1000 && lt $pj 1024"
+			check "list 1M warm TSV < 1000 ms, < 1 GiB (issue 19)" "$wt ms, $pt MiB" eval "lt $wt 1000 && lt $pt 1024"
+			check "list 1M warm --where ... --sort ... < 1500 ms (issue 19)" "$wq ms, $pq MiB" lt "$wq" 1500
+		else
+			row "list ${N} warm --json / TSV / where+sort (medians)" "$wj / $wt / $wq ms" info
+		fi
 		continue
 	fi
 	REPO="$WORK/store-$N"

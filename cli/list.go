@@ -3,14 +3,18 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
@@ -52,8 +56,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
 	gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
 	if len(c.Sort) == 0 {
-		gitstore.SortNewest(exps)
-		gridOrder(exps)
+		sortNewest(exps)
 	}
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
@@ -92,7 +95,8 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		}
 	}
 	human := env.IO.OutTTY && c.Format == ""
-	if !human { // machine output prints every value whole; a terminal shows the cut ones cut ("…")
+	tsv := !human && (c.Format == "" || c.Format == "tsv")
+	if !human && !tsv { // machine output prints every value whole (TSV reads them in writeTSV); a terminal shows the cut ones cut ("…")
 		if exps, err = whole(st, exps); err != nil {
 			return err
 		}
@@ -111,12 +115,12 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 			header[i] = strings.ToUpper(col)
 		}
 	}
-	if !human && (c.Format == "" || c.Format == "tsv") {
+	if tsv {
 		// Tab-separated lines need no widths: written a chunk at a time, never every row at once.
 		if c.Format == "tsv" {
 			fmt.Fprintln(env.IO.Out, strings.Join(header, "\t"))
 		}
-		return writeTSV(env, exps, cols, short)
+		return writeTSV(env, st, exps, cols, short)
 	}
 	var rows [][]string
 	eachRows(env.IO, exps, cols, short, human, func(r [][]string) error { rows = append(rows, r...); return nil })
@@ -292,6 +296,41 @@ func metaName(k string) bool {
 	return false
 }
 
+// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gridOrder). The cache
+// lists experiments so already: whether they are is checked first on every core, one pass over them, which costs
+// less than a sort that finds them sorted (one core, ~2 comparisons each).
+func sortNewest(exps []*gitstore.Experiment) {
+	const chunk = 1 << 14
+	parts := (len(exps) + chunk - 1) / chunk
+	unsorted := make([]bool, parts)
+	ungrid := make([]bool, parts)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 8)))
+	for p := range parts {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for i := max(1, p*chunk); i < min((p+1)*chunk, len(exps)); i++ {
+				a, b := exps[i-1], exps[i]
+				if gitstore.CompareNewest(a, b) > 0 {
+					unsorted[p] = true
+					return
+				}
+				if b.Batch != "" && b.Seq < a.Seq && b.Batch == a.Batch && b.Created == a.Created {
+					ungrid[p] = true
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if slices.Contains(unsorted, true) {
+		gitstore.SortNewest(exps)
+		gridOrder(exps)
+	} else if slices.Contains(ungrid, true) {
+		gridOrder(exps)
+	}
+}
+
 // gridOrder puts the members of each batch that were recorded together (a sweep: same batch, same creation time,
 // next to each other in a newest-first list) in the order of their grid, as they were staged and run.
 func gridOrder(exps []*gitstore.Experiment) {
@@ -337,48 +376,91 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 }
 
 // writeJSONList prints the documented objects of exps as a JSON array. The cache keeps no rendering: the objects of
-// the rows printed are encoded here, a chunk per core at a time, and written in order. An experiment whose values
-// the cache cut (gitstore.CapValue) is read whole from the store first.
+// the rows printed are encoded here, a chunk per core at a time, and written in order (writeChunks). An experiment
+// whose values the cache cut (gitstore.CapValue) is read whole from the store first.
 func writeJSONList(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, short func(*gitstore.Experiment) string) error {
-	const chunk = 1024
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
-	bufs := make([][]byte, workers)
-	errs := make([]error, workers)
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
-	for lo := 0; lo < len(exps); lo += chunk * workers {
-		var wg sync.WaitGroup
-		for k := range workers {
-			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
-			wg.Go(func() {
-				buf := bufs[k][:0]
-				for i := a; i < b; i++ {
-					e, err := st.Full(exps[i])
-					if err != nil {
-						errs[k] = err
-						return
-					}
-					if i > 0 {
-						buf = append(buf, ',')
-					}
-					buf = appendDocJSON(append(buf, '\n'), e, short(exps[i]))
-				}
-				bufs[k] = buf
-			})
-		}
-		wg.Wait()
-		for k := range workers {
-			if errs[k] != nil {
-				return errs[k]
+	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
+		for i := lo; i < hi; i++ {
+			e, err := st.Full(exps[i])
+			if err != nil {
+				return buf, err
 			}
-			w.Write(bufs[k])
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendDocJSON(append(buf, '\n'), e, short(exps[i]))
 		}
+		return buf, nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(exps) > 0 {
 		w.WriteString("\n")
 	}
 	w.WriteString("]\n")
 	return w.Flush()
+}
+
+// writeChunks writes the output of n items rendered by render (items lo to hi appended to buf) to w in order: a
+// chunk of items per core at a time, and while one round of chunks is written (to a pipe, waiting for its reader)
+// the next is rendered. The buffers of two rounds are reused throughout: a listing of 1,000,000 holds no more (and
+// their growth, which the collector, off for readers, does not take back: chunks of 512 items keep the two rounds'
+// buffers at the size of the one round of 1,024 there was before the rounds overlapped).
+func writeChunks(w io.Writer, n int, render func(buf []byte, lo, hi int) ([]byte, error)) error {
+	const chunk = 512
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+chunk-1)/chunk))
+	var sets [2][][]byte
+	for i := range sets {
+		sets[i] = make([][]byte, workers)
+	}
+	free := make(chan int, len(sets)) // sets not being written
+	for i := range sets {
+		free <- i
+	}
+	full := make(chan int, len(sets)) // sets rendered, in order
+	writeErr := make(chan error, 1)
+	var failed atomic.Bool // writing failed: no use rendering more
+	go func() {
+		var err error
+		for i := range full {
+			for _, b := range sets[i] {
+				if err == nil {
+					_, err = w.Write(b)
+				}
+			}
+			failed.Store(err != nil)
+			free <- i
+		}
+		writeErr <- err
+	}()
+	errs := make([]error, workers)
+	var err error
+	for lo := 0; lo < n && err == nil && !failed.Load(); lo += chunk * workers {
+		si := <-free
+		set := sets[si]
+		var wg sync.WaitGroup
+		for k := range workers {
+			a, b := min(lo+k*chunk, n), min(lo+(k+1)*chunk, n)
+			wg.Go(func() { set[k], errs[k] = render(set[k][:0], a, b) })
+		}
+		wg.Wait()
+		for k := range workers {
+			if errs[k] != nil {
+				err = errs[k]
+			}
+		}
+		if err == nil {
+			full <- si
+		}
+	}
+	close(full)
+	if werr := <-writeErr; err == nil {
+		err = werr
+	}
+	return err
 }
 
 // eachRows renders the rows of exps (columns cols) a chunk at a time, the rows of a chunk on every core, and hands
@@ -414,61 +496,95 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 	return nil
 }
 
-// writeTSV prints exps as tab-separated lines (as table does on a pipe), a chunk per core at a time, each line
-// appended to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no garbage
-// (the collector is off for readers, see shortReader).
-func writeTSV(env *Env, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
-	const chunk = 1024
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(exps)+chunk-1)/chunk))
-	bufs := make([][]byte, workers)
+// writeTSV prints exps as tab-separated lines (as table does on a pipe), a chunk per core at a time (writeChunks),
+// each line appended to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no
+// garbage (the collector is off for readers, see shortReader). An experiment whose values the cache cut
+// (gitstore.CapValue) is read whole from the store first.
+func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
+	kinds := make([]cellKind, len(cols))
+	for i, col := range cols {
+		kinds[i] = cellKindOf(col)
+	}
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
-	for lo := 0; lo < len(exps); lo += chunk * workers {
-		var wg sync.WaitGroup
-		for k := range workers {
-			a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
-			wg.Go(func() {
-				buf := bufs[k][:0]
-				for _, e := range exps[a:b] {
-					var rec *query.Record
-					for i, col := range cols {
-						if i > 0 {
-							buf = append(buf, '\t')
-						}
-						n := len(buf)
-						buf = appendCell(env.IO, buf, e, col, short, &rec)
-						for j := n; j < len(buf); j++ {
-							if buf[j] == '\t' || buf[j] == '\n' {
-								buf[j] = ' ' // as tsvCell
-							}
-						}
-					}
-					buf = append(buf, '\n')
+	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
+		var seps []int // where the tabs between the cells of a line are, for blankTabs
+		for _, e := range exps[lo:hi] {
+			e, err := st.Full(e)
+			if err != nil {
+				return buf, err
+			}
+			var rec *query.Record
+			line := len(buf)
+			seps = seps[:0]
+			for i, col := range cols {
+				if i > 0 {
+					seps = append(seps, len(buf)-line)
+					buf = append(buf, '\t')
 				}
-				bufs[k] = buf
-			})
+				buf = appendCell(env.IO, buf, e, col, kinds[i], short, &rec)
+			}
+			blankTabs(buf[line:], seps)
+			buf = append(buf, '\n')
 		}
-		wg.Wait()
-		for k := range workers {
-			w.Write(bufs[k])
-		}
+		return buf, nil
+	})
+	if err != nil {
+		return err
 	}
 	return w.Flush()
 }
 
-// appendCell appends column's cell of e as a pipe shows it (column with human false).
-func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func(*gitstore.Experiment) string, rec **query.Record) []byte {
+// cellKind is a column of appendCell, told once per listing rather than by its name in every row.
+type cellKind uint8
+
+const (
+	cellOther cellKind = iota
+	cellID
+	cellName
+	cellStatus
+	cellCreated
+	cellDuration
+	cellTags
+	cellParams
+	cellResults
+)
+
+func cellKindOf(col string) cellKind {
 	switch col {
 	case "id":
-		return append(b, e.ID...)
+		return cellID
 	case "name":
-		return append(b, e.Name...)
+		return cellName
 	case "status":
-		return append(b, e.Status...)
+		return cellStatus
 	case "created":
-		return append(b, e.Created...)
+		return cellCreated
 	case "duration":
-		return strconv.AppendFloat(b, e.DurationS, 'f', 3, 64)
+		return cellDuration
 	case "tags":
+		return cellTags
+	case "params":
+		return cellParams
+	case "results":
+		return cellResults
+	}
+	return cellOther
+}
+
+// appendCell appends column col's cell of e as a pipe shows it (column with human false); kind is cellKindOf(col).
+func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, kind cellKind, short func(*gitstore.Experiment) string, rec **query.Record) []byte {
+	switch kind {
+	case cellID:
+		return append(b, e.ID...)
+	case cellName:
+		return append(b, e.Name...)
+	case cellStatus:
+		return append(b, e.Status...)
+	case cellCreated:
+		return append(b, e.Created...)
+	case cellDuration:
+		return appendSeconds(b, e.DurationS)
+	case cellTags:
 		for i, t := range e.Tags {
 			if i > 0 {
 				b = append(b, ',')
@@ -476,10 +592,61 @@ func appendCell(io *IO, b []byte, e *gitstore.Experiment, col string, short func
 			b = append(b, t...)
 		}
 		return b
-	case "params":
+	case cellParams:
 		return e.AppendParamsKV(b)
-	case "results":
+	case cellResults:
 		return e.AppendResultsKV(b)
 	}
 	return append(b, column(io, e, col, short, false, rec)...)
+}
+
+// blankTabs turns the tabs and newlines of a line into spaces (as tsvCell does to each cell), but for the tabs at
+// seps (the ones between cells). Cells rarely hold one: the line's bytes below 0x0b ('\t' is 0x09, '\n' 0x0a) are
+// counted 8 bytes at a time first, and when they are the separators only, nothing is to change.
+func blankTabs(line []byte, seps []int) {
+	const lo, low7 = 0x0101010101010101, 0x7f7f7f7f7f7f7f7f
+	low := 0
+	j := 0
+	for j+8 <= len(line) {
+		var lanes uint64 // bytes below 0x0b seen in each byte lane, 31 words at a time: their sum fits a byte
+		for end := min(len(line)&^7, j+8*31); j < end; j += 8 {
+			x := binary.LittleEndian.Uint64(line[j:])
+			// per byte b: (b&0x7f)+0x75 has its high bit set when b&0x7f >= 0x0b, and carries into no other byte
+			lanes += (^(x&low7 + 0x75*lo) &^ x) >> 7 & lo
+		}
+		low += int(lanes * lo >> 56) // the sum of the lanes
+	}
+	for _, c := range line[j:] {
+		if c < 0x0b {
+			low++
+		}
+	}
+	if low != len(seps) {
+		blankTabsSlow(line, seps)
+	}
+}
+
+func blankTabsSlow(line []byte, seps []int) {
+	for j := range line {
+		if c := line[j]; c == '\n' || c == '\t' && !slices.Contains(seps, j) {
+			line[j] = ' '
+		}
+	}
+}
+
+// appendSeconds appends d with 3 decimals as strconv.AppendFloat(b, d, 'f', 3, 64) does, without its general
+// algorithm when d*1000 is clearly nearest one integer: |fl(1000d) - 1000d| is below 2^-13 up to 1e9, so when the
+// product is within 1/4 of an integer that integer is 1000d correctly rounded (no tie to break).
+func appendSeconds(b []byte, d float64) []byte {
+	if d > 0 && d < 1e9 {
+		m := d * 1000
+		r := math.Round(m)
+		if m-r > -0.25 && m-r < 0.25 {
+			n := int64(r)
+			f := n % 1000
+			b = strconv.AppendInt(b, n/1000, 10)
+			return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
+		}
+	}
+	return strconv.AppendFloat(b, d, 'f', 3, 64)
 }

@@ -1,8 +1,18 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/git-exp/git-exp/gitstore"
 )
 
 // On a terminal, the default listing shows name, status, each result and the parameters that vary; the constant
@@ -78,4 +88,141 @@ func TestJoinSortValues(t *testing.T) {
 			t.Errorf("%q: %q, want %q", c.in, got, c.want)
 		}
 	}
+}
+
+// blankTabs turns exactly the tabs and newlines into spaces, but for the separators it is given: every byte value
+// at every position of lines of every length up to 20, with separators or not; long lines full of tabs.
+func TestBlankTabs(t *testing.T) {
+	for _, n := range []int{247, 248, 249, 2040, 2047, 5000} {
+		all := bytes.Repeat([]byte{'\t'}, n)
+		var seps []int
+		for s := range n {
+			seps = append(seps, s)
+		}
+		line := slices.Clone(all)
+		if blankTabs(line, seps); !bytes.Equal(line, all) {
+			t.Errorf("%d tabs, all separators: changed", n)
+		}
+		if blankTabs(line, seps[1:]); line[0] != ' ' || !bytes.Equal(line[1:], all[1:]) {
+			t.Errorf("%d tabs, all but the first separators: %q...", n, line[:8])
+		}
+	}
+	for n := 0; n <= 20; n++ {
+		for k := 0; k < n; k++ {
+			for c := 0; c < 256; c++ {
+				line := []byte(strings.Repeat("a\x0b\x7f\xff", 5)[:n])
+				line[k] = byte(c)
+				want := []byte(tsvCell.Replace(string(line)))
+				orig := slices.Clone(line)
+				if blankTabs(line, nil); string(line) != string(want) {
+					t.Fatalf("%q: got %q", want, line)
+				}
+				line = orig
+				var seps []int
+				for s := 3; s < n; s += 7 {
+					if s != k {
+						line[s], want[s] = '\t', '\t'
+						seps = append(seps, s)
+					}
+				}
+				if blankTabs(line, seps); string(line) != string(want) {
+					t.Fatalf("separators at %v: %q: got %q", seps, want, line)
+				}
+			}
+		}
+	}
+}
+
+// appendSeconds writes what strconv.AppendFloat(b, d, 'f', 3, 64) writes: halves of a thousandth and their
+// neighbours, special values, and random durations of every magnitude.
+func TestAppendSeconds(t *testing.T) {
+	ds := []float64{0, math.Copysign(0, -1), -1.5, 1e-9, 0.0005, 0.0015, 0.0025, 1.0005, 2.5, 999999999.9995, 1e9, 1e9 - 0.0005,
+		1e300, math.NaN(), math.Inf(1), math.Inf(-1), math.SmallestNonzeroFloat64, 32.977, 48.796}
+	r := rand.New(rand.NewPCG(19, 2))
+	for range 200000 {
+		ds = append(ds, r.Float64()*math.Pow(10, float64(r.IntN(12)-3)))
+		n := float64(r.IntN(1 << 30))
+		for _, x := range []float64{(n + 0.5) / 1000, math.Nextafter((n+0.5)/1000, 0), math.Nextafter((n+0.5)/1000, 2e9), n / 1000} {
+			ds = append(ds, x)
+		}
+	}
+	for _, d := range ds {
+		if got, want := string(appendSeconds([]byte("x"), d)), "x"+strconv.FormatFloat(d, 'f', 3, 64); got != want {
+			t.Fatalf("%v (%b): %q, want %q", d, d, got, want)
+		}
+	}
+}
+
+// sortNewest gives the order of gitstore.SortNewest and gridOrder whether the list is in that order already, sorted
+// with its sweeps out of grid order, or shuffled; over several of its chunks.
+func TestSortNewestChecksFirst(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 3))
+	exps := make([]*gitstore.Experiment, 50000)
+	for i := range exps {
+		e := &gitstore.Experiment{}
+		e.ID = fmt.Sprintf("%016x", r.Uint64())
+		e.Created = fmt.Sprintf("2026-01-01T00:%02d:00.000Z", i/1000)
+		if i%5000 < 100 { // sweeps of 10: one batch, one creation time
+			e.Batch, e.Created, e.Seq = fmt.Sprintf("b%d", i/10), fmt.Sprintf("2026-01-02T00:%02d:00.000Z", i/10%60), 9-i%10
+		}
+		exps[i] = e
+	}
+	want := slices.Clone(exps)
+	gitstore.SortNewest(want)
+	gridOrder(want)
+	sortedOnly := slices.Clone(want)
+	gitstore.SortNewest(sortedOnly) // sweeps by id, not in grid order
+	if slices.Equal(sortedOnly, want) {
+		t.Fatal("the sweeps are in grid order by id: the test tests nothing")
+	}
+	shuffled := slices.Clone(want)
+	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	for name, in := range map[string][]*gitstore.Experiment{"in order": slices.Clone(want), "grid out of order": sortedOnly, "shuffled": shuffled} {
+		if sortNewest(in); !slices.Equal(in, want) {
+			t.Errorf("%s: not in the order of SortNewest and gridOrder", name)
+		}
+	}
+}
+
+// writeChunks writes every item once, in order, however many rounds of chunks it takes (and whatever the items'
+// sizes); an error of render or of the writer stops it and is returned.
+func TestWriteChunks(t *testing.T) {
+	render := func(buf []byte, lo, hi int) ([]byte, error) {
+		for i := lo; i < hi; i++ {
+			buf = append(strconv.AppendInt(buf, int64(i), 10), strings.Repeat("x", i%300)...)
+			buf = append(buf, '\n')
+		}
+		return buf, nil
+	}
+	for _, n := range []int{0, 1, 511, 512, 513, 1024, 5000, 20000} {
+		var want []byte
+		want, _ = render(want, 0, n)
+		var got strings.Builder
+		if err := writeChunks(&got, n, render); err != nil || got.String() != string(want) {
+			t.Fatalf("n=%d: %v, %d bytes, want %d", n, err, got.Len(), len(want))
+		}
+	}
+	failing := func(buf []byte, lo, hi int) ([]byte, error) {
+		if lo <= 7000 && 7000 < hi {
+			return buf, errBoom
+		}
+		return render(buf, lo, hi)
+	}
+	if err := writeChunks(io.Discard, 20000, failing); err != errBoom {
+		t.Errorf("render's error: %v", err)
+	}
+	if err := writeChunks(&failWriter{after: 3}, 20000, render); err != errBoom {
+		t.Errorf("the writer's error: %v", err)
+	}
+}
+
+var errBoom = errors.New("boom")
+
+type failWriter struct{ after int }
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if w.after--; w.after < 0 {
+		return 0, errBoom
+	}
+	return len(p), nil
 }

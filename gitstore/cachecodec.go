@@ -75,11 +75,14 @@ type cacheDec struct {
 var errCache = errors.New("corrupt cache")
 
 func (d *cacheDec) uvarint() uint64 {
-	if d.i < len(d.b) && d.b[d.i] < 0x80 { // one byte: most lengths and counts
-		n := uint64(d.b[d.i])
-		d.i++
-		return n
+	if i := d.i; i < len(d.b) && d.b[i] < 0x80 { // one byte: most lengths and counts (inlined)
+		d.i = i + 1
+		return uint64(d.b[i])
 	}
+	return d.uvarintLong()
+}
+
+func (d *cacheDec) uvarintLong() uint64 {
 	if d.err != nil {
 		return 0
 	}
@@ -93,6 +96,14 @@ func (d *cacheDec) uvarint() uint64 {
 }
 
 func (d *cacheDec) varint() int64 {
+	if i := d.i; i < len(d.b) && d.b[i] < 0x80 { // one byte (zigzag: -64..63), inlined
+		d.i = i + 1
+		return int64(d.b[i]>>1) ^ -int64(d.b[i]&1)
+	}
+	return d.varintLong()
+}
+
+func (d *cacheDec) varintLong() int64 {
 	if d.err != nil {
 		return 0
 	}
@@ -106,7 +117,12 @@ func (d *cacheDec) varint() int64 {
 }
 
 func (d *cacheDec) span() (int, int) {
-	n := d.uvarint()
+	var n uint64
+	if i := d.i; i < len(d.b) && d.b[i] < 0x80 { // uvarint's one byte, here rather than in a call
+		n, d.i = uint64(d.b[i]), i+1
+	} else {
+		n = d.uvarintLong()
+	}
 	if d.err != nil || n > uint64(len(d.b)-d.i) {
 		d.err = errCache
 		return d.i, d.i
@@ -515,7 +531,12 @@ func (e *cacheEnc) refs(l, r []string, hasRef bool) {
 }
 
 func (d *cacheDec) ref(r string) string {
-	n := d.uvarint()
+	var n uint64
+	if i := d.i; i < len(d.b) && d.b[i] < 0x80 { // as in span
+		n, d.i = uint64(d.b[i]), i+1
+	} else {
+		n = d.uvarintLong()
+	}
 	if n == 0 || d.err != nil {
 		return r
 	}

@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -438,89 +439,113 @@ func canonicalString(raw []byte, i int) (int, bool) {
 	return len(raw), false
 }
 
-// appendKV appends the "k=v k=v" form (value.CompactKV of value.Flatten) of the canonical object at raw[i:], whose
-// keys get prefix, to b (where the form began at start), read off the JSON: in a canonical object the keys are sorted, and so are the flattened keys as
-// long as no key holds '.' or a byte below it (then ok is false, as for a float that value.Format writes otherwise
-// than JSON does, and the caller decodes).
-func appendKV(b, raw, prefix []byte, i, start int) (out []byte, ok bool) {
-	if i >= len(raw) || raw[i] != '{' {
+// appendKV appends the "k=v k=v" form (value.CompactKV of value.Flatten) of the canonical object raw to b (where
+// the form began at start), read off the JSON in one pass: in a canonical object the keys are sorted, and so are the
+// flattened keys as long as no key holds '.' or a byte below it (then ok is false, as for a float that value.Format
+// writes otherwise than JSON does, and the caller decodes). A canonical string holds no escape, so it ends at the
+// next '"'. On JSON that is not canonical it returns some bytes and false, never panics.
+func appendKV(b, raw []byte, start int) (out []byte, ok bool) {
+	if len(raw) < 2 || raw[0] != '{' {
 		return b, false
 	}
-	i++
-	for i < len(raw) && raw[i] != '}' {
-		if raw[i] == ',' {
+	var pbuf [128]byte
+	prefix := pbuf[:0] // the keys of the maps around, each followed by '.'
+	var outer [32]int  // len(prefix) outside each map entered
+	depth := 0
+	for i := 1; ; {
+		if i >= len(raw) {
+			return b, false
+		}
+		switch raw[i] {
+		case '}':
+			if depth == 0 {
+				return b, i+1 == len(raw)
+			}
+			depth--
+			prefix = prefix[:outer[depth]]
+			i++
+			continue
+		case ',':
 			i++
 		}
-		end := skipString(raw, i)
-		if end < 0 {
+		// "key": its bytes are above '.', up to the '"' (0x22) that ends it
+		if i >= len(raw) || raw[i] != '"' {
 			return b, false
 		}
-		key := raw[i+1 : end-1]
-		if len(key) == 0 {
+		k := i + 1
+		j := k
+		for j < len(raw) && raw[j] > '.' {
+			j++
+		}
+		if j == k || j+2 >= len(raw) || raw[j] != '"' || raw[j+1] != ':' {
 			return b, false
 		}
-		for _, c := range key {
-			if c <= '.' {
+		key := raw[k:j]
+		i = j + 2
+		c := raw[i]
+		if c == '{' && raw[i+1] != '}' { // a map with keys: flattened
+			if depth == len(outer) {
 				return b, false
 			}
+			outer[depth] = len(prefix)
+			depth++
+			prefix = append(append(prefix, key...), '.')
+			i++
+			continue
 		}
-		i = end + 1 // past ':'
-		vend := skipValue(raw, i)
-		if vend < 0 {
-			return b, false
+		if len(b) > start {
+			b = append(b, ' ')
 		}
-		full := append(prefix, key...) // prefix's spare room is reused by each key in turn: used before the next
-
-		if raw[i] == '{' && vend-i > 2 { // a map with keys: flattened
-			if b, ok = appendKV(b, raw, append(full, '.'), i, start); !ok {
+		b = append(append(append(b, prefix...), key...), '=')
+		switch {
+		case c == '"':
+			e := bytes.IndexByte(raw[i+1:], '"')
+			if e < 0 {
 				return b, false
 			}
-		} else {
-			if len(b) > start {
-				b = append(b, ' ')
+			b = append(b, raw[i+1:i+1+e]...)
+			i += e + 2
+		case c == '[' || c == '{': // lists and {}
+			e := skipValue(raw, i)
+			if e < 0 {
+				return b, false
 			}
-			b = append(append(b, full...), '=')
-			v := raw[i:vend]
-			switch {
-			case v[0] == '"':
-				b = append(b, v[1:len(v)-1]...)
-			case v[0] == '-' || v[0] >= '0' && v[0] <= '9':
-				if !formatsAsJSON(v) {
-					return b, false
+			b = append(b, raw[i:e]...)
+			i = e
+		default: // numbers, true, false, null, NaN, Infinity: up to the next ',' or '}'
+			e, dot, exp := i, -1, false
+			for ; e < len(raw); e++ {
+				d := raw[e]
+				if d == ',' || d == '}' {
+					break
 				}
-				b = append(b, v...)
-			default: // true, false, null, NaN, Infinity, lists and {}
-				b = append(b, v...)
+				if d == '.' {
+					dot = e
+				}
+				exp = exp || d == 'e' || d == 'E'
 			}
+			if (c == '-' || c >= '0' && c <= '9') && (exp || dot >= 0 && !plainFloat(raw[i:e], dot-i)) {
+				return b, false
+			}
+			b = append(b, raw[i:e]...)
+			i = e
 		}
-		i = vend
 	}
-	return b, true
 }
 
-// formatsAsJSON reports whether value.Format writes the canonical JSON number v as it is: integers, and floats in
-// plain notation from 1e-4 up to 1e16.
-func formatsAsJSON(v []byte) bool {
-	digits, dot := 0, -1
-	for k, c := range v {
-		switch {
-		case c == 'e' || c == 'E':
-			return false
-		case c == '.':
-			dot = k
-		case c >= '0' && c <= '9' && dot < 0:
-			digits++
-		}
-	}
-	if dot < 0 {
-		return true // an integer
+// plainFloat reports whether value.Format writes the canonical JSON number v, a float without an exponent whose '.'
+// is at v[dot], as it is: in plain notation from 1e-4 up to 1e16 (an integer always is, one with an exponent never).
+func plainFloat(v []byte, dot int) bool {
+	digits := dot
+	if v[0] == '-' {
+		digits--
 	}
 	if digits > 16 { // 1e16 and above
 		return false
 	}
-	frac := v[dot+1:]
-	if digits == 1 && (v[0] == '0' || v[0] == '-' && v[1] == '0') { // 0.x: below 1e-4 from 0.0000 on
+	if digits == 1 && v[dot-1] == '0' { // 0.x: below 1e-4 from 0.0000 on
 		zeros := 0
+		frac := v[dot+1:]
 		for zeros < len(frac) && frac[zeros] == '0' {
 			zeros++
 		}

@@ -77,7 +77,7 @@ func TestKVReadOffJSON(t *testing.T) {
 	if e.objects&canonParams == 0 {
 		t.Fatal("params written as git-exp writes them are not seen as canonical")
 	}
-	if _, ok := appendKV(nil, e.ParamsJSON, nil, 0, 0); !ok {
+	if _, ok := appendKV(nil, e.ParamsJSON, 0); !ok {
 		t.Fatal("k=v is not read off canonical params")
 	}
 	if got, want := e.ParamsKV(), compactKV(e.ParamsJSON); got != want {
@@ -152,7 +152,7 @@ func FuzzKVOfCanonical(f *testing.F) {
 		if !isCanonical(raw) {
 			return
 		}
-		got, ok := appendKV([]byte("x "), raw, nil, 0, 2)
+		got, ok := appendKV([]byte("x "), raw, 2)
 		if want := "x " + compactKV(raw); ok && string(got) != want {
 			t.Errorf("%s: read off the JSON %q, decoded %q", raw, got, want)
 		}

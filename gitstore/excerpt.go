@@ -52,9 +52,8 @@ func (e *Experiment) AppendResultsKV(dst []byte) []byte {
 
 func appendKVOf(dst, raw []byte, canon bool) []byte {
 	if canon {
-		var prefix [128]byte
 		n := len(dst)
-		if b, ok := appendKV(dst, raw, prefix[:0], 0, n); ok {
+		if b, ok := appendKV(dst, raw, n); ok {
 			return b
 		}
 		dst = dst[:n]

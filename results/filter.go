@@ -171,21 +171,21 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 		if m == nil {
 			return exps
 		}
-		out := make([]*gitstore.Experiment, 0, len(exps))
-		for _, e := range exps {
-			if m.pass(e) {
-				out = append(out, e)
-			}
-		}
-		return out
+		return m.passing(exps)
 	}
 	nk := len(keys)
-	// collect matches exps[lo:hi] and prepares their keys, in order.
-	collect := func(lo, hi int) []sortItem {
+	desc := make([]bool, nk)
+	for k, key := range keys {
+		desc[k] = strings.HasPrefix(key, "-")
+	}
+	numeric := nk > 0 && nk <= numericKeys && len(exps) <= math.MaxUint32
+	// collect matches exps[lo:hi] and prepares their keys, in order: as integers (numericItem) while every key it
+	// meets is a number, NaN or missing, else as sort keys of any kind (sortItem).
+	collect := func(lo, hi int) *matches {
+		c := &matches{numeric: numeric}
 		var src source
-		var items []sortItem
-		var arena []query.SortKey
-		for _, e := range exps[lo:hi] {
+		for i := lo; i < hi; i++ {
+			e := exps[i]
 			if m != nil && !m.pass(e) {
 				continue
 			}
@@ -193,44 +193,157 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 			if m != nil && !m.eval(&src) {
 				continue
 			}
-			it := sortItem{e: e}
-			if nk > 0 {
-				if len(arena)+nk > cap(arena) {
-					arena = make([]query.SortKey, 0, 1024*nk)
+			if c.numeric {
+				if x, ok := numericItemOf(&src, names, desc, i); ok {
+					c.addNumeric(x)
+					continue
 				}
-				rec := query.Record{Source: &src}
-				for _, name := range names {
-					v, _ := query.Lookup(rec, name)
-					arena = append(arena, query.MakeSortKey(v))
-				}
-				it.keys = arena[len(arena)-nk : len(arena) : len(arena)]
+				c.toGeneral(exps, names)
 			}
-			items = append(items, it)
+			c.addItem(&src, e, names)
 		}
-		return items
+		return c
 	}
-	var items []sortItem
-	workers := runtime.GOMAXPROCS(0)
+	var parts []*matches
+	workers := min(runtime.GOMAXPROCS(0), 8)
 	if len(exps) < parallelMin || workers < 2 {
-		items = collect(0, len(exps))
+		parts = []*matches{collect(0, len(exps))}
 	} else {
 		chunk := (len(exps) + workers - 1) / workers
-		parts := make([][]sortItem, (len(exps)+chunk-1)/chunk)
+		parts = make([]*matches, (len(exps)+chunk-1)/chunk)
 		var wg sync.WaitGroup
 		for p := range parts {
 			wg.Go(func() { parts[p] = collect(p*chunk, min((p+1)*chunk, len(exps))) })
 		}
 		wg.Wait()
-		items = slices.Concat(parts...)
 	}
+	general := !numeric
+	for _, c := range parts {
+		general = general || !c.numeric
+	}
+	if !general {
+		return sortNumeric(parts, exps, desc)
+	}
+	var blocks [][]sortItem
+	for _, c := range parts {
+		c.toGeneral(exps, names) // a part that met only numbers
+		blocks = append(blocks, c.items...)
+	}
+	items := slices.Concat(blocks...)
 	if nk > 0 {
-		sortItems(items, keys)
+		sortGeneral(items, desc)
 	}
 	out := make([]*gitstore.Experiment, len(items))
 	for i, it := range items {
 		out[i] = it.e
 	}
 	return out
+}
+
+// matches are the experiments one core matched, with their sort keys, in blocks (not slices grown by copies: the
+// collector is off for readers, and growing by a quarter at a time left 4 times the matches behind).
+type matches struct {
+	numeric bool
+	nums    [][]numericItem // while numeric
+	items   [][]sortItem    // once not
+	arena   []query.SortKey // of items' keys
+}
+
+const matchBlock = 4096
+
+func (c *matches) addNumeric(x numericItem) {
+	if len(c.nums) == 0 || len(c.nums[len(c.nums)-1]) == matchBlock {
+		c.nums = append(c.nums, make([]numericItem, 0, matchBlock))
+	}
+	c.nums[len(c.nums)-1] = append(c.nums[len(c.nums)-1], x)
+}
+
+// addItem adds e (the experiment of src) with its keys prepared for any kind of comparison.
+func (c *matches) addItem(src *source, e *gitstore.Experiment, names []string) {
+	it := sortItem{e: e}
+	if nk := len(names); nk > 0 {
+		if len(c.arena)+nk > cap(c.arena) {
+			c.arena = make([]query.SortKey, 0, 1024*nk)
+		}
+		rec := query.Record{Source: src}
+		for _, name := range names {
+			v, _ := query.Lookup(rec, name)
+			c.arena = append(c.arena, query.MakeSortKey(v))
+		}
+		it.keys = c.arena[len(c.arena)-nk : len(c.arena) : len(c.arena)]
+	}
+	if len(c.items) == 0 || len(c.items[len(c.items)-1]) == matchBlock {
+		c.items = append(c.items, make([]sortItem, 0, matchBlock))
+	}
+	c.items[len(c.items)-1] = append(c.items[len(c.items)-1], it)
+}
+
+// toGeneral prepares the keys of the numeric items so far for any kind of comparison (a key that is not a number
+// came, here or on another core), looking them up again.
+func (c *matches) toGeneral(exps []*gitstore.Experiment, names []string) {
+	if !c.numeric {
+		return
+	}
+	c.numeric = false
+	var src source
+	for _, b := range c.nums {
+		for _, x := range b {
+			e := exps[x.pos]
+			src.reset(e)
+			c.addItem(&src, e, names)
+		}
+	}
+	c.nums = nil
+}
+
+// numericItemOf is the numericItem of the experiment of src, at position pos of the listing; false when one of its
+// keys is not a number, NaN or missing.
+func numericItemOf(src *source, names []string, desc []bool, pos int) (numericItem, bool) {
+	x := numericItem{pos: uint32(pos)}
+	rec := query.Record{Source: src}
+	for k, name := range names {
+		v, _ := query.Lookup(rec, name)
+		sk := query.MakeSortKey(v)
+		key, ok := numericKey(&sk, desc[k])
+		if !ok {
+			return x, false
+		}
+		x.k[k] = key
+	}
+	return x, true
+}
+
+// passing is the experiments of exps that pass m's conditions that are not expressions, in order: a chunk per
+// core when they are many (a pass over 1,000,000 experiments reads a field or two of each, mostly waiting for memory),
+// each chunk's into its own range of the one slice returned, then moved together.
+func (m *Matcher) passing(exps []*gitstore.Experiment) []*gitstore.Experiment {
+	out := make([]*gitstore.Experiment, len(exps))
+	filter := func(lo, hi int) int { // into out[lo:], returning how many pass
+		n := lo
+		for _, e := range exps[lo:hi] {
+			if m.pass(e) {
+				out[n] = e
+				n++
+			}
+		}
+		return n - lo
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(exps) < parallelMin || workers < 2 {
+		return out[:filter(0, len(exps))]
+	}
+	chunk := (len(exps) + workers - 1) / workers
+	counts := make([]int, (len(exps)+chunk-1)/chunk)
+	var wg sync.WaitGroup
+	for p := range counts {
+		wg.Go(func() { counts[p] = filter(p*chunk, min((p+1)*chunk, len(exps))) })
+	}
+	wg.Wait()
+	n := 0
+	for p, c := range counts {
+		n += copy(out[n:], out[p*chunk:p*chunk+c])
+	}
+	return out[:n]
 }
 
 // Record is what --where expressions and sort keys see of an experiment: its parameters, its results and its
@@ -349,19 +462,8 @@ func checkKeys(keys []string) error {
 	return nil
 }
 
-// sortItems sorts items by their prepared keys (desc[k] when keys[k] starts with "-"): missing values last whatever
-// the direction, then newest first. Large sets are sorted in two halves at once, then merged.
-func sortItems(items []sortItem, keys []string) {
-	desc := make([]bool, len(keys))
-	for k, key := range keys {
-		desc[k] = strings.HasPrefix(key, "-")
-	}
-	if !sortNumeric(items, desc) {
-		sortGeneral(items, desc)
-	}
-}
-
-// sortGeneral is sortItems for keys of any kind.
+// sortGeneral sorts items by their prepared keys (desc[k] when the key is descending): missing values last whatever
+// the direction, then NaN, then newest first. Large sets are sorted in two halves at once, then merged.
 func sortGeneral(items []sortItem, desc []bool) {
 	cmp := func(a, b sortItem) int {
 		for k := range desc {
@@ -447,29 +549,28 @@ type numericItem struct {
 	pos uint32
 }
 
-// sortNumeric sorts items as sortItems does when every key is a number (exact as a float64), NaN or missing, which
-// is what sorts by parameters and results mostly are: each key becomes one integer whose order is the listing's
-// (numbers by value in the key's direction, then NaN, then missing), so that comparing two items compares a few
-// integers. Ties are broken newest first: by the items' order when they came newest first (the cache's order,
-// checked), else by CompareNewest. It reports false, sorting nothing, for keys of other kinds or too many keys.
-// Sorting 250,000 of 1,000,000 by two keys with the general comparison took ~1 s of CPU, mostly on ties.
-func sortNumeric(items []sortItem, desc []bool) bool {
+// sortNumeric returns the experiments of parts (matches whose keys are all numeric, in the order of exps) sorted
+// as sortGeneral sorts them: each key is one integer whose order is the listing's (numbers by value in the key's
+// direction, then NaN, then missing; numericKey), so that comparing two items compares a few integers; which is what
+// sorts by parameters and results mostly are. Ties are broken newest first: by the items' place in exps when the
+// matches come newest first (the cache's order, checked), else by CompareNewest. Each part is sorted on its core,
+// then they are merged. Sorting 250,000 of 1,000,000 by two keys with the general comparison took ~1 s of CPU,
+// mostly on ties.
+func sortNumeric(parts []*matches, exps []*gitstore.Experiment, desc []bool) []*gitstore.Experiment {
 	nk := len(desc)
-	if nk > numericKeys || len(items) > 1<<32-1 {
-		return false
+	runs := make([][]numericItem, len(parts))
+	n := 0
+	for p, c := range parts {
+		runs[p] = slices.Concat(c.nums...)
+		n += len(runs[p])
 	}
-	num := make([]numericItem, len(items))
-	for i := range items {
-		num[i].pos = uint32(i)
-		for k := 0; k < nk; k++ {
-			v, ok := numericKey(&items[i].keys[k], desc[k])
-			if !ok {
-				return false
-			}
-			num[i].k[k] = v
+	out := make([]*gitstore.Experiment, 0, n) // the matches in the order of exps, then sorted
+	for _, r := range runs {
+		for _, x := range r {
+			out = append(out, exps[x.pos])
 		}
 	}
-	newest := slices.IsSortedFunc(items, func(a, b sortItem) int { return gitstore.CompareNewest(a.e, b.e) })
+	newest := slices.IsSortedFunc(out, gitstore.CompareNewest)
 	cmp := func(a, b numericItem) int {
 		for k := 0; k < nk; k++ {
 			if a.k[k] != b.k[k] {
@@ -479,39 +580,32 @@ func sortNumeric(items []sortItem, desc []bool) bool {
 				return 1
 			}
 		}
-		if newest {
-			return cmpOrdered(a.pos, b.pos)
-		}
-		if c := gitstore.CompareNewest(items[a.pos].e, items[b.pos].e); c != 0 {
-			return c
+		if !newest {
+			if c := gitstore.CompareNewest(exps[a.pos], exps[b.pos]); c != 0 {
+				return c
+			}
 		}
 		return cmpOrdered(a.pos, b.pos)
 	}
-	if len(num) < parallelMin || runtime.GOMAXPROCS(0) < 2 {
-		slices.SortFunc(num, cmp)
-	} else {
-		half := len(num) / 2
-		var wg sync.WaitGroup
-		wg.Go(func() { slices.SortFunc(num[:half], cmp) })
-		slices.SortFunc(num[half:], cmp)
-		wg.Wait()
-		merged := make([]numericItem, 0, len(num))
-		a, b := num[:half], num[half:]
-		for len(a) > 0 && len(b) > 0 {
-			if cmp(b[0], a[0]) < 0 {
-				merged, b = append(merged, b[0]), b[1:]
-			} else {
-				merged, a = append(merged, a[0]), a[1:]
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		wg.Go(func() { slices.SortFunc(r, cmp) })
+	}
+	wg.Wait()
+	out = out[:0]
+	for { // merge the runs: a few, one per core
+		best := -1
+		for p, r := range runs {
+			if len(r) > 0 && (best < 0 || cmp(r[0], runs[best][0]) < 0) {
+				best = p
 			}
 		}
-		num = append(append(merged, a...), b...)
+		if best < 0 {
+			return out
+		}
+		out = append(out, exps[runs[best][0].pos])
+		runs[best] = runs[best][1:]
 	}
-	sorted := make([]sortItem, len(items))
-	for i, n := range num {
-		sorted[i] = items[n.pos]
-	}
-	copy(items, sorted)
-	return true
 }
 
 // numericKey is a sort key as an integer whose order is sortItems': numbers (as float64: -0 is 0) ascending, or

@@ -108,13 +108,18 @@ func referenceSelect(t *testing.T, where []string, exps []*gitstore.Experiment, 
 // The fast path (typed top-level values, prepared sort keys, parallel matching and sorting) must select and order
 // exactly as the reference does, on small sets and on sets large enough to run in parallel.
 func TestSelectSortedMatchesReference(t *testing.T) {
-	for _, n := range []int{50, 3 * parallelMin} {
+	sizes := []int{50, 3 * parallelMin}
+	if !testing.Short() {
+		sizes = append(sizes, 20000) // several blocks of matches per core
+	}
+	for _, n := range sizes {
 		exps := fakeExperiments(n)
 		for _, c := range []struct {
 			where []string
 			keys  []string
 		}{
 			{nil, []string{"lr"}},
+			{nil, []string{"results.lr", "lr"}}, // missing (numeric) in most, a string in some: numbers, then any kind
 			{nil, []string{"-lr", "results.acc"}},
 			{[]string{"lr > 0.5"}, []string{"-results.acc"}},
 			{[]string{"model.name == 'vit' or lr == null"}, []string{"model.depth", "-name"}},
@@ -178,23 +183,88 @@ func TestSortNumericMatchesGeneral(t *testing.T) {
 				}
 				want := slices.Clone(items)
 				sortGeneral(want, desc)
-				got := slices.Clone(items)
-				if !sortNumeric(got, desc) {
-					t.Fatal("numeric keys declined")
+				// on 3 cores, each collecting blocks of 1,000
+				var parts []*matches
+				for p := range 3 {
+					c := &matches{numeric: true}
+					for i := p * n / 3; i < (p+1)*n/3; i++ {
+						x := numericItem{pos: uint32(i)}
+						for k := range desc {
+							v, ok := numericKey(&items[i].keys[k], desc[k])
+							if !ok {
+								t.Fatalf("%v declined", items[i].keys[k])
+							}
+							x.k[k] = v
+						}
+						if len(c.nums) == 0 || len(c.nums[len(c.nums)-1]) == 1000 {
+							c.nums = append(c.nums, nil)
+						}
+						c.nums[len(c.nums)-1] = append(c.nums[len(c.nums)-1], x)
+					}
+					parts = append(parts, c)
+				}
+				got := sortNumeric(parts, exps, desc)
+				if len(got) != n {
+					t.Fatalf("%d experiments, want %d", len(got), n)
 				}
 				for i := range got {
-					if got[i].e != want[i].e {
-						t.Fatalf("n=%d newest=%v desc=%v: differs at %d: %v vs %v", n, newest, desc, i, got[i].keys, want[i].keys)
+					if got[i] != want[i].e {
+						t.Fatalf("n=%d newest=%v desc=%v: differs at %d: want %v", n, newest, desc, i, want[i].keys)
 					}
 				}
 			}
 		}
 	}
 	for _, v := range []any{"a", int64(1<<53 + 1), true} {
-		items := []sortItem{{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(1.0)}},
-			{e: &gitstore.Experiment{}, keys: []query.SortKey{query.MakeSortKey(v)}}}
-		if sortNumeric(items, []bool{false}) {
+		if k := query.MakeSortKey(v); func() bool { _, ok := numericKey(&k, false); return ok }() {
 			t.Errorf("%v (%T) sorted as a number", v, v)
+		}
+	}
+}
+
+// Without expressions or sort keys, the experiments that pass the other conditions are kept in order, on one core
+// or on several.
+func TestSelectWithoutExpressionsKeepsOrder(t *testing.T) {
+	for _, n := range []int{50, 3*parallelMin + 7} {
+		exps := fakeExperiments(n)
+		for _, f := range []Filter{{}, {Status: []string{"completed", "failed"}}, {Archived: true, Status: []string{"running"}}} {
+			m, err := f.Compile()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []*gitstore.Experiment
+			for _, e := range exps {
+				if m.pass(e) {
+					want = append(want, e)
+				}
+			}
+			if got := m.SelectSorted(exps, nil); !slices.Equal(got, want) {
+				t.Errorf("n=%d %+v: %d experiments, want %d; first difference at %d", n, f, len(got), len(want), firstDiff(got, want))
+			}
+		}
+	}
+}
+
+// A sort key that is a number in the experiments one core matched and a string in the others' sorts all of them as
+// keys of any kind, in the reference's order.
+func TestSelectSortedNumbersThenStrings(t *testing.T) {
+	exps := fakeExperiments(4 * parallelMin)
+	for i, e := range exps {
+		e.ResultsJSON = fmt.Appendf(nil, `{"x":%d}`, i%7)
+		if i >= len(exps)*3/4 {
+			e.ResultsJSON = fmt.Appendf(nil, `{"x":"s%d"}`, i%5)
+		}
+		e.Index()
+	}
+	for _, keys := range [][]string{{"results.x"}, {"-results.x", "lr"}} {
+		m, err := Filter{}.Compile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.SelectSorted(exps, keys)
+		want := referenceSelect(t, nil, exps, keys)
+		if !slices.Equal(got, want) {
+			t.Errorf("sort %q: %d experiments, want %d; first difference at %d", keys, len(got), len(want), firstDiff(got, want))
 		}
 	}
 }
