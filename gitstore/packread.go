@@ -703,26 +703,36 @@ func (s *Store) getRawObjects(ps *packSet, raw []byte) ([]gitcmd.Object, error) 
 // rest in one request to cat-file.
 func (s *Store) getFew(oids []string) ([]gitcmd.Object, error) {
 	objs := make([]gitcmd.Object, len(oids))
+	for i, oid := range oids {
+		objs[i], _ = s.local.get(oid)
+	}
+	if _, err := s.askCat(objs, func(i int) string { return oids[i] }); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+// askCat reads from cat-file, in one request, the objects of objs not read yet (no Type), the i-th by its id in hex
+// oid(i); it returns how many there were.
+func (s *Store) askCat(objs []gitcmd.Object, oid func(i int) string) (int, error) {
 	var rest []string
 	var at []int
-	for i, oid := range oids {
-		if o, ok := s.local.get(oid); ok {
-			objs[i] = o
-		} else {
-			rest, at = append(rest, oid), append(at, i)
+	for i := range objs {
+		if objs[i].Type == "" {
+			rest, at = append(rest, oid(i)), append(at, i)
 		}
 	}
 	if len(rest) == 0 {
-		return objs, nil
+		return 0, nil
 	}
 	got, err := s.cat.GetMany(rest)
 	if err != nil {
-		return nil, err
+		return len(rest), err
 	}
 	for k, i := range at {
 		objs[i] = got[k]
 	}
-	return objs, nil
+	return len(rest), nil
 }
 
 // readPacked reads n objects from the packs ps, the i-th with get, on every core, and asks cat-file for those the
@@ -752,22 +762,10 @@ func (s *Store) readPacked(ps *packSet, n int, get func(r *packReader, i int) (g
 		})
 	}
 	wg.Wait()
-	var rest []string
-	defer func() { packAnswered.Add(int64(n - len(rest))) }()
-	var at []int
-	for i := range objs {
-		if objs[i].Type == "" {
-			rest, at = append(rest, oid(i)), append(at, i)
-		}
-	}
-	if len(rest) > 0 {
-		got, err := s.cat.GetMany(rest)
-		if err != nil {
-			return nil, err
-		}
-		for k, i := range at {
-			objs[i] = got[k]
-		}
+	asked, err := s.askCat(objs, oid)
+	packAnswered.Add(int64(n - asked))
+	if err != nil {
+		return nil, err
 	}
 	return objs, nil
 }
