@@ -22,8 +22,7 @@ import (
 // whose process alone costs a run ~3 ms of CPU; read here, a run starts no cat-file at all (issue 19: a run's fixed
 // cost). As for the cold listing (packSet), git stays the judge of everything unusual: an object that is not found
 // here (in an alternate, larger than packMaxObject; packs are opened again when their directory changes) or does not
-// decode
-// is asked of cat-file, and when the repository has replace refs (which cat-file honours) every object is.
+// decode is asked of cat-file, and when the repository has replace refs (which cat-file honours) every object is.
 type localObjects struct {
 	dir       string
 	commonDir string
@@ -76,38 +75,50 @@ func (lo *localObjects) get(oid string) (gitcmd.Object, bool) {
 	lo.mu.Lock()
 	defer lo.mu.Unlock()
 	if !lo.open {
-		lo.openPacks()
+		lo.reopen()
 	}
-	if lo.r != nil {
-		if obj, err := lo.r.get(oid); err == nil {
-			return obj, true
-		}
+	if obj, ok := lo.packed(oid); ok {
+		return obj, true
 	}
 	// Not in the packs opened: when the pack directory changed since (a repack, a fetch), open them again — which
 	// also lets go of packs a repack deleted, whose disk space a long-lived process (git exp ui) would hold.
-	if st, err := os.Stat(filepath.Join(lo.dir, "pack")); err == nil && !st.ModTime().Equal(lo.packsTime) {
-		lo.openPacks()
-		if lo.r != nil {
-			if obj, err := lo.r.get(oid); err == nil {
-				return obj, true
-			}
-		}
+	if lo.packDirTime() != lo.packsTime {
+		lo.reopen()
+		return lo.packed(oid)
 	}
 	return gitcmd.Object{}, false
 }
 
-// openPacks (re)opens the packs of the object directory; lo.mu is held.
-func (lo *localObjects) openPacks() {
+// packed reads oid from the packs opened; lo.mu is held.
+func (lo *localObjects) packed(oid string) (gitcmd.Object, bool) {
+	if lo.r == nil {
+		return gitcmd.Object{}, false
+	}
+	obj, err := lo.r.get(oid)
+	return obj, err == nil
+}
+
+func (lo *localObjects) packDirTime() time.Time {
+	if st, err := os.Stat(filepath.Join(lo.dir, "pack")); err == nil {
+		return st.ModTime()
+	}
+	return time.Time{}
+}
+
+// reopen (re)opens the packs of the object directory; lo.mu is held.
+func (lo *localObjects) reopen() {
+	lo.release()
+	lo.open, lo.packsTime = true, lo.packDirTime()
+	if lo.packs = openPacks(lo.dir, lo.hashLen); lo.packs != nil {
+		lo.r = &packReader{set: lo.packs, cpack: -1}
+	}
+}
+
+// release closes the packs opened; lo.mu is held.
+func (lo *localObjects) release() {
 	if lo.packs != nil {
 		lo.packs.close()
 		lo.packs, lo.r = nil, nil
-	}
-	lo.open = true
-	if st, err := os.Stat(filepath.Join(lo.dir, "pack")); err == nil {
-		lo.packsTime = st.ModTime()
-	}
-	if lo.packs = openPacks(lo.dir, lo.hashLen); lo.packs != nil {
-		lo.r = &packReader{set: lo.packs, cpack: -1}
 	}
 }
 
@@ -118,16 +129,23 @@ func (lo *localObjects) close() {
 	}
 	lo.mu.Lock()
 	defer lo.mu.Unlock()
-	if lo.packs != nil {
-		lo.packs.close()
-		lo.packs, lo.r = nil, nil
-	}
+	lo.release()
 }
 
-// loose reads a loose object: a zlib stream of "<type> <size>\0<content>", whose checksum is checked.
+// loose reads a loose object: a zlib stream of "<type> <size>\0<content>", whose checksum is checked. A file larger
+// than packMaxObject is not read at all (git's, as a large packed object is).
 func (lo *localObjects) loose(oid string) (gitcmd.Object, bool) {
-	data, err := os.ReadFile(filepath.Join(lo.dir, oid[:2], oid[2:]))
-	if err != nil || len(data) > packMaxObject {
+	f, err := os.Open(filepath.Join(lo.dir, oid[:2], oid[2:]))
+	if err != nil {
+		return gitcmd.Object{}, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() > packMaxObject {
+		return gitcmd.Object{}, false
+	}
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
 		return gitcmd.Object{}, false
 	}
 	return inflateLoose(oid, data)
@@ -173,14 +191,4 @@ func inflateLoose(oid string, data []byte) (gitcmd.Object, bool) {
 		return gitcmd.Object{}, false
 	}
 	return gitcmd.Object{OID: oid, Type: typ, Data: out[nul+1:]}, true
-}
-
-// isLowerHex reports whether s is made of lower-case hexadecimal digits only (how git spells object ids).
-func isLowerHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

@@ -121,12 +121,12 @@ func ParseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano
 func ExpPath(id string) string { return id[:2] + "/" + id }
 
 // ValidID reports whether s is a full experiment id.
-func ValidID(s string) bool {
-	if len(s) != 16 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+func ValidID(s string) bool { return len(s) == 16 && isLowerHex(s) }
+
+// isLowerHex reports whether s is made of lower-case hexadecimal digits only (how git spells object ids).
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}

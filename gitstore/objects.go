@@ -436,7 +436,6 @@ type TreeEntry struct {
 
 func (e TreeEntry) isTree() bool { return e.Mode == ModeTree }
 
-// sortKey orders entries as git does: a tree sorts as if its name ended in '/'.
 // compareTreeEntries orders entries as git sorts a tree: by name, a tree's name compared as if it ended in "/" —
 // without making that string (a root of 256 fan-out trees took ~4,000 allocations to sort).
 func compareTreeEntries(a, b TreeEntry) int {

@@ -491,13 +491,7 @@ func TestColdReadFromPacks(t *testing.T) {
 		t.Helper()
 		defer func(m, b int, mm int64) { packMinRead, loadBatch, packMapMax = m, b, mm }(packMinRead, loadBatch, packMapMax)
 		packMinRead, loadBatch, packMapMax = minRead, batch, mapMax
-		os.RemoveAll(filepath.Join(dir, ".git", "exp"))
-		st2, err := Open(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st2.Close()
-		exps, err := st2.Experiments()
+		exps, err := coldList(t, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -630,13 +624,7 @@ func TestColdReadWhileRepacking(t *testing.T) {
 	}()
 	before := packAnswered.Load()
 	for round := 0; round < 12; round++ {
-		os.RemoveAll(filepath.Join(dir, ".git", "exp"))
-		st2, err := Open(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exps, err := st2.Experiments()
-		st2.Close()
+		exps, err := coldList(t, dir)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
@@ -672,13 +660,7 @@ func TestColdReadUnreadableManifest(t *testing.T) {
 		func() {
 			defer func(m, b int) { packMinRead, loadBatch = m, b }(packMinRead, loadBatch)
 			packMinRead, loadBatch = minRead, 16
-			os.RemoveAll(filepath.Join(dir, ".git", "exp"))
-			st2, err := Open(ctx, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st2.Close()
-			exps, err := st2.Experiments()
+			exps, err := coldList(t, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -700,4 +682,18 @@ func TestInPackOrder(t *testing.T) {
 	if got, want := inPackOrder(locs), []int32{2, 6, 5, 3, 0, 1, 4}; !slices.Equal(got, want) {
 		t.Fatalf("inPackOrder = %v, want %v", got, want)
 	}
+}
+
+// coldList lists the store of dir as a cold read does: without its cache, through a Store opened afresh.
+func coldList(t *testing.T, dir string) ([]*Experiment, error) {
+	t.Helper()
+	if err := os.RemoveAll(filepath.Join(dir, ".git", "exp")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	return st.Experiments()
 }

@@ -75,11 +75,10 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range root {
-		if e.Name == "VERSION" {
-			if v, err := s.get(e.OID); err == nil && strings.TrimSpace(string(v.Data)) != fmt.Sprint(FormatVersion) {
-				return fmt.Errorf("%s is in storage format %s; this git-exp reads format %d: upgrade git-exp",
-					s.Ref, strings.TrimSpace(string(v.Data)), FormatVersion)
+	if e, ok := findEntry(root, "VERSION"); ok {
+		if v, err := s.get(e.OID); err == nil {
+			if err := s.checkVersion(v.Data); err != nil {
+				return err
 			}
 		}
 	}

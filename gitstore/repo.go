@@ -136,10 +136,10 @@ var preopened struct {
 	r   *Repo
 }
 
-// Preopen starts what OpenRepoFor(dir, snapshot) will ask of git (replacing what an earlier call started), now, so that git works while the command line
-// is still being parsed (kong's model and the flags take a run's first 1–2 ms, and the git processes are most of
-// what a run costs: issue 19). The first OpenRepoFor of dir takes them over; if none comes, they end on their own
-// (they only read). One per process.
+// Preopen starts now what OpenRepoFor(dir, snapshot) will ask of git, so that git works while the command line is
+// still being parsed (kong's model and the flags take a run's first 1–2 ms, and the git processes are most of what a
+// run costs: issue 19). The first OpenRepoFor of dir takes them over; if none comes, they end on their own (they only
+// read). A later call replaces what an earlier one started.
 func Preopen(dir string, snapshot bool) {
 	preopened.Lock()
 	defer preopened.Unlock()

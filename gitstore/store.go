@@ -57,10 +57,7 @@ func OpenForRun(ctx context.Context, dir string) (*Store, error) {
 
 // OpenIn opens the store of an already opened repository.
 func OpenIn(ctx context.Context, r *Repo) (*Store, error) {
-	cat, err := r.Git.NewCatFile(context.WithoutCancel(ctx))
-	if err != nil {
-		return nil, err
-	}
+	cat := r.Git.NewCatFile(context.WithoutCancel(ctx))
 	return &Store{Repo: r, cat: cat, local: newLocalObjects(r), objs: &objectWriter{dir: r.ObjectDir, sha256: r.SHA256}, Ref: Ref}, nil
 }
 
@@ -267,8 +264,12 @@ func (s *Store) CheckVersion(tx *Tx) error {
 	if err != nil || !ok {
 		return err
 	}
-	v := strings.TrimSpace(string(data))
-	if v != fmt.Sprint(FormatVersion) {
+	return s.checkVersion(data)
+}
+
+// checkVersion refuses a VERSION file of another storage format than this git-exp's.
+func (s *Store) checkVersion(data []byte) error {
+	if v := strings.TrimSpace(string(data)); v != fmt.Sprint(FormatVersion) {
 		return fmt.Errorf("%s is in storage format %s; this git-exp reads format %d: upgrade git-exp", s.Ref, v, FormatVersion)
 	}
 	return nil

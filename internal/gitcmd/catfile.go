@@ -46,8 +46,8 @@ var ErrClosed = errors.New("git cat-file: reader closed")
 
 // NewCatFile returns a reader whose `git cat-file` process starts with its first request: a command whose objects
 // are all read elsewhere (a run reads its objects from the object directory) starts none.
-func (g *Git) NewCatFile(ctx context.Context) (*CatFile, error) {
-	return &CatFile{git: g, ctx: ctx}, nil
+func (g *Git) NewCatFile(ctx context.Context) *CatFile {
+	return &CatFile{git: g, ctx: ctx}
 }
 
 func (c *CatFile) start() error {

@@ -2,6 +2,7 @@ package gitcmd
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,10 +28,7 @@ func testRepo(t *testing.T) (*Git, string) {
 
 func checkCat(t *testing.T, g *Git, oid string) {
 	t.Helper()
-	c, err := g.NewCatFile(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := g.NewCatFile(context.Background())
 	defer c.Close()
 	for round := 0; round < 2; round++ { // the process answers request after request
 		objs, err := c.GetMany([]string{oid, strings.Repeat("0", len(oid)), oid})
@@ -47,6 +45,28 @@ func checkCat(t *testing.T, g *Git, oid string) {
 func TestCatFile(t *testing.T) {
 	g, oid := testRepo(t)
 	checkCat(t, g, oid)
+}
+
+// A reader starts no process until its first request (a run reads every object elsewhere); after Close, a request is
+// refused rather than answered by a new process.
+func TestCatFileLazy(t *testing.T) {
+	g, oid := testRepo(t)
+	c := g.NewCatFile(context.Background())
+	if c.cmd != nil {
+		t.Fatal("a process started before any request")
+	}
+	if objs, err := c.GetMany(nil); err != nil || len(objs) != 0 || c.cmd != nil {
+		t.Fatalf("an empty request: %v, %v, process %v", objs, err, c.cmd)
+	}
+	if _, err := c.Get(oid); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(oid); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v, want ErrClosed", err)
+	}
 }
 
 // A git without --batch-command (older than 2.36) exits at once with a usage error: CatFile goes on with --batch.
