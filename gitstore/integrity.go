@@ -39,6 +39,9 @@ func (s *Store) ensureComplete(roots []string) error {
 	if err != nil {
 		return err
 	}
+	if afterCheck != nil {
+		afterCheck()
+	}
 	gitcmd.Tracef("store: checked %d object(s) of %s; gc.pid %q", len(list), roots[0][:10], pid)
 	risky := false
 	if pid != "" && s.gcPrunesRecent(pid) {
@@ -65,6 +68,9 @@ func (s *Store) ensureComplete(roots []string) error {
 	s.objs.forget(list)
 	return nil
 }
+
+// afterCheck, when set (by tests), runs right after ensureComplete's first check.
+var afterCheck func()
 
 // IncompleteError is returned by a write that moved the ref but could not make everything it points to whole: the
 // write is recorded, and what is lost is named.
