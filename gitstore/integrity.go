@@ -25,16 +25,19 @@ const gcWaitLimit = 2 * time.Minute
 //
 // It costs a few stat calls when nothing is missing: only objects written by this process are checked (through
 // loose-object paths; the object reader only for those that are not loose), never a walk of the store. When a
-// `git gc` was running as the check began (its gc.pid existed), the check is repeated once it has ended, since its
-// prune may come after the first check; a gc that starts after the ref moved sees the objects as reachable.
+// `git gc` that may prune recent objects was running as the check began (its gc.pid existed), the check is repeated
+// once it has ended, since its prune may come after the first check; a gc that starts after the ref moved sees the
+// objects as reachable.
 func (s *Store) ensureComplete(roots []string) error {
 	list := s.written(roots)
-	// gc.pid is read before the objects are checked, never after: a gc that walked the refs before this ref moved
-	// and prunes after the check is running now, and is waited for below; a gc that has ended by now has finished
-	// pruning, and the check sees what it deleted; a gc that starts after now walks the new ref. (Read after the
-	// check, a gc could prune between the check and the read and end before it: the check passed, the read found
-	// no gc, and the store kept a ref to deleted objects.)
-	pid := s.gcPID()
+	// The running gc is read before the objects are checked, never after: a gc that walked the refs before this ref
+	// moved and prunes after the check is running now, and is waited for below; a gc that has ended by now has
+	// finished pruning, and the check sees what it deleted; a gc that starts after now walks the new ref. (Read after
+	// the check, a gc could prune between the check and the read and end before it: the check passed, the read found
+	// no gc, and the store kept a ref to deleted objects.) Whether that gc prunes recent objects is read at the same
+	// moment, for the same reason: asked once it has ended, /proc shows an empty command line (a zombie until its
+	// parent reaps it), or another process under a reused pid.
+	pid, prunes := s.runningGC()
 	lost, err := s.restore(list)
 	if err != nil {
 		return err
@@ -42,10 +45,8 @@ func (s *Store) ensureComplete(roots []string) error {
 	if afterCheck != nil {
 		afterCheck()
 	}
-	gitcmd.Tracef("store: checked %d object(s) of %s; gc.pid %q", len(list), roots[0][:10], pid)
-	risky := false
-	if pid != "" && s.gcPrunesRecent(pid) {
-		risky = true
+	gitcmd.Tracef("store: checked %d object(s) of %s; gc.pid %q (prunes recent objects: %v)", len(list), roots[0][:10], pid, prunes)
+	if prunes {
 		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -55,7 +56,7 @@ func (s *Store) ensureComplete(roots []string) error {
 	}
 	// Snapshots are written by git (git add into a temporary index), not by this process: when a pruning gc ran, or
 	// a snapshot's tree is gone, check everything the snapshot added to HEAD, and take it again from the worktree.
-	if risky || len(lost) > 0 {
+	if prunes || len(lost) > 0 {
 		if lost, err = s.ensureSnapshots(list, lost); err != nil {
 			return err
 		}
@@ -165,8 +166,8 @@ func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
 // makes them reachable: when such a gc is running, wait for it to end, then check the snapshot and take it again if
 // it lost objects. Without a gc running it costs one failed open of gc.pid.
 func (s *Store) SettleSnapshot(ctx context.Context, snap *Snapshot) (*Snapshot, error) {
-	pid := s.gcPID()
-	if pid == "" || !s.gcPrunesRecent(pid) {
+	pid, prunes := s.runningGC()
+	if !prunes {
 		return snap, nil
 	}
 	for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit && ctx.Err() == nil; waited += 10 * time.Millisecond {
@@ -326,22 +327,41 @@ func (s *Store) movedRecently() bool {
 	return err == nil && time.Since(st.ModTime()) < 10*time.Second
 }
 
+// runningGC returns the pid of the running `git gc` ("" when none runs) and whether it may prune objects as young as
+// the ones just written, both read now: what a gc.pid says must be read while that gc runs (see ensureComplete).
+func (s *Store) runningGC() (pid string, prunesRecent bool) {
+	if pid = s.gcPID(); pid == "" {
+		return "", false
+	}
+	return pid, s.gcPrunesRecent(pid)
+}
+
 // gcPrunesRecent reports whether the running gc may prune objects as young as the ones just written: it was started
 // with --prune=now (or another --prune date), or gc.pruneExpire says so. A gc with git's default expiry (two weeks)
-// never deletes what a writer just wrote, and waiting for it would only slow the writer down. When its command line
-// cannot be read (another host, no /proc), assume it may.
+// never deletes what a writer just wrote, and waiting for it would only slow the writer down. Only a command line
+// read as a running `git gc` can say that: when it cannot be read (another host, no /proc), is empty (the gc has
+// ended and is a zombie) or is not a gc's (the pid was reused), assume it may.
 func (s *Store) gcPrunesRecent(pid string) bool {
-	if v := s.ConfigString("gc.pruneexpire", ""); v != "" && v != "2.weeks.ago" && v != "never" {
+	if v := s.ConfigString("gc.pruneexpire", ""); v != "" && !keepsRecent(v) {
 		return true
 	}
 	data, err := os.ReadFile("/proc/" + pid + "/cmdline")
 	if err != nil {
 		return true
 	}
+	gc := false
 	for _, arg := range strings.Split(string(data), "\x00") {
-		if v, ok := strings.CutPrefix(arg, "--prune="); ok && v != "2.weeks.ago" && v != "never" {
+		if v, ok := strings.CutPrefix(arg, "--prune="); ok && !keepsRecent(v) {
 			return true
 		}
+		// `git -c gc.pruneExpire=now gc`
+		if k, v, ok := strings.Cut(arg, "="); ok && strings.EqualFold(k, "gc.pruneExpire") && !keepsRecent(v) {
+			return true
+		}
+		gc = gc || arg == "gc"
 	}
-	return false
+	return !gc
 }
+
+// keepsRecent reports whether a prune expiry keeps objects written just now: git's default, and never.
+func keepsRecent(expire string) bool { return expire == "2.weeks.ago" || expire == "never" }
