@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
 // standInGC starts a process that stands for a running `git gc`: its command line is args, its pid is written to
@@ -145,5 +147,51 @@ func TestGCPrunesRecent(t *testing.T) {
 		if !st.gcPrunesRecent(pid) {
 			t.Errorf("%q ended (a zombie, empty command line): gcPrunesRecent = false, want true (cannot tell)", c.args)
 		}
+	}
+}
+
+// A pruning gc runs while a run takes its snapshot: the snapshot commit (this process's) is unreachable until the run
+// is recorded, so the prune deletes it. SettleSnapshot writes the commit again from memory before asking git whether
+// the rest of the snapshot survived, instead of taking git's "bad object" for "cannot tell" and asking again after
+// each of several gcs (a median 4.4 s per run under fault_gc's gc loop).
+func TestSettleSnapshotRestoresItsCommit(t *testing.T) {
+	skipWithoutProc(t)
+	st, dir := testStore(t)
+	ctx := context.Background()
+	if err := os.WriteFile(filepath.Join(dir, "train.py"), []byte("print(1)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"add", "."}, {"commit", "-qm", "one"}} {
+		if out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "train.py"), []byte("print(2)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := st.Snapshot(ctx, DefaultMaxUntrackedSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, end := standInGC(t, st, "git", "gc", "-q", "--prune=now")
+	// The prune took the snapshot's commit; the tree and blob git wrote survived (a gc that started before they were
+	// written leaves them for the next one).
+	if err := os.Remove(filepath.Join(st.ObjectDir, snap.Commit[:2], snap.Commit[2:])); err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(50 * time.Millisecond); end() }()
+	calls := gitcmd.Calls.Load()
+	got, err := st.SettleSnapshot(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := gitcmd.Calls.Load() - calls; n != 1 {
+		t.Errorf("SettleSnapshot ran %d git processes, want 1 (one rev-list of the snapshot)", n)
+	}
+	if got.Commit != snap.Commit {
+		t.Errorf("snapshot taken again (%s), want the first one (%s) with its commit written again", got.Commit, snap.Commit)
+	}
+	if out, err := exec.Command("git", "-C", dir, "rev-list", "--objects", "--missing=print", got.Commit).CombinedOutput(); err != nil || strings.Contains(string(out), "?") {
+		t.Fatalf("snapshot incomplete: %v\n%s", err, out)
 	}
 }

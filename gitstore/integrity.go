@@ -173,6 +173,15 @@ func (s *Store) SettleSnapshot(ctx context.Context, snap *Snapshot) (*Snapshot, 
 	for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit && ctx.Err() == nil; waited += 10 * time.Millisecond {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// The snapshot's commit is this process's, unreachable until the run is recorded, so the prune usually took it:
+	// write it again from memory when its loose file is gone (one stat when it is there; a copy a repack packed
+	// meanwhile costs one more small file), then ask git about the rest, which git wrote. (Asked first, git answers
+	// "bad object" for the commit, which says nothing about the rest.)
+	if _, err := os.Stat(filepath.Join(s.ObjectDir, snap.Commit[:2], snap.Commit[2:])); err != nil {
+		if _, err := s.objs.rewrite(snap.Commit); err != nil {
+			return nil, err
+		}
+	}
 	for try := 0; try < 3 && !s.snapshotComplete(snap); try++ {
 		gitcmd.Tracef("store: snapshot %s lost objects to a concurrent prune; taking it again", snap.Commit[:10])
 		again, err := s.Snapshot(ctx, snap.maxUntracked)
