@@ -122,8 +122,8 @@ func TestEnsureCompleteAfterGCEndsDuringCheck(t *testing.T) {
 }
 
 // What a gc.pid says about pruning: a running gc with --prune=now (or any date but git's default) may delete what was
-// just written; one with git's default does not; anything that cannot be read as a running git gc (an ended one, a
-// reused pid) may.
+// just written; one with git's default does not; a gc that has just ended (a zombie: empty command line) or another
+// git command may; a process that is not git holds a reused pid.
 func TestGCPrunesRecent(t *testing.T) {
 	skipWithoutProc(t)
 	st, _ := testStore(t)
@@ -137,7 +137,9 @@ func TestGCPrunesRecent(t *testing.T) {
 		{[]string{"git", "gc", "--auto"}, false},
 		{[]string{"git", "gc", "--prune=2.weeks.ago"}, false},
 		{[]string{"git", "gc", "--no-prune"}, false},
-		{[]string{"git", "repack", "-d"}, true}, // not a gc: cannot tell
+		{[]string{"git", "repack", "-d"}, true}, // another git command: cannot tell
+		{[]string{"/usr/lib/git-core/git", "gc", "--auto"}, false},
+		{[]string{"postgres", "-D", "/var/lib/db"}, false}, // not git: a pid reused since a gc that died long ago
 	} {
 		pid, end := standInGC(t, st, c.args...)
 		if got := st.gcPrunesRecent(pid); got != c.want {

@@ -348,18 +348,20 @@ func (s *Store) runningGC() (pid string, prunesRecent bool) {
 // gcPrunesRecent reports whether the running gc may prune objects as young as the ones just written: it was started
 // with --prune=now (or another --prune date), or gc.pruneExpire says so. A gc with git's default expiry (two weeks)
 // never deletes what a writer just wrote, and waiting for it would only slow the writer down. Only a command line
-// read as a running `git gc` can say that: when it cannot be read (another host, no /proc), is empty (the gc has
-// ended and is a zombie) or is not a gc's (the pid was reused), assume it may.
+// read as a running `git gc` can say that: when it cannot be read (another host, no /proc), is empty (the gc has just
+// ended and is a zombie until its parent reaps it) or is another git command's, assume it may. A process that is not
+// git at all holds a pid reused since a gc that died without removing gc.pid: that gc ended long ago.
 func (s *Store) gcPrunesRecent(pid string) bool {
 	if v := s.ConfigString("gc.pruneexpire", ""); v != "" && !keepsRecent(v) {
 		return true
 	}
 	data, err := os.ReadFile("/proc/" + pid + "/cmdline")
-	if err != nil {
+	if err != nil || len(data) == 0 {
 		return true
 	}
+	args := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
 	gc := false
-	for _, arg := range strings.Split(string(data), "\x00") {
+	for _, arg := range args[1:] {
 		if v, ok := strings.CutPrefix(arg, "--prune="); ok && !keepsRecent(v) {
 			return true
 		}
@@ -368,6 +370,9 @@ func (s *Store) gcPrunesRecent(pid string) bool {
 			return true
 		}
 		gc = gc || arg == "gc"
+	}
+	if name := filepath.Base(args[0]); name != "git" && !strings.HasPrefix(name, "git-") {
+		return false
 	}
 	return !gc
 }
