@@ -296,7 +296,7 @@ func metaName(k string) bool {
 	return false
 }
 
-// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gridOrder). The cache
+// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gitstore.GridOrder). The cache
 // lists experiments so already: whether they are is checked first on every core, one pass over them, which costs
 // less than a sort that finds them sorted (one core, ~2 comparisons each).
 func sortNewest(exps []*gitstore.Experiment) {
@@ -325,24 +325,9 @@ func sortNewest(exps []*gitstore.Experiment) {
 	wg.Wait()
 	if slices.Contains(unsorted, true) {
 		gitstore.SortNewest(exps)
-		gridOrder(exps)
+		gitstore.GridOrder(exps)
 	} else if slices.Contains(ungrid, true) {
-		gridOrder(exps)
-	}
-}
-
-// gridOrder puts the members of each batch that were recorded together (a sweep: same batch, same creation time,
-// next to each other in a newest-first list) in the order of their grid, as they were staged and run.
-func gridOrder(exps []*gitstore.Experiment) {
-	for i := 0; i < len(exps); {
-		j := i + 1
-		for j < len(exps) && exps[i].Batch != "" && exps[j].Batch == exps[i].Batch && exps[j].Created == exps[i].Created {
-			j++
-		}
-		if j-i > 1 {
-			sort.SliceStable(exps[i:j], func(a, b int) bool { return exps[i+a].Seq < exps[i+b].Seq })
-		}
-		i = j
+		gitstore.GridOrder(exps)
 	}
 }
 

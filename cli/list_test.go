@@ -153,7 +153,7 @@ func TestAppendSeconds(t *testing.T) {
 	}
 }
 
-// sortNewest gives the order of gitstore.SortNewest and gridOrder whether the list is in that order already, sorted
+// sortNewest gives the order of gitstore.SortNewest and GridOrder whether the list is in that order already, sorted
 // with its sweeps out of grid order, or shuffled; over several of its chunks.
 func TestSortNewestChecksFirst(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 3))
@@ -169,7 +169,7 @@ func TestSortNewestChecksFirst(t *testing.T) {
 	}
 	want := slices.Clone(exps)
 	gitstore.SortNewest(want)
-	gridOrder(want)
+	gitstore.GridOrder(want)
 	sortedOnly := slices.Clone(want)
 	gitstore.SortNewest(sortedOnly) // sweeps by id, not in grid order
 	if slices.Equal(sortedOnly, want) {
@@ -179,7 +179,7 @@ func TestSortNewestChecksFirst(t *testing.T) {
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	for name, in := range map[string][]*gitstore.Experiment{"in order": slices.Clone(want), "grid out of order": sortedOnly, "shuffled": shuffled} {
 		if sortNewest(in); !slices.Equal(in, want) {
-			t.Errorf("%s: not in the order of SortNewest and gridOrder", name)
+			t.Errorf("%s: not in the order of SortNewest and GridOrder", name)
 		}
 	}
 }

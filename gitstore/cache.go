@@ -134,16 +134,16 @@ func (s *Store) loadBase() *cacheFile {
 	}
 	s.baseMu.Lock()
 	defer s.baseMu.Unlock()
-	if s.baseDec == nil || !os.SameFile(fi, s.baseFile) || fi.Size() != s.baseFile.Size() || !fi.ModTime().Equal(s.baseFile.ModTime()) {
-		data, err := mapFile(path)
+	bf := s.openBaseLocked(path, fi)
+	if bf == nil {
+		return nil
+	}
+	if s.baseDec == nil {
+		c, err := bf.decodeAll()
 		if err != nil {
 			return nil
 		}
-		c, err := decodeCache(data)
-		if err != nil {
-			return nil
-		}
-		s.baseFile, s.baseDec = fi, c
+		s.baseDec = c
 	}
 	c := *s.baseDec // List is shared too: every change to a state's List builds a new one (apply, refresh)
 	return &c

@@ -1,0 +1,311 @@
+package gitstore
+
+import (
+	"os"
+	"runtime"
+	"sync"
+)
+
+// Stream is the experiments of the store that are not deleted, in the order listings show them (newest first, the
+// members of a sweep in grid order: SortNewest, then GridOrder), read a round at a time (Each).
+//
+// When the cache is current (the common, warm case) nothing is decoded before Each: each round decodes the next
+// blocks of the base file into buffers it reuses, on every core, and merges them with the delta's experiments, so a
+// listing of 1,000,000 experiments never holds them all (632 MB decoded, whose fresh pages the kernel zeroes at a
+// cost that was a third of the listing). When it is not (the store moved since, or there is no cache), Stream
+// reads the store as Experiments does, which brings the cache up to date, and hands out that list the same way.
+type Stream struct {
+	bf   *baseFile       // the base file read a round at a time; nil when list holds every experiment
+	list []*Experiment   // newest first: the delta's experiments (bf set), or every experiment
+	drop map[string]bool // ids of the base's experiments that the delta removes or replaces
+	// active is the base's experiments that show as queued or running (Active), found while checking the base.
+	active []int
+}
+
+// Stream returns the store's experiments to be read a round at a time (see Stream). Like Experiments, a warm call
+// opens no git object.
+func (s *Store) Stream() (*Stream, error) {
+	tip, err := s.Tip()
+	if err != nil {
+		return nil, err
+	}
+	if bf := s.openBase(); bf != nil && tip != "" {
+		st := &Stream{bf: bf}
+		state := bf.Tip
+		if data, err := os.ReadFile(s.deltaPath()); err == nil {
+			if d, err := decodeDelta(data); err == nil && d.BaseID == bf.BaseID {
+				state, st.list = d.Tip, d.List
+				st.drop = make(map[string]bool, len(d.Dropped)+len(d.List))
+				for _, id := range d.Dropped {
+					st.drop[id] = true
+				}
+				for _, e := range d.List { // as apply does: a delta never doubles an experiment
+					st.drop[e.ID] = true
+				}
+			}
+		}
+		if state == tip && st.check() == nil {
+			return st, nil
+		}
+		// Not current, or damaged: Experiments brings it up to date (a damaged base is read again from git).
+	}
+	list, err := s.Experiments()
+	if err != nil {
+		return nil, err
+	}
+	return &Stream{list: list}, nil
+}
+
+// openBase maps the cache's base file and reads its header, once per file for the life of the Store (as
+// loadBase). Nil when there is none or it is damaged.
+func (s *Store) openBase() *baseFile {
+	path := s.cachePath()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	s.baseMu.Lock()
+	defer s.baseMu.Unlock()
+	return s.openBaseLocked(path, fi)
+}
+
+func (s *Store) openBaseLocked(path string, fi os.FileInfo) *baseFile {
+	if s.baseView != nil && os.SameFile(fi, s.baseFile) && fi.Size() == s.baseFile.Size() && fi.ModTime().Equal(s.baseFile.ModTime()) {
+		return s.baseView
+	}
+	data, err := mapFile(path)
+	if err != nil {
+		return nil
+	}
+	bf, err := openCache(data)
+	if err != nil {
+		return nil
+	}
+	s.baseFile, s.baseView, s.baseDec = fi, bf, nil
+	return bf
+}
+
+// check checks every block of the base against its checksum, on every core, before anything is listed (a damaged
+// block found halfway through a listing could not be taken back), and notes which experiments show as queued or
+// running. Reading the whole file also brings its pages in for the rounds that follow.
+func (st *Stream) check() error {
+	bf := st.bf
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, bf.blocks))
+	errs := make([]error, workers)
+	found := make([][]int, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		kb, ke := bf.blocks*w/workers, bf.blocks*(w+1)/workers
+		wg.Go(func() { found[w], errs[w] = bf.scanActive(kb, ke) })
+	}
+	wg.Wait()
+	for w := range workers {
+		if errs[w] != nil {
+			return errs[w]
+		}
+		st.active = append(st.active, found[w]...)
+	}
+	return nil
+}
+
+// scanActive checks blocks kb to ke and returns the experiments in them whose status is queued or running: only
+// the fields up to the status are read.
+func (bf *baseFile) scanActive(kb, ke int) (active []int, err error) {
+	defer func() {
+		if recover() != nil {
+			err = errCache
+		}
+	}()
+	for k := kb; k < ke; k++ {
+		if !bf.checkBlock(k) {
+			return nil, errCache
+		}
+		lo, hi := k*cacheBlock, min((k+1)*cacheBlock, bf.n)
+		d := &cacheDec{b: bf.data, s: bf.s, i: bf.offset(lo)}
+		status := ""
+		for i := lo; i < hi; i++ {
+			d.i = bf.offset(i)
+			d.varint()   // format
+			d.span()     // id
+			d.skipRef()  // name
+			d.skipRef()  // description
+			d.skipRefs() // tags
+			status = d.ref(status)
+			if d.err != nil {
+				return nil, errCache
+			}
+			if status == StatusQueued || status == StatusRunning {
+				active = append(active, i)
+			}
+		}
+	}
+	return active, nil
+}
+
+func (d *cacheDec) skipRef() {
+	if n := d.uvarint(); n > 0 && d.err == nil {
+		if n-1 > uint64(len(d.b)-d.i) {
+			d.err = errCache
+			return
+		}
+		d.i += int(n - 1)
+	}
+}
+
+func (d *cacheDec) skipRefs() {
+	n := d.uvarint()
+	for i := uint64(1); i < n && d.err == nil; i++ {
+		d.span()
+	}
+}
+
+// Active returns the experiments of the store that show as queued or running, deleted ones included (those whose
+// end RecordEnds may have to record), each a copy of its own.
+func (st *Stream) Active() ([]*Experiment, error) {
+	var out []*Experiment
+	for _, e := range st.list {
+		if e.Status == StatusQueued || e.Status == StatusRunning {
+			out = append(out, e)
+		}
+	}
+	if st.bf == nil {
+		return out, nil
+	}
+	var buf []Experiment
+	block := -1
+	for _, i := range st.active {
+		if k := i / cacheBlock; k != block {
+			lo, hi := k*cacheBlock, min((k+1)*cacheBlock, st.bf.n)
+			buf = make([]Experiment, hi-lo) // a new one: the copies handed out point into it
+			if err := st.bf.decode(buf, lo, hi, false); err != nil {
+				return nil, err
+			}
+			block = k
+		}
+		if e := &buf[i-block*cacheBlock]; !st.drop[e.ID] {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// streamRound is how many experiments of the base one core decodes in a round of Each (two blocks).
+const streamRound = 2 * cacheBlock
+
+// Each hands fn the experiments of the stream that keep accepts (every one when keep is nil), in order, a round
+// at a time; the slice and the experiments in it are valid until fn returns (fn copies what it keeps). keep is
+// called on every core. It returns how many experiments the stream holds, kept or not; an error of fn stops it and
+// is returned.
+//
+// A round decodes the next blocks of the base, a part per core, keeps what keep keeps and merges that with the
+// delta's experiments (both are newest first). The members of a sweep created together come next to each other but
+// in the order of their ids, and go in grid order (GridOrder): the last run of a round that the next round may
+// continue is held back until it ends.
+func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) error) (int, error) {
+	bf := st.bf
+	n := len(st.list)
+	var delta []*Experiment // the delta's experiments kept, to merge into the base's
+	seen := 0
+	if bf != nil {
+		n = bf.n
+		for _, e := range st.list {
+			if !e.Deleted {
+				seen++
+				if keep == nil || keep(e) {
+					delta = append(delta, e)
+				}
+			}
+		}
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+streamRound-1)/streamRound))
+	// Two sets of buffers, used by turns: what a round holds back is still in its set while the next round decodes.
+	var bufs [2][][]Experiment
+	parts := make([][]*Experiment, workers)
+	counts := make([]int, workers)
+	errs := make([]error, workers)
+	var round []*Experiment
+	held, stable := 0, 0 // round starts with held experiments held back; the first stable of them are copies of their own
+	di := 0
+	for lo, r := 0, 0; lo < n; lo, r = lo+streamRound*workers, r+1 {
+		set := bufs[r%2]
+		if set == nil && bf != nil {
+			set = make([][]Experiment, workers)
+			for w := range set {
+				set[w] = make([]Experiment, streamRound)
+			}
+			bufs[r%2] = set
+		}
+		var wg sync.WaitGroup
+		for w := range workers {
+			a, b := min(lo+w*streamRound, n), min(lo+(w+1)*streamRound, n)
+			wg.Go(func() {
+				part, count := parts[w][:0], 0
+				add := func(e *Experiment) {
+					if !e.Deleted {
+						count++
+						if keep == nil || keep(e) {
+							part = append(part, e)
+						}
+					}
+				}
+				if bf == nil {
+					for _, e := range st.list[a:b] {
+						add(e)
+					}
+				} else if a < b {
+					if errs[w] = bf.decode(set[w][:b-a], a, b, false); errs[w] != nil {
+						return
+					}
+					for i := range b - a {
+						if e := &set[w][i]; len(st.drop) == 0 || !st.drop[e.ID] {
+							add(e)
+						}
+					}
+				}
+				parts[w], counts[w] = part, count
+			})
+		}
+		wg.Wait()
+		for w := range workers {
+			if errs[w] != nil {
+				return seen, errs[w]
+			}
+			seen += counts[w]
+			part := parts[w]
+			if di < len(delta) && len(part) > 0 && CompareNewest(delta[di], part[len(part)-1]) < 0 {
+				for _, e := range part {
+					for di < len(delta) && CompareNewest(delta[di], e) < 0 {
+						round = append(round, delta[di])
+						di++
+					}
+					round = append(round, e)
+				}
+			} else {
+				round = append(round, part...)
+			}
+		}
+		t := gridRun(round)
+		if t > 0 {
+			GridOrder(round[:t])
+			if err := fn(round[:t]); err != nil {
+				return seen, err
+			}
+		}
+		// Held back again, those held from the round before are copied: their set is the next round's.
+		for j := max(t, stable); j < held && bf != nil; j++ {
+			cp := *round[j]
+			round[j] = &cp
+		}
+		stable = max(0, held-t)
+		held = copy(round, round[t:])
+		round = round[:held]
+	}
+	round = append(round, delta[di:]...)
+	GridOrder(round)
+	if len(round) > 0 {
+		if err := fn(round); err != nil {
+			return seen, err
+		}
+	}
+	return seen, nil
+}
