@@ -184,34 +184,57 @@ func TestSortNewestChecksFirst(t *testing.T) {
 	}
 }
 
-// writeChunks writes every item once, in order, however many rounds of chunks it takes (and whatever the items'
-// sizes); an error of render or of the writer stops it and is returned.
+// writeChunks writes every item once, in order, however many rounds of chunks it takes, whatever the sizes of
+// the source's rounds and of the items; an error of render or of the writer stops it and is returned.
 func TestWriteChunks(t *testing.T) {
-	render := func(buf []byte, lo, hi int) ([]byte, error) {
-		for i := lo; i < hi; i++ {
-			buf = append(strconv.AppendInt(buf, int64(i), 10), strings.Repeat("x", i%300)...)
+	exps := make([]*gitstore.Experiment, 20000)
+	for i := range exps {
+		exps[i] = &gitstore.Experiment{}
+		exps[i].Seq = i
+	}
+	render := func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		for i, e := range exps {
+			if e.Seq != first+i {
+				return buf, fmt.Errorf("item %d given as %d", e.Seq, first+i)
+			}
+			buf = append(strconv.AppendInt(buf, int64(e.Seq), 10), strings.Repeat("x", e.Seq%300)...)
 			buf = append(buf, '\n')
 		}
 		return buf, nil
 	}
-	for _, n := range []int{0, 1, 511, 512, 513, 1024, 5000, 20000} {
-		var want []byte
-		want, _ = render(want, 0, n)
-		var got strings.Builder
-		if err := writeChunks(&got, n, render); err != nil || got.String() != string(want) {
-			t.Fatalf("n=%d: %v, %d bytes, want %d", n, err, got.Len(), len(want))
+	// rounds of the sizes given, in turn
+	rounds := func(n int, sizes ...int) source {
+		return func(fn func([]*gitstore.Experiment) error) (int, error) {
+			for lo, k := 0, 0; lo < n; k++ {
+				hi := min(n, lo+sizes[k%len(sizes)])
+				if err := fn(exps[lo:hi]); err != nil {
+					return n, err
+				}
+				lo = hi
+			}
+			return n, nil
 		}
 	}
-	failing := func(buf []byte, lo, hi int) ([]byte, error) {
-		if lo <= 7000 && 7000 < hi {
+	for _, n := range []int{0, 1, 511, 512, 513, 1024, 5000, 20000} {
+		for _, sizes := range [][]int{{4096}, {1}, {700, 3, 1024, 1025}} {
+			var want []byte
+			want, _ = render(want, exps[:n], 0)
+			var got strings.Builder
+			if k, total, err := writeChunks(&got, rounds(n, sizes...), render); err != nil || k != n || total != n || got.String() != string(want) {
+				t.Fatalf("n=%d, rounds of %v: %v, %d items of %d, %d bytes, want %d", n, sizes, err, k, total, got.Len(), len(want))
+			}
+		}
+	}
+	failing := func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		if first <= 7000 && 7000 < first+len(exps) {
 			return buf, errBoom
 		}
-		return render(buf, lo, hi)
+		return render(buf, exps, first)
 	}
-	if err := writeChunks(io.Discard, 20000, failing); err != errBoom {
+	if _, _, err := writeChunks(io.Discard, rounds(20000, 3000), failing); err != errBoom {
 		t.Errorf("render's error: %v", err)
 	}
-	if err := writeChunks(&failWriter{after: 3}, 20000, render); err != errBoom {
+	if _, _, err := writeChunks(&failWriter{after: 3}, rounds(20000, 3000), render); err != errBoom {
 		t.Errorf("the writer's error: %v", err)
 	}
 }
