@@ -87,9 +87,7 @@ func appendDocJSON(out []byte, e *gitstore.Experiment, short string) []byte {
 	out = append(out, `{"short_id":"`...)
 	out = append(out, short...)
 	out = append(out, `",`...)
-	n := len(out)
-	out = e.AppendDoc(out)
-	return append(out[:n], out[n+1:]...) // AppendDoc's own {
+	return e.AppendDocMembers(out)
 }
 
 // decodeTree decodes stored params or results (see results.DecodeJSON).

@@ -288,6 +288,9 @@ func openCache(data []byte) (*baseFile, error) {
 	return f, nil
 }
 
+// decoder is a decoder of f's experiments (decode).
+func (f *baseFile) decoder() *cacheDec { return &cacheDec{b: f.data, s: f.s} }
+
 // end is the offset of the end of experiment i, relative to the first experiment.
 func (f *baseFile) end(i int) int { return int(binary.LittleEndian.Uint32(f.data[f.table+4*i:])) }
 
@@ -306,15 +309,19 @@ func (f *baseFile) checkBlock(k int) bool {
 }
 
 // decode decodes experiments lo to hi (lo at the start of a block) into dst[:hi-lo], each overwritten whole; check
-// says to check each block's checksum right before decoding it (a Stream checked them all before). A corrupt file is
-// errCache, never a panic.
-func (f *baseFile) decode(dst []Experiment, lo, hi int, check bool) (err error) {
+// says to check each block's checksum right before decoding it (a Stream checked them all before). rd, when not
+// nil, is a decoder of f's to use again (its arenas are kept: what it decoded before stays as it was). A corrupt
+// file is errCache, never a panic.
+func (f *baseFile) decode(dst []Experiment, lo, hi int, check bool, rd *cacheDec) (err error) {
 	defer func() {
 		if recover() != nil {
 			err = errCache
 		}
 	}()
-	rd := &cacheDec{b: f.data, s: f.s, i: f.offset(lo)}
+	if rd == nil {
+		rd = f.decoder()
+	}
+	rd.i = f.offset(lo)
 	for i := lo; i < hi; i++ {
 		if check && i%cacheBlock == 0 && !f.checkBlock(i/cacheBlock) {
 			return errCache
@@ -362,7 +369,7 @@ func (f *baseFile) decodeAll() (*cacheFile, error) {
 			if lo >= hi {
 				return
 			}
-			errs[p] = f.decode(all[lo:hi], lo, hi, true)
+			errs[p] = f.decode(all[lo:hi], lo, hi, true, nil)
 			for i := lo; i < hi; i++ {
 				c.List[i] = &all[i]
 			}

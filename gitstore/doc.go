@@ -19,9 +19,13 @@ import (
 // It is derived on demand, for the rows a listing prints, instead of being kept in the cache (it was half of it). It
 // writes exactly what json.Encoder with SetEscapeHTML(false) wrote of the same view: docref_test.go checks it
 // against that encoder, byte for byte.
-func (e *Experiment) AppendDoc(b []byte) []byte {
+func (e *Experiment) AppendDoc(b []byte) []byte { return e.AppendDocMembers(append(b, '{')) }
+
+// AppendDocMembers appends AppendDoc's object but its opening brace: a caller that writes members of its own first
+// writes the brace and its members, then these (cli's short_id), instead of moving the object to make room.
+func (e *Experiment) AppendDocMembers(b []byte) []byte {
 	m := &e.Manifest
-	b = append(b, `{"format":`...)
+	b = append(b, `"format":`...)
 	b = strconv.AppendInt(b, int64(m.Format), 10)
 	b = docStr(b, `,"id":`, m.ID)
 	b = docStr(b, `,"name":`, m.Name)

@@ -177,7 +177,7 @@ func (st *Stream) Active() ([]*Experiment, error) {
 		if k := i / cacheBlock; k != block {
 			lo, hi := k*cacheBlock, min((k+1)*cacheBlock, st.bf.n)
 			buf = make([]Experiment, hi-lo) // a new one: the copies handed out point into it
-			if err := st.bf.decode(buf, lo, hi, false); err != nil {
+			if err := st.bf.decode(buf, lo, hi, false, nil); err != nil {
 				return nil, err
 			}
 			block = k
@@ -189,8 +189,8 @@ func (st *Stream) Active() ([]*Experiment, error) {
 	return out, nil
 }
 
-// streamRound is how many experiments of the base one core decodes in a round of Each (two blocks).
-const streamRound = 2 * cacheBlock
+// streamRound is how many experiments of the base one core decodes in a round of Each (four blocks).
+const streamRound = 4 * cacheBlock
 
 // Each hands fn the experiments of the stream that keep accepts (every one when keep is nil), in order, a round
 // at a time; the slice and the experiments in it are valid until fn returns (fn copies what it keeps). keep is
@@ -221,6 +221,7 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 	// Two sets of buffers, used by turns: what a round holds back is still in its set while the next round decodes.
 	var bufs [2][][]Experiment
 	parts := make([][]*Experiment, workers)
+	decs := make([]*cacheDec, workers) // one per core for the whole stream: their arenas are reused
 	counts := make([]int, workers)
 	errs := make([]error, workers)
 	var round []*Experiment
@@ -253,7 +254,10 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 						add(e)
 					}
 				} else if a < b {
-					if errs[w] = bf.decode(set[w][:b-a], a, b, false); errs[w] != nil {
+					if decs[w] == nil {
+						decs[w] = bf.decoder()
+					}
+					if errs[w] = bf.decode(set[w][:b-a], a, b, false, decs[w]); errs[w] != nil {
 						return
 					}
 					for i := range b - a {
