@@ -197,10 +197,10 @@ const streamRound = 4 * cacheBlock
 // called on every core. It returns how many experiments the stream holds, kept or not; an error of fn stops it and
 // is returned.
 //
-// A round decodes the next blocks of the base, a part per core, keeps what keep keeps and merges that with the
-// delta's experiments (both are newest first). The members of a sweep created together come next to each other but
-// in the order of their ids, and go in grid order (GridOrder): the last run of a round that the next round may
-// continue is held back until it ends.
+// A round decodes the next blocks of the base, a part per core, keeps what keep keeps (all while fn has the round
+// before), and merges that with the delta's experiments (both are newest first). The members of a sweep created
+// together come next to each other, in the order of their ids, and go in grid order (GridOrder): the last run of a
+// round, which the next round may continue, is held back until it ends.
 func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) error) (int, error) {
 	bf := st.bf
 	n := len(st.list)
@@ -218,29 +218,93 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 		}
 	}
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+streamRound-1)/streamRound))
-	// Two sets of buffers, used by turns: what a round holds back is still in its set while the next round decodes.
-	var bufs [2][][]Experiment
-	parts := make([][]*Experiment, workers)
-	decs := make([]*cacheDec, workers) // one per core for the whole stream: their arenas are reused
-	counts := make([]int, workers)
-	errs := make([]error, workers)
+	rounds := make(chan *streamPart)
+	done := make(chan struct{})
+	defer close(done)
+	go st.decodeRounds(n, workers, keep, rounds, done)
 	var round []*Experiment
 	held, stable := 0, 0 // round starts with held experiments held back; the first stable of them are copies of their own
 	di := 0
-	for lo, r := 0, 0; lo < n; lo, r = lo+streamRound*workers, r+1 {
-		set := bufs[r%2]
-		if set == nil && bf != nil {
-			set = make([][]Experiment, workers)
-			for w := range set {
-				set[w] = make([]Experiment, streamRound)
-			}
-			bufs[r%2] = set
+	for r := range rounds {
+		if r.err != nil {
+			return seen, r.err
 		}
+		for w := range workers {
+			seen += r.counts[w]
+			part := r.parts[w]
+			if di < len(delta) && len(part) > 0 && CompareNewest(delta[di], part[len(part)-1]) < 0 {
+				for _, e := range part {
+					for di < len(delta) && CompareNewest(delta[di], e) < 0 {
+						round = append(round, delta[di])
+						di++
+					}
+					round = append(round, e)
+				}
+			} else {
+				round = append(round, part...)
+			}
+		}
+		t := gridRun(round)
+		if t > 0 {
+			GridOrder(round[:t])
+			if err := fn(round[:t]); err != nil {
+				return seen, err
+			}
+		}
+		// Held back again, those held from the round before are copied: the set they are in is decoded into next.
+		for j := max(t, stable); j < held && bf != nil; j++ {
+			cp := *round[j]
+			round[j] = &cp
+		}
+		stable = max(0, held-t)
+		held = copy(round, round[t:])
+		round = round[:held]
+	}
+	round = append(round, delta[di:]...)
+	GridOrder(round)
+	if len(round) > 0 {
+		if err := fn(round); err != nil {
+			return seen, err
+		}
+	}
+	return seen, nil
+}
+
+// streamPart is a round of Each decoded and kept: each core's experiments (parts, in order) and how many of them
+// are not deleted (counts).
+type streamPart struct {
+	parts  [][]*Experiment
+	counts []int
+	err    error
+}
+
+// decodeRounds decodes the rounds of Each and sends them to rounds in order, until done. Three sets of buffers are
+// used by turns: one is the round Each has, one holds what that round held back from the one before, and the next
+// round is decoded into the third.
+func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, rounds chan<- *streamPart, done <-chan struct{}) {
+	defer close(rounds)
+	bf := st.bf
+	var bufs [3][][]Experiment
+	var out [3]streamPart
+	decs := make([]*cacheDec, workers) // one per core for the whole stream: their arenas are reused
+	for lo, r := 0, 0; lo < n; lo, r = lo+streamRound*workers, r+1 {
+		set, p := bufs[r%3], &out[r%3]
+		if p.parts == nil {
+			p.parts, p.counts = make([][]*Experiment, workers), make([]int, workers)
+			if bf != nil {
+				set = make([][]Experiment, workers)
+				for w := range set {
+					set[w] = make([]Experiment, streamRound)
+				}
+				bufs[r%3] = set
+			}
+		}
+		errs := make([]error, workers)
 		var wg sync.WaitGroup
 		for w := range workers {
 			a, b := min(lo+w*streamRound, n), min(lo+(w+1)*streamRound, n)
 			wg.Go(func() {
-				part, count := parts[w][:0], 0
+				part, count := p.parts[w][:0], 0
 				add := func(e *Experiment) {
 					if !e.Deleted {
 						count++
@@ -266,50 +330,23 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 						}
 					}
 				}
-				parts[w], counts[w] = part, count
+				p.parts[w], p.counts[w] = part, count
 			})
 		}
 		wg.Wait()
-		for w := range workers {
-			if errs[w] != nil {
-				return seen, errs[w]
-			}
-			seen += counts[w]
-			part := parts[w]
-			if di < len(delta) && len(part) > 0 && CompareNewest(delta[di], part[len(part)-1]) < 0 {
-				for _, e := range part {
-					for di < len(delta) && CompareNewest(delta[di], e) < 0 {
-						round = append(round, delta[di])
-						di++
-					}
-					round = append(round, e)
-				}
-			} else {
-				round = append(round, part...)
+		for _, err := range errs {
+			if err != nil {
+				p.err = err
+				break
 			}
 		}
-		t := gridRun(round)
-		if t > 0 {
-			GridOrder(round[:t])
-			if err := fn(round[:t]); err != nil {
-				return seen, err
-			}
+		select {
+		case rounds <- p:
+		case <-done:
+			return
 		}
-		// Held back again, those held from the round before are copied: their set is the next round's.
-		for j := max(t, stable); j < held && bf != nil; j++ {
-			cp := *round[j]
-			round[j] = &cp
-		}
-		stable = max(0, held-t)
-		held = copy(round, round[t:])
-		round = round[:held]
-	}
-	round = append(round, delta[di:]...)
-	GridOrder(round)
-	if len(round) > 0 {
-		if err := fn(round); err != nil {
-			return seen, err
+		if p.err != nil {
+			return
 		}
 	}
-	return seen, nil
 }
