@@ -111,6 +111,14 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		stream, err := st.Stream() // from the same files, a round at a time
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stream.bf == nil {
+			t.Fatalf("step %d: the stream did not read the cache", step)
+		}
+		streamedList, _ := streamed(t, stream, nil)
 		// A fresh read, with the cache files set aside (and put back after, so deltas pile up over the steps).
 		expDir := filepath.Join(dir, ".git", "exp")
 		aside := t.TempDir()
@@ -142,6 +150,9 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		}
 		if len(fresh) != len(ids) {
 			t.Fatalf("step %d: %d experiments, want %d", step, len(fresh), len(ids))
+		}
+		if want, _ := expected(t, fresh, nil); !reflect.DeepEqual(streamedList, want) {
+			t.Fatalf("step %d: the stream gives\n%q\na fresh read gives\n%q", step, streamedList, want)
 		}
 	}
 	for range 12 {

@@ -14,8 +14,8 @@ import (
 // streamExperiments are n experiments newest first (as a base holds them), with what makes a stream's rounds
 // interesting: sweeps whose members share a creation time and come in the order of their ids rather than of their
 // grid (some of them longer than a round), deleted and archived ones, lists of tags that repeat, exit codes, and
-// queued and running ones.
-func streamExperiments(r *rand.Rand, n int) []*Experiment {
+// queued and running ones. The first sweep has long members (when long > 0): a sweep held back over rounds.
+func streamExperiments(r *rand.Rand, n, long int) []*Experiment {
 	exps := make([]*Experiment, 0, n)
 	sec := 0
 	for len(exps) < n {
@@ -23,6 +23,8 @@ func streamExperiments(r *rand.Rand, n int) []*Experiment {
 		members := 1
 		batch := ""
 		switch k := r.IntN(20); {
+		case long > 0:
+			members, long = long, 0
 		case k == 0:
 			members = 1 + r.IntN(3*streamRound) // a sweep longer than a round, sometimes
 		case k < 6:
@@ -109,12 +111,13 @@ func TestStreamMatchesDecodedList(t *testing.T) {
 	for _, procs := range []int{1, 2, 3} {
 		runtime.GOMAXPROCS(procs)
 		round := streamRound * procs
-		sizes := []int{0, 1, 2, cacheBlock - 1, cacheBlock, cacheBlock + 1, round - 1, round, round + 1, 2*round + cacheBlock + 7}
-		if !testing.Short() {
-			sizes = append(sizes, 5*round+3)
-		}
+		sizes := []int{0, 1, 2, cacheBlock - 1, cacheBlock, cacheBlock + 1, round - 1, round, round + 1, 5*round + 3}
 		for _, n := range sizes {
-			list := streamExperiments(r, n)
+			long := 0
+			if n > 3*round {
+				long = 3*round + 5 // past three rounds (and the three sets of buffers that decode them)
+			}
+			list := streamExperiments(r, n, long)
 			c := &cacheFile{Tip: "tip", RootTree: "root", Fanout: map[string]string{}, List: list, BaseID: "base"}
 			bf, err := openCache(encodeCache(c))
 			if err != nil {
@@ -235,7 +238,7 @@ func firstDiff(got, want []string) string {
 // An error of fn stops the stream at once and is what Each returns; the experiments handed out before stay as
 // they were (a copy kept from an early round is not overwritten by later rounds).
 func TestStreamStops(t *testing.T) {
-	list := streamExperiments(rand.New(rand.NewPCG(1, 2)), 20*streamRound)
+	list := streamExperiments(rand.New(rand.NewPCG(1, 2)), 20*streamRound, 0)
 	c := &cacheFile{Tip: "tip", Fanout: map[string]string{}, List: list, BaseID: "base"}
 	bf, err := openCache(encodeCache(c))
 	if err != nil {
