@@ -465,6 +465,7 @@ func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitsto
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
 	n, _, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		var dw gitstore.DocWriter
 		for i, x := range exps {
 			e, err := st.Full(x)
 			if err != nil {
@@ -473,7 +474,7 @@ func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitsto
 			if first+i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendDocJSON(append(buf, '\n'), e, short(x))
+			buf = appendDocJSON(append(buf, '\n'), e, short(x), &dw)
 		}
 		return buf, nil
 	})

@@ -287,3 +287,37 @@ func TestStreamDamagedBase(t *testing.T) {
 		t.Fatalf("with the base damaged the stream gives\n%q\nwant\n%q", got, want)
 	}
 }
+
+// A DocWriter writes of each experiment what AppendDoc writes of it alone, when strings and lists repeat from one
+// experiment to the next (as the cache shares them), with escapes or without, and change.
+func TestDocWriterMatchesAppendDoc(t *testing.T) {
+	strs := []string{"", "plain", "a\"b", "line\nbreak", "\xff", "\u2028", "ünïcode", "tab\tin"}
+	lists := [][]string{nil, {}, {"a"}, {"a", "b\"c"}, {"\xfe", "x"}}
+	r := rand.New(rand.NewPCG(7, 8))
+	var w DocWriter
+	var prev *Experiment
+	for i := range 3000 {
+		e := &Experiment{}
+		if prev != nil {
+			*e = *prev // every string shared with the experiment before, then some changed
+		}
+		pick := func() string { return strs[r.IntN(len(strs))] }
+		for _, f := range []*string{&e.ID, &e.Name, &e.Description, &e.Status, &e.Script, &e.Cwd, &e.Executor, &e.Host,
+			&e.User, &e.Email, &e.Created, &e.Started, &e.Ended, &e.Updated, &e.Error, &e.Batch, &e.Parent,
+			&e.Git.Head, &e.Git.Branch, &e.Git.Remote, &e.Git.Snapshot} {
+			if prev == nil || r.IntN(4) == 0 {
+				*f = pick()
+			}
+		}
+		for _, l := range []*[]string{&e.Tags, &e.Argv, &e.Git.Skipped} {
+			if prev == nil || r.IntN(4) == 0 {
+				*l = lists[r.IntN(len(lists))]
+			}
+		}
+		want := string(e.AppendDoc(nil))
+		if got := string(w.AppendMembers([]byte{'{'}, e)); got != want {
+			t.Fatalf("experiment %d: the DocWriter writes\n%s\nAppendDoc\n%s", i, got, want)
+		}
+		prev = e
+	}
+}
