@@ -220,7 +220,11 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+streamRound-1)/streamRound))
 	rounds := make(chan *streamPart)
 	done := make(chan struct{})
-	defer close(done)
+	defer func() { // the decoding stops (and calls keep no more) before Each returns
+		close(done)
+		for range rounds {
+		}
+	}()
 	go st.decodeRounds(n, workers, keep, rounds, done)
 	var round []*Experiment
 	held, stable := 0, 0 // round starts with held experiments held back; the first stable of them are copies of their own
