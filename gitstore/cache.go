@@ -23,6 +23,7 @@ type cacheFile struct {
 	BaseID string
 	base   []Experiment
 	saved  bool // the state was just written as a new base (rebuild)
+	lazy   bool // a new base written by rebuild need not be decoded: the caller reads it (Stream)
 }
 
 // baseIndex is the position of e in the base file's experiments, -1 when e is not one of them (it was read since).

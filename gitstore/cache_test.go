@@ -101,6 +101,8 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var first []string // what the first read after the changes of a step listed, when it was a Stream
+	lazy := 0            // how many of those streamed a base they rebuilt
 	check := func(step int) {
 		t.Helper()
 		got, err := st.Experiments()
@@ -151,8 +153,12 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if len(fresh) != len(ids) {
 			t.Fatalf("step %d: %d experiments, want %d", step, len(fresh), len(ids))
 		}
-		if want, _ := expected(t, fresh, nil); !reflect.DeepEqual(streamedList, want) {
+		want, _ := expected(t, fresh, nil)
+		if !reflect.DeepEqual(streamedList, want) {
 			t.Fatalf("step %d: the stream gives\n%q\na fresh read gives\n%q", step, streamedList, want)
+		}
+		if first != nil && !reflect.DeepEqual(first, want) {
+			t.Fatalf("step %d: the stream that brought the cache up to date gives\n%q\na fresh read gives\n%q", step, first, want)
 		}
 	}
 	for range 12 {
@@ -174,8 +180,19 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 				}
 			}
 		}
-		// A warm read first (the state the cache files hold), then the checks.
-		if _, err := st.Experiments(); err != nil {
+		// A read that brings the cache up to date first (the state the cache files then hold), then the checks.
+		// Every other step it is a Stream, which streams a base it rebuilt rather than decode it.
+		first = nil
+		if step%2 == 0 {
+			s, err := st.Stream()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.bf != nil {
+				lazy++
+			}
+			first, _ = streamed(t, s, nil)
+		} else if _, err := st.Experiments(); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(st.deltaPath()); err == nil {
@@ -188,6 +205,9 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 			lastBase = string(b)
 		}
 		check(step)
+	}
+	if lazy == 0 {
+		t.Error("no Stream streamed a base it rebuilt")
 	}
 	if !sawDelta || !sawRewrite {
 		t.Errorf("the test did not cover both paths: delta written %v, base rewritten %v", sawDelta, sawRewrite)

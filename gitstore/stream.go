@@ -49,9 +49,19 @@ func (s *Store) Stream() (*Stream, error) {
 		}
 		// Not current, or damaged: Experiments brings it up to date (a damaged base is read again from git).
 	}
-	list, err := s.Experiments()
+	list, rebuilt, err := s.experiments(true)
 	if err != nil {
 		return nil, err
+	}
+	if rebuilt { // read from git and written as a new base as it was read (a cold read): streamed from there
+		if bf := s.openBase(); bf != nil && bf.Tip == tip {
+			if st := (&Stream{bf: bf}); st.check() == nil {
+				return st, nil
+			}
+		}
+		if list, err = s.Experiments(); err != nil {
+			return nil, err
+		}
 	}
 	return &Stream{list: list}, nil
 }
