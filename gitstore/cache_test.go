@@ -102,7 +102,7 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		}
 	}
 	var first []string // what the first read after the changes of a step listed, when it was a Stream
-	lazy := 0            // how many of those streamed a base they rebuilt
+	lazy := 0          // how many of those streamed a base they rebuilt
 	check := func(step int) {
 		t.Helper()
 		got, err := st.Experiments()
