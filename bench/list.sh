@@ -33,7 +33,7 @@ profile() { # profile REPO LABEL COLD ITERATIONS TSV
 	go tool pprof -top -nodecount=25 "$BIN/bench.test" "$prof" 2>/dev/null | sed -n '/flat%/,$p'
 	echo "--- cumulative:"
 	go tool pprof -top -cum -nodecount=40 "$BIN/bench.test" "$prof" 2>/dev/null | sed -n '/flat%/,$p' |
-		grep -E 'git-exp|encoding/|gitcmd|sort\.|config\.|tablewriter' | head -24
+		grep -E 'git-exp|encoding/|gitcmd|sort\.|config\.|displaywidth' | head -24
 }
 
 list_json() { "${BIN_UNDER_TEST:-$GIT_EXP}" list --json >/dev/null; }

@@ -17,8 +17,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
-
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/value"
@@ -433,11 +431,7 @@ func sortNewest(exps []*gitstore.Experiment) {
 func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]string, [][]string) {
 	fits := func() bool {
 		total := 0
-		for i, h := range header {
-			w := twwidth.Width(h)
-			for _, r := range rows {
-				w = max(w, twwidth.Width(r[i]))
-			}
+		for _, w := range columnWidths(header, rows) {
 			total += w + 2
 		}
 		return total <= width

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
-
 	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/value"
 )
@@ -211,18 +209,10 @@ func (m *metricsTable) point(p exp.Point) error {
 		}
 		header := append([]string{"step"}, m.names...)
 		fitTable(m.io.Width, header, m.rows)
-		m.widths = make([]int, len(header))
-		for i, h := range header {
-			m.widths[i] = twwidth.Width(h)
-		}
+		m.widths = columnWidths(header, m.rows)
+		writeCells(m.w, header, m.widths, nil)
 		for _, r := range m.rows {
-			for i, c := range r {
-				m.widths[i] = max(m.widths[i], twwidth.Width(c))
-			}
-		}
-		m.writeRow(header)
-		for _, r := range m.rows {
-			m.writeRow(r)
+			writeCells(m.w, r, m.widths, nil)
 		}
 		m.rows = nil
 		return nil
@@ -232,21 +222,8 @@ func (m *metricsTable) point(p exp.Point) error {
 			row[i] = tsvCell.Replace(c)
 		}
 	}
-	m.writeRow(row)
+	writeCells(m.w, row, m.widths, nil)
 	return nil
-}
-
-// writeRow prints a row as the terminal table does: each cell padded to its column, one space either side.
-func (m *metricsTable) writeRow(r []string) {
-	for i, c := range r {
-		m.w.WriteByte(' ')
-		m.w.WriteString(c)
-		for pad := m.widths[i] - twwidth.Width(c); pad > 0; pad-- {
-			m.w.WriteByte(' ')
-		}
-		m.w.WriteByte(' ')
-	}
-	m.w.WriteByte('\n')
 }
 
 func (m *metricsTable) close() error {

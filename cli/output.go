@@ -10,11 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/clipperhouse/displaywidth"
+
 	"github.com/git-exp/git-exp/value"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
 // writeJSON prints v as indented JSON with the one typed encoder (value.MarshalIndent): floats stay floats, and NaN,
@@ -174,64 +172,91 @@ func table(io *IO, header []string, rows [][]string) error {
 		}
 		return w.Flush()
 	}
-	// Data is escaped here, once for every table; the status column is coloured after (colorStatus of the escaped
-	// text), so that only git-exp's own colour codes reach the terminal.
+	// Data is escaped here, once for every table, and trimmed; the status column is coloured as it is written
+	// (colorStatus of the escaped text), so that only git-exp's own colour codes reach the terminal.
 	status := slices.Index(header, "STATUS")
 	for i := range header {
-		header[i] = io.Text(header[i])
+		header[i] = strings.TrimSpace(io.Text(header[i]))
 	}
 	for _, r := range rows {
 		for i := range r {
-			r[i] = io.Text(r[i])
+			r[i] = strings.TrimSpace(io.Text(r[i]))
 		}
 	}
 	fitTable(io.Width, header, rows)
+	widths := columnWidths(header, rows)
+	w := bufio.NewWriterSize(io.Out, 64<<10)
+	writeCells(w, header, widths, nil)
+	colour := func(i int, c string) string { return c }
 	if status >= 0 && io.Color {
-		for _, r := range rows {
-			if status < len(r) {
-				r[status] = colorStatus(io, r[status])
+		colour = func(i int, c string) string {
+			if i == status {
+				return colorStatus(io, c)
+			}
+			return c
+		}
+	}
+	for _, r := range rows {
+		writeCells(w, r, widths, colour)
+	}
+	return w.Flush()
+}
+
+// cellWidth is the number of terminal columns s takes: wide (East Asian) characters two, combining marks and
+// zero-width characters none, an emoji sequence two. Cells reach it escaped (IO.Text): no control characters.
+func cellWidth(s string) int { return displaywidth.String(s) }
+
+// columnWidths returns the width of each column: its widest cell, header included.
+func columnWidths(header []string, rows [][]string) []int {
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = cellWidth(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(widths) {
+				widths[i] = max(widths[i], cellWidth(c))
 			}
 		}
 	}
-	t := tablewriter.NewTable(io.Out,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.BorderNone,
-			Symbols: tw.NewSymbols(tw.StyleNone),
-			Settings: tw.Settings{
-				Separators: tw.Separators{BetweenRows: tw.Off, BetweenColumns: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.Off},
-			},
-		})),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-	)
-	t.Header(header)
-	if err := t.Bulk(rows); err != nil {
-		return err
+	return widths
+}
+
+// writeCells writes one line of a terminal table: each cell padded to its column's width, with one space either
+// side (a missing cell is blank). shown, when not nil, gives what is printed for cell i (a coloured status); the
+// padding is always measured on the cell itself.
+func writeCells(w *bufio.Writer, cells []string, widths []int, shown func(i int, c string) string) {
+	for i, width := range widths {
+		c := ""
+		if i < len(cells) {
+			c = cells[i]
+		}
+		w.WriteByte(' ')
+		if shown != nil {
+			w.WriteString(shown(i, c))
+		} else {
+			w.WriteString(c)
+		}
+		for pad := width - cellWidth(c); pad > 0; pad-- {
+			w.WriteByte(' ')
+		}
+		w.WriteByte(' ')
 	}
-	return t.Render()
+	w.WriteByte('\n')
 }
 
 // fitTable makes a terminal table fit width (in place): cells go on one line, and when the columns are too wide
 // together only the widest are cut (with "…"), to the largest width that fits, so short columns (id, status, tags)
 // stay whole. Each column takes two more characters of padding.
 func fitTable(width int, header []string, rows [][]string) {
-	widths := make([]int, len(header))
-	for i, h := range header {
-		widths[i] = twwidth.Width(h)
-	}
 	for _, r := range rows {
 		for i, c := range r {
 			if strings.ContainsAny(c, "\n\r\t") {
-				c = tsvCell.Replace(c)
-				r[i] = c
+				r[i] = tsvCell.Replace(c)
 			}
-			widths[i] = max(widths[i], twwidth.Width(c))
 		}
 	}
+	widths := columnWidths(header, rows)
 	budget := width - 2*len(header)
 	total := 0
 	for _, w := range widths {
@@ -253,10 +278,7 @@ func fitTable(width int, header []string, rows [][]string) {
 		}
 	}
 	cut := func(s string) string {
-		if twwidth.Width(s) <= capw {
-			return s
-		}
-		return twwidth.Truncate(s, capw, "…")
+		return displaywidth.TruncateString(s, capw, "…")
 	}
 	for i := range header {
 		header[i] = cut(header[i])

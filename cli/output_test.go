@@ -4,8 +4,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-
-	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
 
 func TestFitTable(t *testing.T) {
@@ -18,7 +16,7 @@ func TestFitTable(t *testing.T) {
 	for _, r := range rows {
 		total := 0
 		for _, c := range r {
-			total += twwidth.Width(c) + 2
+			total += cellWidth(c) + 2
 			if strings.ContainsAny(c, "\n\t") {
 				t.Errorf("cell %q spans lines", c)
 			}
@@ -64,6 +62,44 @@ func TestTableValue(t *testing.T) {
 	} {
 		if got := tableValue(c.v, c.human); got != c.want {
 			t.Errorf("tableValue(%v, %v) = %q, want %q", c.v, c.human, got, c.want)
+		}
+	}
+}
+
+// TestTable checks the terminal table byte for byte: cells trimmed and padded to their column by display width
+// (wide characters two columns, combining and zero-width ones none), one space either side, the status coloured
+// without moving the columns, control characters escaped. The expected lines are what tablewriter v1.1.5 printed
+// for the same rows before git-exp wrote its own.
+func TestTable(t *testing.T) {
+	for _, c := range []struct {
+		header []string
+		rows   [][]string
+		color  bool
+		want   string
+	}{
+		{[]string{"ID", "STATUS", "NAME"}, [][]string{{"abc1234", "completed", "x"}, {"def", "failed", "日本語テキスト"}, {"g", "running", ""}}, false,
+			" ID       STATUS     NAME           \n abc1234  completed  x              \n def      failed     日本語テキスト \n g        running                   \n"},
+		{[]string{"ID", "STATUS", "P"}, [][]string{{"1", "completed", "lr=0.1"}, {"2", "failed", "lr=0.2"}, {"3", "killed", "z"}}, true,
+			" ID  STATUS     P      \n 1   \x1b[32mcompleted\x1b[0m  lr=0.1 \n 2   \x1b[31mfailed\x1b[0m     lr=0.2 \n 3   killed     z      \n"},
+		{[]string{"A", "B"}, nil, false, " A  B \n"},
+		{[]string{"A", "B"}, [][]string{{"", ""}}, false, " A  B \n      \n"},
+		{[]string{"PATH", "SIZE"}, [][]string{{"out/ümlaut.txt", "12 B"}, {"emoji 🎉 x", "3 KiB"}}, false,
+			" PATH            SIZE  \n out/ümlaut.txt  12 B  \n emoji 🎉 x      3 KiB \n"},
+		{[]string{"X"}, [][]string{{"a\tb"}, {"c\nd"}, {"  lead"}, {"trail  "}}, false,
+			" X      \n a b    \n c\\x0ad \n lead   \n trail  \n"},
+		{[]string{"ctl"}, [][]string{{"a\x1b[31mred"}, {"\u200bzw"}, {"combining e\u0301"}}, true,
+			" ctl          \n a\\x1b[31mred \n \u200bzw           \n combining e\u0301  \n"},
+		{[]string{"A", "B", "C"}, [][]string{{"1", "2", "3"}, {strings.Repeat("4", 71), "5", strings.Repeat("6", 52)}}, false,
+			" A                                     B  C                                    \n" +
+				" 1                                     2  3                                    \n" +
+				" " + strings.Repeat("4", 35) + "…  5  " + strings.Repeat("6", 35) + "… \n"},
+	} {
+		var out strings.Builder
+		if err := table(&IO{Out: &out, OutTTY: true, Color: c.color, Width: 80}, c.header, c.rows); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != c.want {
+			t.Errorf("table(%q, %q):\n got %q\nwant %q", c.header, c.rows, out.String(), c.want)
 		}
 	}
 }
