@@ -3,6 +3,7 @@ package gitstore
 import (
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -18,6 +19,8 @@ type Stream struct {
 	bf   *baseFile       // the base file read a round at a time; nil when list holds every experiment
 	list []*Experiment   // newest first: the delta's experiments (bf set), or every experiment
 	drop map[string]bool // ids of the base's experiments that the delta removes or replaces
+	// dropped is the delta's list of the base's experiments removed or replaced.
+	dropped []string
 	// active is the base's experiments that show as queued or running (Active), found while checking the base.
 	active []int
 }
@@ -31,10 +34,10 @@ func (s *Store) Stream() (*Stream, error) {
 	}
 	if bf := s.openBase(); bf != nil && tip != "" {
 		st := &Stream{bf: bf}
-		state := bf.Tip
+		state, fanout := bf.Tip, bf.Fanout
 		if data, err := os.ReadFile(s.deltaPath()); err == nil {
 			if d, err := decodeDelta(data); err == nil && d.BaseID == bf.BaseID {
-				state, st.list = d.Tip, d.List
+				state, fanout, st.list, st.dropped = d.Tip, d.Fanout, d.List, d.Dropped
 				st.drop = make(map[string]bool, len(d.Dropped)+len(d.List))
 				for _, id := range d.Dropped {
 					st.drop[id] = true
@@ -46,6 +49,15 @@ func (s *Store) Stream() (*Stream, error) {
 		}
 		if state == tip && st.check() == nil {
 			return st, nil
+		}
+		if state != tip && st.check() == nil { // a few experiments came or changed since (a run): into the delta
+			ok, err := s.refreshStream(st, fanout, tip)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return st, nil
+			}
 		}
 		// Not current, or damaged: Experiments brings it up to date (a damaged base is read again from git).
 	}
@@ -363,4 +375,302 @@ func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, roun
 			return
 		}
 	}
+}
+
+// streamRefreshDirs is how many fan-out directories may have changed for refreshStream to bring a stream up to
+// date (a run changes one); past it, the store is read as Experiments reads it.
+const streamRefreshDirs = 8
+
+// refreshStream brings st (a base and its delta, whose state has the fan-out directories fanout) to tip when
+// little changed, as refresh does but without decoding the base: the changed directories are read, the base's
+// experiments in them are found by their ids and tree ids read off the file, what changed is read from git, and
+// the short ids that change are worked out over the ids that share a prefix with those that came or went (a base
+// experiment whose short id changes goes into the delta with it). The new delta is written. ok is false when it
+// would not do (many directories changed, many experiments, a delta that would be large, anything unexpected):
+// the caller then reads as Experiments does.
+func (s *Store) refreshStream(st *Stream, fanout map[string]string, tip string) (ok bool, err error) {
+	bf := st.bf
+	obj, err := s.get(tip)
+	if err != nil {
+		return false, nil
+	}
+	rootTree, err := commitTree(obj.Data)
+	if err != nil {
+		return false, nil
+	}
+	root, err := s.readTree(rootTree)
+	if err != nil {
+		return false, nil
+	}
+	if e, ok := findEntry(root, "VERSION"); ok {
+		if v, err := s.get(e.OID); err == nil {
+			if err := s.checkVersion(v.Data); err != nil {
+				return false, err
+			}
+		}
+	}
+	newFan := map[string]string{}
+	var changed []TreeEntry
+	for _, e := range root {
+		if e.isTree() && isFanout(e.Name) {
+			newFan[e.Name] = e.OID
+			if fanout[e.Name] != e.OID {
+				changed = append(changed, e)
+			}
+		}
+	}
+	var redo [256]bool
+	dirs := 0
+	for name := range fanout {
+		if i := fanIndex(name); i >= 0 && fanout[name] != newFan[name] && !redo[i] {
+			redo[i] = true
+			dirs++
+		}
+	}
+	for _, e := range changed {
+		if i := fanIndex(e.Name); i >= 0 && !redo[i] {
+			redo[i] = true
+			dirs++
+		}
+	}
+	if dirs > streamRefreshDirs {
+		return false, nil
+	}
+	inRedo := func(id string) bool { i := fanIndex(id); return i < 0 || redo[i] }
+	oids := make([]string, len(changed))
+	for i, e := range changed {
+		oids[i] = e.OID
+	}
+	fanTrees, err := s.getObjects(nil, oids)
+	if err != nil {
+		return false, nil
+	}
+	// The cached experiments of the changed directories, by id: the delta's, and the base's (not replaced).
+	old := map[string]*Experiment{}
+	for _, e := range st.list {
+		if inRedo(e.ID) {
+			old[e.ID] = e
+		}
+	}
+	var inBase []string // ids of the base's experiments in old
+	for i := range bf.n {
+		id, ok := bf.idAt(i)
+		if !ok {
+			return false, nil
+		}
+		if inRedo(id) && !st.drop[id] {
+			tree, _, ok := bf.treeAt(i)
+			if !ok {
+				return false, nil
+			}
+			old[id] = &Experiment{TreeOID: tree}
+			old[id].ID = id
+			inBase = append(inBase, id)
+		}
+	}
+	scanned, err := s.scanFanout(changed, fanTrees, old)
+	if err != nil {
+		return false, nil
+	}
+	want := &toRead{}
+	keep := map[string]bool{}
+	for _, d := range scanned {
+		want.ids, want.oids = append(want.ids, d.ids...), append(want.oids, d.oids...)
+		for _, id := range d.keep {
+			keep[id] = true
+		}
+	}
+	if len(want.ids) > streamMin {
+		return false, nil
+	}
+	// What went or changed: out of the delta, or dropped from the base.
+	// (A new version of a base experiment in the delta has the base's id among the delta's dropped already.)
+	d := &cacheDelta{BaseID: bf.BaseID, Tip: tip, RootTree: rootTree, Fanout: newFan, Dropped: slices.Clone(st.dropped)}
+	var touched []string
+	var list []*Experiment
+	for _, e := range st.list {
+		if inRedo(e.ID) && !keep[e.ID] {
+			touched = append(touched, e.ID)
+		} else {
+			cp := *e
+			list = append(list, &cp)
+		}
+	}
+	for _, id := range inBase {
+		if !keep[id] {
+			touched = append(touched, id)
+			d.Dropped = append(d.Dropped, id)
+		}
+	}
+	added, err := s.loadExperiments(nil, want, true)
+	if err != nil {
+		return false, err
+	}
+	for id, e := range added {
+		list = append(list, e)
+		touched = append(touched, id)
+	}
+	gone := map[string]bool{}
+	for _, id := range d.Dropped {
+		gone[id] = true
+	}
+	total := bf.n - len(gone) + len(list)
+	if len(touched) > total/8 {
+		return false, nil
+	}
+	// Short ids: only those that share their first 7 characters with an id that came or went can change (order).
+	if len(touched) > 0 {
+		prefixes := make(map[string]bool, len(touched))
+		for _, id := range touched {
+			prefixes[id[:min(7, len(id))]] = true
+		}
+		type member struct {
+			base   int // index in the base, or -1: list[inList]
+			inList int
+		}
+		var group []member
+		var ids []string
+		for i := range bf.n {
+			id, _ := bf.idAt(i)
+			if prefixes[id[:min(7, len(id))]] && !gone[id] {
+				group = append(group, member{i, -1})
+				ids = append(ids, id)
+			}
+		}
+		for k, e := range list {
+			if prefixes[e.ID[:min(7, len(e.ID))]] {
+				group = append(group, member{-1, k})
+				ids = append(ids, e.ID)
+			}
+		}
+		for k, short := range shortIDsOf(ids) {
+			m := group[k]
+			if m.base < 0 {
+				list[m.inList].ShortID = short
+				continue
+			}
+			_, cur, ok := bf.treeAt(m.base)
+			if !ok {
+				return false, nil
+			}
+			if cur == short {
+				continue
+			}
+			e, err := bf.experimentAt(m.base)
+			if err != nil {
+				return false, nil
+			}
+			e.ShortID = short
+			list = append(list, e)
+			d.Dropped = append(d.Dropped, e.ID)
+		}
+	}
+	SortNewest(list)
+	d.List = list
+	if len(d.List)+len(d.Dropped) > max(deltaMinEntries, bf.n/16) {
+		return false, nil
+	}
+	if err := os.MkdirAll(s.ExpDir(), 0o755); err == nil {
+		writeFileAtomic(s.ExpDir(), s.deltaPath(), encodeDelta(d))
+	}
+	st.list, st.dropped = list, d.Dropped
+	st.drop = make(map[string]bool, len(d.Dropped)+len(list))
+	for _, id := range d.Dropped {
+		st.drop[id] = true
+	}
+	for _, e := range list {
+		st.drop[e.ID] = true
+	}
+	return true, nil
+}
+
+// idAt is the id of experiment i of the base (its second field, never a reference).
+func (bf *baseFile) idAt(i int) (id string, ok bool) {
+	d := &cacheDec{b: bf.data, s: bf.s, i: bf.offset(i)}
+	d.varint()
+	id = d.str()
+	return id, d.err == nil
+}
+
+// treeAt reads the tree id and the short id of experiment i of the base off the file, skipping the fields before
+// them (a reference is skipped without the experiment it refers to); ok is false unless the walk ends exactly where
+// the experiment ends.
+func (bf *baseFile) treeAt(i int) (tree, short string, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	d := &cacheDec{b: bf.data, s: bf.s, i: bf.offset(i)}
+	d.varint()
+	id := d.str()
+	d.skipRef()  // name
+	d.skipRef()  // description
+	d.skipRefs() // tags
+	for range 2 {
+		d.skipRef() // status, script
+	}
+	d.skipRefs() // argv
+	for range 9 {
+		d.skipRef() // cwd, executor, host, user, email, created, started, ended, updated
+	}
+	d.f64()
+	if d.bool() {
+		d.varint()
+	}
+	for range 3 {
+		d.skipRef() // error, batch, parent
+	}
+	d.varint()
+	d.varint()
+	d.skipRef() // head
+	d.skipRef() // branch
+	d.bool()
+	d.skipRef() // remote
+	d.skipRef() // snapshot
+	d.skipRefs()
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+		d.span()
+		d.span()
+		d.bool()
+	}
+	if d.bool() {
+		d.span()
+		d.varint()
+		d.uvarint()
+		d.span()
+	}
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+		d.span()
+		d.span()
+		for k := d.uvarint(); k > 0 && d.err == nil; k-- {
+			d.span()
+		}
+	}
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- {
+		d.span()
+		d.span()
+	}
+	for range 3 {
+		d.span() // params, results, metrics
+	}
+	d.i += 2 // flags, objects
+	tree = d.str()
+	if n := d.uvarint(); n > 0 && n-1 <= uint64(len(id)) {
+		short = id[:n-1]
+	} else {
+		short = d.str()
+	}
+	return tree, short, d.err == nil && d.i == bf.start+bf.end(i)
+}
+
+// experimentAt decodes experiment i of the base (its block up to it), into memory of its own.
+func (bf *baseFile) experimentAt(i int) (*Experiment, error) {
+	lo := i / cacheBlock * cacheBlock
+	buf := make([]Experiment, i-lo+1)
+	if err := bf.decode(buf, lo, i+1, false, nil); err != nil {
+		return nil, err
+	}
+	e := buf[i-lo]
+	return &e, nil
 }

@@ -321,3 +321,44 @@ func TestDocWriterMatchesAppendDoc(t *testing.T) {
 		prev = e
 	}
 }
+
+// treeAt and idAt read what decoding reads, for experiments with every field set (the walk over the fields must
+// end where the experiment ends), with references to the one before and without, with short ids that are prefixes
+// of the id and that are not.
+func TestTreeAtMatchesDecode(t *testing.T) {
+	var full Experiment
+	n := 0
+	fill(reflect.ValueOf(&full).Elem(), &n)
+	full.ID = "0123456789abcdef"
+	list := streamExperiments(rand.New(rand.NewPCG(3, 4)), 600, 0)
+	for i, e := range list {
+		e.TreeOID = fmt.Sprintf("%040x", i)
+		if i%7 == 0 {
+			e.ShortID = "other"
+		}
+		if i%50 == 0 {
+			cp := full
+			cp.ID, cp.Created = e.ID, e.Created
+			list[i] = &cp
+		}
+	}
+	c := &cacheFile{Tip: "tip", Fanout: map[string]string{}, List: list, BaseID: "base"}
+	bf, err := openCache(encodeCache(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := bf.decodeAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range dec.List {
+		id, ok := bf.idAt(i)
+		tree, short, ok2 := bf.treeAt(i)
+		if !ok || !ok2 || id != e.ID || tree != e.TreeOID || short != e.ShortID {
+			t.Fatalf("experiment %d: idAt %q %v, treeAt %q %q %v; decoded %q %q %q", i, id, ok, tree, short, ok2, e.ID, e.TreeOID, e.ShortID)
+		}
+		if x, err := bf.experimentAt(i); err != nil || !reflect.DeepEqual(x, e) {
+			t.Fatalf("experimentAt(%d): %v", i, err)
+		}
+	}
+}
