@@ -13,8 +13,10 @@ import (
 // When the cache is current (the common, warm case) nothing is decoded before Each: each round decodes the next
 // blocks of the base file into buffers it reuses, on every core, and merges them with the delta's experiments, so a
 // listing of 1,000,000 experiments never holds them all (632 MB decoded, whose fresh pages the kernel zeroes at a
-// cost that was a third of the listing). When it is not (the store moved since, or there is no cache), Stream
-// reads the store as Experiments does, which brings the cache up to date, and hands out that list the same way.
+// cost that was a third of the listing). When the store moved since by a few experiments (a run), the delta is
+// brought up to date without decoding the base (refreshStream); when a cold read rebuilt the cache, the new base is
+// streamed. Otherwise (many changes, no cache that can be written) Stream reads the store as Experiments does, which
+// brings the cache up to date, and hands out that list the same way.
 type Stream struct {
 	bf   *baseFile       // the base file read a round at a time; nil when list holds every experiment
 	list []*Experiment   // newest first: the delta's experiments (bf set), or every experiment
