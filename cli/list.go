@@ -77,8 +77,8 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	human := env.IO.OutTTY && c.Format == ""
 	tsv := !human && (c.Format == "" || c.Format == "tsv")
 	more := 0
-	if limit > 0 {
-		rows = limited(rows, limit, &more, human)
+	if limit > 0 { // how many more is counted where it is said: a table, csv or md on a terminal
+		rows = limited(rows, limit, &more, env.IO.OutTTY && !c.JSON && !tsv)
 	}
 	if c.JSON {
 		return writeJSONList(env, st, rows, short)

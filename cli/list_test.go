@@ -249,3 +249,45 @@ func (w *failWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// limited hands on the first rows of its source, whatever the rounds; counting, it counts every other row (what
+// a terminal says it left out); not counting, it stops the source once it has them.
+func TestLimited(t *testing.T) {
+	exps := make([]*gitstore.Experiment, 10)
+	for i := range exps {
+		exps[i] = &gitstore.Experiment{}
+		exps[i].Seq = i
+	}
+	for _, size := range []int{1, 3, 4, 10} {
+		for _, limit := range []int{1, 4, 10, 20} {
+			for _, count := range []bool{true, false} {
+				rounds := 0
+				src := source(func(fn func([]*gitstore.Experiment) error) (int, error) {
+					for lo := 0; lo < len(exps); lo += size {
+						rounds++
+						if err := fn(exps[lo:min(lo+size, len(exps))]); err != nil {
+							return len(exps), err
+						}
+					}
+					return len(exps), nil
+				})
+				more := 0
+				got, total, err := collect(limited(src, limit, &more, count))
+				if err != nil || total != 10 || len(got) != min(limit, 10) {
+					t.Fatalf("rounds of %d, limit %d: %d rows of %d, %v", size, limit, len(got), total, err)
+				}
+				for i, e := range got {
+					if e.Seq != i {
+						t.Fatalf("rounds of %d, limit %d: row %d is %d", size, limit, i, e.Seq)
+					}
+				}
+				if count && more != 10-len(got) {
+					t.Errorf("rounds of %d, limit %d: %d more, want %d", size, limit, more, 10-len(got))
+				}
+				if !count && limit < 10 && rounds > (limit+size-1)/size {
+					t.Errorf("rounds of %d, limit %d: %d rounds read, the source was not stopped", size, limit, rounds)
+				}
+			}
+		}
+	}
+}
