@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -44,43 +45,43 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	mergeFetched(ctx, env, st)
-	all, err := env.runner(st).RecordEndsAndList(ctx)
-	if err != nil {
-		return err
-	}
-	gitstore.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
-	warnUnknownKeys(env, all, c.Where, c.Sort)
-	short := shortIDs(all)
-	exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
-	gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
-	if len(c.Sort) == 0 {
-		sortNewest(exps)
+	// The listing is read a round at a time (rows): in the order of the cache, streamed, unless it is to be
+	// sorted or filtered by expressions, which need every experiment (and warn of keys no experiment has).
+	var rows source
+	short := func(e *gitstore.Experiment) string { return e.ShortID } // the cache keeps every one
+	if len(c.Sort) > 0 || len(c.Where) > 0 {
+		all, err := env.runner(st).RecordEndsAndList(ctx)
+		if err != nil {
+			return err
+		}
+		gitstore.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
+		warnUnknownKeys(env, all, c.Where, c.Sort)
+		short = shortIDs(all)
+		exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
+		gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
+		if len(c.Sort) == 0 {
+			sortNewest(exps)
+		}
+		rows = sliceSource(exps, len(all))
+	} else {
+		stream, err := env.runner(st).RecordEndsAndStream(ctx)
+		if err != nil {
+			return err
+		}
+		rows = func(fn func([]*gitstore.Experiment) error) (int, error) { return stream.Each(c.matcher.Match, fn) }
 	}
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
 		limit = 20
 	}
+	human := env.IO.OutTTY && c.Format == ""
+	tsv := !human && (c.Format == "" || c.Format == "tsv")
 	more := 0
-	if limit > 0 && len(exps) > limit {
-		more = len(exps) - limit
-		exps = exps[:limit]
+	if limit > 0 { // how many more is counted where it is said: a table, csv or md on a terminal
+		rows = limited(rows, limit, &more, env.IO.OutTTY && !c.JSON && !tsv)
 	}
 	if c.JSON {
-		return writeJSONList(env, st, exps, short)
-	}
-	if len(exps) == 0 {
-		if env.IO.OutTTY {
-			if len(all) == 0 {
-				if hint := unfetchedHint(st); hint != "" {
-					fmt.Fprintln(env.IO.Err, hint)
-				} else {
-					fmt.Fprintln(env.IO.Err, "no experiments yet: record one with git exp run SCRIPT")
-				}
-			} else {
-				fmt.Fprintln(env.IO.Err, "no experiments match")
-			}
-		}
-		return nil
+		return writeJSONList(env, st, rows, short)
 	}
 	cols := c.Columns
 	if len(cols) == 0 {
@@ -92,9 +93,30 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 			}
 		}
 	}
-	human := env.IO.OutTTY && c.Format == ""
-	tsv := !human && (c.Format == "" || c.Format == "tsv")
-	if !human && !tsv { // machine output prints every value whole (TSV reads them in writeTSV); a terminal shows the cut ones cut ("…")
+	if tsv {
+		// Tab-separated lines need no widths: written a round at a time, never every row at once.
+		if len(cols) == 0 {
+			cols = defaultColumns
+		}
+		head := ""
+		if c.Format == "tsv" {
+			head = strings.Join(upperAll(cols), "\t") + "\n"
+		}
+		n, total, err := writeTSV(env, st, rows, cols, short, head)
+		if err == nil && n == 0 {
+			noRows(env, st, total)
+		}
+		return err
+	}
+	exps, total, err := collect(rows)
+	if err != nil {
+		return err
+	}
+	if len(exps) == 0 {
+		noRows(env, st, total)
+		return nil
+	}
+	if !human { // machine output prints every value whole; a terminal shows the cut ones cut ("…")
 		if exps, err = whole(st, exps); err != nil {
 			return err
 		}
@@ -105,28 +127,18 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		cols, header, constants = terminalColumns(exps)
 	}
 	if len(cols) == 0 {
-		cols = []string{"id", "name", "status", "created", "duration", "tags", "params", "results"}
+		cols = defaultColumns
 	}
 	if header == nil {
-		header = make([]string, len(cols))
-		for i, col := range cols {
-			header[i] = strings.ToUpper(col)
-		}
+		header = upperAll(cols)
 	}
-	if tsv {
-		// Tab-separated lines need no widths: written a chunk at a time, never every row at once.
-		if c.Format == "tsv" {
-			fmt.Fprintln(env.IO.Out, strings.Join(header, "\t"))
-		}
-		return writeTSV(env, st, exps, cols, short)
-	}
-	var rows [][]string
-	eachRows(env.IO, exps, cols, short, human, func(r [][]string) error { rows = append(rows, r...); return nil })
+	var table [][]string
+	eachRows(env.IO, exps, cols, short, human, func(r [][]string) error { table = append(table, r...); return nil })
 	if constants != "" || len(c.Columns) == 0 && human {
 		// The terminal default drops its least telling columns before the table cuts the others (a result above all).
-		header, rows = dropToFit(env.IO.Width, header, rows, "TAGS", "DURATION", "CREATED")
+		header, table = dropToFit(env.IO.Width, header, table, "TAGS", "DURATION", "CREATED")
 	}
-	if err := render(env.IO, c.Format, header, rows); err != nil {
+	if err := render(env.IO, c.Format, header, table); err != nil {
 		return err
 	}
 	if constants != "" {
@@ -136,6 +148,92 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.IO.Err, "... and %d more (--all to show them, -n N for N)\n", more)
 	}
 	return nil
+}
+
+// defaultColumns are the columns of a listing on a pipe, and of a table when none are given there.
+var defaultColumns = []string{"id", "name", "status", "created", "duration", "tags", "params", "results"}
+
+func upperAll(cols []string) []string {
+	h := make([]string, len(cols))
+	for i, col := range cols {
+		h[i] = strings.ToUpper(col)
+	}
+	return h
+}
+
+// noRows says on a terminal why a listing printed no row: there is no experiment at all (total is how many there
+// are), or none matches.
+func noRows(env *Env, st *gitstore.Store, total int) {
+	if !env.IO.OutTTY {
+		return
+	}
+	if total > 0 {
+		fmt.Fprintln(env.IO.Err, "no experiments match")
+	} else if hint := unfetchedHint(st); hint != "" {
+		fmt.Fprintln(env.IO.Err, hint)
+	} else {
+		fmt.Fprintln(env.IO.Err, "no experiments yet: record one with git exp run SCRIPT")
+	}
+}
+
+// source hands fn the experiments of a listing in order, a round at a time (each valid until fn returns: fn copies
+// what it keeps), and returns how many experiments the store has (listed or not); an error of fn stops it.
+type source func(fn func([]*gitstore.Experiment) error) (int, error)
+
+// sliceSource is exps as a source; total is how many experiments the store has.
+func sliceSource(exps []*gitstore.Experiment, total int) source {
+	return func(fn func([]*gitstore.Experiment) error) (int, error) {
+		const round = 4096
+		for lo := 0; lo < len(exps); lo += round {
+			if err := fn(exps[lo:min(lo+round, len(exps))]); err != nil {
+				return total, err
+			}
+		}
+		return total, nil
+	}
+}
+
+// errEnough stops a source once a limited listing has its rows.
+var errEnough = errors.New("enough rows")
+
+// limited is the first limit experiments of src; with count, the others are counted into *more (a terminal says
+// how many it left out), else src is stopped once it has them.
+func limited(src source, limit int, more *int, count bool) source {
+	return func(fn func([]*gitstore.Experiment) error) (int, error) {
+		n := 0
+		total, err := src(func(exps []*gitstore.Experiment) error {
+			k := min(len(exps), limit-n)
+			n += k
+			*more += len(exps) - k
+			if k > 0 {
+				if err := fn(exps[:k]); err != nil {
+					return err
+				}
+			}
+			if n == limit && !count {
+				return errEnough
+			}
+			return nil
+		})
+		if err == errEnough {
+			err = nil
+		}
+		return total, err
+	}
+}
+
+// collect copies the experiments of src into a list of their own.
+func collect(src source) ([]*gitstore.Experiment, int, error) {
+	var out []*gitstore.Experiment
+	total, err := src(func(exps []*gitstore.Experiment) error {
+		copies := make([]gitstore.Experiment, len(exps))
+		for i, e := range exps {
+			copies[i] = *e
+			out = append(out, &copies[i])
+		}
+		return nil
+	})
+	return out, total, err
 }
 
 // column renders one cell of a listing.
@@ -294,7 +392,7 @@ func metaName(k string) bool {
 	return false
 }
 
-// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gridOrder). The cache
+// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gitstore.GridOrder). The cache
 // lists experiments so already: whether they are is checked first on every core, one pass over them, which costs
 // less than a sort that finds them sorted (one core, ~2 comparisons each).
 func sortNewest(exps []*gitstore.Experiment) {
@@ -323,24 +421,9 @@ func sortNewest(exps []*gitstore.Experiment) {
 	wg.Wait()
 	if slices.Contains(unsorted, true) {
 		gitstore.SortNewest(exps)
-		gridOrder(exps)
+		gitstore.GridOrder(exps)
 	} else if slices.Contains(ungrid, true) {
-		gridOrder(exps)
-	}
-}
-
-// gridOrder puts the members of each batch that were recorded together (a sweep: same batch, same creation time,
-// next to each other in a newest-first list) in the order of their grid, as they were staged and run.
-func gridOrder(exps []*gitstore.Experiment) {
-	for i := 0; i < len(exps); {
-		j := i + 1
-		for j < len(exps) && exps[i].Batch != "" && exps[j].Batch == exps[i].Batch && exps[j].Created == exps[i].Created {
-			j++
-		}
-		if j-i > 1 {
-			sort.SliceStable(exps[i:j], func(a, b int) bool { return exps[i+a].Seq < exps[i+b].Seq })
-		}
-		i = j
+		gitstore.GridOrder(exps)
 	}
 }
 
@@ -369,43 +452,45 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 	return header, rows
 }
 
-// writeJSONList prints the documented objects of exps as a JSON array. The cache keeps no rendering: the objects of
-// the rows printed are encoded here, a chunk per core at a time, and written in order (writeChunks). An experiment
-// whose values the cache cut (gitstore.CapValue) is read whole from the store first.
-func writeJSONList(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, short func(*gitstore.Experiment) string) error {
+// writeJSONList prints the documented objects of the experiments of rows as a JSON array. The cache keeps no
+// rendering: the objects of the rows printed are encoded here, a chunk per core at a time, and written in order
+// (writeChunks). An experiment whose values the cache cut (gitstore.CapValue) is read whole from the store first.
+func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string) error {
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
-	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
-		for i := lo; i < hi; i++ {
-			e, err := st.Full(exps[i])
+	n, _, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		var dw gitstore.DocWriter
+		for i, x := range exps {
+			e, err := st.Full(x)
 			if err != nil {
 				return buf, err
 			}
-			if i > 0 {
+			if first+i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendDocJSON(append(buf, '\n'), e, short(exps[i]))
+			buf = appendDocJSON(append(buf, '\n'), e, short(x), &dw)
 		}
 		return buf, nil
 	})
 	if err != nil {
 		return err
 	}
-	if len(exps) > 0 {
+	if n > 0 {
 		w.WriteString("\n")
 	}
 	w.WriteString("]\n")
 	return w.Flush()
 }
 
-// writeChunks writes the output of n items rendered by render (items lo to hi appended to buf) to w in order: a
-// chunk of items per core at a time, and while one round of chunks is written (to a pipe, waiting for its reader)
-// the next is rendered. The buffers of two rounds are reused throughout: a listing of 1,000,000 holds no more (and
-// their growth, which the collector, off for readers, does not take back: chunks of 512 items keep the two rounds'
-// buffers at the size of the one round of 1,024 there was before the rounds overlapped).
-func writeChunks(w io.Writer, n int, render func(buf []byte, lo, hi int) ([]byte, error)) error {
+// writeChunks writes the output of the experiments of rows rendered by render (exps appended to buf; first is the
+// position of exps[0] in the listing) to w in order: a chunk of them per core at a time, and while one round of
+// chunks is written (to a pipe, waiting for its reader) the next is rendered. The buffers of two rounds are reused
+// throughout: a listing of 1,000,000 holds no more (and their growth, which the collector, off for readers, does not
+// take back: chunks of 512 items keep the two rounds' buffers at the size of the one round of 1,024 there was before
+// the rounds overlapped). It returns how many experiments were rendered, and rows' total.
+func writeChunks(w io.Writer, rows source, render func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error)) (int, int, error) {
 	const chunk = 512
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (n+chunk-1)/chunk))
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
 	var sets [2][][]byte
 	for i := range sets {
 		sets[i] = make([][]byte, workers)
@@ -421,7 +506,7 @@ func writeChunks(w io.Writer, n int, render func(buf []byte, lo, hi int) ([]byte
 		var err error
 		for i := range full {
 			for _, b := range sets[i] {
-				if err == nil {
+				if err == nil && len(b) > 0 {
 					_, err = w.Write(b)
 				}
 			}
@@ -431,30 +516,42 @@ func writeChunks(w io.Writer, n int, render func(buf []byte, lo, hi int) ([]byte
 		writeErr <- err
 	}()
 	errs := make([]error, workers)
-	var err error
-	for lo := 0; lo < n && err == nil && !failed.Load(); lo += chunk * workers {
-		si := <-free
-		set := sets[si]
-		var wg sync.WaitGroup
-		for k := range workers {
-			a, b := min(lo+k*chunk, n), min(lo+(k+1)*chunk, n)
-			wg.Go(func() { set[k], errs[k] = render(set[k][:0], a, b) })
-		}
-		wg.Wait()
-		for k := range workers {
-			if errs[k] != nil {
-				err = errs[k]
+	n := 0
+	total, err := rows(func(exps []*gitstore.Experiment) error {
+		for lo := 0; lo < len(exps); lo += chunk * workers {
+			if failed.Load() {
+				return errEnough // the writer's error is returned
 			}
-		}
-		if err == nil {
+			si := <-free
+			set := sets[si]
+			var wg sync.WaitGroup
+			for k := range workers {
+				a, b := min(lo+k*chunk, len(exps)), min(lo+(k+1)*chunk, len(exps))
+				if a == b {
+					set[k] = set[k][:0]
+					continue
+				}
+				wg.Go(func() { set[k], errs[k] = render(set[k][:0], exps[a:b], n+a) })
+			}
+			wg.Wait()
+			for k := range workers {
+				if errs[k] != nil {
+					free <- si
+					return errs[k]
+				}
+			}
 			full <- si
 		}
-	}
+		n += len(exps)
+		return nil
+	})
 	close(full)
-	if werr := <-writeErr; err == nil {
+	if werr := <-writeErr; werr != nil {
 		err = werr
+	} else if err == errEnough {
+		err = nil
 	}
-	return err
+	return n, total, err
 }
 
 // eachRows renders the rows of exps (columns cols) a chunk at a time, the rows of a chunk on every core, and hands
@@ -490,19 +587,23 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 	return nil
 }
 
-// writeTSV prints exps as tab-separated lines (as table does on a pipe), a chunk per core at a time (writeChunks),
-// each line appended to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no
-// garbage (the collector is off for readers, see shortReader). An experiment whose values the cache cut
-// (gitstore.CapValue) is read whole from the store first.
-func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []string, short func(*gitstore.Experiment) string) error {
+// writeTSV prints the experiments of rows as tab-separated lines (as table does on a pipe), head (the header line
+// of --format tsv, or "") first when there is a line, a chunk per core at a time (writeChunks), each line appended
+// to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no garbage (the
+// collector is off for readers, see shortReader). An experiment whose values the cache cut (gitstore.CapValue) is
+// read whole from the store first. It returns how many lines it wrote, and rows' total.
+func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short func(*gitstore.Experiment) string, head string) (int, int, error) {
 	kinds := make([]cellKind, len(cols))
 	for i, col := range cols {
 		kinds[i] = cellKindOf(col)
 	}
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
-	err := writeChunks(w, len(exps), func(buf []byte, lo, hi int) ([]byte, error) {
+	n, total, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		if first == 0 {
+			buf = append(buf, head...)
+		}
 		var seps []int // where the tabs between the cells of a line are, for blankTabs
-		for _, e := range exps[lo:hi] {
+		for _, e := range exps {
 			e, err := st.Full(e)
 			if err != nil {
 				return buf, err
@@ -523,9 +624,9 @@ func writeTSV(env *Env, st *gitstore.Store, exps []*gitstore.Experiment, cols []
 		return buf, nil
 	})
 	if err != nil {
-		return err
+		return n, total, err
 	}
-	return w.Flush()
+	return n, total, w.Flush()
 }
 
 // cellKind is a column of appendCell, told once per listing rather than by its name in every row.

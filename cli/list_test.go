@@ -153,7 +153,7 @@ func TestAppendSeconds(t *testing.T) {
 	}
 }
 
-// sortNewest gives the order of gitstore.SortNewest and gridOrder whether the list is in that order already, sorted
+// sortNewest gives the order of gitstore.SortNewest and GridOrder whether the list is in that order already, sorted
 // with its sweeps out of grid order, or shuffled; over several of its chunks.
 func TestSortNewestChecksFirst(t *testing.T) {
 	r := rand.New(rand.NewPCG(19, 3))
@@ -169,7 +169,7 @@ func TestSortNewestChecksFirst(t *testing.T) {
 	}
 	want := slices.Clone(exps)
 	gitstore.SortNewest(want)
-	gridOrder(want)
+	gitstore.GridOrder(want)
 	sortedOnly := slices.Clone(want)
 	gitstore.SortNewest(sortedOnly) // sweeps by id, not in grid order
 	if slices.Equal(sortedOnly, want) {
@@ -179,39 +179,62 @@ func TestSortNewestChecksFirst(t *testing.T) {
 	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	for name, in := range map[string][]*gitstore.Experiment{"in order": slices.Clone(want), "grid out of order": sortedOnly, "shuffled": shuffled} {
 		if sortNewest(in); !slices.Equal(in, want) {
-			t.Errorf("%s: not in the order of SortNewest and gridOrder", name)
+			t.Errorf("%s: not in the order of SortNewest and GridOrder", name)
 		}
 	}
 }
 
-// writeChunks writes every item once, in order, however many rounds of chunks it takes (and whatever the items'
-// sizes); an error of render or of the writer stops it and is returned.
+// writeChunks writes every item once, in order, however many rounds of chunks it takes, whatever the sizes of
+// the source's rounds and of the items; an error of render or of the writer stops it and is returned.
 func TestWriteChunks(t *testing.T) {
-	render := func(buf []byte, lo, hi int) ([]byte, error) {
-		for i := lo; i < hi; i++ {
-			buf = append(strconv.AppendInt(buf, int64(i), 10), strings.Repeat("x", i%300)...)
+	exps := make([]*gitstore.Experiment, 20000)
+	for i := range exps {
+		exps[i] = &gitstore.Experiment{}
+		exps[i].Seq = i
+	}
+	render := func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		for i, e := range exps {
+			if e.Seq != first+i {
+				return buf, fmt.Errorf("item %d given as %d", e.Seq, first+i)
+			}
+			buf = append(strconv.AppendInt(buf, int64(e.Seq), 10), strings.Repeat("x", e.Seq%300)...)
 			buf = append(buf, '\n')
 		}
 		return buf, nil
 	}
-	for _, n := range []int{0, 1, 511, 512, 513, 1024, 5000, 20000} {
-		var want []byte
-		want, _ = render(want, 0, n)
-		var got strings.Builder
-		if err := writeChunks(&got, n, render); err != nil || got.String() != string(want) {
-			t.Fatalf("n=%d: %v, %d bytes, want %d", n, err, got.Len(), len(want))
+	// rounds of the sizes given, in turn
+	rounds := func(n int, sizes ...int) source {
+		return func(fn func([]*gitstore.Experiment) error) (int, error) {
+			for lo, k := 0, 0; lo < n; k++ {
+				hi := min(n, lo+sizes[k%len(sizes)])
+				if err := fn(exps[lo:hi]); err != nil {
+					return n, err
+				}
+				lo = hi
+			}
+			return n, nil
 		}
 	}
-	failing := func(buf []byte, lo, hi int) ([]byte, error) {
-		if lo <= 7000 && 7000 < hi {
+	for _, n := range []int{0, 1, 511, 512, 513, 1024, 5000, 20000} {
+		for _, sizes := range [][]int{{4096}, {1}, {700, 3, 1024, 1025}} {
+			var want []byte
+			want, _ = render(want, exps[:n], 0)
+			var got strings.Builder
+			if k, total, err := writeChunks(&got, rounds(n, sizes...), render); err != nil || k != n || total != n || got.String() != string(want) {
+				t.Fatalf("n=%d, rounds of %v: %v, %d items of %d, %d bytes, want %d", n, sizes, err, k, total, got.Len(), len(want))
+			}
+		}
+	}
+	failing := func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		if first <= 7000 && 7000 < first+len(exps) {
 			return buf, errBoom
 		}
-		return render(buf, lo, hi)
+		return render(buf, exps, first)
 	}
-	if err := writeChunks(io.Discard, 20000, failing); err != errBoom {
+	if _, _, err := writeChunks(io.Discard, rounds(20000, 3000), failing); err != errBoom {
 		t.Errorf("render's error: %v", err)
 	}
-	if err := writeChunks(&failWriter{after: 3}, 20000, render); err != errBoom {
+	if _, _, err := writeChunks(&failWriter{after: 3}, rounds(20000, 3000), render); err != errBoom {
 		t.Errorf("the writer's error: %v", err)
 	}
 }
@@ -225,4 +248,46 @@ func (w *failWriter) Write(p []byte) (int, error) {
 		return 0, errBoom
 	}
 	return len(p), nil
+}
+
+// limited hands on the first rows of its source, whatever the rounds; counting, it counts every other row (what
+// a terminal says it left out); not counting, it stops the source once it has them.
+func TestLimited(t *testing.T) {
+	exps := make([]*gitstore.Experiment, 10)
+	for i := range exps {
+		exps[i] = &gitstore.Experiment{}
+		exps[i].Seq = i
+	}
+	for _, size := range []int{1, 3, 4, 10} {
+		for _, limit := range []int{1, 4, 10, 20} {
+			for _, count := range []bool{true, false} {
+				rounds := 0
+				src := source(func(fn func([]*gitstore.Experiment) error) (int, error) {
+					for lo := 0; lo < len(exps); lo += size {
+						rounds++
+						if err := fn(exps[lo:min(lo+size, len(exps))]); err != nil {
+							return len(exps), err
+						}
+					}
+					return len(exps), nil
+				})
+				more := 0
+				got, total, err := collect(limited(src, limit, &more, count))
+				if err != nil || total != 10 || len(got) != min(limit, 10) {
+					t.Fatalf("rounds of %d, limit %d: %d rows of %d, %v", size, limit, len(got), total, err)
+				}
+				for i, e := range got {
+					if e.Seq != i {
+						t.Fatalf("rounds of %d, limit %d: row %d is %d", size, limit, i, e.Seq)
+					}
+				}
+				if count && more != 10-len(got) {
+					t.Errorf("rounds of %d, limit %d: %d more, want %d", size, limit, more, 10-len(got))
+				}
+				if !count && limit < 10 && rounds > (limit+size-1)/size {
+					t.Errorf("rounds of %d, limit %d: %d rounds read, the source was not stopped", size, limit, rounds)
+				}
+			}
+		}
+	}
 }

@@ -80,16 +80,18 @@ func shortIDs(exps []*gitstore.Experiment) func(*gitstore.Experiment) string {
 
 // docJSON is the documented --json object of one experiment (README "--json fields"): short_id, then AppendDoc.
 func docJSON(e *gitstore.Experiment, short string) []byte {
-	return appendDocJSON(make([]byte, 0, 1024), e, short)
+	return appendDocJSON(make([]byte, 0, 1024), e, short, nil)
 }
 
-func appendDocJSON(out []byte, e *gitstore.Experiment, short string) []byte {
+// appendDocJSON appends docJSON to out, through w when there are many (nil: a DocWriter of its own).
+func appendDocJSON(out []byte, e *gitstore.Experiment, short string, w *gitstore.DocWriter) []byte {
 	out = append(out, `{"short_id":"`...)
 	out = append(out, short...)
 	out = append(out, `",`...)
-	n := len(out)
-	out = e.AppendDoc(out)
-	return append(out[:n], out[n+1:]...) // AppendDoc's own {
+	if w == nil {
+		w = new(gitstore.DocWriter)
+	}
+	return w.AppendMembers(out, e)
 }
 
 // decodeTree decodes stored params or results (see results.DecodeJSON).

@@ -23,6 +23,7 @@ type cacheFile struct {
 	BaseID string
 	base   []Experiment
 	saved  bool // the state was just written as a new base (rebuild)
+	lazy   bool // a new base written by rebuild need not be decoded: the caller reads it (Stream)
 }
 
 // baseIndex is the position of e in the base file's experiments, -1 when e is not one of them (it was read since).
@@ -134,16 +135,16 @@ func (s *Store) loadBase() *cacheFile {
 	}
 	s.baseMu.Lock()
 	defer s.baseMu.Unlock()
-	if s.baseDec == nil || !os.SameFile(fi, s.baseFile) || fi.Size() != s.baseFile.Size() || !fi.ModTime().Equal(s.baseFile.ModTime()) {
-		data, err := mapFile(path)
+	bf := s.openBaseLocked(path, fi)
+	if bf == nil {
+		return nil
+	}
+	if s.baseDec == nil {
+		c, err := bf.decodeAll()
 		if err != nil {
 			return nil
 		}
-		c, err := decodeCache(data)
-		if err != nil {
-			return nil
-		}
-		s.baseFile, s.baseDec = fi, c
+		s.baseDec = c
 	}
 	c := *s.baseDec // List is shared too: every change to a state's List builds a new one (apply, refresh)
 	return &c

@@ -101,6 +101,9 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	var first []string // what the first read after the changes of a step listed, when it was a Stream
+	lazy := 0          // how many of those streamed a base they rebuilt
+	refreshed := 0     // how many brought the delta up to date without decoding the base (refreshStream)
 	check := func(step int) {
 		t.Helper()
 		got, err := st.Experiments()
@@ -111,6 +114,14 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		stream, err := st.Stream() // from the same files, a round at a time
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stream.bf == nil {
+			t.Fatalf("step %d: the stream did not read the cache", step)
+		}
+		streamedList, _ := streamed(t, stream, nil)
 		// A fresh read, with the cache files set aside (and put back after, so deltas pile up over the steps).
 		expDir := filepath.Join(dir, ".git", "exp")
 		aside := t.TempDir()
@@ -143,6 +154,13 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 		if len(fresh) != len(ids) {
 			t.Fatalf("step %d: %d experiments, want %d", step, len(fresh), len(ids))
 		}
+		want, _ := expected(t, fresh, nil)
+		if !reflect.DeepEqual(streamedList, want) {
+			t.Fatalf("step %d: the stream gives\n%q\na fresh read gives\n%q", step, streamedList, want)
+		}
+		if first != nil && !reflect.DeepEqual(first, want) {
+			t.Fatalf("step %d: the stream that brought the cache up to date gives\n%q\na fresh read gives\n%q", step, first, want)
+		}
 	}
 	for range 12 {
 		create()
@@ -163,8 +181,22 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 				}
 			}
 		}
-		// A warm read first (the state the cache files hold), then the checks.
-		if _, err := st.Experiments(); err != nil {
+		// A read that brings the cache up to date first (the state the cache files then hold), then the checks.
+		// Every other step it is a Stream, which streams a base it rebuilt rather than decode it.
+		first = nil
+		if step%2 == 0 {
+			before, _ := os.ReadFile(st.cachePath())
+			s, err := st.Stream()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after, _ := os.ReadFile(st.cachePath()); s.bf != nil && string(after) != string(before) {
+				lazy++
+			} else if s.bf != nil {
+				refreshed++
+			}
+			first, _ = streamed(t, s, nil)
+		} else if _, err := st.Experiments(); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(st.deltaPath()); err == nil {
@@ -177,6 +209,10 @@ func TestCacheDeltaMatchesFreshRead(t *testing.T) {
 			lastBase = string(b)
 		}
 		check(step)
+	}
+	t.Logf("streams that rebuilt the base: %d, that wrote the delta without decoding it: %d", lazy, refreshed)
+	if lazy == 0 || refreshed == 0 {
+		t.Errorf("streams that rebuilt the base: %d, that wrote the delta without decoding the base: %d (want both)", lazy, refreshed)
 	}
 	if !sawDelta || !sawRewrite {
 		t.Errorf("the test did not cover both paths: delta written %v, base rewritten %v", sawDelta, sawRewrite)

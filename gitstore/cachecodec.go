@@ -247,14 +247,26 @@ func encodeCache(c *cacheFile) []byte {
 	return e.b
 }
 
-func decodeCache(data []byte) (*cacheFile, error) {
+// baseFile is a base cache file as mapped: its header read and checked, its experiments decoded on demand
+// (decodeCache decodes them all; a Stream a round at a time, never holding them all).
+type baseFile struct {
+	data                  []byte
+	s                     string // the same memory as data
+	n, blocks             int
+	table, sums, start    int // offsets of the end table, the blocks' checksums and the first experiment
+	BaseID, Tip, RootTree string
+	Fanout                map[string]string
+}
+
+// openCache reads the header of a base file and checks it (the experiments' blocks are checked as they are read).
+func openCache(data []byte) (*baseFile, error) {
 	if len(data) < len(cacheMagic) || string(data[:len(cacheMagic)]) != string(cacheMagic) {
 		return nil, errCache
 	}
 	d := &cacheDec{b: data, s: unsafe.String(unsafe.SliceData(data), len(data)), i: len(cacheMagic)}
-	c := &cacheFile{}
-	c.BaseID = d.str()
-	c.Tip, c.RootTree, c.Fanout = d.state()
+	f := &baseFile{data: data, s: d.s}
+	f.BaseID = d.str()
+	f.Tip, f.RootTree, f.Fanout = d.state()
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(data)) {
 		return nil, errCache
@@ -263,44 +275,86 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	if uint64(len(data)-d.i) < 4*n+8*blocks+8 {
 		return nil, errCache
 	}
-	sums := d.i + 4*int(n)
-	base := sums + 8*int(blocks) + 8
-	if binary.LittleEndian.Uint64(data[base-8:]) != sum(data[:base-8]) {
+	f.n, f.blocks = int(n), int(blocks)
+	f.table = d.i
+	f.sums = d.i + 4*f.n
+	f.start = f.sums + 8*f.blocks + 8
+	if binary.LittleEndian.Uint64(data[f.start-8:]) != sum(data[:f.start-8]) {
 		return nil, errCache
 	}
-	table := d.i
-	end := func(i int) int { return int(binary.LittleEndian.Uint32(data[table+4*i:])) } // of experiment i
-	if n > 0 && base+end(int(n)-1) != len(data) {
+	if f.n > 0 && f.start+f.end(f.n-1) != len(data) {
 		return nil, errCache
 	}
+	return f, nil
+}
+
+// decoder is a decoder of f's experiments (decode).
+func (f *baseFile) decoder() *cacheDec { return &cacheDec{b: f.data, s: f.s} }
+
+// end is the offset of the end of experiment i, relative to the first experiment.
+func (f *baseFile) end(i int) int { return int(binary.LittleEndian.Uint32(f.data[f.table+4*i:])) }
+
+// offset is where experiment i starts in the file.
+func (f *baseFile) offset(i int) int {
+	if i == 0 {
+		return f.start
+	}
+	return f.start + f.end(i-1)
+}
+
+// checkBlock reports whether block k (experiments k*cacheBlock on) is as its checksum says.
+func (f *baseFile) checkBlock(k int) bool {
+	lo, hi := f.offset(k*cacheBlock), f.start+f.end(min((k+1)*cacheBlock, f.n)-1)
+	return lo <= hi && hi <= len(f.data) && binary.LittleEndian.Uint64(f.data[f.sums+8*k:]) == sum(f.data[lo:hi])
+}
+
+// decode decodes experiments lo to hi (lo at the start of a block) into dst[:hi-lo], each overwritten whole; check
+// says to check each block's checksum right before decoding it (a Stream checked them all before). rd, when not
+// nil, is a decoder of f's to use again (its arenas are kept: what it decoded before stays as it was). A corrupt
+// file is errCache, never a panic.
+func (f *baseFile) decode(dst []Experiment, lo, hi int, check bool, rd *cacheDec) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errCache
+		}
+	}()
+	if rd == nil {
+		rd = f.decoder()
+	}
+	rd.i = f.offset(lo)
+	for i := lo; i < hi; i++ {
+		if check && i%cacheBlock == 0 && !f.checkBlock(i/cacheBlock) {
+			return errCache
+		}
+		var prev *Experiment
+		if i%cacheBlock != 0 {
+			prev = &dst[i-lo-1]
+		}
+		x := &dst[i-lo]
+		*x = Experiment{}
+		rd.experiment(x, prev)
+		if rd.err != nil || rd.i != f.start+f.end(i) {
+			return errCache
+		}
+	}
+	return nil
+}
+
+func decodeCache(data []byte) (*cacheFile, error) {
+	f, err := openCache(data)
+	if err != nil {
+		return nil, err
+	}
+	return f.decodeAll()
+}
+
+// decodeAll decodes every experiment of f, on every core, into one allocation.
+func (f *baseFile) decodeAll() (*cacheFile, error) {
+	c := &cacheFile{BaseID: f.BaseID, Tip: f.Tip, RootTree: f.RootTree, Fanout: f.Fanout}
+	n := f.n
 	c.List = make([]*Experiment, n)
 	all := make([]Experiment, n) // one allocation for every experiment
 	hugePages(unsafe.Pointer(unsafe.SliceData(all)), uintptr(n)*unsafe.Sizeof(Experiment{}))
-	decodeRange := func(lo, hi int) error { // lo is at the start of a block
-		start := base
-		if lo > 0 {
-			start = base + end(lo-1)
-		}
-		rd := &cacheDec{b: d.b, s: d.s, i: start}
-		for i := lo; i < hi; i++ {
-			if i%cacheBlock == 0 {
-				blockEnd := base + end(min(i+cacheBlock, int(n))-1)
-				if blockEnd < rd.i || binary.LittleEndian.Uint64(data[sums+8*(i/cacheBlock):]) != sum(data[rd.i:blockEnd]) {
-					return errCache
-				}
-			}
-			var prev *Experiment
-			if i%cacheBlock != 0 {
-				prev = &all[i-1]
-			}
-			rd.experiment(&all[i], prev)
-			if rd.err != nil || rd.i != base+end(i) {
-				return errCache
-			}
-			c.List[i] = &all[i]
-		}
-		return nil
-	}
 	// Large caches decode on every core.
 	parts := 1
 	if n >= 4096 {
@@ -310,17 +364,16 @@ func decodeCache(data []byte) (*cacheFile, error) {
 	var wg sync.WaitGroup
 	for p := 0; p < parts; p++ {
 		// whole blocks to each part, so that each checks the checksums of what it decodes
-		lo, hi := int(blocks)*p/parts*cacheBlock, min(int(blocks)*(p+1)/parts*cacheBlock, int(n))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if recover() != nil {
-					errs[p] = errCache
-				}
-			}()
-			errs[p] = decodeRange(lo, hi)
-		}()
+		lo, hi := f.blocks*p/parts*cacheBlock, min(f.blocks*(p+1)/parts*cacheBlock, n)
+		wg.Go(func() {
+			if lo >= hi {
+				return
+			}
+			errs[p] = f.decode(all[lo:hi], lo, hi, true, nil)
+			for i := lo; i < hi; i++ {
+				c.List[i] = &all[i]
+			}
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -20,29 +20,45 @@ import (
 // writes exactly what json.Encoder with SetEscapeHTML(false) wrote of the same view: docref_test.go checks it
 // against that encoder, byte for byte.
 func (e *Experiment) AppendDoc(b []byte) []byte {
+	var w DocWriter
+	return w.AppendMembers(append(b, '{'), e)
+}
+
+// DocWriter appends the --json objects of many experiments in turn (AppendDoc): a string that is the very one the
+// experiment before had in the same field (the cache shares them: host, user, script, status...), and needed no
+// escape there, is copied without being looked at again. The zero value is ready; one goroutine uses it, over
+// experiments that stay as they are meanwhile.
+type DocWriter struct {
+	last  [21]string  // by field, as numbered in AppendMembers
+	lists [3][]string // tags, argv, git.skipped
+}
+
+// AppendMembers appends AppendDoc's object of e but its opening brace: a caller that writes members of its own
+// first (cli's short_id) writes the brace and those, then these, instead of moving the object to make room.
+func (w *DocWriter) AppendMembers(b []byte, e *Experiment) []byte {
 	m := &e.Manifest
-	b = append(b, `{"format":`...)
+	b = append(b, `"format":`...)
 	b = strconv.AppendInt(b, int64(m.Format), 10)
-	b = docStr(b, `,"id":`, m.ID)
-	b = docStr(b, `,"name":`, m.Name)
-	b = docStr(b, `,"description":`, m.Description)
-	b = docStrs(b, `,"tags":`, m.Tags)
-	b = docStr(b, `,"status":`, m.Status)
-	b = docStr(b, `,"script":`, m.Script)
-	b = docStrs(b, `,"argv":`, m.Argv)
+	b = w.str(b, `,"id":`, m.ID, 0)
+	b = w.str(b, `,"name":`, m.Name, 1)
+	b = w.str(b, `,"description":`, m.Description, 2)
+	b = w.strs(b, `,"tags":`, m.Tags, 0)
+	b = w.str(b, `,"status":`, m.Status, 3)
+	b = w.str(b, `,"script":`, m.Script, 4)
+	b = w.strs(b, `,"argv":`, m.Argv, 1)
 	if m.Cwd != "" {
-		b = docStr(b, `,"cwd":`, m.Cwd)
+		b = w.str(b, `,"cwd":`, m.Cwd, 5)
 	}
-	b = docStr(b, `,"executor":`, m.Executor)
-	b = docStr(b, `,"host":`, m.Host)
-	b = docStr(b, `,"user":`, m.User)
+	b = w.str(b, `,"executor":`, m.Executor, 6)
+	b = w.str(b, `,"host":`, m.Host, 7)
+	b = w.str(b, `,"user":`, m.User, 8)
 	if m.Email != "" {
-		b = docStr(b, `,"email":`, m.Email)
+		b = w.str(b, `,"email":`, m.Email, 9)
 	}
-	b = docStr(b, `,"created":`, m.Created)
-	b = docStr(b, `,"started":`, m.Started)
-	b = docStr(b, `,"ended":`, m.Ended)
-	b = docStr(b, `,"updated":`, m.Updated)
+	b = w.str(b, `,"created":`, m.Created, 10)
+	b = w.str(b, `,"started":`, m.Started, 11)
+	b = w.str(b, `,"ended":`, m.Ended, 12)
+	b = w.str(b, `,"updated":`, m.Updated, 13)
 	b = append(b, `,"duration_s":`...)
 	b = docFloat(b, m.DurationS)
 	b = append(b, `,"exit_code":`...)
@@ -51,9 +67,9 @@ func (e *Experiment) AppendDoc(b []byte) []byte {
 	} else {
 		b = strconv.AppendInt(b, int64(*m.ExitCode), 10)
 	}
-	b = docStr(b, `,"error":`, m.Error)
-	b = docStr(b, `,"batch":`, m.Batch)
-	b = docStr(b, `,"parent":`, m.Parent)
+	b = w.str(b, `,"error":`, m.Error, 14)
+	b = w.str(b, `,"batch":`, m.Batch, 15)
+	b = w.str(b, `,"parent":`, m.Parent, 16)
 	if m.Attempt != 0 {
 		b = append(b, `,"attempt":`...)
 		b = strconv.AppendInt(b, int64(m.Attempt), 10)
@@ -63,13 +79,13 @@ func (e *Experiment) AppendDoc(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(m.Seq), 10)
 	}
 	g := &m.Git
-	b = docStr(b, `,"git":{"head":`, g.Head)
-	b = docStr(b, `,"branch":`, g.Branch)
+	b = w.str(b, `,"git":{"head":`, g.Head, 17)
+	b = w.str(b, `,"branch":`, g.Branch, 18)
 	b = append(b, `,"dirty":`...)
 	b = strconv.AppendBool(b, g.Dirty)
-	b = docStr(b, `,"remote":`, g.Remote)
-	b = docStr(b, `,"snapshot":`, g.Snapshot)
-	b = docStrs(b, `,"skipped":`, g.Skipped)
+	b = w.str(b, `,"remote":`, g.Remote, 19)
+	b = w.str(b, `,"snapshot":`, g.Snapshot, 20)
+	b = w.strs(b, `,"skipped":`, g.Skipped, 2)
 	if len(g.Submodules) > 0 {
 		b = append(b, `,"submodules":[`...)
 		for i, s := range g.Submodules {
@@ -157,6 +173,51 @@ func appendObject(b, raw []byte) []byte {
 }
 
 func docStr(b []byte, key, s string) []byte { return appendJSONString(append(b, key...), s) }
+
+// str is docStr of field k: copied when it is the string the experiment before had there and it needed no escape.
+func (w *DocWriter) str(b []byte, key, s string, k int) []byte {
+	b = append(b, key...)
+	if l := w.last[k]; len(l) == len(s) && unsafe.StringData(l) == unsafe.StringData(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	n := len(b)
+	b = appendJSONString(b, s)
+	w.last[k] = ""
+	if len(b)-n == len(s)+2 { // nothing escaped (every escape is longer than what it stands for)
+		w.last[k] = s
+	}
+	return b
+}
+
+// strs is docStrs of list k, as str.
+func (w *DocWriter) strs(b []byte, key string, l []string, k int) []byte {
+	if p := w.lists[k]; len(p) == len(l) && len(l) > 0 && &p[0] == &l[0] {
+		b = append(b, key...)
+		b = append(b, '[')
+		for i, s := range l {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, s...)
+			b = append(b, '"')
+		}
+		return append(b, ']')
+	}
+	n := len(b)
+	b = docStrs(b, key, l)
+	plain := len(key) + 2 + max(0, len(l)-1)
+	for _, s := range l {
+		plain += len(s) + 2
+	}
+	w.lists[k] = nil
+	if len(b)-n == plain {
+		w.lists[k] = l
+	}
+	return b
+}
 
 func docStrs(b []byte, key string, l []string) []byte {
 	b = append(b, key...)

@@ -157,3 +157,32 @@ func mergeNewest(a, b []*Experiment) []*Experiment {
 
 // SortNewest sorts as listings show experiments (CompareNewest).
 func SortNewest(exps []*Experiment) { slices.SortFunc(exps, CompareNewest) }
+
+// GridOrder puts the members of each batch that were recorded together (a sweep: same batch, same creation time,
+// next to each other in a newest-first list) in the order of their grid, as they were staged and run.
+func GridOrder(exps []*Experiment) {
+	for i := 0; i < len(exps); {
+		j := i + 1
+		for j < len(exps) && exps[i].Batch != "" && exps[j].Batch == exps[i].Batch && exps[j].Created == exps[i].Created {
+			j++
+		}
+		if j-i > 1 {
+			sort.SliceStable(exps[i:j], func(a, b int) bool { return exps[i+a].Seq < exps[i+b].Seq })
+		}
+		i = j
+	}
+}
+
+// gridRun is where the last run of exps that GridOrder sorts together starts: a run that experiments after exps
+// may still join (len(exps) when there is none: exps is empty or ends with an experiment of no batch).
+func gridRun(exps []*Experiment) int {
+	if len(exps) == 0 || exps[len(exps)-1].Batch == "" {
+		return len(exps)
+	}
+	last := exps[len(exps)-1]
+	i := len(exps) - 1
+	for i > 0 && exps[i-1].Batch == last.Batch && exps[i-1].Created == last.Created {
+		i--
+	}
+	return i
+}

@@ -19,23 +19,34 @@ import (
 // Experiments returns every experiment in the store (deleted ones included, flagged), in no particular order. A warm
 // call reads one cache file and opens no git object.
 func (s *Store) Experiments() ([]*Experiment, error) {
+	list, _, err := s.experiments(false)
+	return list, err
+}
+
+// experiments is Experiments; with lazy, a cache rebuilt whole as it was read (rebuild) is not decoded again:
+// rebuilt is then true and the list nil, for a caller that reads the new base itself (Stream).
+func (s *Store) experiments(lazy bool) (list []*Experiment, rebuilt bool, err error) {
 	tip, err := s.Tip()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c := s.loadCache()
 	if tip == "" && c.Tip != "" {
-		return nil, s.refGone(c.Tip)
+		return nil, false, s.refGone(c.Tip)
 	}
 	if tip != c.Tip {
+		c.lazy = lazy
 		if err := s.refreshCache(c, tip); err != nil {
-			return nil, err
+			return nil, false, err
+		}
+		if c.saved && lazy {
+			return nil, true, nil
 		}
 		if !c.saved {
 			s.saveCache(c)
 		}
 	}
-	return append([]*Experiment(nil), c.List...), nil
+	return append([]*Experiment(nil), c.List...), false, nil
 }
 
 // refGone is the error for a store whose ref was deleted while its cache (which remembers the last tip) remains:
@@ -206,6 +217,11 @@ func (s *Store) rebuild(c *cacheFile, ps *packSet, kept []*Experiment, want *toR
 		return false, nil
 	}
 	Tracef("phase cold read: base written")
+	if c.lazy { // the caller reads the new base itself
+		s.dropOldCaches()
+		*c = cacheFile{Tip: tip, RootTree: root, Fanout: fanout, saved: true, lazy: true}
+		return true, nil
+	}
 	nc := s.loadBase()
 	if nc == nil {
 		return false, nil

@@ -32,6 +32,7 @@ type Store struct {
 	baseMu   sync.Mutex
 	baseFile os.FileInfo // the cache's base file as last read, and its decoded state (loadBase)
 	baseDec  *cacheFile
+	baseView *baseFile // the same file mapped, its header read (openBase); baseDec decodes it whole
 
 	snapMu sync.Mutex
 	snaps  map[string]*Snapshot // snapshots taken by this process, by commit, until recorded (ensureSnapshots)

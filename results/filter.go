@@ -93,7 +93,7 @@ func (f Filter) Compile() (*Matcher, error) {
 
 // Match reports whether e passes every condition. Removed experiments never match.
 func (m *Matcher) Match(e *gitstore.Experiment) bool {
-	return m.pass(e) && m.eval(&source{e: e})
+	return m.pass(e) && (len(m.exprs) == 0 || m.eval(&source{e: e})) // a source given to eval is allocated
 }
 
 // pass tests the conditions that are not expressions.

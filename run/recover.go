@@ -33,6 +33,24 @@ func (r *Runner) RecordEndsAndList(ctx context.Context) ([]*gitstore.Experiment,
 	return out, nil
 }
 
+// RecordEndsAndStream is RecordEndsAndList for a listing that reads the experiments a round at a time
+// (gitstore.Stream): the runs that show as queued or running are looked at first, and only they are decoded before
+// the listing.
+func (r *Runner) RecordEndsAndStream(ctx context.Context) (*gitstore.Stream, error) {
+	s, err := r.Store.Stream()
+	if err != nil {
+		return nil, err
+	}
+	active, err := s.Active()
+	if err != nil {
+		return nil, err
+	}
+	if r.RecordEnds(ctx, active) {
+		return r.Store.Stream()
+	}
+	return s, nil
+}
+
 // RecordEnds writes to the store how the experiments among exps that still show as queued or running have ended,
 // where that is known: a run whose runner is gone (RunnerGone) as crashed — with the output it had spooled — or as
 // it ended when its runner saved that end but could not record it; a Slurm job as Slurm says it ended. A run whose
