@@ -5,6 +5,9 @@
 # Also prints one traced run (GIT_EXP_TRACE=1): every git call the runner makes and its duration, and the number of
 # git processes per run. BASE_REV=<rev> also builds that revision and times `git-exp run -q -- true` with it in the
 # same alternation (issue 19: no regression, fewer processes), with its own count of git processes.
+# TMPDIR=/dev/shm puts the repository on tmpfs: on a file system where creating a file is slow (ext4 without a
+# journal after many deletions: 60-240 us per file, bench/README.md "Run overhead, fifth part") that measures the
+# program rather than the file system's history.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-30}
