@@ -128,14 +128,8 @@ func (s *Store) loadCache() *cacheFile {
 // moves neither maps the file again nor decodes it again. The caller gets its own copy of the state; the
 // experiments in it are shared and never modified (order copies one before changing it). Nil when there is none.
 func (s *Store) loadBase() *cacheFile {
-	path := s.cachePath()
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil
-	}
-	s.baseMu.Lock()
-	defer s.baseMu.Unlock()
-	bf := s.openBaseLocked(path, fi)
+	bf, unlock := s.lockBase()
+	defer unlock()
 	if bf == nil {
 		return nil
 	}

@@ -70,7 +70,7 @@ func waitZombie(t *testing.T, pid string) {
 
 func skipWithoutProc(t *testing.T) {
 	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
-		t.Skip("needs /proc")
+		t.Skip("needs /proc: whether a running git gc prunes recent objects is read from its /proc/PID/cmdline")
 	}
 }
 

@@ -47,9 +47,7 @@ func (s *Store) ensureComplete(roots []string) error {
 	}
 	gitcmd.Tracef("store: checked %d object(s) of %s; gc.pid %q (prunes recent objects: %v)", len(list), roots[0][:10], pid, prunes)
 	if prunes {
-		for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
-			time.Sleep(10 * time.Millisecond)
-		}
+		s.waitGC(context.Background(), pid)
 		if lost, err = s.restore(list); err != nil {
 			return err
 		}
@@ -132,9 +130,7 @@ func (s *Store) ensureSnapshots(list, lost []string) ([]string, error) {
 				return nil, err
 			}
 			if pid := s.gcPID(); pid != "" {
-				for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
-					time.Sleep(10 * time.Millisecond)
-				}
+				s.waitGC(context.Background(), pid)
 			}
 			complete = s.snapshotComplete(snap)
 			if complete {
@@ -170,9 +166,7 @@ func (s *Store) SettleSnapshot(ctx context.Context, snap *Snapshot) (*Snapshot, 
 	if !prunes {
 		return snap, nil
 	}
-	for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit && ctx.Err() == nil; waited += 10 * time.Millisecond {
-		time.Sleep(10 * time.Millisecond)
-	}
+	s.waitGC(ctx, pid)
 	// The snapshot's commit is this process's, unreachable until the run is recorded, so the prune usually took it:
 	// write it again from memory when its loose file is gone (one stat when it is there; a copy a repack packed
 	// meanwhile costs one more small file), then ask git about the rest, which git wrote. (Asked first, git answers
@@ -211,9 +205,7 @@ func (s *Store) snapshotComplete(snap *Snapshot) bool {
 			return false
 		}
 		if pid := s.gcPID(); pid != "" {
-			for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit; waited += 10 * time.Millisecond {
-				time.Sleep(10 * time.Millisecond)
-			}
+			s.waitGC(context.Background(), pid)
 		}
 		time.Sleep(time.Duration(20<<try) * time.Millisecond)
 	}
@@ -334,6 +326,14 @@ func (s *Store) gcPID() string {
 func (s *Store) movedRecently() bool {
 	st, err := os.Stat(filepath.Join(s.CommonDir, "logs", filepath.FromSlash(s.Ref)))
 	return err == nil && time.Since(st.ModTime()) < 10*time.Second
+}
+
+// waitGC waits until the gc whose gc.pid said pid has ended (its gc.pid is gone or another's), at most gcWaitLimit,
+// or until ctx is done.
+func (s *Store) waitGC(ctx context.Context, pid string) {
+	for waited := time.Duration(0); s.gcPID() == pid && waited < gcWaitLimit && ctx.Err() == nil; waited += 10 * time.Millisecond {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // runningGC returns the pid of the running `git gc` ("" when none runs) and whether it may prune objects as young as

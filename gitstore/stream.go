@@ -83,14 +83,20 @@ func (s *Store) Stream() (*Stream, error) {
 // openBase maps the cache's base file and reads its header, once per file for the life of the Store (as
 // loadBase). Nil when there is none or it is damaged.
 func (s *Store) openBase() *baseFile {
+	bf, unlock := s.lockBase()
+	unlock()
+	return bf
+}
+
+// lockBase maps the cache's base file (nil when there is none or it is damaged) with baseMu held: unlock releases it.
+func (s *Store) lockBase() (bf *baseFile, unlock func()) {
+	s.baseMu.Lock()
 	path := s.cachePath()
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil
+		return nil, s.baseMu.Unlock
 	}
-	s.baseMu.Lock()
-	defer s.baseMu.Unlock()
-	return s.openBaseLocked(path, fi)
+	return s.openBaseLocked(path, fi), s.baseMu.Unlock
 }
 
 func (s *Store) openBaseLocked(path string, fi os.FileInfo) *baseFile {

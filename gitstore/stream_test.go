@@ -101,6 +101,23 @@ func expected(t *testing.T, list []*Experiment, keep func(*Experiment) bool) ([]
 	return liteView(out), total
 }
 
+// checkStream checks st (its blocks, then its listing with and without a filter, and Active) against want, the list
+// decoded whole; what names the case in a failure.
+func checkStream(t *testing.T, st *Stream, want []*Experiment, what string) {
+	t.Helper()
+	if err := st.check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range []func(*Experiment) bool{nil, func(e *Experiment) bool { return !e.Archived }} {
+		got, gotTotal := streamed(t, st, keep)
+		exp, expTotal := expected(t, want, keep)
+		if !slices.Equal(got, exp) || gotTotal != expTotal {
+			t.Fatalf("%s: the stream gives %d of %d, want %d of %d\n%s", what, len(got), gotTotal, len(exp), expTotal, firstDiff(got, exp))
+		}
+	}
+	checkActive(t, st, want)
+}
+
 // A stream over a base file (and a delta on it) lists exactly what the base and delta decoded whole list, in the
 // same order, whatever the number of experiments (none, one, either side of a block and of a round) and of cores;
 // Active finds the queued and running ones.
@@ -124,19 +141,7 @@ func TestStreamMatchesDecodedList(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The base alone.
-			st := &Stream{bf: bf}
-			if err := st.check(); err != nil {
-				t.Fatal(err)
-			}
-			for _, keep := range []func(*Experiment) bool{nil, notArchived} {
-				got, gotTotal := streamed(t, st, keep)
-				want, wantTotal := expected(t, list, keep)
-				if !slices.Equal(got, want) || gotTotal != wantTotal {
-					t.Fatalf("%d cores, %d experiments: the stream gives %d of %d, want %d of %d\n%s",
-						procs, n, len(got), gotTotal, len(want), wantTotal, firstDiff(got, want))
-				}
-			}
-			checkActive(t, st, list)
+			checkStream(t, &Stream{bf: bf}, list, fmt.Sprintf("%d cores, %d experiments", procs, n))
 			// A delta: experiments replaced (as a run that ends), removed, added (some into the sweeps of the base).
 			d := &cacheDelta{BaseID: "base"}
 			var merged []*Experiment
@@ -171,25 +176,14 @@ func TestStreamMatchesDecodedList(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st = &Stream{bf: bf, list: dd.List, drop: map[string]bool{}}
+			st := &Stream{bf: bf, list: dd.List, drop: map[string]bool{}}
 			for _, id := range dd.Dropped {
 				st.drop[id] = true
 			}
 			for _, e := range dd.List {
 				st.drop[e.ID] = true
 			}
-			if err := st.check(); err != nil {
-				t.Fatal(err)
-			}
-			for _, keep := range []func(*Experiment) bool{nil, notArchived} {
-				got, gotTotal := streamed(t, st, keep)
-				want, wantTotal := expected(t, merged, keep)
-				if !slices.Equal(got, want) || gotTotal != wantTotal {
-					t.Fatalf("%d cores, %d experiments and a delta of %d: the stream gives %d of %d, want %d of %d\n%s",
-						procs, n, len(d.List), len(got), gotTotal, len(want), wantTotal, firstDiff(got, want))
-				}
-			}
-			checkActive(t, st, merged)
+			checkStream(t, st, merged, fmt.Sprintf("%d cores, %d experiments and a delta of %d", procs, n, len(d.List)))
 			// The same list held in memory (a store read without a current cache) streams the same way.
 			mem := &Stream{list: merged}
 			got, gotTotal := streamed(t, mem, notArchived)
