@@ -137,7 +137,7 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 		}
 		return []*gitstore.Experiment{e}, nil
 	}
-	exps, err := env.runner(st).RecordEndsAndList(ctx)
+	exps, err := kept(ctx, env, st, func(e *gitstore.Experiment) bool { return e.Batch != "" && strings.HasPrefix(e.Batch, batch) })
 	if err != nil {
 		return nil, err
 	}

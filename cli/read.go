@@ -64,6 +64,17 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	return st.Full(e)
 }
 
+// kept returns the experiments (removed ones left out) that keep keeps, read as the store streams by, so that
+// choosing a few of 1,000,000 never decodes them all at once.
+func kept(ctx context.Context, env *Env, st *gitstore.Store, keep func(*gitstore.Experiment) bool) ([]*gitstore.Experiment, error) {
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	exps, _, err := collect(func(fn func([]*gitstore.Experiment) error) (int, error) { return stream.Each(keep, fn) })
+	return exps, err
+}
+
 // whole replaces the experiments whose values the cache cut (gitstore.CapValue) with the whole experiment read from
 // the store: for the commands that show, export or rerun a few chosen experiments, never the listing of all.
 func whole(st *gitstore.Store, exps []*gitstore.Experiment) ([]*gitstore.Experiment, error) {
