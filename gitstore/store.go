@@ -36,6 +36,12 @@ type Store struct {
 
 	snapMu sync.Mutex
 	snaps  map[string]*Snapshot // snapshots taken by this process, by commit, until recorded (ensureSnapshots)
+
+	// Warn, when set, is told of what a listing could not read (warnDamage: one line per kind of damage).
+	Warn   func(format string, args ...any)
+	dmgMu  sync.Mutex
+	dmg    Damage          // what the current listing could not read (Damage)
+	warned map[string]bool // the warnings said already
 }
 
 // Open opens the store of the repository containing dir. The store itself may not exist yet.
