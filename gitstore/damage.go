@@ -3,6 +3,8 @@ package gitstore
 import (
 	"fmt"
 	"strings"
+
+	"github.com/git-exp/git-exp/internal/gitcmd"
 )
 
 // Damage is what a read of the store could not read because objects are missing from the object store (a `git
@@ -193,4 +195,29 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// missingError says what is missing from the object store in the store's terms (an experiment's directory), and is
+// gitcmd.ErrMissing for errors.Is.
+type missingError struct{ msg string }
+
+func (e *missingError) Error() string { return e.msg }
+func (e *missingError) Unwrap() error { return gitcmd.ErrMissing }
+
+// Has reports whether the damage concerns the experiment id: its directory or one of its files.
+func (d *Damage) Has(id string) bool {
+	if d == nil {
+		return false
+	}
+	for _, m := range d.Trees {
+		if m.Name == id {
+			return true
+		}
+	}
+	for _, m := range d.Files {
+		if strings.HasPrefix(m.Name, id+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -349,14 +349,19 @@ func (s *Store) FileOID(id, name string) (oid string, ok bool, err error) {
 // `git cat-file tree:path` does, read as get reads); ok is false when some part of the path does not exist.
 func (s *Store) treePath(tree, path string) (e TreeEntry, ok bool, err error) {
 	e = TreeEntry{Mode: ModeTree, OID: tree}
+	walked := ""
 	for name := range strings.SplitSeq(path, "/") {
 		if !e.isTree() {
 			return TreeEntry{}, false, nil
 		}
 		ents, err := s.readTree(e.OID)
 		if err != nil {
+			if errors.Is(err, gitcmd.ErrMissing) && walked != "" { // a damaged store: say what is gone, and what to do
+				return TreeEntry{}, false, &missingError{fmt.Sprintf("%s (tree %s) is missing from the object store; %s", walked, short(e.OID), damageHelp)}
+			}
 			return TreeEntry{}, false, err
 		}
+		walked = strings.TrimPrefix(walked+"/"+name, "/")
 		if e, ok = findEntry(ents, name); !ok {
 			return TreeEntry{}, false, nil
 		}
