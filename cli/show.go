@@ -23,6 +23,13 @@ func (c *ShowCmd) Run(ctx context.Context, env *Env) (err error) {
 		return err
 	}
 	defer st.Close()
+	// Read whole from the store, not from the listing's cache: objects gone since the cache was written are found
+	// (and said) here, and the values the cache cut are whole.
+	f, err := st.Load(e.ID)
+	if err != nil {
+		return err
+	}
+	f.ShortID, e = e.ShortID, f
 	if st.Damage().Has(e.ID) { // shown without what is missing (its error says what), warned of on stderr
 		defer func() {
 			if err == nil {
