@@ -122,20 +122,25 @@ func (s *Store) warnDamage() {
 		for i, m := range d.Fanout {
 			names[i] = fmt.Sprintf("%s (tree %s)", m.Name, short(m.OID))
 		}
-		hidden := "an unknown number of experiments in " + plural(n, "it are", "them are")
-		if dirs > 0 {
-			hidden = fmt.Sprintf("about %d experiment(s) in %s", (listed+dirs/2)/dirs*n, plural(n, "it are", "them are"))
+		hidden := "the experiments in " + plural(n, "it", "them") + " are not listed"
+		if dirs > 0 { // ids are random: each directory holds about as many as the others
+			k := max(1, (listed+dirs/2)/dirs) * n
+			hidden = fmt.Sprintf("about %d %s in %s %s not listed", k, plural(k, "experiment", "experiments"),
+				plural(n, "it", "them"), plural(k, "is", "are"))
 		}
-		lines = append(lines, fmt.Sprintf("warning: %s: fan-out director%s %s cannot be read (missing from the object store): %s not listed; %s",
-			s.Ref, plural(n, "y", "ies"), listSome(names), hidden, damageHelp))
+		lines = append(lines, fmt.Sprintf("warning: %s: fan-out director%s %s %s missing from the object store: %s; %s",
+			s.Ref, plural(n, "y", "ies"), listSome(names), plural(n, "is", "are"), hidden, damageHelp))
 	}
 	if n := len(d.Trees); n > 0 {
 		ids := make([]string, n)
 		for i, m := range d.Trees {
 			ids[i] = fmt.Sprintf("%s (tree %s)", m.Name, short(m.OID))
 		}
-		lines = append(lines, fmt.Sprintf("warning: %s: %d experiment(s) cannot be read, their directory missing from the object store: %s: not listed; %s",
-			s.Ref, n, listSome(ids), damageHelp))
+		what := "the directory of experiment " + ids[0] + " is missing from the object store: it is not listed"
+		if n > 1 {
+			what = fmt.Sprintf("the directories of %d experiments are missing from the object store: %s: they are not listed", n, listSome(ids))
+		}
+		lines = append(lines, fmt.Sprintf("warning: %s: %s; %s", s.Ref, what, damageHelp))
 	}
 	if n := len(d.Files); n > 0 {
 		files := make([]string, n)
@@ -144,8 +149,10 @@ func (s *Store) warnDamage() {
 			files[i] = fmt.Sprintf("%s (object %s)", m.Name, short(m.OID))
 			exps[m.Name[:strings.IndexByte(m.Name+"/", '/')]] = true
 		}
-		lines = append(lines, fmt.Sprintf("warning: %s: %d file(s) of %d experiment(s) missing from the object store: %s: listed without them; %s",
-			s.Ref, n, len(exps), listSome(files), damageHelp))
+		k := len(exps)
+		lines = append(lines, fmt.Sprintf("warning: %s: %d file%s of %d experiment%s %s missing from the object store: %s: %s listed without %s; %s",
+			s.Ref, n, plural(n, "", "s"), k, plural(k, "", "s"), plural(n, "is", "are"), listSome(files),
+			plural(k, "it is", "they are"), plural(n, "it", "them"), damageHelp))
 	}
 	s.dmgMu.Lock()
 	defer s.dmgMu.Unlock()

@@ -95,10 +95,10 @@ func TestListingWarnsOfMissingObjects(t *testing.T) {
 	}{
 		{"fanout", "aa", []string{"bb00000000000001", "cc00000000000001"}, "fan-out directory aa (tree "},
 		{"tree", "aa/" + victim, []string{"aa00000000000001", "aa00000000000002", "bb00000000000001", "cc00000000000001"},
-			"1 experiment(s) cannot be read, their directory missing from the object store: " + victim + " (tree "},
+			"the directory of experiment " + victim + " (tree "},
 		{"manifest", "aa/" + victim + "/experiment.json", append(slices.Clone(others[:2]),
 			victim+" missing from the object store: experiment.json (object ", others[2], others[3]),
-			"1 file(s) of 1 experiment(s) missing from the object store: " + victim + "/experiment.json (object "},
+			"1 file of 1 experiment is missing from the object store: " + victim + "/experiment.json (object "},
 	}
 	for _, many := range []bool{false, true} {
 		for _, cachedBefore := range []bool{false, true} {
