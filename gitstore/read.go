@@ -675,7 +675,11 @@ func (s *Store) Load(id string) (*Experiment, error) {
 	}
 	e, ok := exps[id]
 	if !ok {
-		if obj, err := s.get(dir.OID); err != nil || obj.Type != "tree" {
+		obj, err := s.get(dir.OID)
+		if err != nil && !errors.Is(err, gitcmd.ErrMissing) {
+			return nil, err
+		}
+		if err != nil || obj.Type != "tree" {
 			return nil, fmt.Errorf("experiment %s cannot be read: its directory's tree %s is missing from the object store; %s", id, short(dir.OID), damageHelp)
 		}
 		return nil, fmt.Errorf("experiment %s is not in the store", id)
