@@ -235,3 +235,42 @@ func TestLoadOfMissingTree(t *testing.T) {
 		t.Fatal("Has")
 	}
 }
+
+// A tip whose commit or root tree is missing lists nothing: an error that says which and what to do, from both
+// readers, cold or not.
+func TestListingOfMissingTip(t *testing.T) {
+	for _, what := range []string{Ref, Ref + "^{tree}"} {
+		st, dir := testStore(t)
+		ctx := context.Background()
+		if err := st.Create(ctx, "run", &Manifest{ID: "aa00000000000001", Name: "a", Status: StatusCompleted}, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Experiments(); err != nil { // a cache at the tip before
+			t.Fatal(err)
+		}
+		if err := st.Create(ctx, "run", &Manifest{ID: "bb00000000000001", Name: "b", Status: StatusCompleted}, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		rmLoose(t, dir, gitOut(t, dir, "rev-parse", what))
+		for _, cold := range []bool{false, true} {
+			if cold {
+				os.RemoveAll(st.ExpDir())
+			}
+			for _, stream := range []bool{false, true} {
+				s, err := Open(ctx, dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if stream {
+					_, err = s.Stream()
+				} else {
+					_, err = s.Experiments()
+				}
+				s.Close()
+				if err == nil || !strings.Contains(err.Error(), "is missing from the object store: no experiment can be listed; run 'git exp fsck'") {
+					t.Fatalf("%s missing, cold %v, stream %v: %v", what, cold, stream, err)
+				}
+			}
+		}
+	}
+}

@@ -78,6 +78,9 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	obj, err := s.get(tip)
 	if err != nil {
+		if errors.Is(err, gitcmd.ErrMissing) {
+			return fmt.Errorf("%s points to commit %s, which is missing from the object store: no experiment can be listed; %s", s.Ref, short(tip), damageHelp)
+		}
 		return fmt.Errorf("%s points to a missing commit: %w", s.Ref, err)
 	}
 	rootTree, err := commitTree(obj.Data)
@@ -86,6 +89,9 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	root, err := s.readTree(rootTree)
 	if err != nil {
+		if errors.Is(err, gitcmd.ErrMissing) {
+			return fmt.Errorf("the tree %s of %s (commit %s) is missing from the object store: no experiment can be listed; %s", short(rootTree), s.Ref, short(tip), damageHelp)
+		}
 		return err
 	}
 	if e, ok := findEntry(root, "VERSION"); ok {

@@ -356,8 +356,12 @@ func (s *Store) treePath(tree, path string) (e TreeEntry, ok bool, err error) {
 		}
 		ents, err := s.readTree(e.OID)
 		if err != nil {
-			if errors.Is(err, gitcmd.ErrMissing) && walked != "" { // a damaged store: say what is gone, and what to do
-				return TreeEntry{}, false, &missingError{fmt.Sprintf("%s (tree %s) is missing from the object store; %s", walked, short(e.OID), damageHelp)}
+			if errors.Is(err, gitcmd.ErrMissing) { // a damaged store: say what is gone, and what to do
+				what := walked + " (tree " + short(e.OID) + ")"
+				if walked == "" {
+					what = "tree " + short(e.OID)
+				}
+				return TreeEntry{}, false, &missingError{fmt.Sprintf("%s is missing from the object store; %s", what, damageHelp)}
 			}
 			return TreeEntry{}, false, err
 		}
