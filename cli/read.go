@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -53,6 +54,9 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	e, err := gitstore.Resolve(matches, query)
 	if err != nil {
 		if strings.HasPrefix(err.Error(), "no experiment matches") {
+			if why := st.Damage().Explain(query); why != "" {
+				return nil, errors.New(why) // not a usage error: the store is damaged (exit 1, as git exp fsck)
+			}
 			if hint, herr := tagHint(stream, query); herr != nil {
 				return nil, herr
 			} else if hint != "" {
