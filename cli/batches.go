@@ -33,15 +33,17 @@ func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	counts := map[string]map[string]int{}
-	_, err = stream.Each(func(e *gitstore.Experiment) bool { return e.Batch != "" }, func(exps []*gitstore.Experiment) error {
-		for _, e := range exps {
-			if counts[e.Batch] == nil {
-				counts[e.Batch] = map[string]int{}
+	if len(bs) > 0 {
+		_, err = stream.Each(func(e *gitstore.Experiment) bool { return e.Batch != "" }, func(exps []*gitstore.Experiment) error {
+			for _, e := range exps {
+				if counts[e.Batch] == nil {
+					counts[e.Batch] = map[string]int{}
+				}
+				counts[e.Batch][e.Status]++
 			}
-			counts[e.Batch][e.Status]++
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return err
 	}
