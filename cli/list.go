@@ -19,6 +19,7 @@ import (
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/results"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -45,30 +46,59 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return err
 	}
 	mergeFetched(ctx, env, st)
-	// The listing is read a round at a time (rows): in the order of the cache, streamed, unless it is to be
-	// sorted or filtered by expressions, which need every experiment (and warn of keys no experiment has).
-	var rows source
+	// The listing is read a round at a time (rows), in the order of the cache (newest first, sweeps in grid order),
+	// keeping what the filters keep as it is decoded, on every core, while the keys named by --where and --sort are
+	// looked for (the warning about a key no experiment has). Sorted, the experiments kept are copied out of the
+	// rounds and sorted.
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
+	if err != nil {
+		return err
+	}
+	watch := newKeyWatch(c.Where, c.Sort)
+	keep := c.matcher.Match
+	if watch != nil {
+		keep = func(e *gitstore.Experiment) bool {
+			watch.see(e)
+			return c.matcher.Match(e)
+		}
+	}
+	complete := false // the stream went to its end: every experiment was seen
+	rows := source(func(fn func([]*gitstore.Experiment) error) (int, error) {
+		total, err := stream.Each(keep, fn)
+		complete = err == nil
+		return total, err
+	})
 	short := func(e *gitstore.Experiment) string { return e.ShortID } // the cache keeps every one
-	if len(c.Sort) > 0 || len(c.Where) > 0 {
-		all, err := env.runner(st).RecordEndsAndList(ctx)
+	// warn warns about the keys of --where and --sort no experiment has, once the listing has seen them all (a
+	// listing that stopped early sees the rest first): before a table or a sorted listing, after a streamed one.
+	warn := func(total int) error {
+		if watch.unseen() && !complete {
+			see := func(e *gitstore.Experiment) bool { watch.see(e); return false }
+			if _, err := stream.Each(see, func([]*gitstore.Experiment) error { return nil }); err != nil {
+				return err
+			}
+		}
+		watch.warn(env, total, func() []*gitstore.Experiment {
+			first, _, _ := collect(limited(func(fn func([]*gitstore.Experiment) error) (int, error) {
+				return stream.Each(nil, fn)
+			}, 1000, new(int), false))
+			return first
+		})
+		watch = nil
+		return nil
+	}
+	if len(c.Sort) > 0 {
+		exps, total, err := collect(rows)
 		if err != nil {
 			return err
 		}
-		gitstore.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
-		warnUnknownKeys(env, all, c.Where, c.Sort)
-		short = shortIDs(all)
-		exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
-		gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
-		if len(c.Sort) == 0 {
-			sortNewest(exps)
-		}
-		rows = sliceSource(exps, len(all))
-	} else {
-		stream, err := env.runner(st).RecordEndsAndStream(ctx)
-		if err != nil {
+		gitstore.Tracef("phase read and select %d of %d experiments (%s since start)", len(exps), total, sinceStart())
+		if err := warn(total); err != nil {
 			return err
 		}
-		rows = func(fn func([]*gitstore.Experiment) error) (int, error) { return stream.Each(c.matcher.Match, fn) }
+		results.SortExperiments(exps, c.Sort) // in parallel
+		gitstore.Tracef("phase sort %d (%s since start)", len(exps), sinceStart())
+		rows = sliceSource(exps, total)
 	}
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
@@ -81,7 +111,11 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		rows = limited(rows, limit, &more, env.IO.OutTTY && !c.JSON && !tsv)
 	}
 	if c.JSON {
-		return writeJSONList(env, st, rows, short)
+		total, err := writeJSONList(env, st, rows, short)
+		if err != nil {
+			return err
+		}
+		return warn(total)
 	}
 	cols := c.Columns
 	if len(cols) == 0 {
@@ -103,13 +137,22 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 			head = strings.Join(upperAll(cols), "\t") + "\n"
 		}
 		n, total, err := writeTSV(env, st, rows, cols, short, head)
-		if err == nil && n == 0 {
+		if err != nil {
+			return err
+		}
+		if err := warn(total); err != nil {
+			return err
+		}
+		if n == 0 {
 			noRows(env, st, total)
 		}
-		return err
+		return nil
 	}
 	exps, total, err := collect(rows)
 	if err != nil {
+		return err
+	}
+	if err := warn(total); err != nil {
 		return err
 	}
 	if len(exps) == 0 {
@@ -392,41 +435,6 @@ func metaName(k string) bool {
 	return false
 }
 
-// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gitstore.GridOrder). The cache
-// lists experiments so already: whether they are is checked first on every core, one pass over them, which costs
-// less than a sort that finds them sorted (one core, ~2 comparisons each).
-func sortNewest(exps []*gitstore.Experiment) {
-	const chunk = 1 << 14
-	parts := (len(exps) + chunk - 1) / chunk
-	unsorted := make([]bool, parts)
-	ungrid := make([]bool, parts)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 8)))
-	for p := range parts {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			for i := max(1, p*chunk); i < min((p+1)*chunk, len(exps)); i++ {
-				a, b := exps[i-1], exps[i]
-				if gitstore.CompareNewest(a, b) > 0 {
-					unsorted[p] = true
-					return
-				}
-				if b.Batch != "" && b.Seq < a.Seq && b.Batch == a.Batch && b.Created == a.Created {
-					ungrid[p] = true
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if slices.Contains(unsorted, true) {
-		gitstore.SortNewest(exps)
-		gitstore.GridOrder(exps)
-	} else if slices.Contains(ungrid, true) {
-		gitstore.GridOrder(exps)
-	}
-}
-
 // dropToFit removes the columns named in drop (in that order) while the table is wider than width.
 func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]string, [][]string) {
 	fits := func() bool {
@@ -455,10 +463,11 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 // writeJSONList prints the documented objects of the experiments of rows as a JSON array. The cache keeps no
 // rendering: the objects of the rows printed are encoded here, a chunk per core at a time, and written in order
 // (writeChunks). An experiment whose values the cache cut (gitstore.CapValue) is read whole from the store first.
-func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string) error {
+// It returns rows' total.
+func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string) (int, error) {
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
-	n, _, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+	n, total, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
 		var dw gitstore.DocWriter
 		for i, x := range exps {
 			e, err := st.Full(x)
@@ -473,13 +482,13 @@ func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitsto
 		return buf, nil
 	})
 	if err != nil {
-		return err
+		return total, err
 	}
 	if n > 0 {
 		w.WriteString("\n")
 	}
 	w.WriteString("]\n")
-	return w.Flush()
+	return total, w.Flush()
 }
 
 // writeChunks writes the output of the experiments of rows rendered by render (exps appended to buf; first is the
