@@ -49,7 +49,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	// The listing is read a round at a time (rows), in the order of the cache (newest first, sweeps in grid order),
 	// keeping what the filters keep as it is decoded, on every core, while the keys named by --where and --sort are
 	// looked for (the warning about a key no experiment has). Sorted, the experiments kept are copied out of the
-	// rounds and sorted.
+	// rounds as they are kept (Stream.Select), then sorted.
 	stream, err := env.runner(st).RecordEndsAndStream(ctx)
 	if err != nil {
 		return err
@@ -88,10 +88,11 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return nil
 	}
 	if len(c.Sort) > 0 {
-		exps, total, err := collect(rows)
+		exps, total, err := stream.Select(keep) // copies of the matches only
 		if err != nil {
 			return err
 		}
+		complete = true
 		gitstore.Tracef("phase read and select %d of %d experiments (%s since start)", len(exps), total, sinceStart())
 		if err := warn(total); err != nil {
 			return err
