@@ -112,7 +112,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		rows = limited(rows, limit, &more, env.IO.OutTTY && !c.JSON && !tsv)
 	}
 	if c.JSON {
-		total, err := writeJSONList(env, st, rows, short)
+		total, err := writeJSONList(env, st, rows, short, len(c.Sort) > 0)
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		if c.Format == "tsv" {
 			head = strings.Join(upperAll(cols), "\t") + "\n"
 		}
-		n, total, err := writeTSV(env, st, rows, cols, short, head)
+		n, total, err := writeTSV(env, st, rows, cols, short, head, len(c.Sort) > 0)
 		if err != nil {
 			return err
 		}
@@ -464,12 +464,14 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 // writeJSONList prints the documented objects of the experiments of rows as a JSON array. The cache keeps no
 // rendering: the objects of the rows printed are encoded here, a chunk per core at a time, and written in order
 // (writeChunks). An experiment whose values the cache cut (gitstore.CapValue) is read whole from the store first.
-// It returns rows' total.
-func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string) (int, error) {
+// Scattered says the experiments of rows are far apart in memory (sorted: touch). It returns rows' total.
+func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string, scattered bool) (int, error) {
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
 	n, total, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
-		touch(exps)
+		if scattered {
+			touch(exps)
+		}
 		var dw gitstore.DocWriter
 		for i, x := range exps {
 			e, err := st.Full(x)
@@ -602,8 +604,8 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 // of --format tsv, or "") first when there is a line, a chunk per core at a time (writeChunks), each line appended
 // to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no garbage (the
 // collector is off for readers, see shortReader). An experiment whose values the cache cut (gitstore.CapValue) is
-// read whole from the store first. It returns how many lines it wrote, and rows' total.
-func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short func(*gitstore.Experiment) string, head string) (int, int, error) {
+// read whole from the store first; scattered is writeJSONList's. It returns how many lines it wrote, and rows' total.
+func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short func(*gitstore.Experiment) string, head string, scattered bool) (int, int, error) {
 	kinds := make([]cellKind, len(cols))
 	for i, col := range cols {
 		kinds[i] = cellKindOf(col)
@@ -613,7 +615,9 @@ func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short fu
 		if first == 0 {
 			buf = append(buf, head...)
 		}
-		touch(exps)
+		if scattered {
+			touch(exps)
+		}
 		var seps []int // where the tabs between the cells of a line are, for blankTabs
 		for _, e := range exps {
 			e, err := st.Full(e)

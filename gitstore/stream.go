@@ -239,7 +239,11 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 // many experiments the stream holds. Those of the base are copies of their own, each made by the core that decoded
 // it, as keep accepts it: a sorted listing holds what it keeps, never every experiment.
 func (st *Stream) Select(keep func(*Experiment) bool) ([]*Experiment, int, error) {
-	var out []*Experiment
+	n := len(st.list)
+	if st.bf != nil {
+		n += st.bf.n
+	}
+	out := make([]*Experiment, 0, n) // not grown by copies: only the pages of what is kept are touched
 	total, err := st.each(keep, true, func(exps []*Experiment) error {
 		out = append(out, exps...)
 		return nil
