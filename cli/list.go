@@ -49,7 +49,7 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 	// The listing is read a round at a time (rows), in the order of the cache (newest first, sweeps in grid order),
 	// keeping what the filters keep as it is decoded, on every core, while the keys named by --where and --sort are
 	// looked for (the warning about a key no experiment has). Sorted, the experiments kept are copied out of the
-	// rounds as they are kept (Stream.Select), then sorted.
+	// rounds as they are kept (Stream.Select), then sorted (results.Sorter).
 	stream, err := env.runner(st).RecordEndsAndStream(ctx)
 	if err != nil {
 		return err
@@ -88,16 +88,18 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) error {
 		return nil
 	}
 	if len(c.Sort) > 0 {
-		exps, total, err := stream.Select(keep) // copies of the matches only
+		// The matches are copied out of the rounds as they are kept, and their sort keys prepared round by round.
+		sorter := results.NewSorter(c.Sort)
+		total, err := stream.Select(keep, func(exps []*gitstore.Experiment) error { sorter.Add(exps); return nil })
 		if err != nil {
 			return err
 		}
 		complete = true
-		gitstore.Tracef("phase read and select %d of %d experiments (%s since start)", len(exps), total, sinceStart())
+		gitstore.Tracef("phase read and select of %d experiments (%s since start)", total, sinceStart())
 		if err := warn(total); err != nil {
 			return err
 		}
-		results.SortExperiments(exps, c.Sort) // in parallel
+		exps := sorter.Sorted() // in parallel
 		gitstore.Tracef("phase sort %d (%s since start)", len(exps), sinceStart())
 		rows = sliceSource(exps, total)
 	}

@@ -235,23 +235,15 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 	return st.each(keep, false, fn)
 }
 
-// Select returns the experiments of the stream that keep accepts (every one when keep is nil), in order, and how
-// many experiments the stream holds. Those of the base are copies of their own, each made by the core that decoded
-// it, as keep accepts it: a sorted listing holds what it keeps, never every experiment.
-func (st *Stream) Select(keep func(*Experiment) bool) ([]*Experiment, int, error) {
-	n := len(st.list)
-	if st.bf != nil {
-		n += st.bf.n
-	}
-	out := make([]*Experiment, 0, n) // not grown by copies: only the pages of what is kept are touched
-	total, err := st.each(keep, true, func(exps []*Experiment) error {
-		out = append(out, exps...)
-		return nil
-	})
-	return out, total, err
+// Select is Each whose experiments are valid after fn returns: those of the base that keep accepts are copies of
+// their own, each made by the core that decoded it as keep accepted it. A sorted listing holds what it keeps, never
+// every experiment, and can look at each round as it comes.
+func (st *Stream) Select(keep func(*Experiment) bool, fn func(exps []*Experiment) error) (int, error) {
+	return st.each(keep, true, fn)
 }
 
-// each is Each; with own, the experiments of the base that keep accepts are copied out of the rounds' buffers (Select).
+// each is Each; with own, the experiments of the base that keep accepts are copied out of the rounds' buffers
+// (Select).
 func (st *Stream) each(keep func(*Experiment) bool, own bool, fn func(exps []*Experiment) error) (int, error) {
 	bf := st.bf
 	n := len(st.list)

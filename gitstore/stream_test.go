@@ -116,7 +116,8 @@ func checkStream(t *testing.T, st *Stream, want []*Experiment, what string) {
 		}
 		// Select: the same, each experiment its own (looked at once the stream is over: every set of buffers has
 		// been decoded into again since the first rounds).
-		sel, selTotal, err := st.Select(keep)
+		var sel []*Experiment
+		selTotal, err := st.Select(keep, func(exps []*Experiment) error { sel = append(sel, exps...); return nil })
 		if err != nil {
 			t.Fatal(err)
 		}

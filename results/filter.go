@@ -236,7 +236,12 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 		}
 		wg.Wait()
 	}
-	general := !numeric
+	return sortMatches(parts, !numeric, exps, names, desc)
+}
+
+// sortMatches sorts the experiments that parts (in the order of exps) matched by their prepared keys: as integers
+// when every part's are (and general is false), else by the keys of any kind.
+func sortMatches(parts []*matches, general bool, exps []*gitstore.Experiment, names []string, desc []bool) []*gitstore.Experiment {
 	for _, c := range parts {
 		general = general || !c.numeric
 	}
@@ -249,7 +254,7 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 		blocks = append(blocks, c.items...)
 	}
 	items := slices.Concat(blocks...)
-	if nk > 0 {
+	if len(desc) > 0 {
 		sortGeneral(items, desc)
 	}
 	out := make([]*gitstore.Experiment, len(items))
@@ -257,6 +262,61 @@ func selectSorted(m *Matcher, exps []*gitstore.Experiment, keys []string) []*git
 		out[i] = it.e
 	}
 	return out
+}
+
+// Sorter sorts experiments by keys as SortExperiments does, taking them a few at a time (Add): a listing that
+// streams prepares the keys of the experiments it keeps right after it matched them, while what the lookups read
+// is still in the processor's caches (looked up again once every experiment was read, the values of 250,000 out
+// of 1,000,000 cost a third of a second more).
+type Sorter struct {
+	names []string
+	desc  []bool
+	c     *matches
+	exps  []*gitstore.Experiment // in the order added
+	src   source
+}
+
+// NewSorter returns a Sorter by keys (at least one; names as in expressions, "-key" descending).
+func NewSorter(keys []string) *Sorter {
+	s := &Sorter{names: trimDesc(keys), desc: make([]bool, len(keys))}
+	for k, key := range keys {
+		s.desc[k] = strings.HasPrefix(key, "-")
+	}
+	s.c = &matches{numeric: len(keys) > 0 && len(keys) <= numericKeys}
+	return s
+}
+
+// Add adds exps, after those added before, preparing their keys. The experiments must stay as they are until
+// Sorted.
+func (s *Sorter) Add(exps []*gitstore.Experiment) {
+	c := s.c
+	for _, e := range exps {
+		i := len(s.exps)
+		s.exps = append(s.exps, e)
+		s.src.reset(e)
+		if c.numeric && i <= math.MaxUint32 {
+			if x, ok := numericItemOf(&s.src, s.names, s.desc, i); ok {
+				c.addNumeric(x)
+				continue
+			}
+		}
+		c.toGeneral(s.exps, s.names)
+		c.addItem(&s.src, e, s.names)
+	}
+	s.src.reset(nil)
+}
+
+// Sorted returns the experiments added, sorted. Integer keys are sorted a part per core, then merged.
+func (s *Sorter) Sorted() []*gitstore.Experiment {
+	parts := []*matches{s.c}
+	if workers := min(runtime.GOMAXPROCS(0), 8); s.c.numeric && len(s.exps) >= parallelMin && workers > 1 {
+		parts = parts[:0]
+		per := (len(s.c.nums) + workers - 1) / workers
+		for lo := 0; lo < len(s.c.nums); lo += per {
+			parts = append(parts, &matches{numeric: true, nums: s.c.nums[lo:min(lo+per, len(s.c.nums))]})
+		}
+	}
+	return sortMatches(parts, false, s.exps, s.names, s.desc)
 }
 
 // matches are the experiments one core matched, with their sort keys, in blocks (not slices grown by copies: the

@@ -268,3 +268,31 @@ func TestSelectSortedNumbersThenStrings(t *testing.T) {
 		}
 	}
 }
+
+// A Sorter given the experiments a few at a time (rounds of any size, as a streamed listing keeps them) sorts them
+// as SortExperiments does: integer keys, keys of any kind, keys that turn from numbers to strings halfway, one core
+// or several; newest first or not.
+func TestSorterMatchesSortExperiments(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 50, 3*parallelMin + 11} {
+		for _, newest := range []bool{false, true} {
+			exps := fakeExperiments(n)
+			if newest {
+				slices.SortFunc(exps, gitstore.CompareNewest)
+			}
+			for _, keys := range [][]string{{"lr"}, {"-results.acc", "model.depth"}, {"results.lr", "lr"}, {"-name"}, {"model.name", "-lr", "results.acc", "meta.created"}, {"a", "b", "c", "d", "e"}} {
+				want := slices.Clone(exps)
+				SortExperiments(want, keys)
+				s := NewSorter(keys)
+				for lo := 0; lo < n; {
+					hi := min(n, lo+1+r.IntN(700))
+					s.Add(exps[lo:hi])
+					lo = hi
+				}
+				if got := s.Sorted(); !slices.Equal(got, want) {
+					t.Errorf("n=%d newest=%v keys %q: %d experiments, want %d; first difference at %d", n, newest, keys, len(got), len(want), firstDiff(got, want))
+				}
+			}
+		}
+	}
+}
