@@ -418,7 +418,12 @@ func (e *Env) open(ctx context.Context) (*gitstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gitstore.Open(ctx, wd)
+	st, err := gitstore.Open(ctx, wd)
+	if err != nil {
+		return nil, err
+	}
+	st.Warn = e.IO.Warnf // what a listing cannot read (gitstore.Damage)
+	return st, nil
 }
 
 // openForRun is open for a command that snapshots the worktree next: the snapshot's git status starts at once.
@@ -427,7 +432,12 @@ func (e *Env) openForRun(ctx context.Context) (*gitstore.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gitstore.OpenForRun(ctx, wd)
+	st, err := gitstore.OpenForRun(ctx, wd)
+	if err != nil {
+		return nil, err
+	}
+	st.Warn = e.IO.Warnf
+	return st, nil
 }
 
 // sinceStart is the time since the process started, for GIT_EXP_TRACE.

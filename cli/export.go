@@ -20,13 +20,18 @@ type ExportCmd struct {
 }
 
 // Run implements git exp export.
-func (c *ExportCmd) Run(ctx context.Context, env *Env) error {
+func (c *ExportCmd) Run(ctx context.Context, env *Env) (err error) {
 	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer func() { // as list: what could not be read was said on stderr, and the export is not whole
+		if err == nil && st.Damage() != nil {
+			err = &exitError{1}
+		}
+	}()
 	exps, err := c.selectExps(ctx, env, st)
 	if err != nil {
 		return err

@@ -35,13 +35,18 @@ type ListCmd struct {
 }
 
 // Run implements git exp list.
-func (c *ListCmd) Run(ctx context.Context, env *Env) error {
+func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 	shortReader()
 	st, err := env.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer func() { // what could not be read was said on stderr (gitstore.Damage); the listing is not whole
+		if err == nil && st.Damage() != nil {
+			err = &exitError{1}
+		}
+	}()
 	if err := c.compile(ctx, st); err != nil {
 		return err
 	}

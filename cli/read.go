@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -42,6 +43,9 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	}
 	e, err := gitstore.Resolve(exps, query)
 	if err != nil {
+		if why := st.Damage().Explain(query); why != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
+			return nil, errors.New(why) // not a usage error: the store is damaged (exit 1, as git exp fsck)
+		}
 		if hint := tagHint(exps, query); hint != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
 			return nil, &usageError{hint}
 		}

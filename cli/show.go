@@ -16,13 +16,27 @@ type ShowCmd struct {
 }
 
 // Run implements git exp show.
-func (c *ShowCmd) Run(ctx context.Context, env *Env) error {
+func (c *ShowCmd) Run(ctx context.Context, env *Env) (err error) {
 	shortReader()
 	st, e, err := env.openOne(ctx, c.ID)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	// Read whole from the store, not from the listing's cache: objects gone since the cache was written are found
+	// (and said) here, and the values the cache cut are whole.
+	f, err := st.Load(e.ID)
+	if err != nil {
+		return err
+	}
+	f.ShortID, e = e.ShortID, f
+	if st.Damage().Has(e.ID) { // shown without what is missing (its error says what), warned of on stderr
+		defer func() {
+			if err == nil {
+				err = &exitError{1}
+			}
+		}()
+	}
 	if c.JSON {
 		_, err := env.IO.Out.Write(value.Indent(docJSON(e, e.ID[:7])))
 		return err

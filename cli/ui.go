@@ -46,7 +46,7 @@ func (c *UICmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	srv, err := ui.New(ctx, ui.Options{Dir: wd, Filters: c.query(), ReadOnly: c.ReadOnly, Version: Version,
+	srv, err := ui.New(ctx, ui.Options{Dir: wd, Filters: c.query(), ReadOnly: c.ReadOnly, Version: Version, Warn: env.IO.Warnf,
 		RecordEnded: func(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experiment) bool {
 			return env.runner(st).RecordEnds(ctx, exps)
 		}})

@@ -28,9 +28,16 @@ func (s *Store) Artifacts(ctx context.Context, id string) ([]Artifact, error) {
 	if err != nil || tree == "" {
 		return nil, err
 	}
-	out, err := s.Git.Run(ctx, "ls-tree", "-r", "-l", "-z", tree+":"+ExpPath(id)+"/artifacts")
-	if err != nil {
+	dir, ok, err := s.treePath(tree, ExpPath(id)+"/artifacts")
+	if err != nil { // a tree on the way is missing from the object store: not "no artifacts"
+		return nil, err
+	}
+	if !ok || !dir.isTree() {
 		return nil, nil // no artifacts directory
+	}
+	out, err := s.Git.Run(ctx, "ls-tree", "-r", "-l", "-z", dir.OID)
+	if err != nil {
+		return nil, fmt.Errorf("the artifacts of %s cannot be read (%v); %s", id, err, damageHelp)
 	}
 	var arts []Artifact
 	for _, rec := range strings.Split(string(out), "\x00") {

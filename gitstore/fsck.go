@@ -54,8 +54,16 @@ func (s *Store) Fsck(ctx context.Context) (*FsckReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	flat := s.flatten(tree)
+	if _, ok := flat["VERSION"]; !ok { // the listing stopped at a missing tree: VERSION is read from the root
+		if root, err := s.readTree(tree); err == nil {
+			if e, ok := findEntry(root, "VERSION"); ok {
+				flat["VERSION"] = e.OID
+			}
+		}
+	}
 	var names, oids []string
-	for p, oid := range s.flatten(tree) {
+	for p, oid := range flat {
 		switch {
 		case p == "VERSION", strings.HasSuffix(p, "/experiment.json") && strings.Count(p, "/") == 2,
 			strings.HasPrefix(p, "batches/") && strings.HasSuffix(p, ".json"):

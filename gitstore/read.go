@@ -19,7 +19,9 @@ import (
 // Experiments returns every experiment in the store (deleted ones included, flagged), in no particular order. A warm
 // call reads one cache file and opens no git object.
 func (s *Store) Experiments() ([]*Experiment, error) {
+	s.startRead()
 	list, _, err := s.experiments(false)
+	s.warnDamage()
 	return list, err
 }
 
@@ -34,7 +36,7 @@ func (s *Store) experiments(lazy bool) (list []*Experiment, rebuilt bool, err er
 	if tip == "" && c.Tip != "" {
 		return nil, false, s.refGone(c.Tip)
 	}
-	if tip != c.Tip {
+	if tip != c.Tip || damaged(c.Fanout) { // a directory not read whole is read again (Damage)
 		c.lazy = lazy
 		if err := s.refreshCache(c, tip); err != nil {
 			return nil, false, err
@@ -76,6 +78,9 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	obj, err := s.get(tip)
 	if err != nil {
+		if errors.Is(err, gitcmd.ErrMissing) {
+			return fmt.Errorf("%s points to commit %s, which is missing from the object store: no experiment can be listed; %s", s.Ref, short(tip), damageHelp)
+		}
 		return fmt.Errorf("%s points to a missing commit: %w", s.Ref, err)
 	}
 	rootTree, err := commitTree(obj.Data)
@@ -84,6 +89,9 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 	}
 	root, err := s.readTree(rootTree)
 	if err != nil {
+		if errors.Is(err, gitcmd.ErrMissing) {
+			return fmt.Errorf("the tree %s of %s (commit %s) is missing from the object store: no experiment can be listed; %s", short(rootTree), s.Ref, short(tip), damageHelp)
+		}
 		return err
 	}
 	if e, ok := findEntry(root, "VERSION"); ok {
@@ -186,6 +194,8 @@ func (s *Store) refresh(c *cacheFile, tip string, streamed bool) error {
 		touched = append(touched, id)
 	}
 	c.order(kept, added, touched)
+	s.markDamaged(newFan)
+	s.noteState(len(c.List), newFan)
 	c.Tip, c.RootTree, c.Fanout = tip, rootTree, newFan
 	return nil
 }
@@ -213,6 +223,8 @@ func (s *Store) rebuild(c *cacheFile, ps *packSet, kept []*Experiment, want *toR
 		return true, err
 	}
 	Tracef("phase cold read: read, writing the base")
+	s.markDamaged(fanout)
+	s.noteState(len(b.recs), fanout)
 	if err := b.finish(s.cachePath(), tip, root, fanout); err != nil {
 		return false, nil
 	}
@@ -358,6 +370,7 @@ type rawBatch struct {
 	list      []*Experiment
 	manifests [][]byte // experiment.json of each of list (nil when it has none)
 	notes     [][]Note // of each of list; nil when none has notes
+	missing   []string // the files missing from the object store of each of list; nil when none misses one
 }
 
 // packMinRead is how many experiments to read make loadEach read the pack files itself.
@@ -381,6 +394,10 @@ func (s *Store) scanFanout(dirs []TreeEntry, trees []gitcmd.Object, old map[stri
 	scan := func(i int) {
 		fan := dirs[i].Name
 		d := &out[i]
+		if trees[i].Type != "tree" { // missing: its experiments cannot be listed (Damage)
+			s.noteMissing(&s.dmg.Fanout, fan, dirs[i].OID)
+			return
+		}
 		// The ids and tree ids of a directory are cut from one string (an id then its tree id, each entry as long):
 		// a cold read of 1,000,000 made two strings of each entry here.
 		const idLen = 16
@@ -440,6 +457,7 @@ func (s *Store) readBatch(ps *packSet, ids, oids []string, locs []objLoc) (*rawB
 		notesTree
 		noteFile
 	)
+	fileNames := [...]string{"experiment.json", "params.json", "results.json", "metrics.summary.json", "notes", "notes/*.json"}
 	type slot struct {
 		exp  int // in list
 		kind int
@@ -450,7 +468,8 @@ func (s *Store) readBatch(ps *packSet, ids, oids []string, locs []objLoc) (*rawB
 	raw := make([]byte, 0, 3*hl*len(ids)) // the ids of the files to read, one after the other (binary)
 	slots := make([]slot, 0, 3*len(ids))
 	for i, t := range trees {
-		if t.Type != "tree" {
+		if t.Type != "tree" { // missing: the experiment cannot be listed (Damage)
+			s.noteMissing(&s.dmg.Trees, ids[i], oids[i])
 			continue
 		}
 		e := &all[i]
@@ -492,12 +511,22 @@ func (s *Store) readBatch(ps *packSet, ids, oids []string, locs []objLoc) (*rawB
 		for i, o := range objs {
 			sl := slots[i]
 			e := b.list[sl.exp]
+			if o.Type == "" { // missing: the experiment is listed without it, and says so (Damage)
+				name := e.ID + "/" + fileNames[sl.kind]
+				oid := hex.EncodeToString(raw[i*hl : i*hl+hl])
+				s.noteMissing(&s.dmg.Files, name, oid)
+				if b.missing == nil {
+					b.missing = make([]string, len(b.list))
+				}
+				if b.missing[sl.exp] != "" {
+					b.missing[sl.exp] += ", "
+				}
+				b.missing[sl.exp] += fileNames[sl.kind] + " (object " + short(oid) + ")"
+				continue
+			}
 			switch sl.kind {
 			case manifestFile:
 				b.manifests[sl.exp] = o.Data
-				if o.Data == nil { // missing: still decoded, to say it is unreadable
-					b.manifests[sl.exp] = []byte{}
-				}
 			case paramsFile:
 				e.ParamsJSON = o.Data
 			case resultsFile:
@@ -542,6 +571,14 @@ func (b *rawBatch) decode(capped bool) []*Experiment {
 				}
 			}
 			e.ID = id
+		}
+		if b.missing != nil && b.missing[i] != "" {
+			// No tree id: the cache does not keep it as read, the next listing reads it again (Damage).
+			e.TreeOID = ""
+			if e.Error != "" {
+				e.Error += "; "
+			}
+			e.Error += "missing from the object store: " + b.missing[i] + " (see git exp fsck)"
 		}
 		e.ParamsJSON = compactJSON(e.ParamsJSON)
 		e.ResultsJSON = compactJSON(e.ResultsJSON)
@@ -644,6 +681,13 @@ func (s *Store) Load(id string) (*Experiment, error) {
 	}
 	e, ok := exps[id]
 	if !ok {
+		obj, err := s.get(dir.OID)
+		if err != nil && !errors.Is(err, gitcmd.ErrMissing) {
+			return nil, err
+		}
+		if err != nil || obj.Type != "tree" {
+			return nil, fmt.Errorf("experiment %s cannot be read: its directory's tree %s is missing from the object store; %s", id, short(dir.OID), damageHelp)
+		}
 		return nil, fmt.Errorf("experiment %s is not in the store", id)
 	}
 	return e, nil

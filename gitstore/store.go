@@ -36,6 +36,12 @@ type Store struct {
 
 	snapMu sync.Mutex
 	snaps  map[string]*Snapshot // snapshots taken by this process, by commit, until recorded (ensureSnapshots)
+
+	// Warn, when set, is told of what a listing could not read (warnDamage: one line per kind of damage).
+	Warn   func(format string, args ...any)
+	dmgMu  sync.Mutex
+	dmg    Damage          // what the current listing could not read (Damage)
+	warned map[string]bool // the warnings said already
 }
 
 // Open opens the store of the repository containing dir. The store itself may not exist yet.
@@ -343,14 +349,23 @@ func (s *Store) FileOID(id, name string) (oid string, ok bool, err error) {
 // `git cat-file tree:path` does, read as get reads); ok is false when some part of the path does not exist.
 func (s *Store) treePath(tree, path string) (e TreeEntry, ok bool, err error) {
 	e = TreeEntry{Mode: ModeTree, OID: tree}
+	walked := ""
 	for name := range strings.SplitSeq(path, "/") {
 		if !e.isTree() {
 			return TreeEntry{}, false, nil
 		}
 		ents, err := s.readTree(e.OID)
 		if err != nil {
+			if errors.Is(err, gitcmd.ErrMissing) { // a damaged store: say what is gone, and what to do
+				what := walked + " (tree " + short(e.OID) + ")"
+				if walked == "" {
+					what = "tree " + short(e.OID)
+				}
+				return TreeEntry{}, false, &missingError{fmt.Sprintf("%s is missing from the object store; %s", what, damageHelp)}
+			}
 			return TreeEntry{}, false, err
 		}
+		walked = strings.TrimPrefix(walked+"/"+name, "/")
 		if e, ok = findEntry(ents, name); !ok {
 			return TreeEntry{}, false, nil
 		}

@@ -30,6 +30,8 @@ type Stream struct {
 // Stream returns the store's experiments to be read a round at a time (see Stream). Like Experiments, a warm call
 // opens no git object.
 func (s *Store) Stream() (*Stream, error) {
+	s.startRead()
+	defer s.warnDamage()
 	tip, err := s.Tip()
 	if err != nil {
 		return nil, err
@@ -49,10 +51,11 @@ func (s *Store) Stream() (*Stream, error) {
 				}
 			}
 		}
-		if state == tip && st.check() == nil {
+		// A fan-out directory not read whole (Damage) is read again, as one that changed.
+		if state == tip && !damaged(fanout) && st.check() == nil {
 			return st, nil
 		}
-		if state != tip && st.check() == nil { // a few experiments came or changed since (a run): into the delta
+		if (state != tip || damaged(fanout)) && st.check() == nil { // a few experiments came or changed since (a run): into the delta
 			ok, err := s.refreshStream(st, fanout, tip)
 			if err != nil {
 				return nil, err
@@ -73,7 +76,7 @@ func (s *Store) Stream() (*Stream, error) {
 				return st, nil
 			}
 		}
-		if list, err = s.Experiments(); err != nil {
+		if list, _, err = s.experiments(false); err != nil {
 			return nil, err
 		}
 	}
@@ -599,6 +602,8 @@ func (s *Store) refreshStream(st *Stream, fanout map[string]string, tip string) 
 	if len(d.List)+len(d.Dropped) > max(deltaMinEntries, bf.n/16) {
 		return false, nil
 	}
+	s.markDamaged(newFan)
+	s.noteState(total, newFan)
 	if err := os.MkdirAll(s.ExpDir(), 0o755); err == nil {
 		writeFileAtomic(s.ExpDir(), s.deltaPath(), encodeDelta(d))
 	}

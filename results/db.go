@@ -41,7 +41,8 @@ func OpenContext(ctx context.Context, dir string) (*DB, error) {
 // Close stops the DB's git process. Readers returned by Artifact and Log stay usable until closed.
 func (db *DB) Close() error { return db.st.Close() }
 
-// Store is the underlying store, for what this package does not cover.
+// Store is the underlying store, for what this package does not cover: Store().Damage() says what the last read
+// could not read because objects are missing from the repository (README, "A damaged store").
 func (db *DB) Store() *gitstore.Store { return db.st }
 
 // all returns every experiment at the store's tip, removed ones included. It reads the store's cache
@@ -54,7 +55,7 @@ func (db *DB) all() ([]*gitstore.Experiment, error) {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if db.exps != nil && tip == db.tip {
+	if db.exps != nil && tip == db.tip && db.st.Damage() == nil { // a read that missed objects is tried again
 		return db.exps, nil
 	}
 	exps, err := db.st.Experiments()

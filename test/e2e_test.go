@@ -175,7 +175,8 @@ func goCacheEnv() []string {
 //	json FILE PATH [WANT]       the value at PATH exists (and, with WANT, is exactly the JSON text WANT, or the
 //	                            JSON in file F when WANT is @F)
 //	json -set VAR FILE PATH     store the value at PATH in $VAR (strings unquoted); when it is an experiment id
-//	                            (16 hex digits), also its directory in the store, <id[0:2]>/<id>, in $VAR_DIR
+//	                            (16 hex digits), also its directory in the store, <id[0:2]>/<id>, in $VAR_DIR,
+//	                            and its fan-out directory, <id[0:2]>, in $VAR_FAN
 //	! json FILE PATH [WANT]     the value at PATH is absent (or differs from WANT)
 //
 // PATH is dot-separated: object keys, array indexes (-1 is the last element), `#` for the length of an array or object, `.` alone for the
@@ -215,6 +216,7 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 			got = s
 			if isID(s) {
 				ts.Setenv(setVar+"_DIR", s[:2]+"/"+s)
+				ts.Setenv(setVar+"_FAN", s[:2])
 			}
 		}
 		ts.Setenv(setVar, got)

@@ -47,6 +47,8 @@ type Options struct {
 	// server calls it before answering a listing or an experiment and from the event stream's watcher, at most once
 	// per 8 polls. Nil: the store is shown as it is.
 	RecordEnded func(ctx context.Context, st *gitstore.Store, exps []*gitstore.Experiment) bool
+	// Warn is told what a read of the store could not read (objects missing: gitstore.Damage), once per message.
+	Warn func(format string, args ...any)
 }
 
 // Server serves one repository's experiments.
@@ -89,6 +91,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 250 * time.Millisecond
 	}
+	db.Store().Warn = opts.Warn
 	s := &Server{opts: opts, db: db, st: db.Store(), token: opts.Token, metricsCache: newMetricsCache(), thinCache: newThinCache(db.Store().ExpDir()), lastCols: map[string]*columnSet{}}
 	s.hub = newHub(s)
 	s.routes()
