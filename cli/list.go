@@ -19,6 +19,7 @@ import (
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/results"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -51,8 +52,9 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 	}
 	mergeFetched(ctx, env, st)
 	// The listing is read a round at a time (rows), in the order of the cache (newest first, sweeps in grid order),
-	// keeping what the filters keep as each round is decoded, on every core, while the keys named by --where and
-	// --sort are looked for (watch: the warning about a key no experiment has). Sorted, the matches are kept (below).
+	// keeping what the filters keep as it is decoded, on every core, while the keys named by --where and --sort are
+	// looked for (the warning about a key no experiment has). Sorted, the experiments kept are copied out of the
+	// rounds as they are kept (Stream.Select), then sorted (results.Sorter).
 	stream, err := env.runner(st).RecordEndsAndStream(ctx)
 	if err != nil {
 		return err
@@ -91,23 +93,18 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 		return nil
 	}
 	if len(c.Sort) > 0 {
-		// Every experiment is handed out; each round is matched on every core, and the matches are copied out of
-		// it with their sort keys prepared (results.Selection).
-		var see func(*gitstore.Experiment)
-		if watch != nil {
-			see = watch.see
-		}
-		sel := c.matcher.NewSelection(c.Sort, see)
-		total, err := stream.Each(nil, func(exps []*gitstore.Experiment) error { sel.Add(exps); return nil })
+		// The matches are copied out of the rounds as they are kept, and their sort keys prepared round by round.
+		sorter := results.NewSorter(c.Sort)
+		total, err := stream.Select(keep, func(exps []*gitstore.Experiment) error { sorter.Add(exps); return nil })
 		if err != nil {
 			return err
 		}
 		complete = true
-		gitstore.Tracef("phase read and select %d of %d experiments (%s since start)", sel.Len(), total, sinceStart())
+		gitstore.Tracef("phase read and select of %d experiments (%s since start)", total, sinceStart())
 		if err := warn(total); err != nil {
 			return err
 		}
-		exps := sel.Sorted() // in parallel
+		exps := sorter.Sorted() // in parallel
 		gitstore.Tracef("phase sort %d (%s since start)", len(exps), sinceStart())
 		rows = sliceSource(exps, total)
 	}

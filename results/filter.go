@@ -264,37 +264,21 @@ func sortMatches(parts []*matches, general bool, exps []*gitstore.Experiment, na
 	return out
 }
 
-// Selection keeps the experiments that a Matcher matches, handed to it a round at a time (Add), and sorts them by
-// keys as SelectSorted does: a listing that streams holds the matches only, never every experiment. Each round is
-// matched on every core; the sort keys of a match are prepared right after it matched, from the values the match
-// looked up (source's memo), while what they were read from is still in the processor's caches. Looked up again
-// once every experiment was read, the values of 250,000 matches out of 1,000,000 cost a third of a second more.
-type Selection struct {
-	m      *Matcher
-	see    func(*gitstore.Experiment)
-	names  []string
-	desc   []bool
-	c      *matches
-	exps   []*gitstore.Experiment // the matches, copies, in order
-	chunks []selChunk             // per core
-	src    source
+// Sorter sorts experiments by keys as SortExperiments does, taking them a few at a time (Add): a listing that
+// streams prepares the keys of the experiments it keeps right after it matched them, while what the lookups read
+// is still in the processor's caches (looked up again once every experiment was read, the values of 250,000 out
+// of 1,000,000 cost a third of a second more).
+type Sorter struct {
+	names []string
+	desc  []bool
+	c     *matches
+	exps  []*gitstore.Experiment // in the order added
+	src   source
 }
 
-// selChunk is what one core matched of a round of Selection.Add.
-type selChunk struct {
-	src     source
-	arena   []gitstore.Experiment // the copies
-	got     []*gitstore.Experiment
-	numeric bool
-	nums    []numericItem // while numeric, positions in got
-	items   []sortItem    // once not
-	keys    []query.SortKey
-}
-
-// NewSelection returns a Selection of m's matches sorted by keys (at least one; names as in expressions, "-key"
-// descending). see, when not nil, is called with every experiment added, on any core.
-func (m *Matcher) NewSelection(keys []string, see func(*gitstore.Experiment)) *Selection {
-	s := &Selection{m: m, see: see, names: trimDesc(keys), desc: make([]bool, len(keys))}
+// NewSorter returns a Sorter by keys (at least one; names as in expressions, "-key" descending).
+func NewSorter(keys []string) *Sorter {
+	s := &Sorter{names: trimDesc(keys), desc: make([]bool, len(keys))}
 	for k, key := range keys {
 		s.desc[k] = strings.HasPrefix(key, "-")
 	}
@@ -302,104 +286,28 @@ func (m *Matcher) NewSelection(keys []string, see func(*gitstore.Experiment)) *S
 	return s
 }
 
-// Add matches exps, which come after those added before, and keeps copies of the matches: exps may change once Add
-// returns.
-func (s *Selection) Add(exps []*gitstore.Experiment) {
-	workers := 1
-	if len(exps) >= 256 {
-		workers = max(1, min(runtime.GOMAXPROCS(0), 8))
-	}
-	for len(s.chunks) < workers {
-		s.chunks = append(s.chunks, selChunk{})
-	}
-	if workers == 1 {
-		s.match(&s.chunks[0], exps)
-	} else {
-		var wg sync.WaitGroup
-		for k := range workers {
-			part := exps[len(exps)*k/workers : len(exps)*(k+1)/workers]
-			wg.Go(func() { s.match(&s.chunks[k], part) })
-		}
-		wg.Wait()
-	}
-	for k := range workers {
-		s.take(&s.chunks[k])
-	}
-}
-
-// match matches exps into ch: copies of the matches, with their keys prepared.
-func (s *Selection) match(ch *selChunk, exps []*gitstore.Experiment) {
-	m := s.m
-	ch.got, ch.nums, ch.items, ch.numeric = ch.got[:0], ch.nums[:0], ch.items[:0], s.c.numeric
+// Add adds exps, after those added before, preparing their keys. The experiments must stay as they are until
+// Sorted.
+func (s *Sorter) Add(exps []*gitstore.Experiment) {
+	c := s.c
 	for _, e := range exps {
-		if s.see != nil {
-			s.see(e)
-		}
-		if !m.pass(e) {
-			continue
-		}
-		ch.src.reset(e)
-		if len(m.exprs) > 0 && !m.eval(&ch.src) {
-			continue
-		}
-		if len(ch.arena) == cap(ch.arena) {
-			ch.arena = make([]gitstore.Experiment, 0, 1024)
-		}
-		ch.arena = append(ch.arena, *e)
-		cp := &ch.arena[len(ch.arena)-1]
-		ch.src.e = cp // the values looked up are the copy's as much as e's
-		pos := len(ch.got)
-		ch.got = append(ch.got, cp)
-		if ch.numeric {
-			if x, ok := numericItemOf(&ch.src, s.names, s.desc, pos); ok {
-				ch.nums = append(ch.nums, x)
+		i := len(s.exps)
+		s.exps = append(s.exps, e)
+		s.src.reset(e)
+		if c.numeric && i <= math.MaxUint32 {
+			if x, ok := numericItemOf(&s.src, s.names, s.desc, i); ok {
+				c.addNumeric(x)
 				continue
 			}
-			ch.numeric = false
-			for _, x := range ch.nums { // keys of any kind for those before
-				var src source
-				src.reset(ch.got[x.pos])
-				ch.items = append(ch.items, prepareItem(&ch.keys, &src, ch.got[x.pos], s.names))
-			}
 		}
-		ch.items = append(ch.items, prepareItem(&ch.keys, &ch.src, cp, s.names))
+		c.toGeneral(s.exps, s.names)
+		c.addItem(&s.src, e, s.names)
 	}
-	ch.src.reset(nil)
+	s.src.reset(nil)
 }
 
-// take appends what ch matched to the selection.
-func (s *Selection) take(ch *selChunk) {
-	offset := len(s.exps)
-	s.exps = append(s.exps, ch.got...)
-	if s.c.numeric && (!ch.numeric || len(s.exps) > math.MaxUint32) {
-		s.c.toGeneral(s.exps, s.names) // those before ch's
-	}
-	if s.c.numeric {
-		for _, x := range ch.nums {
-			x.pos += uint32(offset)
-			s.c.addNumeric(x)
-		}
-		return
-	}
-	if ch.numeric { // numbers only in ch: keys of any kind
-		for _, x := range ch.nums {
-			e := ch.got[x.pos]
-			s.src.reset(e)
-			s.c.addItem(&s.src, e, s.names)
-		}
-		s.src.reset(nil)
-		return
-	}
-	for _, it := range ch.items {
-		s.c.addSorted(it)
-	}
-}
-
-// Len is how many experiments matched so far.
-func (s *Selection) Len() int { return len(s.exps) }
-
-// Sorted returns the experiments that matched, sorted. Integer keys are sorted a part per core, then merged.
-func (s *Selection) Sorted() []*gitstore.Experiment {
+// Sorted returns the experiments added, sorted. Integer keys are sorted a part per core, then merged.
+func (s *Sorter) Sorted() []*gitstore.Experiment {
 	parts := []*matches{s.c}
 	if workers := min(runtime.GOMAXPROCS(0), 8); s.c.numeric && len(s.exps) >= parallelMin && workers > 1 {
 		parts = parts[:0]
@@ -431,29 +339,18 @@ func (c *matches) addNumeric(x numericItem) {
 
 // addItem adds e (the experiment of src) with its keys prepared for any kind of comparison.
 func (c *matches) addItem(src *source, e *gitstore.Experiment, names []string) {
-	c.addSorted(prepareItem(&c.arena, src, e, names))
-}
-
-// prepareItem is e (the experiment of src) with its keys prepared, into *arena.
-func prepareItem(arena *[]query.SortKey, src *source, e *gitstore.Experiment, names []string) sortItem {
 	it := sortItem{e: e}
 	if nk := len(names); nk > 0 {
-		if len(*arena)+nk > cap(*arena) {
-			*arena = make([]query.SortKey, 0, 1024*nk)
+		if len(c.arena)+nk > cap(c.arena) {
+			c.arena = make([]query.SortKey, 0, 1024*nk)
 		}
 		rec := query.Record{Source: src}
 		for _, name := range names {
 			v, _ := query.Lookup(rec, name)
-			*arena = append(*arena, query.MakeSortKey(v))
+			c.arena = append(c.arena, query.MakeSortKey(v))
 		}
-		a := *arena
-		it.keys = a[len(a)-nk : len(a) : len(a)]
+		it.keys = c.arena[len(c.arena)-nk : len(c.arena) : len(c.arena)]
 	}
-	return it
-}
-
-// addSorted adds it, whose keys are prepared.
-func (c *matches) addSorted(it sortItem) {
 	if len(c.items) == 0 || len(c.items[len(c.items)-1]) == matchBlock {
 		c.items = append(c.items, make([]sortItem, 0, matchBlock))
 	}
@@ -592,50 +489,18 @@ type source struct {
 	e *gitstore.Experiment
 	// params and results are decoded from JSON, once, when the experiment was not indexed (gitstore's Index).
 	params, results map[string]any
-	// memo is the last values looked up in the params and results: the sort keys of a match are often what it
-	// matched on.
-	memo  [4]memoEntry
-	memos int
 }
 
-type memoEntry struct {
-	p   query.Part
-	key string
-	v   any
-	ok  bool
-}
-
-func (s *source) reset(e *gitstore.Experiment) {
-	s.e, s.params, s.results = e, nil, nil
-	for i := range s.memos {
-		s.memo[i] = memoEntry{}
-	}
-	s.memos = 0
-}
+func (s *source) reset(e *gitstore.Experiment) { *s = source{e: e} }
 
 func (s *source) Top(p query.Part, key string) (any, bool) {
-	var v any
-	var ok bool
 	switch p {
-	case query.PartParams, query.PartResults:
-		for i := range s.memos {
-			if m := &s.memo[i]; m.p == p && m.key == key {
-				return m.v, m.ok
-			}
-		}
-		if p == query.PartParams {
-			v, ok = topOf(s.e.LookupParam, s.e.ParamsJSON, &s.params, key)
-		} else {
-			v, ok = topOf(s.e.LookupResult, s.e.ResultsJSON, &s.results, key)
-		}
-	default:
-		return metaValue(s.e, key)
+	case query.PartParams:
+		return topOf(s.e.LookupParam, s.e.ParamsJSON, &s.params, key)
+	case query.PartResults:
+		return topOf(s.e.LookupResult, s.e.ResultsJSON, &s.results, key)
 	}
-	if s.memos < len(s.memo) {
-		s.memo[s.memos] = memoEntry{p, key, v, ok}
-		s.memos++
-	}
-	return v, ok
+	return metaValue(s.e, key)
 }
 
 func topOf(lookup func(string) (any, bool, bool), raw []byte, decoded *map[string]any, key string) (any, bool) {

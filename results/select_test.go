@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/git-exp/git-exp/gitstore"
@@ -270,11 +269,10 @@ func TestSelectSortedNumbersThenStrings(t *testing.T) {
 	}
 }
 
-// A Selection given the experiments a few at a time (rounds of any size, as a streamed listing hands them) keeps
-// and sorts what SelectSorted keeps and sorts: integer keys, keys of any kind, keys that turn from numbers to
-// strings halfway (in a round, or from one round to the next), one core or several; newest first or not. Each
-// experiment is seen once, and the matches are copies (the rounds are overwritten once added).
-func TestSelectionMatchesSelectSorted(t *testing.T) {
+// A Sorter given the experiments a few at a time (rounds of any size, as a streamed listing keeps them) sorts them
+// as SortExperiments does: integer keys, keys of any kind, keys that turn from numbers to strings halfway, one core
+// or several; newest first or not.
+func TestSorterMatchesSortExperiments(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, n := range []int{0, 1, 50, 3*parallelMin + 11} {
 		for _, newest := range []bool{false, true} {
@@ -282,49 +280,17 @@ func TestSelectionMatchesSelectSorted(t *testing.T) {
 			if newest {
 				slices.SortFunc(exps, gitstore.CompareNewest)
 			}
-			for _, c := range []struct {
-				where []string
-				keys  []string
-			}{
-				{nil, []string{"lr"}},
-				{nil, []string{"-results.acc", "model.depth"}},
-				{nil, []string{"results.lr", "lr"}},
-				{[]string{"lr > 0.5"}, []string{"-name"}},
-				{[]string{"acc >= 0.3"}, []string{"model.name", "-lr", "results.acc", "meta.created"}},
-				{[]string{"lr >= 0"}, []string{"a", "b", "c", "d", "e"}},
-				{[]string{"missing > 1"}, []string{"lr"}},
-			} {
-				m, err := Filter{Where: c.where}.Compile()
-				if err != nil {
-					t.Fatal(err)
-				}
-				want := m.SelectSorted(exps, c.keys)
-				seen := 0
-				var mu sync.Mutex
-				s := m.NewSelection(c.keys, func(*gitstore.Experiment) { mu.Lock(); seen++; mu.Unlock() })
-				round := make([]gitstore.Experiment, 0, 700)
+			for _, keys := range [][]string{{"lr"}, {"-results.acc", "model.depth"}, {"results.lr", "lr"}, {"-name"}, {"model.name", "-lr", "results.acc", "meta.created"}, {"a", "b", "c", "d", "e"}} {
+				want := slices.Clone(exps)
+				SortExperiments(want, keys)
+				s := NewSorter(keys)
 				for lo := 0; lo < n; {
 					hi := min(n, lo+1+r.IntN(700))
-					round = round[:0]
-					var ptrs []*gitstore.Experiment
-					for _, e := range exps[lo:hi] {
-						round = append(round, *e)
-						ptrs = append(ptrs, &round[len(round)-1])
-					}
-					s.Add(ptrs)
-					for i := range round {
-						round[i] = gitstore.Experiment{} // the round's buffer, decoded into again
-					}
+					s.Add(exps[lo:hi])
 					lo = hi
 				}
-				got := s.Sorted()
-				if len(got) != len(want) || seen != n || s.Len() != len(want) {
-					t.Fatalf("n=%d newest=%v where %q keys %q: %d experiments (Len %d), want %d; %d seen", n, newest, c.where, c.keys, len(got), s.Len(), len(want), seen)
-				}
-				for i := range got {
-					if got[i].ID != want[i].ID || string(got[i].ParamsJSON) != string(want[i].ParamsJSON) {
-						t.Fatalf("n=%d newest=%v where %q keys %q: differs at %d", n, newest, c.where, c.keys, i)
-					}
+				if got := s.Sorted(); !slices.Equal(got, want) {
+					t.Errorf("n=%d newest=%v keys %q: %d experiments, want %d; first difference at %d", n, newest, keys, len(got), len(want), firstDiff(got, want))
 				}
 			}
 		}
