@@ -92,30 +92,40 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 		watch = nil
 		return nil
 	}
+	limit := c.Limit
+	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
+		limit = 20
+	}
+	more := 0 // how many matches were left out: counted where it is said, a table, csv or md on a terminal
 	if len(c.Sort) > 0 {
 		// The matches are copied out of the rounds as they are kept, and their sort keys prepared round by round.
-		sorter := results.NewSorter(c.Sort)
-		total, err := stream.Select(keep, func(exps []*gitstore.Experiment) error { sorter.Add(exps); return nil })
+		// A limited listing keeps no match that sorts after the first limit ones so far (Sorter.Admits).
+		sorter := results.NewSorter(c.Sort, limit)
+		var matched atomic.Int64
+		admit := func(e *gitstore.Experiment) bool {
+			if !keep(e) {
+				return false
+			}
+			matched.Add(1)
+			return sorter.Admits(e)
+		}
+		total, err := stream.Select(admit, func(exps []*gitstore.Experiment) error { sorter.Add(exps); return nil })
 		if err != nil {
 			return err
 		}
 		complete = true
-		gitstore.Tracef("phase read and select of %d experiments (%s since start)", total, sinceStart())
+		gitstore.Tracef("phase read and select %d of %d experiments (%s since start)", matched.Load(), total, sinceStart())
 		if err := warn(total); err != nil {
 			return err
 		}
 		exps := sorter.Sorted() // in parallel
 		gitstore.Tracef("phase sort %d (%s since start)", len(exps), sinceStart())
+		more = int(matched.Load()) - len(exps)
 		rows = sliceSource(exps, total)
-	}
-	limit := c.Limit
-	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
-		limit = 20
 	}
 	human := env.IO.OutTTY && c.Format == ""
 	tsv := !human && (c.Format == "" || c.Format == "tsv")
-	more := 0
-	if limit > 0 { // how many more is counted where it is said: a table, csv or md on a terminal
+	if limit > 0 {
 		rows = limited(rows, limit, &more, env.IO.OutTTY && !c.JSON && !tsv)
 	}
 	if c.JSON {

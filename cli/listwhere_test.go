@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -43,8 +44,8 @@ func (c listCase) args() []string {
 
 // wantList is what `list` printed before --where and --sort streamed: every experiment read into one list, the
 // keys no experiment has looked for over it (by the code of then, oldHasKey), the matches selected and sorted over
-// it. It returns the ids listed, in order, the warnings, and how many experiments there are.
-func wantList(t *testing.T, c listCase) (ids, warnings []string, total int) {
+// it. It returns the ids listed, in order, the warnings, how many experiments there are and how many match.
+func wantList(t *testing.T, c listCase) (ids, warnings []string, total, matched int) {
 	t.Helper()
 	st, err := gitstore.Open(context.Background(), ".")
 	if err != nil {
@@ -101,10 +102,11 @@ func wantList(t *testing.T, c listCase) (ids, warnings []string, total int) {
 	for _, e := range exps {
 		ids = append(ids, e.ID)
 	}
+	matched = len(ids)
 	if c.limit > 0 && len(ids) > c.limit {
 		ids = ids[:c.limit]
 	}
-	return ids, warnings, len(all)
+	return ids, warnings, len(all), matched
 }
 
 // oldHasKey is hasKey as it was (over every experiment at once).
@@ -167,7 +169,7 @@ func oldExistingKeys(all []*gitstore.Experiment) []string {
 func checkListCases(t *testing.T, what string, cases []listCase) {
 	t.Helper()
 	for _, c := range cases {
-		ids, warnings, total := wantList(t, c)
+		ids, warnings, total, matched := wantList(t, c)
 		name := fmt.Sprintf("%s: list %q", what, c.args())
 		// TSV (streamed: the warnings come after the rows).
 		out, errs, code := runIO(t, false, 100, append([]string{"list", "--columns", "id"}, c.args()...)...)
@@ -205,9 +207,10 @@ func checkListCases(t *testing.T, what string, cases []listCase) {
 		// A terminal: the warnings come first (then the table, and what it left out), or else why nothing shows.
 		_, errs, _ = runIO(t, true, 200, append([]string{"list", "--columns", "id"}, c.args()...)...)
 		got = lines(errs)
-		switch {
+		switch limit := cmp.Or(c.limit, 20); {
+		case matched > limit:
+			warnings = append(warnings, fmt.Sprintf("... and %d more (--all to show them, -n N for N)", matched-limit))
 		case len(ids) > 0:
-			got = got[:min(len(got), len(warnings))]
 		case total > 0:
 			warnings = append(warnings, "no experiments match")
 		default:
@@ -281,7 +284,7 @@ func TestListWhereSortStreamed(t *testing.T) {
 // A listing stopped by -n before the end of the stream still warns only about keys no experiment has: the rest is
 // looked through for them. On one core (rounds of 1,024): two sweeps fill the first two rounds, which are all a
 // listing of one row decodes (the first row is held back until its sweep ends, the second round is decoded while
-// the first is listed); the oldest experiments alone have ac.
+// the first is listed); the oldest experiments alone have ac. And sorted listings that keep only their first rows.
 func TestListWhereStoppedEarly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("stages 2,110 experiments")
@@ -295,5 +298,9 @@ func TestListWhereStoppedEarly(t *testing.T) {
 	checkListCases(t, "stopped early", []listCase{
 		{where: []string{"i >= 0 or ac > 0"}, limit: 1},
 		{where: []string{"i >= 0 or ab > 0"}, limit: 1}, // no experiment has ab
+		// Sorted and limited: what cannot be among the first rows is not kept (ties: the three sweeps share i).
+		{where: []string{"i >= 0"}, sort: []string{"-i"}, limit: 3},
+		{sort: []string{"i", "-ac"}, limit: 5},
+		{sort: []string{"-i"}}, // on a terminal, the first 20
 	})
 }

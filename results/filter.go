@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/git-exp/git-exp/gitstore"
@@ -268,17 +269,34 @@ func sortMatches(parts []*matches, general bool, exps []*gitstore.Experiment, na
 // streams prepares the keys of the experiments it keeps right after it matched them, while what the lookups read
 // is still in the processor's caches (looked up again once every experiment was read, the values of 250,000 out
 // of 1,000,000 cost a third of a second more).
+//
+// With a limit, only the first limit experiments are wanted: the others are dropped as they are added, and Admits
+// tells which experiments cannot be among the first (the listing need not keep them at all). This works when the
+// keys are numbers (numeric); with keys of other kinds every experiment added is kept.
 type Sorter struct {
 	names []string
 	desc  []bool
 	c     *matches
 	exps  []*gitstore.Experiment // in the order added
 	src   source
+	limit int
+	// bound is the last of the first limit experiments so far (once there are that many): those after it in the
+	// sort cannot be among the first.
+	bound   atomic.Pointer[sortBound]
+	dropped int
 }
 
-// NewSorter returns a Sorter by keys (at least one; names as in expressions, "-key" descending).
-func NewSorter(keys []string) *Sorter {
-	s := &Sorter{names: trimDesc(keys), desc: make([]bool, len(keys))}
+// sortBound is the place of an experiment in a sort by numeric keys.
+type sortBound struct {
+	k  [numericKeys]uint64
+	e  *gitstore.Experiment
+	nk int
+}
+
+// NewSorter returns a Sorter by keys (at least one; names as in expressions, "-key" descending) that keeps the
+// first limit experiments in that order, or all of them when limit is 0.
+func NewSorter(keys []string, limit int) *Sorter {
+	s := &Sorter{names: trimDesc(keys), desc: make([]bool, len(keys)), limit: limit}
 	for k, key := range keys {
 		s.desc[k] = strings.HasPrefix(key, "-")
 	}
@@ -304,7 +322,64 @@ func (s *Sorter) Add(exps []*gitstore.Experiment) {
 		c.addItem(&s.src, e, s.names)
 	}
 	s.src.reset(nil)
+	if s.limit > 0 && c.numeric {
+		if n := len(c.nums); n > 0 && (n-1)*matchBlock+len(c.nums[n-1]) >= max(2*s.limit, 512) {
+			s.drop()
+		}
+	}
 }
+
+// drop keeps the first limit of the experiments added (all numeric), and makes the last of them the bound.
+func (s *Sorter) drop() {
+	all := slices.Concat(s.c.nums...)
+	nk := len(s.names)
+	cmp := func(a, b numericItem) int {
+		for k := range nk {
+			if a.k[k] != b.k[k] {
+				return cmpOrdered(a.k[k], b.k[k])
+			}
+		}
+		return gitstore.CompareNewest(s.exps[a.pos], s.exps[b.pos])
+	}
+	slices.SortFunc(all, cmp)
+	s.dropped += len(all) - s.limit
+	all = all[:s.limit:s.limit]
+	last := all[len(all)-1]
+	s.bound.Store(&sortBound{k: last.k, e: s.exps[last.pos], nk: nk})
+	// Back in the order added, as sortNumeric takes them (it breaks ties by that order when it is newest first).
+	slices.SortFunc(all, func(a, b numericItem) int { return cmpOrdered(a.pos, b.pos) })
+	s.c.nums = [][]numericItem{all}
+}
+
+// Admits reports whether e may be among the first limit experiments, by the experiments added so far: false when
+// it sorts after the last of the first limit of them. It may be called on several cores at once, and while Add
+// runs.
+func (s *Sorter) Admits(e *gitstore.Experiment) bool {
+	b := s.bound.Load()
+	if b == nil {
+		return true
+	}
+	src, _ := sources.Get().(*source)
+	if src == nil {
+		src = new(source)
+	}
+	src.reset(e)
+	x, ok := numericItemOf(src, s.names, s.desc, 0)
+	src.reset(nil)
+	sources.Put(src)
+	if !ok {
+		return true // not a number: the Sorter compares keys of any kind from now on
+	}
+	for k := range b.nk {
+		if x.k[k] != b.k[k] {
+			return x.k[k] < b.k[k]
+		}
+	}
+	return gitstore.CompareNewest(e, b.e) < 0
+}
+
+// Dropped is how many of the experiments added were dropped, as they were not among the first limit.
+func (s *Sorter) Dropped() int { return s.dropped }
 
 // Sorted returns the experiments added, sorted. Integer keys are sorted a part per core, then merged.
 func (s *Sorter) Sorted() []*gitstore.Experiment {

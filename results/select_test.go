@@ -271,7 +271,8 @@ func TestSelectSortedNumbersThenStrings(t *testing.T) {
 
 // A Sorter given the experiments a few at a time (rounds of any size, as a streamed listing keeps them) sorts them
 // as SortExperiments does: integer keys, keys of any kind, keys that turn from numbers to strings halfway, one core
-// or several; newest first or not.
+// or several; newest first or not. With a limit, what it keeps (and what Admits lets through to it) is the first
+// limit of them, ties included.
 func TestSorterMatchesSortExperiments(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, n := range []int{0, 1, 50, 3*parallelMin + 11} {
@@ -280,17 +281,41 @@ func TestSorterMatchesSortExperiments(t *testing.T) {
 			if newest {
 				slices.SortFunc(exps, gitstore.CompareNewest)
 			}
-			for _, keys := range [][]string{{"lr"}, {"-results.acc", "model.depth"}, {"results.lr", "lr"}, {"-name"}, {"model.name", "-lr", "results.acc", "meta.created"}, {"a", "b", "c", "d", "e"}} {
+			for _, keys := range [][]string{{"lr"}, {"-results.acc", "model.depth"}, {"model.depth"}, {"results.lr", "lr"}, {"-name"}, {"model.name", "-lr", "results.acc", "meta.created"}, {"a", "b", "c", "d", "e"}} {
 				want := slices.Clone(exps)
 				SortExperiments(want, keys)
-				s := NewSorter(keys)
-				for lo := 0; lo < n; {
-					hi := min(n, lo+1+r.IntN(700))
-					s.Add(exps[lo:hi])
-					lo = hi
-				}
-				if got := s.Sorted(); !slices.Equal(got, want) {
-					t.Errorf("n=%d newest=%v keys %q: %d experiments, want %d; first difference at %d", n, newest, keys, len(got), len(want), firstDiff(got, want))
+				for _, limit := range []int{0, 1, 7, 300} {
+					s := NewSorter(keys, limit)
+					admitted := 0
+					for lo := 0; lo < n; {
+						hi := min(n, lo+1+r.IntN(700))
+						var round []*gitstore.Experiment
+						for _, e := range exps[lo:hi] {
+							if s.Admits(e) {
+								round = append(round, e)
+							}
+						}
+						admitted += len(round)
+						s.Add(round)
+						lo = hi
+					}
+					w := want
+					if limit > 0 {
+						w = want[:min(limit, len(want))]
+					}
+					got := s.Sorted()
+					if limit > 0 && len(got) > limit {
+						got = got[:limit]
+					}
+					if !slices.Equal(got, w) {
+						t.Errorf("n=%d newest=%v keys %q limit %d: %d experiments, want %d; first difference at %d", n, newest, keys, limit, len(got), len(w), firstDiff(got, w))
+					}
+					if kept := len(s.Sorted()); kept+s.Dropped() != admitted {
+						t.Errorf("n=%d keys %q limit %d: %d kept and %d dropped of %d added", n, keys, limit, kept, s.Dropped(), admitted)
+					}
+					if limit == 7 && n > 1000 && keys[0] == "-results.acc" && admitted > n/4 {
+						t.Errorf("n=%d keys %q limit %d: %d admitted", n, keys, limit, admitted)
+					}
 				}
 			}
 		}
