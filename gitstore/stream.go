@@ -239,8 +239,9 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 }
 
 // Select is Each whose experiments are valid after fn returns: those of the base that keep accepts are copies of
-// their own, each made by the core that decoded it as keep accepted it. A sorted listing holds what it keeps, never
-// every experiment, and can look at each round as it comes.
+// their own, made by the core that decoded them right after keep accepted them (or, when it kept most of what it
+// decoded, the buffer they were decoded into, which the stream gives up). A sorted listing holds what it keeps,
+// never every experiment, and can look at each round as it comes.
 func (st *Stream) Select(keep func(*Experiment) bool, fn func(exps []*Experiment) error) (int, error) {
 	return st.each(keep, true, fn)
 }
@@ -360,13 +361,6 @@ func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, own 
 					if !e.Deleted {
 						count++
 						if keep == nil || keep(e) {
-							if own && bf != nil { // out of the set, which a later round decodes into
-								if len(owned[w]) == cap(owned[w]) {
-									owned[w] = make([]Experiment, 0, streamRound)
-								}
-								owned[w] = append(owned[w], *e)
-								e = &owned[w][len(owned[w])-1]
-							}
 							part = append(part, e)
 						}
 					}
@@ -385,6 +379,19 @@ func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, own 
 					for i := range b - a {
 						if e := &set[w][i]; len(st.drop) == 0 || !st.drop[e.ID] {
 							add(e)
+						}
+					}
+					// With own, what was kept leaves the set, which a later round decodes into: the set itself
+					// when it keeps half of it or more (a new one takes its place), else copies of what it keeps.
+					if own && 2*len(part) >= b-a {
+						set[w] = make([]Experiment, streamRound)
+					} else if own {
+						for i, e := range part {
+							if len(owned[w]) == cap(owned[w]) {
+								owned[w] = make([]Experiment, 0, streamRound)
+							}
+							owned[w] = append(owned[w], *e)
+							part[i] = &owned[w][len(owned[w])-1]
 						}
 					}
 				}
