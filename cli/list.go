@@ -101,6 +101,9 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 		// The matches are copied out of the rounds as they are kept, and their sort keys prepared round by round.
 		// A limited listing keeps no match that sorts after the first limit ones so far (Sorter.Admits).
 		sorter := results.NewSorter(c.Sort, limit)
+		if limit == 0 {
+			sorter.Grow(stream.Len()) // room for every experiment: only the pages of what matches are touched
+		}
 		var matched atomic.Int64
 		admit := func(e *gitstore.Experiment) bool {
 			if !keep(e) {

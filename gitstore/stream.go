@@ -238,6 +238,14 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 	return st.each(keep, false, fn)
 }
 
+// Len is how many experiments the stream may hand out, at most.
+func (st *Stream) Len() int {
+	if st.bf != nil {
+		return st.bf.n + len(st.list)
+	}
+	return len(st.list)
+}
+
 // Select is Each whose experiments are valid after fn returns: those of the base that keep accepts are copies of
 // their own, made by the core that decoded them right after keep accepted them (or, when it kept most of what it
 // decoded, the buffer they were decoded into, which the stream gives up). A sorted listing holds what it keeps,

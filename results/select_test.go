@@ -271,7 +271,7 @@ func TestSelectSortedNumbersThenStrings(t *testing.T) {
 
 // A Sorter given the experiments a few at a time (rounds of any size, as a streamed listing keeps them) sorts them
 // as SortExperiments does: integer keys, keys of any kind, keys that turn from numbers to strings halfway, one core
-// or several; newest first or not. With a limit, what it keeps (and what Admits lets through to it) is the first
+// or several; newest first or not; grown first or not. With a limit, what it keeps (and what Admits lets through to it) is the first
 // limit of them, ties included.
 func TestSorterMatchesSortExperiments(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
@@ -284,8 +284,12 @@ func TestSorterMatchesSortExperiments(t *testing.T) {
 			for _, keys := range [][]string{{"lr"}, {"-results.acc", "model.depth"}, {"model.depth"}, {"results.lr", "lr"}, {"-name"}, {"model.name", "-lr", "results.acc", "meta.created"}, {"a", "b", "c", "d", "e"}} {
 				want := slices.Clone(exps)
 				SortExperiments(want, keys)
-				for _, limit := range []int{0, 1, 7, 300} {
-					s := NewSorter(keys, limit)
+				for _, limit := range []int{-1, 0, 1, 7, 300} {
+					s := NewSorter(keys, max(limit, 0))
+					if limit < 0 { // no limit, with room for every experiment made first (one list, split to sort)
+						s.Grow(n)
+						limit = 0
+					}
 					admitted := 0
 					for lo := 0; lo < n; {
 						hi := min(n, lo+1+r.IntN(700))
