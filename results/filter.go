@@ -179,6 +179,7 @@ const parallelMin = 2048
 type sortItem struct {
 	e    *gitstore.Experiment
 	keys []query.SortKey
+	pos  uint32 // place among the items to sort, when they come newest first (sortGeneral)
 }
 
 // selectSorted keeps the experiments of exps that m matches (all of them when m is nil) and sorts them by keys.
@@ -284,6 +285,7 @@ type Sorter struct {
 	// sort cannot be among the first.
 	bound   atomic.Pointer[sortBound]
 	dropped int
+	parts   []sorterPart // per core, reused
 }
 
 // sortBound is the place of an experiment in a sort by numeric keys.
@@ -313,29 +315,86 @@ func (s *Sorter) Grow(n int) {
 	}
 }
 
-// Add adds exps, after those added before, preparing their keys. The experiments must stay as they are until
-// Sorted.
+// Add adds exps, after those added before, preparing their keys (on every core when they are many). The
+// experiments must stay as they are until Sorted.
 func (s *Sorter) Add(exps []*gitstore.Experiment) {
+	offset := len(s.exps)
+	s.exps = append(s.exps, exps...)
+	numeric := s.c.numeric && len(s.exps) <= math.MaxUint32
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	if len(exps) < 1024 || workers < 2 {
+		workers = 1
+	}
+	for len(s.parts) < workers {
+		s.parts = append(s.parts, sorterPart{})
+	}
+	prepare := func(p *sorterPart, lo, hi int) {
+		p.numeric, p.nums, p.items = numeric, p.nums[:0], p.items[:0]
+		for i := lo; i < hi; i++ {
+			e := exps[i]
+			p.src.reset(e)
+			if p.numeric {
+				if x, ok := numericItemOf(&p.src, s.names, s.desc, offset+i); ok {
+					p.nums = append(p.nums, x)
+					continue
+				}
+				p.numeric = false
+				for _, x := range p.nums { // keys of any kind for those before
+					var src source
+					src.reset(s.exps[x.pos])
+					p.items = append(p.items, prepareItem(&p.keys, &src, s.exps[x.pos], s.names))
+				}
+			}
+			p.items = append(p.items, prepareItem(&p.keys, &p.src, e, s.names))
+		}
+		p.src.reset(nil)
+	}
+	if workers == 1 {
+		prepare(&s.parts[0], 0, len(exps))
+	} else {
+		var wg sync.WaitGroup
+		for k := range workers {
+			wg.Go(func() { prepare(&s.parts[k], len(exps)*k/workers, len(exps)*(k+1)/workers) })
+		}
+		wg.Wait()
+	}
 	c := s.c
-	for _, e := range exps {
-		i := len(s.exps)
-		s.exps = append(s.exps, e)
-		s.src.reset(e)
-		if c.numeric && i <= math.MaxUint32 {
-			if x, ok := numericItemOf(&s.src, s.names, s.desc, i); ok {
+	for k := range workers {
+		p := &s.parts[k]
+		if c.numeric && !p.numeric || !numeric {
+			c.toGeneral(s.exps, s.names) // those before
+		}
+		switch {
+		case c.numeric:
+			for _, x := range p.nums {
 				c.addNumeric(x)
-				continue
+			}
+		case p.numeric: // numbers in this part only: keys of any kind
+			for _, x := range p.nums {
+				s.src.reset(s.exps[x.pos])
+				c.addItem(&s.src, s.exps[x.pos], s.names)
+			}
+			s.src.reset(nil)
+		default:
+			for _, it := range p.items {
+				c.addSorted(it)
 			}
 		}
-		c.toGeneral(s.exps, s.names)
-		c.addItem(&s.src, e, s.names)
 	}
-	s.src.reset(nil)
 	if s.limit > 0 && c.numeric {
 		if n := len(c.nums); n > 0 && (n-1)*matchBlock+len(c.nums[n-1]) >= max(2*s.limit, 512) {
 			s.drop()
 		}
 	}
+}
+
+// sorterPart is what one core prepared of what Sorter.Add was given.
+type sorterPart struct {
+	src     source
+	numeric bool
+	nums    []numericItem
+	items   []sortItem
+	keys    []query.SortKey // the arena of items' keys, kept
 }
 
 // drop keeps the first limit of the experiments added (all numeric), and makes the last of them the bound.
@@ -429,22 +488,33 @@ func (c *matches) addNumeric(x numericItem) {
 
 // addItem adds e (the experiment of src) with its keys prepared for any kind of comparison.
 func (c *matches) addItem(src *source, e *gitstore.Experiment, names []string) {
-	it := sortItem{e: e}
-	if nk := len(names); nk > 0 {
-		if len(c.arena)+nk > cap(c.arena) {
-			c.arena = make([]query.SortKey, 0, 1024*nk)
-		}
-		rec := query.Record{Source: src}
-		for _, name := range names {
-			v, _ := query.Lookup(rec, name)
-			c.arena = append(c.arena, query.MakeSortKey(v))
-		}
-		it.keys = c.arena[len(c.arena)-nk : len(c.arena) : len(c.arena)]
-	}
+	c.addSorted(prepareItem(&c.arena, src, e, names))
+}
+
+// addSorted adds it, whose keys are prepared.
+func (c *matches) addSorted(it sortItem) {
 	if len(c.items) == 0 || len(c.items[len(c.items)-1]) == matchBlock {
 		c.items = append(c.items, make([]sortItem, 0, matchBlock))
 	}
 	c.items[len(c.items)-1] = append(c.items[len(c.items)-1], it)
+}
+
+// prepareItem is e (the experiment of src) with its keys prepared, into *arena.
+func prepareItem(arena *[]query.SortKey, src *source, e *gitstore.Experiment, names []string) sortItem {
+	it := sortItem{e: e}
+	if nk := len(names); nk > 0 {
+		if len(*arena)+nk > cap(*arena) {
+			*arena = make([]query.SortKey, 0, 1024*nk)
+		}
+		rec := query.Record{Source: src}
+		for _, name := range names {
+			v, _ := query.Lookup(rec, name)
+			*arena = append(*arena, query.MakeSortKey(v))
+		}
+		a := *arena
+		it.keys = a[len(a)-nk : len(a) : len(a)]
+	}
+	return it
 }
 
 // toGeneral prepares the keys of the numeric items so far for any kind of comparison (a key that is not a number
@@ -632,8 +702,17 @@ func checkKeys(keys []string) error {
 }
 
 // sortGeneral sorts items by their prepared keys (desc[k] when the key is descending): missing values last whatever
-// the direction, then NaN, then newest first. Large sets are sorted in two halves at once, then merged.
+// the direction, then NaN, then newest first. Large sets are sorted in two halves at once, then merged. When the
+// items come newest first (a listing's order, checked), ties are broken by their places: a sort by a key many share
+// (a name, a string parameter) compared the creation times and ids of two experiments far apart in memory at almost
+// every step.
 func sortGeneral(items []sortItem, desc []bool) {
+	newest := len(items) <= math.MaxUint32 && slices.IsSortedFunc(items, func(a, b sortItem) int { return gitstore.CompareNewest(a.e, b.e) })
+	if newest {
+		for i := range items {
+			items[i].pos = uint32(i)
+		}
+	}
 	cmp := func(a, b sortItem) int {
 		for k := range desc {
 			ka, kb := &a.keys[k], &b.keys[k]
@@ -663,6 +742,9 @@ func sortGeneral(items []sortItem, desc []bool) {
 				return -c
 			}
 			return c
+		}
+		if newest {
+			return cmpOrdered(a.pos, b.pos)
 		}
 		return gitstore.CompareNewest(a.e, b.e)
 	}
