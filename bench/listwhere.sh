@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `git exp list --where … --sort …` on a large warm store, against another revision's build (issue 19: where+sort
 # over 1,000,000 experiments < 1.5 s, warm listings < 1 GiB resident). Checks first that both builds print the same
-# bytes (stdout, and stderr with the exit code) for where+sort, --where alone, --sort alone, limited and unknown-key
-# listings in every format; then times them alternating, with peak memory (/usr/bin/time).
+# bytes (stdout, and stderr with the exit code) for where+sort, --where alone, --sort alone (by numbers and by
+# strings), limited and unknown-key listings in every format; then times them alternating, with peak memory
+# (/usr/bin/time).
 #   STORE=DIR (required: a bench/genstore store with its cache built, e.g. /tmp/warm19/s1m; left as it is)
 #   BASE_REV=<rev> (default main; same cache version as the working tree, else each build rebuilds the other's cache)
 #   ROUNDS=3   CHECK=1 (0: skip the byte comparison, which writes every output to $TMPDIR)
@@ -30,6 +31,8 @@ CASES=(
 	"--sort=$S|-n|20"
 	"--where|accurcy > 0.5|--sort=-results.acc"
 	"--where|lr > 0.001|--status|completed|--sort=lr"
+	"--sort=name|-n|20"
+	"--where|$W|--sort=model.name,-lr|--json"
 )
 if [[ ${CHECK:-1} == 1 ]]; then
 	for c in "${CASES[@]}"; do
