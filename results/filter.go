@@ -272,8 +272,7 @@ func sortMatches(parts []*matches, general bool, exps []*gitstore.Experiment, na
 // of 1,000,000 cost a third of a second more).
 //
 // With a limit, only the first limit experiments are wanted: the others are dropped as they are added, and Admits
-// tells which experiments cannot be among the first (the listing need not keep them at all). This works when the
-// keys are numbers (numeric); with keys of other kinds every experiment added is kept.
+// tells which experiments cannot be among the first (the listing need not keep them at all).
 type Sorter struct {
 	names []string
 	desc  []bool
@@ -288,11 +287,12 @@ type Sorter struct {
 	parts   []sorterPart // per core, reused
 }
 
-// sortBound is the place of an experiment in a sort by numeric keys.
+// sortBound is the place of an experiment in a sort: its numeric keys (nk of them), or its keys of any kind.
 type sortBound struct {
-	k  [numericKeys]uint64
-	e  *gitstore.Experiment
-	nk int
+	k    [numericKeys]uint64
+	keys []query.SortKey
+	e    *gitstore.Experiment
+	nk   int
 }
 
 // NewSorter returns a Sorter by keys (at least one; names as in expressions, "-key" descending) that keeps the
@@ -381,8 +381,18 @@ func (s *Sorter) Add(exps []*gitstore.Experiment) {
 			}
 		}
 	}
-	if s.limit > 0 && c.numeric {
-		if n := len(c.nums); n > 0 && (n-1)*matchBlock+len(c.nums[n-1]) >= max(2*s.limit, 512) {
+	if s.limit > 0 {
+		n := 0
+		if c.numeric {
+			for _, b := range c.nums {
+				n += len(b)
+			}
+		} else {
+			for _, b := range c.items {
+				n += len(b)
+			}
+		}
+		if n >= max(2*s.limit, 512) {
 			s.drop()
 		}
 	}
@@ -399,6 +409,21 @@ type sorterPart struct {
 
 // drop keeps the first limit of the experiments added (all numeric), and makes the last of them the bound.
 func (s *Sorter) drop() {
+	if !s.c.numeric {
+		all := slices.Concat(s.c.items...)
+		slices.SortFunc(all, func(a, b sortItem) int {
+			if c := compareKeys(a.keys, b.keys, s.desc); c != 0 {
+				return c
+			}
+			return gitstore.CompareNewest(a.e, b.e)
+		})
+		s.dropped += len(all) - s.limit
+		all = all[:s.limit:s.limit]
+		last := all[len(all)-1]
+		s.bound.Store(&sortBound{keys: last.keys, e: last.e})
+		s.c.items = [][]sortItem{all}
+		return
+	}
 	all := slices.Concat(s.c.nums...)
 	nk := len(s.names)
 	cmp := func(a, b numericItem) int {
@@ -427,6 +452,22 @@ func (s *Sorter) Admits(e *gitstore.Experiment) bool {
 	if b == nil {
 		return true
 	}
+	if b.keys != nil {
+		a, _ := admitArenas.Get().(*admitArena)
+		if a == nil {
+			a = new(admitArena)
+		}
+		a.src.reset(e)
+		a.keys = a.keys[:0]
+		it := prepareItem(&a.keys, &a.src, e, s.names)
+		a.src.reset(nil)
+		c := compareKeys(it.keys, b.keys, s.desc)
+		admitArenas.Put(a)
+		if c != 0 {
+			return c < 0
+		}
+		return gitstore.CompareNewest(e, b.e) < 0
+	}
 	src, _ := sources.Get().(*source)
 	if src == nil {
 		src = new(source)
@@ -445,6 +486,14 @@ func (s *Sorter) Admits(e *gitstore.Experiment) bool {
 	}
 	return gitstore.CompareNewest(e, b.e) < 0
 }
+
+// admitArena is what Admits prepares an experiment's keys of any kind with, reused.
+type admitArena struct {
+	src  source
+	keys []query.SortKey
+}
+
+var admitArenas sync.Pool
 
 // Dropped is how many of the experiments added were dropped, as they were not among the first limit.
 func (s *Sorter) Dropped() int { return s.dropped }
@@ -701,6 +750,41 @@ func checkKeys(keys []string) error {
 	return nil
 }
 
+// compareKeys compares prepared sort keys (desc[k] when key k is descending): missing values last whatever the
+// direction, then NaN. 0 is a tie.
+func compareKeys(a, b []query.SortKey, desc []bool) int {
+	for k := range desc {
+		ka, kb := &a[k], &b[k]
+		if ma, mb := ka.Missing(), kb.Missing(); ma || mb {
+			if ma && mb {
+				continue
+			}
+			if ma {
+				return 1 // missing values last, whatever the direction
+			}
+			return -1
+		}
+		if na, nb := ka.IsNaN(), kb.IsNaN(); na || nb {
+			if na && nb {
+				continue
+			}
+			if na {
+				return 1 // NaN after every number, whatever the direction (and before missing values)
+			}
+			return -1
+		}
+		c := query.CompareKeys(ka, kb)
+		if c == 0 {
+			continue
+		}
+		if desc[k] {
+			return -c
+		}
+		return c
+	}
+	return 0
+}
+
 // sortGeneral sorts items by their prepared keys (desc[k] when the key is descending): missing values last whatever
 // the direction, then NaN, then newest first. Large sets are sorted in two halves at once, then merged. When the
 // items come newest first (a listing's order, checked), ties are broken by their places: a sort by a key many share
@@ -714,33 +798,7 @@ func sortGeneral(items []sortItem, desc []bool) {
 		}
 	}
 	cmp := func(a, b sortItem) int {
-		for k := range desc {
-			ka, kb := &a.keys[k], &b.keys[k]
-			if ma, mb := ka.Missing(), kb.Missing(); ma || mb {
-				if ma && mb {
-					continue
-				}
-				if ma {
-					return 1 // missing values last, whatever the direction
-				}
-				return -1
-			}
-			if na, nb := ka.IsNaN(), kb.IsNaN(); na || nb {
-				if na && nb {
-					continue
-				}
-				if na {
-					return 1 // NaN after every number, whatever the direction (and before missing values)
-				}
-				return -1
-			}
-			c := query.CompareKeys(ka, kb)
-			if c == 0 {
-				continue
-			}
-			if desc[k] {
-				return -c
-			}
+		if c := compareKeys(a.keys, b.keys, desc); c != 0 {
 			return c
 		}
 		if newest {
