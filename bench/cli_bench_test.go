@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,7 +82,8 @@ func BenchmarkRunTrue(b *testing.B) {
 // BenchmarkList: `git exp list --json` in-process, warm, on the store named by GITEXP_BENCH_STORE (made by
 // bench/genstore); skipped without it. GITEXP_BENCH_COLD=1 deletes the cache before every call;
 // GITEXP_BENCH_TSV=1 times `git exp list` (TSV, as on a pipe) instead of --json; GITEXP_BENCH_WHERE=1 times the
-// `list --where ... --sort ...` of issue 6 (as bench/list.sh does).
+// `list --where ... --sort ...` of issue 6 (as bench/list.sh does); GITEXP_BENCH_ARGS="--sort=name -n 20" times
+// `list` with those arguments.
 func BenchmarkList(b *testing.B) {
 	dir := os.Getenv("GITEXP_BENCH_STORE")
 	if dir == "" {
@@ -94,6 +96,9 @@ func BenchmarkList(b *testing.B) {
 	}
 	if os.Getenv("GITEXP_BENCH_WHERE") == "1" {
 		args = []string{"-C", dir, "list", "--where", "lr > 0.001 and results.accuracy >= 0.5", "--sort=-results.accuracy,lr"}
+	}
+	if a := os.Getenv("GITEXP_BENCH_ARGS"); a != "" { // e.g. "--sort=name -n 20": list with these (split at spaces)
+		args = append([]string{"-C", dir, "list"}, strings.Fields(a)...)
 	}
 	runCLI(b, args...)
 	var ds []time.Duration

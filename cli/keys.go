@@ -5,102 +5,158 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
 	"github.com/git-exp/git-exp/results"
 )
 
-// warnUnknownKeys warns, once per key, about a key of --where or --sort that no experiment has (a typo, or a
-// result key given without results.): still not an error, the line names the closest keys that exist.
+// warnUnknownKeys warns, once per key, about a key of --where or --sort that no experiment of all has (keyWatch).
 func warnUnknownKeys(env *Env, all []*gitstore.Experiment, where, sortKeys []string) {
-	var keys []string
-	for _, w := range where {
-		if e, err := query.Parse(w); err == nil {
+	w := newKeyWatch(where, sortKeys)
+	for _, e := range all {
+		w.see(e)
+	}
+	w.warn(env, len(all), func() []*gitstore.Experiment { return all[:min(len(all), 1000)] })
+}
+
+// keyWatch notes which of the keys named by --where and --sort some experiment has, from the experiments seen one
+// at a time on any core (see): a listing that streams sees each experiment once, as it is decoded, and warns after
+// (warn), once per key, about a key no experiment has (a typo, or a result key given without results.): still not
+// an error, the line names the closest keys that exist. Once every key is found, see is one atomic load. A nil
+// keyWatch (no key named) sees nothing and warns of nothing.
+type keyWatch struct {
+	keys    []*watchedKey // once each, in the order named: --where's, then --sort's
+	pending atomic.Int32  // keys not found yet
+	// set is the keys of the params and results of the experiments seen while a key was not found: when one is
+	// never found, every experiment's, which the warning picks the closest from.
+	set gitstore.KeySet
+}
+
+// watchedKey is a key of keyWatch, found where --where resolves it: params.K, results.K, meta.K, or an unqualified
+// K among the params, then the results, then the metadata. A key may name a subtree (model of model.depth).
+type watchedKey struct {
+	key, flag string
+	found     atomic.Bool
+	// metric is `"NAME"` for metrics.NAME (.last, .min, .max), looked for in the metrics' summary.
+	metric []byte
+	// name is looked for among the flattened keys of the params (inParams) and the results (inResults).
+	name                string
+	inParams, inResults bool
+}
+
+// newKeyWatch is a keyWatch of the keys of the expressions where and of sortKeys; nil when they name none.
+func newKeyWatch(where, sortKeys []string) *keyWatch {
+	var named [][2]string
+	for _, x := range where {
+		if e, err := query.Parse(x); err == nil {
 			for _, k := range e.Keys() {
-				keys = append(keys, k+"\x00--where")
+				named = append(named, [2]string{k, "--where"})
 			}
 		}
 	}
 	for _, k := range sortKeys {
-		keys = append(keys, strings.TrimPrefix(strings.TrimPrefix(k, "-"), "+")+"\x00--sort")
+		named = append(named, [2]string{strings.TrimPrefix(strings.TrimPrefix(k, "-"), "+"), "--sort"})
 	}
-	if len(keys) == 0 || len(all) == 0 {
-		return
-	}
-	warned := map[string]bool{}
-	var known []string
-	for _, kf := range keys {
-		k, flag, _ := strings.Cut(kf, "\x00")
-		if k == "" || warned[k] || hasKey(all, k) {
+	w := &keyWatch{}
+	dup := map[string]bool{}
+	for _, kf := range named {
+		k := kf[0]
+		if k == "" || dup[k] {
 			continue
 		}
-		warned[k] = true
-		if known == nil {
-			known = existingKeys(all)
+		dup[k] = true
+		wk := &watchedKey{key: k, flag: kf[1], inParams: true, inResults: true, name: k}
+		qual, rest, _ := strings.Cut(k, ".")
+		switch qual {
+		case "params":
+			wk.inResults, wk.name = false, rest
+		case "results":
+			wk.inParams, wk.name = false, rest
+		case "meta": // a field or not, whatever the experiments
+			wk.inParams, wk.inResults = false, false
+			wk.found.Store(isMetaKey(rest))
+		case "metrics":
+			wk.inParams, wk.inResults = false, false
+			wk.metric = []byte(`"` + strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(rest, ".last"), ".min"), ".max") + `"`)
+		default:
+			wk.found.Store(isMetaKey(k))
 		}
-		msg := fmt.Sprintf("warning: no experiment has the key %q (%s)", k, flag)
-		if near := closestKeys(k, known, 3); len(near) > 0 {
+		if !wk.found.Load() {
+			w.pending.Add(1)
+		}
+		w.keys = append(w.keys, wk)
+	}
+	if len(w.keys) == 0 {
+		return nil
+	}
+	return w
+}
+
+// see notes the keys e has. It may be called on several cores at once.
+func (w *keyWatch) see(e *gitstore.Experiment) {
+	if w == nil || w.pending.Load() == 0 {
+		return
+	}
+	for _, k := range w.keys {
+		if k.metric != nil && !k.found.Load() && bytes.Contains(e.MetricsJSON, k.metric) {
+			w.find(k)
+		}
+	}
+	w.set.Add(e, func(prefix, key string) { // each key once, the set locked
+		for _, k := range w.keys {
+			if (prefix == "" && k.inParams || prefix != "" && k.inResults) && !k.found.Load() &&
+				(key == k.name || strings.HasPrefix(key, k.name+".")) {
+				w.find(k)
+			}
+		}
+	})
+}
+
+func (w *keyWatch) find(k *watchedKey) {
+	if k.found.CompareAndSwap(false, true) {
+		w.pending.Add(-1)
+	}
+}
+
+// unseen reports whether a key is still to be found: a listing that stopped before its end has to see the rest.
+func (w *keyWatch) unseen() bool { return w != nil && w.pending.Load() > 0 }
+
+// warn warns about the keys that none of the total experiments seen has (every experiment of the store must have
+// been seen). first returns the first experiments of the listing (up to 1,000), whose metrics are offered beside
+// the keys that exist; it is called only when there is a warning.
+func (w *keyWatch) warn(env *Env, total int, first func() []*gitstore.Experiment) {
+	if !w.unseen() || total == 0 {
+		return
+	}
+	var known []string
+	for _, k := range w.keys {
+		if k.found.Load() {
+			continue
+		}
+		if known == nil {
+			known = w.existingKeys(first())
+		}
+		msg := fmt.Sprintf("warning: no experiment has the key %q (%s)", k.key, k.flag)
+		if near := closestKeys(k.key, known, 3); len(near) > 0 {
 			msg += "; keys that exist: " + strings.Join(near, ", ")
 		}
 		env.IO.Warnf("%s", msg)
 	}
 }
 
-// hasKey reports whether some experiment has key k, as --where resolves it: params.K, results.K, meta.K, or an
-// unqualified K among the params, then the results, then the metadata. A key may name a subtree (model of
-// model.depth).
-func hasKey(all []*gitstore.Experiment, k string) bool {
-	qual, rest, _ := strings.Cut(k, ".")
-	inParams, inResults, name := true, true, k
-	switch qual {
-	case "params":
-		inResults, name = false, rest
-	case "results":
-		inParams, name = false, rest
-	case "meta":
-		return isMetaKey(rest)
-	case "metrics":
-		for _, e := range all {
-			if bytes.Contains(e.MetricsJSON, []byte(`"`+strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(rest, ".last"), ".min"), ".max")+`"`)) {
-				return true
-			}
-		}
-		return false
-	}
-	if inParams && inResults && isMetaKey(k) {
-		return true
-	}
-	found := false
-	gitstore.EachKey(all, func(prefix, key string) bool {
-		if (prefix == "" && inParams || prefix != "" && inResults) && (key == name || strings.HasPrefix(key, name+".")) {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
-
-func isMetaKey(k string) bool {
-	for _, m := range metaKeys {
-		if k == m {
-			return true
-		}
-	}
-	return k == "duration" || k == "seq"
-}
-
-// existingKeys are the keys the experiments have: parameters, results.KEY and the metadata fields.
-func existingKeys(all []*gitstore.Experiment) []string {
+// existingKeys are the keys the experiments seen have: parameters, results.KEY, the metadata fields, and
+// metrics.NAME of the metrics of first.
+func (w *keyWatch) existingKeys(first []*gitstore.Experiment) []string {
 	set := map[string]bool{}
-	gitstore.EachKey(all, func(prefix, key string) bool {
-		set[prefix+key] = true
-		return true
-	})
+	for _, k := range w.set.Keys() {
+		set[k] = true
+	}
 	for _, m := range metaKeys {
 		set[m] = true
 	}
-	for _, e := range all[:min(len(all), 1000)] {
+	for _, e := range first {
 		for name := range results.DecodeJSON(e.MetricsJSON) {
 			set["metrics."+name] = true
 		}
@@ -111,6 +167,15 @@ func existingKeys(all []*gitstore.Experiment) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func isMetaKey(k string) bool {
+	for _, m := range metaKeys {
+		if k == m {
+			return true
+		}
+	}
+	return k == "duration" || k == "seq"
 }
 
 // closestKeys returns up to n keys nearest to k: same last segment first (acc for results.acc), then by edit distance.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/query"
+	"github.com/git-exp/git-exp/results"
 	"github.com/git-exp/git-exp/value"
 )
 
@@ -50,43 +51,92 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 		return err
 	}
 	mergeFetched(ctx, env, st)
-	// The listing is read a round at a time (rows): in the order of the cache, streamed, unless it is to be
-	// sorted or filtered by expressions, which need every experiment (and warn of keys no experiment has).
-	var rows source
+	// The listing is read a round at a time (rows), in the order of the cache (newest first, sweeps in grid order),
+	// keeping what the filters keep as it is decoded, on every core, while the keys named by --where and --sort are
+	// looked for (the warning about a key no experiment has). Sorted, the experiments kept are copied out of the
+	// rounds as they are kept (Stream.Select), then sorted (results.Sorter).
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
+	if err != nil {
+		return err
+	}
+	watch := newKeyWatch(c.Where, c.Sort)
+	keep := c.matcher.Match
+	if watch != nil {
+		keep = func(e *gitstore.Experiment) bool {
+			watch.see(e)
+			return c.matcher.Match(e)
+		}
+	}
+	complete := false // the stream went to its end: every experiment was seen
+	rows := source(func(fn func([]*gitstore.Experiment) error) (int, error) {
+		total, err := stream.Each(keep, fn)
+		complete = err == nil
+		return total, err
+	})
 	short := func(e *gitstore.Experiment) string { return e.ShortID } // the cache keeps every one
-	if len(c.Sort) > 0 || len(c.Where) > 0 {
-		all, err := env.runner(st).RecordEndsAndList(ctx)
-		if err != nil {
-			return err
+	// warn warns about the keys of --where and --sort no experiment has, once the listing has seen them all (a
+	// listing that stopped early sees the rest first): before a table or a sorted listing, after a streamed one.
+	warn := func(total int) error {
+		if watch.unseen() && !complete {
+			see := func(e *gitstore.Experiment) bool { watch.see(e); return false }
+			if _, err := stream.Each(see, func([]*gitstore.Experiment) error { return nil }); err != nil {
+				return err
+			}
 		}
-		gitstore.Tracef("phase read %d experiments (%s since start)", len(all), sinceStart())
-		warnUnknownKeys(env, all, c.Where, c.Sort)
-		short = shortIDs(all)
-		exps := c.matcher.SelectSorted(all, c.Sort) // in parallel, each experiment decoded once for both
-		gitstore.Tracef("phase select and sort %d (%s since start)", len(exps), sinceStart())
-		if len(c.Sort) == 0 {
-			sortNewest(exps)
-		}
-		rows = sliceSource(exps, len(all))
-	} else {
-		stream, err := env.runner(st).RecordEndsAndStream(ctx)
-		if err != nil {
-			return err
-		}
-		rows = func(fn func([]*gitstore.Experiment) error) (int, error) { return stream.Each(c.matcher.Match, fn) }
+		watch.warn(env, total, func() []*gitstore.Experiment {
+			first, _, _ := collect(limited(func(fn func([]*gitstore.Experiment) error) (int, error) {
+				return stream.Each(nil, fn)
+			}, 1000, new(int), false))
+			return first
+		})
+		watch = nil
+		return nil
 	}
 	limit := c.Limit
 	if limit == 0 && env.IO.OutTTY && !c.JSON && !c.All && c.Format == "" {
 		limit = 20
 	}
+	more := 0 // how many matches were left out: counted where it is said, a table, csv or md on a terminal
+	if len(c.Sort) > 0 {
+		// The matches are copied out of the rounds as they are kept, and their sort keys prepared round by round.
+		// A limited listing keeps no match that sorts after the first limit ones so far (Sorter.Admits).
+		sorter := results.NewSorter(c.Sort, limit)
+		if limit == 0 {
+			sorter.Grow(stream.Len()) // room for every experiment: only the pages of what matches are touched
+		}
+		var matched atomic.Int64
+		admit := func(e *gitstore.Experiment) bool {
+			if !keep(e) {
+				return false
+			}
+			matched.Add(1)
+			return sorter.Admits(e)
+		}
+		total, err := stream.Select(admit, func(exps []*gitstore.Experiment) error { sorter.Add(exps); return nil })
+		if err != nil {
+			return err
+		}
+		complete = true
+		gitstore.Tracef("phase read and select %d of %d experiments (%s since start)", matched.Load(), total, sinceStart())
+		if err := warn(total); err != nil {
+			return err
+		}
+		exps := sorter.Sorted() // in parallel
+		gitstore.Tracef("phase sort %d (%s since start)", len(exps), sinceStart())
+		more = int(matched.Load()) - len(exps)
+		rows = sliceSource(exps, total)
+	}
 	human := env.IO.OutTTY && c.Format == ""
 	tsv := !human && (c.Format == "" || c.Format == "tsv")
-	more := 0
-	if limit > 0 { // how many more is counted where it is said: a table, csv or md on a terminal
+	if limit > 0 {
 		rows = limited(rows, limit, &more, env.IO.OutTTY && !c.JSON && !tsv)
 	}
 	if c.JSON {
-		return writeJSONList(env, st, rows, short)
+		total, err := writeJSONList(env, st, rows, short, len(c.Sort) > 0)
+		if err != nil {
+			return err
+		}
+		return warn(total)
 	}
 	cols := c.Columns
 	if len(cols) == 0 {
@@ -107,14 +157,23 @@ func (c *ListCmd) Run(ctx context.Context, env *Env) (err error) {
 		if c.Format == "tsv" {
 			head = strings.Join(upperAll(cols), "\t") + "\n"
 		}
-		n, total, err := writeTSV(env, st, rows, cols, short, head)
-		if err == nil && n == 0 {
+		n, total, err := writeTSV(env, st, rows, cols, short, head, len(c.Sort) > 0)
+		if err != nil {
+			return err
+		}
+		if err := warn(total); err != nil {
+			return err
+		}
+		if n == 0 {
 			noRows(env, st, total)
 		}
-		return err
+		return nil
 	}
 	exps, total, err := collect(rows)
 	if err != nil {
+		return err
+	}
+	if err := warn(total); err != nil {
 		return err
 	}
 	if len(exps) == 0 {
@@ -397,41 +456,6 @@ func metaName(k string) bool {
 	return false
 }
 
-// sortNewest sorts exps newest first (gitstore.SortNewest) and puts sweeps in grid order (gitstore.GridOrder). The cache
-// lists experiments so already: whether they are is checked first on every core, one pass over them, which costs
-// less than a sort that finds them sorted (one core, ~2 comparisons each).
-func sortNewest(exps []*gitstore.Experiment) {
-	const chunk = 1 << 14
-	parts := (len(exps) + chunk - 1) / chunk
-	unsorted := make([]bool, parts)
-	ungrid := make([]bool, parts)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 8)))
-	for p := range parts {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			for i := max(1, p*chunk); i < min((p+1)*chunk, len(exps)); i++ {
-				a, b := exps[i-1], exps[i]
-				if gitstore.CompareNewest(a, b) > 0 {
-					unsorted[p] = true
-					return
-				}
-				if b.Batch != "" && b.Seq < a.Seq && b.Batch == a.Batch && b.Created == a.Created {
-					ungrid[p] = true
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if slices.Contains(unsorted, true) {
-		gitstore.SortNewest(exps)
-		gitstore.GridOrder(exps)
-	} else if slices.Contains(ungrid, true) {
-		gitstore.GridOrder(exps)
-	}
-}
-
 // dropToFit removes the columns named in drop (in that order) while the table is wider than width.
 func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]string, [][]string) {
 	fits := func() bool {
@@ -460,10 +484,14 @@ func dropToFit(width int, header []string, rows [][]string, drop ...string) ([]s
 // writeJSONList prints the documented objects of the experiments of rows as a JSON array. The cache keeps no
 // rendering: the objects of the rows printed are encoded here, a chunk per core at a time, and written in order
 // (writeChunks). An experiment whose values the cache cut (gitstore.CapValue) is read whole from the store first.
-func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string) error {
+// Scattered says the experiments of rows are far apart in memory (sorted: touch). It returns rows' total.
+func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitstore.Experiment) string, scattered bool) (int, error) {
 	w := bufio.NewWriterSize(env.IO.Out, 256<<10)
 	w.WriteString("[")
-	n, _, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+	n, total, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
+		if scattered {
+			touch(exps)
+		}
 		var dw gitstore.DocWriter
 		for i, x := range exps {
 			e, err := st.Full(x)
@@ -478,13 +506,13 @@ func writeJSONList(env *Env, st *gitstore.Store, rows source, short func(*gitsto
 		return buf, nil
 	})
 	if err != nil {
-		return err
+		return total, err
 	}
 	if n > 0 {
 		w.WriteString("\n")
 	}
 	w.WriteString("]\n")
-	return w.Flush()
+	return total, w.Flush()
 }
 
 // writeChunks writes the output of the experiments of rows rendered by render (exps appended to buf; first is the
@@ -596,8 +624,8 @@ func eachRows(io *IO, exps []*gitstore.Experiment, cols []string, short func(*gi
 // of --format tsv, or "") first when there is a line, a chunk per core at a time (writeChunks), each line appended
 // to the chunk's buffer: the common columns allocate nothing, so a listing of 1,000,000 holds no garbage (the
 // collector is off for readers, see shortReader). An experiment whose values the cache cut (gitstore.CapValue) is
-// read whole from the store first. It returns how many lines it wrote, and rows' total.
-func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short func(*gitstore.Experiment) string, head string) (int, int, error) {
+// read whole from the store first; scattered is writeJSONList's. It returns how many lines it wrote, and rows' total.
+func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short func(*gitstore.Experiment) string, head string, scattered bool) (int, int, error) {
 	kinds := make([]cellKind, len(cols))
 	for i, col := range cols {
 		kinds[i] = cellKindOf(col)
@@ -606,6 +634,9 @@ func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short fu
 	n, total, err := writeChunks(w, rows, func(buf []byte, exps []*gitstore.Experiment, first int) ([]byte, error) {
 		if first == 0 {
 			buf = append(buf, head...)
+		}
+		if scattered {
+			touch(exps)
 		}
 		var seps []int // where the tabs between the cells of a line are, for blankTabs
 		for _, e := range exps {
@@ -632,6 +663,34 @@ func writeTSV(env *Env, st *gitstore.Store, rows source, cols []string, short fu
 		return n, total, err
 	}
 	return n, total, w.Flush()
+}
+
+// touchSink keeps touch's reads from being optimised away.
+var touchSink atomic.Int64
+
+// touch reads a byte of each of the parts of exps that a line of a listing shows, before the lines are written:
+// sorted, the experiments are far apart in memory, and reads of many of them issued together wait for memory
+// together, where writing line after line waits for each in turn.
+func touch(exps []*gitstore.Experiment) {
+	n := 0
+	for _, e := range exps {
+		n += int(e.ID[len(e.ID)-1]) + len(e.Name) + len(e.Created) + len(e.ParamsJSON) + len(e.ResultsJSON)
+		if e.Capped {
+			n++
+		}
+	}
+	for _, e := range exps {
+		if len(e.Name) > 0 {
+			n += int(e.Name[0])
+		}
+		if len(e.ParamsJSON) > 0 {
+			n += int(e.ParamsJSON[0]) + int(e.ParamsJSON[len(e.ParamsJSON)-1])
+		}
+		if len(e.ResultsJSON) > 0 {
+			n += int(e.ResultsJSON[0]) + int(e.ResultsJSON[len(e.ResultsJSON)-1])
+		}
+	}
+	touchSink.Add(int64(n))
 }
 
 // cellKind is a column of appendCell, told once per listing rather than by its name in every row.

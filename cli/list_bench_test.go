@@ -38,7 +38,7 @@ func BenchmarkWriteTSV(b *testing.B) {
 	short := func(e *gitstore.Experiment) string { return e.ShortID }
 	b.ResetTimer()
 	for range b.N {
-		if _, _, err := writeTSV(env, nil, sliceSource(exps, len(exps)), cols, short, ""); err != nil {
+		if _, _, err := writeTSV(env, nil, sliceSource(exps, len(exps)), cols, short, "", false); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -153,37 +153,6 @@ func TestAppendSeconds(t *testing.T) {
 	}
 }
 
-// sortNewest gives the order of gitstore.SortNewest and GridOrder whether the list is in that order already, sorted
-// with its sweeps out of grid order, or shuffled; over several of its chunks.
-func TestSortNewestChecksFirst(t *testing.T) {
-	r := rand.New(rand.NewPCG(19, 3))
-	exps := make([]*gitstore.Experiment, 50000)
-	for i := range exps {
-		e := &gitstore.Experiment{}
-		e.ID = fmt.Sprintf("%016x", r.Uint64())
-		e.Created = fmt.Sprintf("2026-01-01T00:%02d:00.000Z", i/1000)
-		if i%5000 < 100 { // sweeps of 10: one batch, one creation time
-			e.Batch, e.Created, e.Seq = fmt.Sprintf("b%d", i/10), fmt.Sprintf("2026-01-02T00:%02d:00.000Z", i/10%60), 9-i%10
-		}
-		exps[i] = e
-	}
-	want := slices.Clone(exps)
-	gitstore.SortNewest(want)
-	gitstore.GridOrder(want)
-	sortedOnly := slices.Clone(want)
-	gitstore.SortNewest(sortedOnly) // sweeps by id, not in grid order
-	if slices.Equal(sortedOnly, want) {
-		t.Fatal("the sweeps are in grid order by id: the test tests nothing")
-	}
-	shuffled := slices.Clone(want)
-	r.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-	for name, in := range map[string][]*gitstore.Experiment{"in order": slices.Clone(want), "grid out of order": sortedOnly, "shuffled": shuffled} {
-		if sortNewest(in); !slices.Equal(in, want) {
-			t.Errorf("%s: not in the order of SortNewest and GridOrder", name)
-		}
-	}
-}
-
 // writeChunks writes every item once, in order, however many rounds of chunks it takes, whatever the sizes of
 // the source's rounds and of the items; an error of render or of the writer stops it and is returned.
 func TestWriteChunks(t *testing.T) {

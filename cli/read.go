@@ -92,21 +92,6 @@ func whole(st *gitstore.Store, exps []*gitstore.Experiment) ([]*gitstore.Experim
 	return exps, nil
 }
 
-// shortIDs returns the short form of ids: the one the cache computed over the whole store, else computed here.
-func shortIDs(exps []*gitstore.Experiment) func(*gitstore.Experiment) string {
-	for _, e := range exps {
-		if e.ShortID == "" {
-			ids := make([]string, len(exps))
-			for i, e := range exps {
-				ids[i] = e.ID
-			}
-			m := gitstore.ShortIDs(ids)
-			return func(e *gitstore.Experiment) string { return m[e.ID] }
-		}
-	}
-	return func(e *gitstore.Experiment) string { return e.ShortID }
-}
-
 // docJSON is the documented --json object of one experiment (README "--json fields"): short_id, then AppendDoc.
 func docJSON(e *gitstore.Experiment, short string) []byte {
 	return appendDocJSON(make([]byte, 0, 1024), e, short, nil)

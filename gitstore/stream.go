@@ -235,6 +235,28 @@ const streamRound = 4 * cacheBlock
 // together come next to each other, in the order of their ids, and go in grid order (GridOrder): the last run of a
 // round, which the next round may continue, is held back until it ends.
 func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) error) (int, error) {
+	return st.each(keep, false, fn)
+}
+
+// Len is how many experiments the stream may hand out, at most.
+func (st *Stream) Len() int {
+	if st.bf != nil {
+		return st.bf.n + len(st.list)
+	}
+	return len(st.list)
+}
+
+// Select is Each whose experiments are valid after fn returns: those of the base that keep accepts are copies of
+// their own, made by the core that decoded them right after keep accepted them (or, when it kept most of what it
+// decoded, the buffer they were decoded into, which the stream gives up). A sorted listing holds what it keeps,
+// never every experiment, and can look at each round as it comes.
+func (st *Stream) Select(keep func(*Experiment) bool, fn func(exps []*Experiment) error) (int, error) {
+	return st.each(keep, true, fn)
+}
+
+// each is Each; with own, the experiments of the base that keep accepts are copied out of the rounds' buffers
+// (Select).
+func (st *Stream) each(keep func(*Experiment) bool, own bool, fn func(exps []*Experiment) error) (int, error) {
 	bf := st.bf
 	n := len(st.list)
 	var delta []*Experiment // the delta's experiments kept, to merge into the base's
@@ -258,7 +280,7 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 		for range rounds {
 		}
 	}()
-	go st.decodeRounds(n, workers, keep, rounds, done)
+	go st.decodeRounds(n, workers, keep, own, rounds, done)
 	var round []*Experiment
 	held, stable := 0, 0 // round starts with held experiments held back; the first stable of them are copies of their own
 	di := 0
@@ -289,7 +311,7 @@ func (st *Stream) Each(keep func(*Experiment) bool, fn func(exps []*Experiment) 
 			}
 		}
 		// Held back again, those held from the round before are copied: the set they are in is decoded into next.
-		for j := max(t, stable); j < held && bf != nil; j++ {
+		for j := max(t, stable); j < held && bf != nil && !own; j++ {
 			cp := *round[j]
 			round[j] = &cp
 		}
@@ -318,12 +340,13 @@ type streamPart struct {
 // decodeRounds decodes the rounds of Each and sends them to rounds in order, until done. Three sets of buffers are
 // used by turns: one is the round Each has, one holds what that round held back from the one before, and the next
 // round is decoded into the third.
-func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, rounds chan<- *streamPart, done <-chan struct{}) {
+func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, own bool, rounds chan<- *streamPart, done <-chan struct{}) {
 	defer close(rounds)
 	bf := st.bf
 	var bufs [3][][]Experiment
 	var out [3]streamPart
-	decs := make([]*cacheDec, workers) // one per core for the whole stream: their arenas are reused
+	decs := make([]*cacheDec, workers)     // one per core for the whole stream: their arenas are reused
+	owned := make([][]Experiment, workers) // with own: where each core copies what it keeps
 	for lo, r := 0, 0; lo < n; lo, r = lo+streamRound*workers, r+1 {
 		set, p := bufs[r%3], &out[r%3]
 		if p.parts == nil {
@@ -364,6 +387,19 @@ func (st *Stream) decodeRounds(n, workers int, keep func(*Experiment) bool, roun
 					for i := range b - a {
 						if e := &set[w][i]; len(st.drop) == 0 || !st.drop[e.ID] {
 							add(e)
+						}
+					}
+					// With own, what was kept leaves the set, which a later round decodes into: the set itself
+					// when it keeps half of it or more (a new one takes its place), else copies of what it keeps.
+					if own && 2*len(part) >= b-a {
+						set[w] = make([]Experiment, streamRound)
+					} else if own {
+						for i, e := range part {
+							if len(owned[w]) == cap(owned[w]) {
+								owned[w] = make([]Experiment, 0, streamRound)
+							}
+							owned[w] = append(owned[w], *e)
+							part[i] = &owned[w][len(owned[w])-1]
 						}
 					}
 				}

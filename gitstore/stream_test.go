@@ -108,18 +108,29 @@ func expected(t *testing.T, list []*Experiment, keep func(*Experiment) bool) ([]
 	return liteView(out), total
 }
 
-// checkStream checks st (its blocks, then its listing with and without a filter, and Active) against want, the list
+// checkStream checks st (its blocks, then its listing with and without filters, by Each and by Select, and Active) against want, the list
 // decoded whole; what names the case in a failure.
 func checkStream(t *testing.T, st *Stream, want []*Experiment, what string) {
 	t.Helper()
 	if err := st.check(); err != nil {
 		t.Fatal(err)
 	}
-	for _, keep := range []func(*Experiment) bool{nil, func(e *Experiment) bool { return !e.Archived }} {
+	// Keeping all, most (Select gives up its buffers) and a third (Select copies what it keeps).
+	for _, keep := range []func(*Experiment) bool{nil, func(e *Experiment) bool { return !e.Archived }, func(e *Experiment) bool { return e.Seq%3 == 0 }} {
 		got, gotTotal := streamed(t, st, keep)
 		exp, expTotal := expected(t, want, keep)
 		if !slices.Equal(got, exp) || gotTotal != expTotal {
 			t.Fatalf("%s: the stream gives %d of %d, want %d of %d\n%s", what, len(got), gotTotal, len(exp), expTotal, firstDiff(got, exp))
+		}
+		// Select: the same, each experiment its own (looked at once the stream is over: every set of buffers has
+		// been decoded into again since the first rounds).
+		var sel []*Experiment
+		selTotal, err := st.Select(keep, func(exps []*Experiment) error { sel = append(sel, exps...); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := liteView(sel); !slices.Equal(got, exp) || selTotal != expTotal {
+			t.Fatalf("%s: Select gives %d of %d, want %d of %d\n%s", what, len(got), selTotal, len(exp), expTotal, firstDiff(got, exp))
 		}
 	}
 	checkActive(t, st, want)

@@ -1,6 +1,7 @@
 package gitstore
 
 import (
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 
@@ -219,42 +220,87 @@ func skipValue(b []byte, i int) int {
 // "results.") of exps, each key once per part, until fn returns false. It decodes one document per distinct shape
 // of keys (the keys and their nesting, without the values): the thousands of experiments of a sweep share a few.
 func EachKey(exps []*Experiment, fn func(prefix, key string) bool) {
-	seen := map[string]bool{}
-	done := map[string]bool{}
-	var buf []byte
+	var ks KeySet
 	for _, e := range exps {
-		for _, part := range [2]struct {
-			prefix string
-			raw    []byte
-			obj    bool
-		}{{"", e.ParamsJSON, e.objects&objParams != 0}, {"results.", e.ResultsJSON, e.objects&objResults != 0}} {
-			if len(part.raw) == 0 {
-				continue
-			}
-			buf = append(buf[:0], part.prefix...)
-			if part.obj {
-				buf, _ = appendShape(buf, part.raw, jsonSpace(part.raw, 0))
-			} else {
-				buf = append(append(buf, 0), part.raw...)
-			}
-			if seen[string(buf)] {
-				continue
-			}
-			seen[string(buf)] = true
-			x, err := value.Unmarshal(part.raw)
-			if err != nil {
-				continue
-			}
-			for k := range value.Flatten(x) {
-				if !done[part.prefix+k] {
-					done[part.prefix+k] = true
-					if !fn(part.prefix, k) {
-						return
-					}
-				}
+		if !ks.add(e, fn) {
+			return
+		}
+	}
+}
+
+// KeySet gathers the flattened keys of the params and results of experiments (as EachKey), added from any
+// goroutine: a listing notes them as it streams. The zero KeySet is empty.
+type KeySet struct {
+	mu   sync.Mutex
+	seen map[string]bool // shapes decoded
+	done map[string]bool // keys handed out, prefix+key
+}
+
+// Add adds e's keys to the set and calls fn, with the set locked, with each of them that it did not have.
+func (ks *KeySet) Add(e *Experiment, fn func(prefix, key string)) {
+	ks.add(e, func(prefix, key string) bool { fn(prefix, key); return true })
+}
+
+// Keys returns the keys of the set, each as prefix+key ("lr", "results.acc"), in no order.
+func (ks *KeySet) Keys() []string {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	out := make([]string, 0, len(ks.done))
+	for k := range ks.done {
+		out = append(out, k)
+	}
+	return out
+}
+
+// add is Add, stopping when fn returns false (then add returns false).
+func (ks *KeySet) add(e *Experiment, fn func(prefix, key string) bool) bool {
+	var stack [256]byte
+	buf := stack[:0]
+	for _, part := range [2]struct {
+		prefix string
+		raw    []byte
+		obj    bool
+	}{{"", e.ParamsJSON, e.objects&objParams != 0}, {"results.", e.ResultsJSON, e.objects&objResults != 0}} {
+		if len(part.raw) == 0 {
+			continue
+		}
+		buf = append(buf[:0], part.prefix...)
+		if part.obj {
+			buf, _ = appendShape(buf, part.raw, jsonSpace(part.raw, 0))
+		} else {
+			buf = append(append(buf, 0), part.raw...)
+		}
+		if !ks.addShape(buf, part.prefix, part.raw, fn) {
+			return false
+		}
+	}
+	return true
+}
+
+// addShape hands fn the keys of raw, a document of shape, when the set has not seen the shape.
+func (ks *KeySet) addShape(shape []byte, prefix string, raw []byte, fn func(prefix, key string) bool) bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	if ks.seen[string(shape)] {
+		return true
+	}
+	if ks.seen == nil {
+		ks.seen, ks.done = map[string]bool{}, map[string]bool{}
+	}
+	ks.seen[string(shape)] = true
+	x, err := value.Unmarshal(raw)
+	if err != nil {
+		return true
+	}
+	for k := range value.Flatten(x) {
+		if !ks.done[prefix+k] {
+			ks.done[prefix+k] = true
+			if !fn(prefix, k) {
+				return false
 			}
 		}
 	}
+	return true
 }
 
 // appendShape appends the shape of the object at raw[i] (trusted JSON, as lookupJSON): its keys as written, and

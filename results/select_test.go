@@ -106,14 +106,19 @@ func referenceSelect(t *testing.T, where []string, exps []*gitstore.Experiment, 
 }
 
 // The fast path (typed top-level values, prepared sort keys, parallel matching and sorting) must select and order
-// exactly as the reference does, on small sets and on sets large enough to run in parallel.
+// exactly as the reference does, on small sets and on sets large enough to run in parallel; in any order, and
+// newest first (a listing's order: ties are then broken by place).
 func TestSelectSortedMatchesReference(t *testing.T) {
-	sizes := []int{50, 3 * parallelMin}
+	sizes := []int{50, 3 * parallelMin, -50, -3 * parallelMin}
 	if !testing.Short() {
 		sizes = append(sizes, 20000) // several blocks of matches per core
 	}
 	for _, n := range sizes {
-		exps := fakeExperiments(n)
+		exps := fakeExperiments(max(n, -n))
+		if n < 0 {
+			n = -n
+			slices.SortFunc(exps, gitstore.CompareNewest)
+		}
 		for _, c := range []struct {
 			where []string
 			keys  []string
@@ -265,6 +270,66 @@ func TestSelectSortedNumbersThenStrings(t *testing.T) {
 		want := referenceSelect(t, nil, exps, keys)
 		if !slices.Equal(got, want) {
 			t.Errorf("sort %q: %d experiments, want %d; first difference at %d", keys, len(got), len(want), firstDiff(got, want))
+		}
+	}
+}
+
+// A Sorter given the experiments a few at a time (rounds of any size, as a streamed listing keeps them) sorts them
+// as SortExperiments does: integer keys, keys of any kind, keys that turn from numbers to strings halfway, one core
+// or several; newest first or not; grown first or not. With a limit, what it keeps (and what Admits lets through to it) is the first
+// limit of them, ties included.
+func TestSorterMatchesSortExperiments(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{0, 1, 50, 3*parallelMin + 11} {
+		for _, newest := range []bool{false, true} {
+			exps := fakeExperiments(n)
+			if newest {
+				slices.SortFunc(exps, gitstore.CompareNewest)
+			}
+			for _, keys := range [][]string{{"lr"}, {"-results.acc", "model.depth"}, {"model.depth"}, {"results.lr", "lr"}, {"-name"}, {"model.name", "-lr", "results.acc", "meta.created"}, {"a", "b", "c", "d", "e"}} {
+				want := slices.Clone(exps)
+				SortExperiments(want, keys)
+				for _, limit := range []int{-1, 0, 1, 7, 300} {
+					s := NewSorter(keys, max(limit, 0))
+					if limit < 0 { // no limit, with room for every experiment made first (one list, split to sort)
+						s.Grow(n)
+						limit = 0
+					}
+					admitted, first := 0, 0 // the first round passes whole: no bound yet
+					for lo := 0; lo < n; {
+						hi := min(n, lo+1+r.IntN(3000)) // past 1,024: prepared on every core
+						var round []*gitstore.Experiment
+						for _, e := range exps[lo:hi] {
+							if s.Admits(e) {
+								round = append(round, e)
+							}
+						}
+						admitted += len(round)
+						if lo == 0 {
+							first = len(round)
+						}
+						s.Add(round)
+						lo = hi
+					}
+					w := want
+					if limit > 0 {
+						w = want[:min(limit, len(want))]
+					}
+					got := s.Sorted()
+					if limit > 0 && len(got) > limit {
+						got = got[:limit]
+					}
+					if !slices.Equal(got, w) {
+						t.Errorf("n=%d newest=%v keys %q limit %d: %d experiments, want %d; first difference at %d", n, newest, keys, limit, len(got), len(w), firstDiff(got, w))
+					}
+					if kept := len(s.Sorted()); kept+s.Dropped() != admitted {
+						t.Errorf("n=%d keys %q limit %d: %d kept and %d dropped of %d added", n, keys, limit, kept, s.Dropped(), admitted)
+					}
+					if limit == 7 && n > 1000 && keys[0] == "-results.acc" && admitted-first > (n-first)/4 {
+						t.Errorf("n=%d keys %q limit %d: %d admitted", n, keys, limit, admitted)
+					}
+				}
+			}
 		}
 	}
 }

@@ -359,9 +359,75 @@ func NumberValue(s string, isInt bool) any {
 			return int(n)
 		}
 	}
+	if f, ok := exactFloat(s); ok {
+		return f
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return math.NaN() // not reached for a valid JSON number
 	}
 	return f
+}
+
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactFloat reads the JSON number s as strconv.ParseFloat does when its digits are an integer m below 2^53 and its
+// power of ten p is within ±22: then m and 10^|p| are exact float64s, and the one multiplication or division that
+// combines them is correctly rounded (Clinger's fast path, strconv's own first step). Filters and sorts read
+// numbers such as 0.001 and 0.8287 by the million: ParseFloat's general entry took 3x as long. ok is false for any
+// other number (ParseFloat's to read).
+func exactFloat(s string) (f float64, ok bool) {
+	i, neg := 0, false
+	if i < len(s) && s[i] == '-' {
+		neg, i = true, i+1
+	}
+	var m uint64
+	exp, digits := 0, 0
+	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		m, digits = m*10+uint64(s[i]-'0'), digits+1
+	}
+	whole := digits
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			m, digits, exp = m*10+uint64(s[i]-'0'), digits+1, exp-1
+		}
+		if digits == whole {
+			return 0, false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			eneg, i = s[i] == '-', i+1
+		}
+		e, start := 0, i
+		for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			if e < 1000 {
+				e = e*10 + int(s[i]-'0')
+			}
+		}
+		if i == start {
+			return 0, false
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	if i != len(s) || whole == 0 || digits > 19 || m > 1<<53 || exp < -22 || exp > 22 {
+		return 0, false
+	}
+	f = float64(m)
+	if exp < 0 {
+		f /= exactPow10[-exp]
+	} else {
+		f *= exactPow10[exp]
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }

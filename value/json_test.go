@@ -2,8 +2,11 @@ package value
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -158,4 +161,81 @@ func TestStrict(t *testing.T) {
 	if reflect.ValueOf(Strict(finite)).Pointer() != reflect.ValueOf(finite).Pointer() {
 		t.Error("a finite tree is copied")
 	}
+}
+
+// NumberValue's fast path gives exactly ParseFloat's float64 (the same bits) for numbers it takes, and leaves the
+// others to it: decimals, exponents, signs, zeros, mantissas either side of 2^53, powers of ten either side of ±22.
+func TestExactFloatMatchesParseFloat(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 7))
+	check := func(s string) {
+		t.Helper()
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if got, ok := exactFloat(s); ok && math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("exactFloat(%q) = %v (%x), ParseFloat %v (%x)", s, got, math.Float64bits(got), want, math.Float64bits(want))
+		}
+		if got := NumberValue(s, false).(float64); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("NumberValue(%q) = %v, ParseFloat %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"0", "-0", "0.0", "-0.0", "0.001", "0.8287", "0.0001", "1e-05", "1E5", "32.977",
+		"9007199254740992", "9007199254740993", "9007199254740991.5", "1e22", "1e23", "1e-22", "1e-23", "123456789e-22",
+		"4.9e-324", "1.7976931348623157e308", "1e400", "-1e400", "0.1", "0.30000000000000004", "12345678901234567890",
+		"1234567890123456789", "0.00000000000000000001", "5e-1", "2.5E+10"} {
+		check(s)
+	}
+	taken := 0
+	for range 200000 {
+		var b strings.Builder
+		if r.IntN(4) == 0 {
+			b.WriteByte('-')
+		}
+		n := 1 + r.IntN(20)
+		for k := range n {
+			if k == 0 && n > 1 && r.IntN(3) > 0 {
+				b.WriteByte(byte('1' + r.IntN(9)))
+			} else {
+				b.WriteByte(byte('0' + r.IntN(10)))
+			}
+		}
+		if r.IntN(2) == 0 {
+			b.WriteByte('.')
+			for range 1 + r.IntN(18) {
+				b.WriteByte(byte('0' + r.IntN(10)))
+			}
+		}
+		if r.IntN(3) == 0 {
+			b.WriteString([]string{"e", "E", "e+", "e-", "E-"}[r.IntN(5)])
+			b.WriteString(strconv.Itoa(r.IntN(40)))
+		}
+		s := b.String()
+		if _, ok := exactFloat(s); ok {
+			taken++
+		}
+		check(s)
+	}
+	if taken < 50000 {
+		t.Errorf("the fast path took %d of 200,000 numbers", taken)
+	}
+}
+
+func FuzzExactFloat(f *testing.F) {
+	for _, s := range []string{"0.001", "-1e-22", "9007199254740993", "1e23", "0.8287"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := exactFloat(s)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("exactFloat took %q, which ParseFloat refuses: %v", s, err)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("exactFloat(%q) = %v, ParseFloat %v", s, got, want)
+		}
+	})
 }
