@@ -5,6 +5,7 @@
 # Wall time includes recording: spooling, zstd compression into the store, the commits. MB = 10^6 bytes.
 # Peak RSS is /usr/bin/time -v's "Maximum resident set size": the largest process of the tree (git-exp itself,
 # or a git/sh/yes child if larger), so an upper bound of the runner's.
+# BASE_REV=<rev> also builds that revision and times its `run -q` in the same alternation (issue 19: no regression).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
@@ -15,6 +16,7 @@ if [[ ! -x /usr/bin/time ]]; then
 	apt-get install -y -qq time >/dev/null
 fi
 build_git_exp
+build_base
 REPO="$WORK/repo"
 new_repo "$REPO"
 cd "$REPO"
@@ -25,9 +27,10 @@ GEN='yes "some log line with a number 12345" | head -c 1G'
 bare() { sh -c "$GEN" >/dev/null; }
 quiet() { /usr/bin/time -v -o "$WORK/time.txt" "$GIT_EXP" run -q -- sh -c "$GEN" >/dev/null; }
 live() { /usr/bin/time -v -o "$WORK/time.txt" "$GIT_EXP" run -- sh -c "$GEN" >/dev/null; }
+base_quiet() { /usr/bin/time -v -o "$WORK/time.txt" "$BASE" run -q -- sh -c "$GEN" >/dev/null; }
 rss_kb() { awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$WORK/time.txt"; }
 
-TB=() TQ=() TL=() RQ=() RL=()
+TB=() TQ=() TL=() RQ=() RL=() TX=()
 for i in $(seq 1 "$ROUNDS"); do
 	log "round $i of $ROUNDS"
 	timed TB bare
@@ -35,6 +38,7 @@ for i in $(seq 1 "$ROUNDS"); do
 	RQ+=("$(rss_kb)")
 	timed TL live
 	RL+=("$(rss_kb)")
+	[[ -n $BASE ]] && timed TX base_quiet
 	rm -rf .git/exp/runs/* # nothing should be left; a crashed run would leave its spool
 done
 
@@ -52,9 +56,11 @@ printf '%-34s %10s %12s %14s\n' "1 GiB of output" "median ms" "MB/s" "peak RSS M
 printf '%-34s %10s %12s %14s\n' "bare (sh -c ... > /dev/null)" "$tb" "$(mbs "$tb")" "-"
 printf '%-34s %10s %12s %14s\n' "git-exp run -q" "$tq" "$(mbs "$tq")" "$rqm (max of $ROUNDS)"
 printf '%-34s %10s %12s %14s\n' "git-exp run (live > /dev/null)" "$tl" "$(mbs "$tl")" "$rlm (max of $ROUNDS)"
+[[ -n $BASE ]] && printf '%-34s %10s %12s %14s\n' "$BASE_REV: git-exp run -q" "$(median "${TX[@]}")" "$(mbs "$(median "${TX[@]}")")" "-"
 
 check "1 GiB captured, -q, >= 200 MB/s" "$(mbs "$tq") MB/s ($tq ms; bare $(mbs "$tb") MB/s)" le 200 "$(mbs "$tq")"
 check "1 GiB captured, live, >= 200 MB/s" "$(mbs "$tl") MB/s ($tl ms)" le 200 "$(mbs "$tl")"
+[[ -n $BASE ]] && row "-q vs $BASE_REV (same alternation)" "$(mbs "$tq") vs $(mbs "$(median "${TX[@]}")") MB/s" info
 check "peak RSS, -q, < 64 MiB" "$rqm MiB" lt "$rqm" 64
 check "peak RSS, live, < 64 MiB" "$rlm MiB" lt "$rlm" 64
 check "all of the output stored" "$stored of $SIZE bytes" test "$stored" -eq "$SIZE"

@@ -44,7 +44,7 @@ func (c *RunCmd) runStaged(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer st.Close()
-	exps, err := env.runner(st).RecordEndsAndList(ctx)
+	exps, err := kept(ctx, env, st, func(e *gitstore.Experiment) bool { return e.Status == gitstore.StatusStaged })
 	if err != nil {
 		return err
 	}

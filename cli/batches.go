@@ -27,11 +27,26 @@ func (c *BatchesCmd) Run(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	exps, err := env.runner(st).RecordEndsAndList(ctx)
+	// Counted as the store streams by: never every experiment at once (removed ones are not counted).
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
 	if err != nil {
 		return err
 	}
-	counts := gitstore.BatchCounts(exps)
+	counts := map[string]map[string]int{}
+	if len(bs) > 0 {
+		_, err = stream.Each(func(e *gitstore.Experiment) bool { return e.Batch != "" }, func(exps []*gitstore.Experiment) error {
+			for _, e := range exps {
+				if counts[e.Batch] == nil {
+					counts[e.Batch] = map[string]int{}
+				}
+				counts[e.Batch][e.Status]++
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return err
+	}
 	sort.Slice(bs, func(i, j int) bool { return bs[i].Created > bs[j].Created })
 	if c.JSON {
 		type out struct {

@@ -75,17 +75,31 @@ func (f *Filters) match(e *gitstore.Experiment) bool { return f.matcher.Match(e)
 // record is what --where and --sort see of an experiment.
 func record(e *gitstore.Experiment) query.Record { return results.Record(e) }
 
-// selectExps loads the experiments that pass the filters.
+// selectExps loads the experiments that pass the filters, newest first. The store streams by as list reads it: only
+// the matches are kept (export, compare and archive of a few of 1,000,000 never hold them all), and the keys of
+// --where that no experiment has are found on the way (keyWatch).
 func (f *Filters) selectExps(ctx context.Context, env *Env, st *gitstore.Store) ([]*gitstore.Experiment, error) {
 	if err := f.compile(ctx, st); err != nil {
 		return nil, err
 	}
-	all, err := env.runner(st).RecordEndsAndList(ctx)
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
 	if err != nil {
 		return nil, err
 	}
-	warnUnknownKeys(env, all, f.Where, nil)
-	return whole(st, f.matcher.Select(all))
+	watch := newKeyWatch(f.Where, nil)
+	exps, total, err := collect(func(fn func([]*gitstore.Experiment) error) (int, error) {
+		return stream.Each(func(e *gitstore.Experiment) bool { watch.see(e); return f.matcher.Match(e) }, fn)
+	})
+	if err != nil {
+		return nil, err
+	}
+	watch.warn(env, total, func() []*gitstore.Experiment {
+		first, _, _ := collect(limited(func(fn func([]*gitstore.Experiment) error) (int, error) {
+			return stream.Each(nil, fn)
+		}, 1000, new(int), false))
+		return first
+	})
+	return whole(st, exps)
 }
 
 // choose returns the experiments named by ids (those of them the filters keep, when filters are given too), or
@@ -137,7 +151,7 @@ func pick(ctx context.Context, env *Env, st *gitstore.Store, id, batch string) (
 		}
 		return []*gitstore.Experiment{e}, nil
 	}
-	exps, err := env.runner(st).RecordEndsAndList(ctx)
+	exps, err := kept(ctx, env, st, func(e *gitstore.Experiment) bool { return e.Batch != "" && strings.HasPrefix(e.Batch, batch) })
 	if err != nil {
 		return nil, err
 	}

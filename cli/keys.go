@@ -12,15 +12,6 @@ import (
 	"github.com/git-exp/git-exp/results"
 )
 
-// warnUnknownKeys warns, once per key, about a key of --where or --sort that no experiment of all has (keyWatch).
-func warnUnknownKeys(env *Env, all []*gitstore.Experiment, where, sortKeys []string) {
-	w := newKeyWatch(where, sortKeys)
-	for _, e := range all {
-		w.see(e)
-	}
-	w.warn(env, len(all), func() []*gitstore.Experiment { return all[:min(len(all), 1000)] })
-}
-
 // keyWatch notes which of the keys named by --where and --sort some experiment has, from the experiments seen one
 // at a time on any core (see): a listing that streams sees each experiment once, as it is decoded, and warns after
 // (warn), once per key, about a key no experiment has (a typo, or a result key given without results.): still not

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/importer"
@@ -35,23 +37,46 @@ func (e *Env) openOne(ctx context.Context, query string) (*gitstore.Store, *gits
 	return st, x, nil
 }
 
-// resolve finds one experiment by id, id prefix or name.
+// resolve finds one experiment by id, id prefix or name. Only the ids and names of the store are read (Stream.Find):
+// naming one experiment of 1,000,000 never decodes them all.
 func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*gitstore.Experiment, error) {
-	exps, err := env.runner(st).RecordEndsAndList(ctx)
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
 	if err != nil {
 		return nil, err
 	}
-	e, err := gitstore.Resolve(exps, query)
+	isHex := len(query) >= 4 && strings.Trim(query, "0123456789abcdef") == ""
+	matches, err := stream.Find(func(id, name string) bool {
+		return id == query || isHex && strings.HasPrefix(id, query) || name == query
+	})
 	if err != nil {
-		if why := st.Damage().Explain(query); why != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
-			return nil, errors.New(why) // not a usage error: the store is damaged (exit 1, as git exp fsck)
-		}
-		if hint := tagHint(exps, query); hint != "" && strings.HasPrefix(err.Error(), "no experiment matches") {
-			return nil, &usageError{hint}
+		return nil, err
+	}
+	e, err := gitstore.Resolve(matches, query)
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "no experiment matches") {
+			if why := st.Damage().Explain(query); why != "" {
+				return nil, errors.New(why) // not a usage error: the store is damaged (exit 1, as git exp fsck)
+			}
+			if hint, herr := tagHint(stream, query); herr != nil {
+				return nil, herr
+			} else if hint != "" {
+				return nil, &usageError{hint}
+			}
 		}
 		return nil, &usageError{err.Error()}
 	}
 	return st.Full(e)
+}
+
+// kept returns the experiments (removed ones left out) that keep keeps, read as the store streams by, so that
+// choosing a few of 1,000,000 never decodes them all at once.
+func kept(ctx context.Context, env *Env, st *gitstore.Store, keep func(*gitstore.Experiment) bool) ([]*gitstore.Experiment, error) {
+	stream, err := env.runner(st).RecordEndsAndStream(ctx)
+	if err != nil {
+		return nil, err
+	}
+	exps, _, err := collect(func(fn func([]*gitstore.Experiment) error) (int, error) { return stream.Each(keep, fn) })
+	return exps, err
 }
 
 // whole replaces the experiments whose values the cache cut (gitstore.CapValue) with the whole experiment read from
@@ -90,21 +115,20 @@ func decodeTree(raw []byte) map[string]any { return results.DecodeJSON(raw) }
 func flat(raw []byte) map[string]any { return value.Flatten(results.DecodeJSON(raw)) }
 
 // tagHint says so when what was given for an experiment is a tag (git exp show best): a tag names a set.
-func tagHint(exps []*gitstore.Experiment, query string) string {
-	n := 0
-	for _, e := range exps {
-		for _, t := range e.Tags {
-			if t == query {
-				n++
-				break
-			}
+func tagHint(stream *gitstore.Stream, query string) (string, error) {
+	var n atomic.Int64
+	_, err := stream.Each(func(e *gitstore.Experiment) bool {
+		if slices.Contains(e.Tags, query) {
+			n.Add(1)
 		}
+		return false
+	}, func([]*gitstore.Experiment) error { return nil })
+	if err != nil || n.Load() == 0 {
+		return "", err
 	}
-	if n == 0 {
-		return ""
-	}
+	k := int(n.Load())
 	return fmt.Sprintf("no experiment has the id or name %q, but %d %s it as a tag: give an id or name (git exp list --tag %s lists them)",
-		query, n, plural(n, "has", "have"), query)
+		query, k, plural(k, "has", "have"), query), nil
 }
 
 // noSnapshot is the error of a command that needs an experiment's code when the experiment has none: imported

@@ -54,6 +54,8 @@ type MetricsScanner struct {
 	// the Point's Values nil (see ScanMetrics).
 	keysOnly bool
 	keys     [][]byte
+	names    map[string]string // the metrics' names, interned (parseFlat)
+	width    int               // how many values the last line had
 	line     int
 	skipped  int
 	first    *MalformedError
@@ -101,7 +103,7 @@ func (s *MetricsScanner) Scan() bool {
 
 func (s *MetricsScanner) parse(line []byte) (Point, error) {
 	if !s.keysOnly {
-		return parsePoint(line)
+		return s.parseLine(line)
 	}
 	step, keys, ok := scanKeys(line, s.keys[:0])
 	s.keys = keys[:0]
@@ -109,7 +111,7 @@ func (s *MetricsScanner) parse(line []byte) (Point, error) {
 		s.keys = keys
 		return Point{Step: step}, nil
 	}
-	p, err := parsePoint(line)
+	p, err := s.parseLine(line)
 	for k := range p.Values {
 		s.keys = append(s.keys, []byte(k))
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // ShortIDs returns the shortest unique prefix (at least 7 digits) of every id.
@@ -108,8 +109,25 @@ func Resolve(exps []*Experiment, query string) (*Experiment, error) {
 	}
 	sort.Slice(matches, func(i, j int) bool { return matches[i].Created < matches[j].Created })
 	var names []string
-	for _, m := range matches {
-		names = append(names, fmt.Sprintf("%s (%s, %s)", m.ID, m.Name, m.Status))
+	byName := false
+	for i, m := range matches {
+		byName = byName || m.Name == query
+		if i < maxCandidates {
+			names = append(names, fmt.Sprintf("%s (%s, %s)", m.ID, m.Name, m.Status))
+		}
 	}
-	return nil, fmt.Errorf("%q is ambiguous: it matches %s; use a longer id prefix", query, strings.Join(names, ", "))
+	if more := len(matches) - maxCandidates; more > 0 { // a sweep's name is shared by thousands: one line says it
+		names[len(names)-1] += fmt.Sprintf(" and %d more", more)
+	}
+	how := "use a longer id prefix"
+	if byName {
+		how = "give an id (see git exp list)"
+		if !strings.ContainsAny(query, `'"\`) && !strings.ContainsFunc(query, unicode.IsControl) {
+			how = fmt.Sprintf(`give an id (git exp list --where 'name == "%s"' lists them)`, query)
+		}
+	}
+	return nil, fmt.Errorf("%q is ambiguous: it matches %d experiments: %s; %s", query, len(matches), strings.Join(names, ", "), how)
 }
+
+// maxCandidates is how many of the experiments an ambiguous id or name matches its error names.
+const maxCandidates = 10

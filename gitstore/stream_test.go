@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +40,12 @@ func streamExperiments(r *rand.Rand, n, long int) []*Experiment {
 			e.ID = fmt.Sprintf("%016x", r.Uint64())
 			e.ShortID = e.ID[:7]
 			e.Name = fmt.Sprintf("run-%d", len(exps))
+			if members > 1 && sec%2 == 0 { // a sweep whose members share a name (cached as "the same as before")
+				e.Name = "sweep-" + batch
+			}
+			if sec%7 == 0 { // no name: at the start of a cache block, "the same as" no experiment's
+				e.Name = ""
+			}
 			e.Created, e.Batch, e.Seq = created, batch, r.IntN(1000)
 			e.Status = []string{StatusCompleted, StatusCompleted, StatusFailed, StatusQueued, StatusRunning}[r.IntN(5)]
 			e.Tags = [][]string{nil, {"a"}, {"a", "b"}}[r.IntN(3)]
@@ -127,6 +134,33 @@ func checkStream(t *testing.T, st *Stream, want []*Experiment, what string) {
 		}
 	}
 	checkActive(t, st, want)
+	checkFind(t, st, want, what)
+}
+
+// checkFind checks that Find finds, in st, what filtering want (decoded whole) by id and name finds: not deleted,
+// newest first.
+func checkFind(t *testing.T, st *Stream, want []*Experiment, what string) {
+	t.Helper()
+	for _, match := range []func(id, name string) bool{
+		func(id, name string) bool { return strings.HasPrefix(id, "a") || strings.HasSuffix(name, "7") },
+		func(id, name string) bool { return strings.HasPrefix(name, "sweep-") },
+		func(id, name string) bool { return name == "" },
+		func(id, name string) bool { return false },
+	} {
+		found, err := st.Find(match)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exp []*Experiment
+		for _, e := range want {
+			if !e.Deleted && match(e.ID, e.Name) {
+				exp = append(exp, e)
+			}
+		}
+		if got, exp := liteView(found), liteView(exp); !slices.Equal(got, exp) {
+			t.Fatalf("%s: Find finds %d, want %d\n%s", what, len(got), len(exp), firstDiff(got, exp))
+		}
+	}
 }
 
 // A stream over a base file (and a delta on it) lists exactly what the base and delta decoded whole list, in the

@@ -9,9 +9,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
-	"github.com/git-exp/git-exp/exp"
 	"github.com/git-exp/git-exp/gitstore"
 	"github.com/git-exp/git-exp/thin"
 	"github.com/git-exp/git-exp/value"
@@ -75,9 +75,14 @@ func (r *Runner) prepareSpool(spool gitstore.Spool) (*gitstore.Prepared, error) 
 	if err != nil {
 		r.Warn("git exp: %v", err)
 	}
+	// One pass over the metrics file makes both its derived files and, when the script wrote no results, the results
+	// (each metric's last value): at 1M points the pass is most of what the end of a run costs.
+	derived := sync.OnceValues(func() (map[string][]byte, map[string]any) { return metricsDerived(spool) })
 	return st.PrepareOutputs(gitstore.Outputs{Spool: spool,
-		ResultsFrom:      func() []byte { return resultsOf(spool, r.Warn) },
-		MetricsFilesFrom: func() map[string][]byte { return metricsFiles(spool) },
+		ResultsFrom: func() []byte {
+			return resultsOf(spool, r.Warn, func() map[string]any { _, last := derived(); return last })
+		},
+		MetricsFilesFrom: func() map[string][]byte { files, _ := derived(); return files },
 		MaxArtifactSize:  maxArt, Warn: r.Warn})
 }
 
@@ -112,10 +117,11 @@ func writeFileFrom(dst string, perm os.FileMode, r io.Reader) error {
 	return f.Close()
 }
 
-// resultsOf returns results.json for a finished run: the explicit results the script wrote, else the last value of
-// each metric; nil when there are neither. NaN, Infinity and -Infinity (as Python's json writes them) are values like
-// any other; a results file that is not a JSON object is stored exactly as written, and warn says so in one line.
-func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []byte {
+// resultsOf returns results.json for a finished run: the explicit results the script wrote, else lastValues, the last
+// value of each metric; nil when there are neither. NaN, Infinity and -Infinity (as Python's json writes them) are
+// values like any other; a results file that is not a JSON object is stored exactly as written, and warn says so in
+// one line.
+func resultsOf(spool gitstore.Spool, warn func(format string, args ...any), lastValues func() map[string]any) []byte {
 	if data, err := os.ReadFile(spool.Results); err == nil && len(bytes.TrimSpace(data)) > 0 {
 		v, err := value.Unmarshal(data)
 		if err == nil {
@@ -129,13 +135,8 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []by
 		warn("git exp: $GIT_EXP_RESULTS is not a JSON object of results (%v): stored as written, not shown as results", err)
 		return data
 	}
-	f, err := os.Open(spool.Metrics)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	last, err := exp.LastValues(f)
-	if err != nil && len(last) == 0 || len(last) == 0 {
+	last := lastValues()
+	if len(last) == 0 {
 		return nil
 	}
 	out, err := value.MarshalIndent(last)
@@ -147,9 +148,16 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any)) []by
 
 // metricsFiles are the files derived from a finished run's metrics file, by name (thin.Derived).
 func metricsFiles(spool gitstore.Spool) map[string][]byte {
+	files, _ := metricsDerived(spool)
+	return files
+}
+
+// metricsDerived is thin.DerivedAndLast of a finished run's metrics file: the files derived from it, and each
+// metric's last value.
+func metricsDerived(spool gitstore.Spool) (map[string][]byte, map[string]any) {
 	fi, err := os.Stat(spool.Metrics)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return thin.Derived(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, fi.Size())
+	return thin.DerivedAndLast(func() (io.ReadCloser, error) { return os.Open(spool.Metrics) }, fi.Size())
 }

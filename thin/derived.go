@@ -19,9 +19,16 @@ const SummaryFileName = "metrics.summary.json"
 // wrote); and for a long file, the chart summary of the series (FileName), so that the first chart of it
 // reads no series. Each is nil when there is none.
 func Derived(open func() (io.ReadCloser, error), size int64) map[string][]byte {
+	files, _ := DerivedAndLast(open, size)
+	return files
+}
+
+// DerivedAndLast is Derived, and each metric's last value (at the highest step; of numbers and anything else), as
+// exp.LastValues reads them: the results of a run that wrote none, from the same pass over the file.
+func DerivedAndLast(open func() (io.ReadCloser, error), size int64) (files map[string][]byte, last map[string]any) {
 	f, err := open()
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	defer f.Close()
 	var chart *Builder
@@ -73,10 +80,12 @@ func Derived(open func() (io.ReadCloser, error), size int64) map[string][]byte {
 		out[FileName] = data
 	}
 	if len(aggs) == 0 {
-		return out
+		return out, nil
 	}
 	summary := make(map[string]any, len(aggs))
+	last = make(map[string]any, len(aggs))
 	for k, a := range aggs {
+		last[k] = a.last
 		m := map[string]any{"last": a.last}
 		if a.numeric {
 			m["min"], m["max"] = a.min, a.max
@@ -86,5 +95,5 @@ func Derived(open func() (io.ReadCloser, error), size int64) map[string][]byte {
 	if data, err := value.MarshalIndent(summary); err == nil { // ends with a newline
 		out[SummaryFileName] = data
 	}
-	return out
+	return out, last
 }
