@@ -23,7 +23,7 @@ func resolveAll(ctx context.Context, env *Env, st *gitstore.Store, ids []string)
 	if err != nil {
 		return nil, err
 	}
-	matches, err := stream.Find(anyOf(ids))
+	matches, err := stream.Find(gitstore.Matches(ids...))
 	if err != nil {
 		return nil, err
 	}
@@ -45,32 +45,6 @@ func resolveAll(ctx context.Context, env *Env, st *gitstore.Store, ids []string)
 		return nil, &usageError{strings.Join(bad, "; ")}
 	}
 	return whole(st, out)
-}
-
-// anyOf matches an experiment that one of queries may name (gitstore.Resolve: its id, an id prefix of at least 4
-// hex digits, its name) in constant time per experiment: prefixes are looked up by their first 4 digits.
-func anyOf(queries []string) func(id, name string) bool {
-	names := map[string]bool{}
-	prefixes := map[string][]string{}
-	for _, q := range queries {
-		names[q] = true
-		if len(q) >= 4 && strings.Trim(q, "0123456789abcdef") == "" {
-			prefixes[q[:4]] = append(prefixes[q[:4]], q)
-		}
-	}
-	return func(id, name string) bool {
-		if names[name] || names[id] {
-			return true
-		}
-		if len(id) >= 4 {
-			for _, p := range prefixes[id[:4]] {
-				if strings.HasPrefix(id, p) {
-					return true
-				}
-			}
-		}
-		return false
-	}
 }
 
 func edit1(ctx context.Context, env *Env, id string, n gitstore.Note) error {

@@ -44,10 +44,7 @@ func resolve(ctx context.Context, env *Env, st *gitstore.Store, query string) (*
 	if err != nil {
 		return nil, err
 	}
-	isHex := len(query) >= 4 && strings.Trim(query, "0123456789abcdef") == ""
-	matches, err := stream.Find(func(id, name string) bool {
-		return id == query || isHex && strings.HasPrefix(id, query) || name == query
-	})
+	matches, err := stream.Find(gitstore.Matches(query))
 	if err != nil {
 		return nil, err
 	}

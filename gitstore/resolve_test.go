@@ -63,3 +63,36 @@ func TestResolve(t *testing.T) {
 		}
 	}
 }
+
+// Matches keeps every experiment Resolve could pick for a query, alone or among many queries: resolving among what
+// it keeps gives what resolving among all gives.
+func TestMatchesKeepsWhatResolvePicks(t *testing.T) {
+	var exps []*Experiment
+	for i := range 300 {
+		e := &Experiment{}
+		e.ID = fmt.Sprintf("%04x%012x", i%7*4096+i%3, i)
+		e.Name = []string{"a", "b", "train[lr=0.1]", "abcd", fmt.Sprintf("run-%d", i)}[i%5]
+		e.Created, e.Deleted = fmt.Sprintf("2026-01-01T00:%02d:%02d.000Z", i/60, i%60), i%11 == 0
+		exps = append(exps, e)
+	}
+	queries := []string{"a", "abcd", "train[lr=0.1]", "run-7", "0000", "1000", "20000000000000c8", "2000000000", "zzzz", "000", "1001"}
+	keep := func(match func(id, name string) bool) []*Experiment {
+		var out []*Experiment
+		for _, e := range exps {
+			if match(e.ID, e.Name) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	all := keep(Matches(queries...))
+	for _, q := range queries {
+		want, werr := Resolve(exps, q)
+		for _, subset := range [][]*Experiment{keep(Matches(q)), all} {
+			got, err := Resolve(subset, q)
+			if got != want || (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+				t.Errorf("%q: among the matches %v, %v; among all %v, %v", q, got, err, want, werr)
+			}
+		}
+	}
+}

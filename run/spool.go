@@ -146,12 +146,6 @@ func resultsOf(spool gitstore.Spool, warn func(format string, args ...any), last
 	return append(out, '\n')
 }
 
-// metricsFiles are the files derived from a finished run's metrics file, by name (thin.Derived).
-func metricsFiles(spool gitstore.Spool) map[string][]byte {
-	files, _ := metricsDerived(spool)
-	return files
-}
-
 // metricsDerived is thin.DerivedAndLast of a finished run's metrics file: the files derived from it, and each
 // metric's last value.
 func metricsDerived(spool gitstore.Spool) (map[string][]byte, map[string]any) {

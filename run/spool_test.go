@@ -38,7 +38,7 @@ func TestMetricsFiles(t *testing.T) {
 		if len(text) < thin.MinFileBytes {
 			t.Fatalf("the long file holds %d bytes", len(text))
 		}
-		files := metricsFiles(spool)
+		files, _ := metricsDerived(spool)
 		sr, err := exp.ScanMetrics(func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(text)), nil })
 		if err != nil {
 			t.Fatal(err)
@@ -55,7 +55,7 @@ func TestMetricsFiles(t *testing.T) {
 		}
 	}
 	write(100, false)
-	if files := metricsFiles(spool); files[thin.FileName] != nil || files["metrics.summary.json"] == nil {
+	if files, _ := metricsDerived(spool); files[thin.FileName] != nil || files["metrics.summary.json"] == nil {
 		t.Fatalf("a short file: %v", files)
 	}
 }
