@@ -131,7 +131,7 @@ func relTime(s string) string {
 	case d < time.Hour:
 		return fmt.Sprintf("%d min ago", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("%d hours ago", int(d.Hours()))
+		return fmt.Sprintf("%d %s ago", int(d.Hours()), plural(int(d.Hours()), "hour", "hours"))
 	case d < 60*24*time.Hour:
 		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFitTable(t *testing.T) {
@@ -100,6 +101,18 @@ func TestTable(t *testing.T) {
 		}
 		if out.String() != c.want {
 			t.Errorf("table(%q, %q):\n got %q\nwant %q", c.header, c.rows, out.String(), c.want)
+		}
+	}
+}
+
+// A relative time reads as English: 1 hour, 2 hours.
+func TestRelTimeHours(t *testing.T) {
+	for _, c := range []struct {
+		ago  time.Duration
+		want string
+	}{{90 * time.Minute, "1 hour ago"}, {150 * time.Minute, "2 hours ago"}, {30 * time.Second, "30 sec ago"}, {72 * time.Hour, "3 days ago"}} {
+		if got := relTime(time.Now().Add(-c.ago).UTC().Format(time.RFC3339Nano)); got != c.want {
+			t.Errorf("%v ago: %q, want %q", c.ago, got, c.want)
 		}
 	}
 }

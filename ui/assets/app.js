@@ -86,7 +86,10 @@ export function relTime(s) {
   const d = (Date.now() - t) / 1000;
   if (d < 60) return Math.max(0, Math.floor(d)) + " sec ago";
   if (d < 3600) return Math.floor(d / 60) + " min ago";
-  if (d < 48 * 3600) return Math.floor(d / 3600) + " hours ago";
+  if (d < 48 * 3600) {
+    const h = Math.floor(d / 3600);
+    return h + (h === 1 ? " hour ago" : " hours ago");
+  }
   if (d < 60 * 86400) return Math.floor(d / 86400) + " days ago";
   return new Date(t).toISOString().slice(0, 10);
 }
