@@ -167,25 +167,9 @@ func TestListingWarnsOfMissingObjects(t *testing.T) {
 							}
 						}
 						// What the cache gives is what a fresh read gives.
-						cached, err := Open(ctx, dir)
-						if err != nil {
-							t.Fatal(err)
-						}
-						defer cached.Close()
-						got, err := cached.Experiments()
-						if err != nil {
-							t.Fatal(err)
-						}
+						got := experimentsIn(t, ctx, dir)
 						os.RemoveAll(st.ExpDir())
-						fresh, err := Open(ctx, dir)
-						if err != nil {
-							t.Fatal(err)
-						}
-						defer fresh.Close()
-						want, err := fresh.Experiments()
-						if err != nil {
-							t.Fatal(err)
-						}
+						want := experimentsIn(t, ctx, dir)
 						if g, w := view(t, got), view(t, want); !slices.Equal(g, w) {
 							t.Fatalf("the cache lists\n%s\na fresh read\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 						}
@@ -273,4 +257,20 @@ func TestListingOfMissingTip(t *testing.T) {
 			}
 		}
 	}
+}
+
+// experimentsIn is every experiment of the store in dir, read by a Store of its own (through the cache when there is
+// one).
+func experimentsIn(t *testing.T, ctx context.Context, dir string) []*Experiment {
+	t.Helper()
+	st, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	exps, err := st.Experiments()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exps
 }
